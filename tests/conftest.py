@@ -1,0 +1,49 @@
+"""Shared fixtures: Agg backend, seeded rng, PyMC's mock sampler, copies of the shipped data."""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pymc as pm
+import pytest
+from pymc.testing import mock_sample
+
+from bayes_coalition.dataset import default_data_dir
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = 20240611
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(SEED)
+
+
+def _stats():
+    return {
+        "diverging": lambda size: np.zeros(size, dtype=bool),
+        "energy": lambda size: np.random.default_rng(0).normal(size=size),
+        "tree_depth": lambda size: np.full(size, 4),
+    }
+
+
+@pytest.fixture
+def mock_pymc_sample(monkeypatch):
+    """Replace pm.sample by PyMC's mock sampler (prior draws, fake sample_stats)."""
+    monkeypatch.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
+    yield
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of the shipped data directory."""
+    dst = tmp_path / "data"
+    shutil.copytree(default_data_dir(), dst, ignore=shutil.ignore_patterns("raw", "senate106", "*.md"))
+    return dst
