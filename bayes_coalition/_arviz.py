@@ -1,0 +1,167 @@
+"""Every ArviZ call of the package lives here, so the ArviZ 1.x change (DataTree, renamed
+summary columns, ETI intervals, PlotCollection) touches this one file.
+
+Interval probability and kind are always passed explicitly; callers get plain
+pandas/xarray/float results with the package's own column names.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+    import arviz as az
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+InferenceData = az.InferenceData
+ARVIZ_VERSION = az.__version__
+
+# package column name -> ArviZ 0.x summary column
+_SUMMARY_COLUMNS = {
+    "mean": "mean",
+    "sd": "sd",
+    "lower": None,  # filled from the hdi_* / eti column below
+    "upper": None,
+    "mcse_mean": "mcse_mean",
+    "ess_bulk": "ess_bulk",
+    "ess_tail": "ess_tail",
+    "r_hat": "r_hat",
+}
+
+
+def summary(idata, var_names=None, *, prob: float = 0.94, kind: str = "hdi") -> pd.DataFrame:
+    """Posterior summary with columns mean, sd, lower, upper, mcse_mean, ess_bulk, ess_tail, r_hat."""
+    if kind not in ("hdi", "eti"):
+        raise ValueError("kind must be 'hdi' or 'eti'")
+    df = az.summary(idata, var_names=var_names, hdi_prob=prob, kind="all", stat_focus="mean", round_to="none")
+    if kind == "hdi":
+        lo, hi = [c for c in df.columns if c.startswith("hdi_")][:2]
+        lower, upper = df[lo], df[hi]
+    else:
+        post = idata.posterior if hasattr(idata, "posterior") else idata
+        q = quantiles(post if var_names is None else post[var_names], [(1 - prob) / 2, (1 + prob) / 2])
+        lower, upper = q[0], q[1]
+    out = pd.DataFrame(
+        {
+            "mean": df["mean"],
+            "sd": df["sd"],
+            "lower": np.asarray(lower),
+            "upper": np.asarray(upper),
+            "mcse_mean": df["mcse_mean"],
+            "ess_bulk": df["ess_bulk"],
+            "ess_tail": df["ess_tail"],
+            "r_hat": df["r_hat"],
+        },
+        index=df.index,
+    )
+    out.attrs.update(prob=prob, kind=kind)
+    return out
+
+
+def quantiles(post: xr.Dataset, probs) -> list[np.ndarray]:
+    flat = []
+    for name in post.data_vars:
+        arr = post[name].values.reshape(post[name].shape[0] * post[name].shape[1], -1)
+        flat.append(arr)
+    arr = np.concatenate(flat, axis=1)
+    return [np.quantile(arr, p, axis=0) for p in probs]
+
+
+def rhat(idata, var_names=None) -> xr.Dataset:
+    return az.rhat(idata, var_names=var_names, method="rank")
+
+
+def ess(idata, var_names=None, method: str = "bulk") -> xr.Dataset:
+    return az.ess(idata, var_names=var_names, method=method)
+
+
+def mcse(idata, var_names=None) -> xr.Dataset:
+    return az.mcse(idata, var_names=var_names, method="mean")
+
+
+def bfmi(idata) -> np.ndarray:
+    """E-BFMI per chain (needs sample_stats.energy)."""
+    return np.atleast_1d(az.bfmi(idata))
+
+
+def hdi(values: np.ndarray, prob: float) -> tuple[float, float]:
+    """HDI of a 1-D array of draws."""
+    lo, hi = az.hdi(np.asarray(values, dtype=float).ravel(), hdi_prob=prob)
+    return float(lo), float(hi)
+
+
+def loo(idata, var_name: str | None = None):
+    """PSIS-LOO; returns (elpd, se, p_loo, pareto_k array, warning flag)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = az.loo(idata, var_name=var_name, pointwise=True)
+    return {
+        "elpd": float(res["elpd_loo"]),
+        "se": float(res["se"]),
+        "p_loo": float(res["p_loo"]),
+        "pareto_k": np.asarray(res["pareto_k"]),
+        "warning": bool(res["warning"]),
+    }
+
+
+def compare_loo(models: dict, var_name: str | None = None) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = az.compare(models, ic="loo", var_name=var_name)
+    return pd.DataFrame({"elpd": df["elpd_loo"], "elpd_diff": df["elpd_diff"], "dse": df["dse"], "se": df["se"]})
+
+
+def to_netcdf(idata, path) -> None:
+    idata.to_netcdf(str(path), engine="h5netcdf")
+
+
+def from_netcdf(path):
+    return az.from_netcdf(str(path), engine="h5netcdf")
+
+
+def from_dict(**groups):
+    return az.from_dict(**groups)
+
+
+def concat_idata(*idatas):
+    return az.concat(*idatas, inplace=False)
+
+
+# --- plots (each returns a matplotlib Figure) ---------------------------------
+
+
+def _fig(ax):
+    ax = np.asarray(ax).ravel()[0]
+    return ax.figure
+
+
+def plot_rank(idata, var_names):
+    return _fig(az.plot_rank(idata, var_names=var_names, kind="bars", show=False))
+
+
+def plot_trace(idata, var_names):
+    return _fig(az.plot_trace(idata, var_names=var_names, compact=True, show=False))
+
+
+def plot_energy(idata):
+    return _fig(az.plot_energy(idata, show=False))
+
+
+def plot_khat(loo_result_k):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.scatter(np.arange(len(loo_result_k)), loo_result_k, s=12)
+    for h in (0.5, 0.7, 1.0):
+        ax.axhline(h, ls="--", lw=0.8, color="grey")
+    ax.set_xlabel("observation")
+    ax.set_ylabel("Pareto k")
+    return fig
+
+
+def plot_forest(idata, var_names, *, prob: float, combined: bool = True):
+    return _fig(az.plot_forest(idata, var_names=var_names, hdi_prob=prob, combined=combined, show=False))

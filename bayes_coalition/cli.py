@@ -1,0 +1,163 @@
+"""The ``bayes-coalition`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError
+
+
+def _fmt_p(x) -> str:
+    return "   -  " if pd.isna(x) else f"{x:6.3f}"
+
+
+def print_approval(table: pd.DataFrame, out=None) -> None:
+    out = out or sys.stdout
+    prob = table.attrs.get("prob", 0.95)
+    print(f"\nP(threshold reached) per case, with the {prob:.0%} predictive interval of the yea count:", file=out)
+    print(f"{'case':24s} {'chamber':7s} {'p_pass':>6s}  {'yea interval':>13s} {'observed':>8s}  outcome", file=out)
+    for r in table.itertuples():
+        obs = "  -" if pd.isna(r.observed_yea) else f"{int(r.observed_yea):5d}"
+        passed = "withdrawn/none" if pd.isna(r.observed_passed) else ("passed" if r.observed_passed else "failed")
+        print(f"{r.case_id:24s} {r.chamber:7s} {_fmt_p(r.p_pass)}  [{r.yea_lower:5.0f},{r.yea_upper:5.0f}]   {obs:>5s}  {passed}", file=out)
+
+
+def _write_json(path: Path, obj) -> None:
+    def default(o):
+        if isinstance(o, (np.integer,)):
+            return int(o)
+        if isinstance(o, (np.floating,)):
+            return float(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        raise TypeError(type(o))
+
+    path.write_text(json.dumps(obj, indent=2, default=default) + "\n", encoding="utf-8")
+
+
+def cmd_data(args) -> int:
+    from .dataset import load_dataset
+
+    ds = load_dataset(args.path)
+    print(ds.summary())
+    return 0
+
+
+def cmd_fit(args) -> int:
+    from .coalition_model import CoalitionModel
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    name = spec["model"]["name"]
+    out = Path(args.out) if args.out else Path("reports") / name
+    out.mkdir(parents=True, exist_ok=True)
+    model = CoalitionModel(spec=spec)
+    print(model.dataset.summary())
+    if args.prior_only:
+        return _write_prior(model, out, args)
+    s = spec["sampler"]
+    draws = args.draws or s["draws"]
+    chains = args.chains or s["chains"]
+    print(f"\nfitting {name} (model id {model.id}): {chains} chains x {draws} draws, seed "
+          f"{args.seed if args.seed is not None else s['random_seed']}, sampler {args.sampler or s['sampler']}", flush=True)
+    t0 = time.perf_counter()
+    idata = model.fit(random_seed=args.seed, sampler=args.sampler, draws=args.draws, chains=args.chains,
+                      tune=args.tune, progressbar=not args.quiet)
+    model.save(out / "posterior.nc")
+    model.summary().to_csv(out / "summary.csv", index_label="parameter")
+    approval = model.approval()
+    approval.to_csv(out / "approval.csv", index=False)
+    model.predictive_check().to_csv(out / "ppc.csv", index=False)
+    model.ideal_points().to_csv(out / "ideal_points.csv", index=False)
+    model.hypotheses().to_csv(out / "hypotheses.csv", index=False)
+    model.model_data.usage.to_csv(out / "data_usage.csv", index=False)
+    diag = dict(model.diagnostics)
+    diag["wall_seconds"] = time.perf_counter() - t0
+    diag["sampling_seconds"] = model.diagnostics["wall_seconds"]
+    _write_json(out / "diagnostics.json", diag)
+    print_approval(approval)
+    from .diagnostics import verdict
+
+    status, reasons = verdict(diag)
+    print(f"\nconvergence: {status}" + (" (" + "; ".join(reasons) + ")" if reasons else "") +
+          f" | max R-hat {diag['max_rhat']:.3f}, min ESS bulk {diag['min_ess_bulk']:.0f} / tail {diag['min_ess_tail']:.0f}, "
+          f"divergences {diag['divergences']}, min BFMI {diag['min_bfmi']:.2f}")
+    if not args.no_report:
+        _report(out)
+    print(f"wrote {out}/ (posterior.nc, summary.csv, approval.csv, diagnostics.json, ...) in {diag['wall_seconds']:.0f} s")
+    return 0
+
+
+def _report(run_dir: Path) -> None:
+    try:
+        from .report import report
+    except ImportError:  # report module not present
+        return
+    path = report(run_dir, run_dir)
+    print(f"report: {path}")
+
+
+def _write_prior(model, out: Path, args) -> int:
+    prior = model.sample_prior_predictive(draws=args.draws or 500, random_seed=args.seed)
+    from . import _arviz
+
+    _arviz.to_netcdf(prior, out / "prior.nc")
+    share = prior.prior_predictive["yea_share"].values.reshape(-1, prior.prior_predictive.sizes["obs"])
+    q = np.quantile(share, [0.05, 0.5, 0.95], axis=0)
+    table = pd.DataFrame({"obs": prior.prior_predictive["obs"].values, "share_q05": q[0], "share_median": q[1], "share_q95": q[2],
+                          "observed_share": model.model_data.obs_yea / np.maximum(model.model_data.obs_n, 1)})
+    table.to_csv(out / "prior_predictive.csv", index=False)
+    print(f"\nprior predictive yea shares ({share.shape[0]} draws): median of row medians {np.median(q[1]):.2f}, "
+          f"mean 90% width {np.mean(q[2] - q[0]):.2f}; observed shares inside the prior 90% interval: "
+          f"{np.mean((table.observed_share >= q[0]) & (table.observed_share <= q[2])):.0%}")
+    print(f"wrote {out}/prior.nc and prior_predictive.csv")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bayes-coalition", description="Bayesian coalition analysis of US trade policymaking")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("data", help="validate and summarise a data directory (default: the shipped data)")
+    d.add_argument("path", nargs="?", default=None)
+    d.set_defaults(func=cmd_data)
+
+    for name, prior_only in (("fit", False), ("prior", True)):
+        f = sub.add_parser(name, help="fit a model spec" if name == "fit" else "prior predictive check of a spec")
+        f.add_argument("spec", help="model spec TOML (e.g. models/trade_coalition.toml)")
+        f.add_argument("--out", help="output directory (default reports/<spec name>/)")
+        f.add_argument("--seed", type=int, default=None)
+        f.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro", "blackjax"], default=None)
+        f.add_argument("--draws", type=int, default=None)
+        f.add_argument("--tune", type=int, default=None)
+        f.add_argument("--chains", type=int, default=None)
+        f.add_argument("--quiet", action="store_true", help="no progress bar")
+        f.add_argument("--no-report", action="store_true", help="skip report.html")
+        if not prior_only:
+            f.add_argument("--prior-only", action="store_true", help="prior predictive check instead of fitting")
+        f.set_defaults(func=cmd_fit, prior_only=prior_only)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DataValidationError as err:
+        print(f"error: invalid data: {err}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,332 @@
+"""CoalitionModel: fit / save / load / predict for the coalition model (ModelBuilder-style).
+
+>>> from bayes_coalition import CoalitionModel
+>>> model = CoalitionModel()                      # shipped data, models/trade_coalition.toml
+>>> idata = model.fit(random_seed=1)              # InferenceData; diagnostics in model.diagnostics
+>>> model.approval()                              # P(minimum winning coalition forms) per case
+>>> model.save("run/posterior.nc"); CoalitionModel.load("run/posterior.nc")
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from . import _arviz, diagnostics
+from .coalition_pymc import build_pymc_model
+from .dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
+from .model_data import ModelData, build_model_data
+from .predictive import approval_table, draw_arrays, row_check, simulate
+from .sampling import sample_model
+from .spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
+
+HYPOTHESISED_SIGN = {"willingness": 1, "pivotal": 1, "deadlock_convergence": -1, "formulation_coordination": 1}
+HYPOTHESIS = {
+    "willingness": "H1: willingness to bargain eases approval",
+    "pivotal": "H1: a pivotal actor in favour eases approval",
+    "deadlock_convergence": "H2: a converging deadlock coalition hinders approval",
+    "formulation_coordination": "formulation: a coordinated executive eases approval",
+}
+
+
+def package_versions() -> dict:
+    out = {}
+    for name in ("bayes_coalition", "pymc", "pytensor", "arviz", "numpy", "pandas", "xarray", "nutpie"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+class CoalitionModel:
+    """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
+
+    model_type = "bayes_coalition.CoalitionModel"
+    version = "0.1.0"
+
+    def __init__(self, dataset: TradeDataset | None = None, spec: Mapping | str | Path | None = None):
+        if spec is None:
+            spec = load_spec(default_spec_path())
+        elif isinstance(spec, (str, Path)):
+            spec = load_spec(spec)
+        else:
+            spec = merge(merge({k: dict(v) for k, v in DEFAULT_SPEC.items()}, {}), {k: v for k, v in spec.items() if k != "_source"})
+            validate_spec(spec)
+        self.spec: dict = spec
+        if dataset is None:
+            dataset = load_dataset(spec["data"]["path"] or None)
+        self.dataset = dataset
+        self.model_data: ModelData = build_model_data(dataset, spec["data"]["exclude_cases"])
+        self._model: pm.Model | None = None
+        self.idata = None
+        self.diagnostics: dict = {}
+
+    # --- identity -----------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """Hash of the model definition (spec without sampler settings) and the model version."""
+        return spec_hash({**self.spec, "_version": self.version})
+
+    @property
+    def discrimination(self) -> float:
+        return float(self.spec["identification"]["discrimination"])
+
+    @property
+    def model(self) -> pm.Model:
+        if self._model is None:
+            self._model = build_pymc_model(self.model_data, self.spec)
+        return self._model
+
+    # --- fitting --------------------------------------------------------------------
+    def fit(
+        self,
+        random_seed: int | None = None,
+        *,
+        sampler: str | None = None,
+        draws: int | None = None,
+        tune: int | None = None,
+        chains: int | None = None,
+        target_accept: float | None = None,
+        progressbar: bool = True,
+        log_likelihood: bool = True,
+    ):
+        """Sample the posterior, add posterior predictive draws and diagnostics; returns InferenceData."""
+        s = dict(self.spec["sampler"])
+        for key, val in dict(sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept).items():
+            if val is not None:
+                s[key] = val
+        seed = int(s["random_seed"] if random_seed is None else random_seed)
+        idata, seconds, used = sample_model(
+            self.model,
+            sampler=s["sampler"],
+            draws=int(s["draws"]),
+            tune=int(s["tune"]),
+            chains=int(s["chains"]),
+            target_accept=float(s["target_accept"]),
+            random_seed=seed,
+            progressbar=progressbar,
+            low_rank_mass_matrix=bool(s["low_rank_mass_matrix"]),
+        )
+        if log_likelihood:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pm.compute_log_likelihood(idata, var_names=["yea"], model=self.model, progressbar=False)
+        self._attach(idata, seed=seed, sampler=used, seconds=seconds, settings=s)
+        return idata
+
+    def _attach(self, idata, *, seed: int, sampler: str, seconds: float, settings: dict):
+        self.idata = idata
+        self._add_observed(idata)
+        self.posterior_predictive(seed=seed + 1)
+        diag = diagnostics.convergence(idata, diagnostics.free_variable_names(idata))
+        diag.update(wall_seconds=float(seconds), sampler=sampler, random_seed=seed, tune=int(settings["tune"]))
+        self.diagnostics = diag
+        diagnostics.check(diag)
+        idata.attrs.update(self._attrs())
+        idata.attrs["diagnostics"] = json.dumps(diag)
+
+    def _add_observed(self, idata):
+        md = self.model_data
+        obs = xr.Dataset(
+            {
+                "yea": ("obs", md.obs_yea),
+                "n": ("obs", md.obs_n),
+                "interval_lower": ("interval_obs", md.int_lower),
+                "interval_upper": ("interval_obs", md.int_upper),
+                "interval_n": ("interval_obs", md.int_n),
+            },
+            coords={"obs": md.coords["obs"], "interval_obs": md.coords["interval_obs"]},
+        )
+        if "observed_data" in idata:
+            del idata.observed_data
+        idata.add_groups(observed_data=obs)
+
+    def _attrs(self) -> dict:
+        return {
+            "model_type": self.model_type,
+            "model_version": self.version,
+            "model_id": self.id,
+            "spec": json.dumps({k: v for k, v in self.spec.items() if k != "_source"}),
+            "package_versions": json.dumps(package_versions()),
+        }
+
+    def _require_fit(self):
+        if self.idata is None or "posterior" not in self.idata:
+            raise RuntimeError("the model has not been fitted: call fit() or CoalitionModel.load()")
+
+    # --- prediction ---------------------------------------------------------------
+    def _simulate(self, group: xr.Dataset, seed: int) -> tuple[dict, dict]:
+        arrays = draw_arrays(group, self.model_data)
+        return arrays, simulate(arrays, self.model_data, self.discrimination, seed)
+
+    def posterior_predictive(self, seed: int | None = None):
+        """Posterior predictive yea counts (per count row, interval row and case) added to ``idata``."""
+        self._require_fit()
+        seed = int(self.idata.attrs.get("predictive_seed", 0) if seed is None else seed)
+        _, sim = self._simulate(self.idata.posterior, seed)
+        post = self.idata.posterior
+        shape = (post.sizes["chain"], post.sizes["draw"])
+        md = self.model_data
+        pp = xr.Dataset(
+            {
+                "yea": (("chain", "draw", "obs"), sim["obs_yea"].reshape(shape + (-1,))),
+                "interval_yea": (("chain", "draw", "interval_obs"), sim["interval_yea"].reshape(shape + (-1,))),
+                "case_yea": (("chain", "draw", "case"), sim["case_yea"].reshape(shape + (-1,))),
+            },
+            coords={"chain": post["chain"], "draw": post["draw"], "obs": md.coords["obs"],
+                    "interval_obs": md.coords["interval_obs"], "case": md.coords["case"]},
+        )
+        if "posterior_predictive" in self.idata:
+            del self.idata.posterior_predictive
+        self.idata.add_groups(posterior_predictive=pp)
+        self.idata.attrs["predictive_seed"] = seed
+        return pp
+
+    def approval(self, *, prob: float = 0.95, seed: int | None = None) -> pd.DataFrame:
+        """Per case: P(the yea count reaches the case's threshold), predictive yea interval, observed
+        outcome, and the episode's P(House), P(Senate), P(enacted)."""
+        self._require_fit()
+        seed = int(self.idata.attrs.get("predictive_seed", 0) if seed is None else seed)
+        arrays, sim = self._simulate(self.idata.posterior, seed)
+        return approval_table(sim, arrays, self.model_data, self.dataset.cases, prob=prob)
+
+    def predictive_check(self, *, prob: float = 0.95, seed: int | None = None, group: str = "posterior") -> pd.DataFrame:
+        """Observed yea (or whip interval) of every likelihood row against its predictive interval."""
+        data = self.idata.posterior if group == "posterior" else self.idata.prior
+        seed = int(self.idata.attrs.get("predictive_seed", 0) if seed is None else seed)
+        _, sim = self._simulate(data, seed)
+        table = row_check(sim, self.model_data, prob=prob)
+        # redundant chamber-level intervals (e.g. the 1997 whip count total) are checked too
+        for _, r in self.model_data.checks.iterrows():
+            c = self.model_data.coords["case"].index(r["case_id"])
+            lo, hi = np.quantile(sim["case_yea"][:, c], [(1 - prob) / 2, (1 + prob) / 2])
+            ok = bool(hi >= r["yea_lower"] and lo <= r["yea_upper"])
+            table.loc[len(table)] = [r["case_id"], "ALL", "interval", r["n_members"], r["yea_lower"], r["yea_upper"], lo, hi, ok]
+        return table
+
+    def sample_prior_predictive(self, draws: int = 500, random_seed: int | None = None):
+        """Prior draws of every parameter plus simulated yea counts (as group ``prior_predictive``)."""
+        seed = int(self.spec["sampler"]["random_seed"] if random_seed is None else random_seed)
+        with self.model:
+            prior = pm.sample_prior_predictive(draws=draws, random_seed=seed, var_names=self._prior_var_names())
+        arrays, sim = self._simulate(prior.prior, seed + 1)
+        md = self.model_data
+        shape = (prior.prior.sizes["chain"], prior.prior.sizes["draw"])
+        if "prior_predictive" in prior:
+            del prior.prior_predictive
+        prior.add_groups(
+            prior_predictive=xr.Dataset(
+                {
+                    "yea": (("chain", "draw", "obs"), sim["obs_yea"].reshape(shape + (-1,))),
+                    "case_yea": (("chain", "draw", "case"), sim["case_yea"].reshape(shape + (-1,))),
+                    "yea_share": (("chain", "draw", "obs"), (sim["obs_yea"] / np.maximum(md.obs_n, 1)).reshape(shape + (-1,))),
+                },
+                coords={"chain": prior.prior["chain"], "draw": prior.prior["draw"], "obs": md.coords["obs"], "case": md.coords["case"]},
+            )
+        )
+        prior.attrs.update(self._attrs())
+        prior.attrs["prior_seed"] = seed
+        return prior
+
+    def _prior_var_names(self) -> list[str]:
+        m = self.model
+        return [v.name for v in m.free_RVs] + [v.name for v in m.deterministics]
+
+    # --- estimands ----------------------------------------------------------------
+    def ideal_points(self, *, prob: float = 0.94) -> pd.DataFrame:
+        """Actors' positions on the anti-free-trade (-) / free-trade (+) axis with intervals."""
+        self._require_fit()
+        s = _arviz.summary(self.idata, ["ideal_point"], prob=prob, kind="hdi")
+        actors = self.dataset.actors.set_index("actor_id").loc[self.model_data.coords["actor"]]
+        out = pd.DataFrame(
+            {
+                "actor_id": self.model_data.coords["actor"],
+                "name": actors["name"].to_numpy(),
+                "type": actors["type"].to_numpy(),
+                "prior_position": actors["prior_position"].to_numpy(float),
+                "mean": s["mean"].to_numpy(),
+                "sd": s["sd"].to_numpy(),
+                "lower": s["lower"].to_numpy(),
+                "upper": s["upper"].to_numpy(),
+                "informed_by_votes": actors["type"].to_numpy() == "legislative_faction",
+            }
+        )
+        out.attrs.update(prob=prob, kind="hdi")
+        return out
+
+    def hypotheses(self, *, prob: float = 0.94) -> pd.DataFrame:
+        """Effects of the latent constructs on approval (positive = eases approval) and P(hypothesised sign)."""
+        self._require_fit()
+        eff = self.idata.posterior["effect"]
+        rows = []
+        for k in CONSTRUCTS:
+            d = eff.sel(construct=k).values.ravel()
+            lo, hi = _arviz.hdi(d, prob)
+            sign = HYPOTHESISED_SIGN[k]
+            rows.append((k, HYPOTHESIS[k], sign, d.mean(), d.std(), lo, hi, float(np.mean(np.sign(d) == sign))))
+        out = pd.DataFrame(rows, columns=["construct", "hypothesis", "hypothesised_sign", "mean", "sd", "lower", "upper", "p_hypothesised_sign"])
+        out.attrs.update(prob=prob, kind="hdi")
+        return out
+
+    def summary(self, *, prob: float = 0.94) -> pd.DataFrame:
+        self._require_fit()
+        names = diagnostics.free_variable_names(self.idata) + ["ideal_point"]
+        return _arviz.summary(self.idata, names, prob=prob, kind="hdi")
+
+    # --- persistence --------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the InferenceData with spec, data tables, versions and model id to netCDF."""
+        self._require_fit()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.idata.attrs.update(self._attrs())
+        self.idata.attrs["dataset"] = json.dumps(_dataset_as_csv(self.dataset))
+        _arviz.to_netcdf(self.idata, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CoalitionModel":
+        """Rebuild a fitted model from :meth:`save`'s file; predictions match the saved model's."""
+        idata = _arviz.from_netcdf(path)
+        attrs = idata.attrs
+        if attrs.get("model_type") != cls.model_type:
+            raise ValueError(f"{path}: not a saved {cls.model_type} (model_type={attrs.get('model_type')!r})")
+        spec = json.loads(attrs["spec"])
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, text in json.loads(attrs["dataset"]).items():
+                Path(tmp, name).write_text(text, encoding="utf-8")
+            dataset = load_dataset(tmp)
+        dataset = TradeDataset(**{**dataset.__dict__, "path": Path(str(path))})
+        model = cls(dataset=dataset, spec=spec)
+        if model.id != attrs.get("model_id"):
+            raise ValueError(f"{path}: model id {attrs.get('model_id')} does not match the rebuilt model {model.id}")
+        model.idata = idata
+        model.diagnostics = json.loads(attrs.get("diagnostics", "{}"))
+        return model
+
+
+def _dataset_as_csv(ds: TradeDataset) -> dict:
+    """The data tables as CSV text, to be stored with a saved run."""
+    out = {}
+    frames = {"episodes.csv": ds.episodes, "cases.csv": ds.cases, "vote_counts.csv": ds.vote_counts,
+              "actors.csv": ds.actors, "codebook.csv": ds.codebook, "evidence.csv": ds.evidence}
+    for name in TABLES:
+        buf = io.StringIO()
+        frame = frames[name].drop(columns=["row"])
+        for col in frame.columns:
+            if str(frame[col].dtype) == "boolean":
+                frame[col] = frame[col].map({True: "yes", False: "no"}, na_action="ignore")
+        frame.to_csv(buf, index=False)
+        out[name] = buf.getvalue()
+    return out

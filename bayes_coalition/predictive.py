@@ -1,0 +1,202 @@
+"""Posterior (and prior) predictive simulation of yea counts and approval, in NumPy on stored draws.
+
+Uses :func:`bayes_coalition.vote_model.yea_probability`, the function the PyMC model
+is built from, so simulation and likelihood agree.  No PyTensor compilation: a
+saved run predicts in milliseconds.  Every function takes an int seed or a
+``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .model_data import CHAMBERS, HOUSE_SEATS, SENATE_SEATS, ModelData
+from .vote_model import yea_probability
+
+DECISIVE_PRIORITY = {"final_passage": 0, "disapproval": 0, "whip_estimate": 0, "cloture": 1, "procedural": 2}
+
+
+def draws_of(group: xr.Dataset, name: str) -> np.ndarray | None:
+    """A variable's draws flattened over (chain, draw) -> (sample, ...)."""
+    if name not in group:
+        return None
+    v = group[name]
+    return v.values.reshape((-1,) + v.shape[2:])
+
+
+def draw_arrays(group: xr.Dataset, md: ModelData) -> dict:
+    ideal = draws_of(group, "ideal_point")
+    return {
+        "ideal_point": ideal,
+        "faction_position": ideal[:, md.faction_actor_idx],
+        "faction_share": draws_of(group, "faction_share"),
+        "cut_point": draws_of(group, "cut_point"),
+        "party_tilt": draws_of(group, "party_tilt"),
+        "concentration": draws_of(group, "concentration"),
+        "republican_share": draws_of(group, "republican_share"),
+    }
+
+
+def _rng(seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def beta_binomial(rng, n, p, phi):
+    """Draw BetaBinomial(n, p*phi, (1-p)*phi) with broadcasting."""
+    q = rng.beta(p * phi, (1.0 - p) * phi)
+    return rng.binomial(n, q)
+
+
+def row_probabilities(arrays: dict, md: ModelData, discrimination: float, *, interval: bool) -> np.ndarray:
+    case_idx = md.int_case_idx if interval else md.obs_case_idx
+    group_idx = md.int_group_idx if interval else md.obs_group_idx
+    mix_idx = md.mix_int_idx if interval else md.mix_obs_idx
+    mix = arrays["republican_share"]
+    n_samples = arrays["cut_point"].shape[0]
+    if mix is None:
+        mix = np.zeros((n_samples, 0))
+    return yea_probability(
+        np,
+        faction_position=arrays["faction_position"],
+        faction_share=arrays["faction_share"],
+        cut_point=arrays["cut_point"][:, case_idx],
+        party_tilt=arrays["party_tilt"][:, case_idx],
+        polarity=md.case_polarity[case_idx],
+        group_idx=group_idx,
+        mix_share=mix,
+        mix_idx=mix_idx,
+        faction_party=md.faction_party,
+        discrimination=discrimination,
+    )
+
+
+def simulate(arrays: dict, md: ModelData, discrimination: float, seed) -> dict:
+    """Simulated yea counts: per point row, per interval row and per case total; shapes (sample, ...)."""
+    rng = _rng(seed)
+    phi = arrays["concentration"]
+    p_obs = row_probabilities(arrays, md, discrimination, interval=False)
+    y_obs = beta_binomial(rng, md.obs_n, p_obs, phi[:, md.case_chamber_idx[md.obs_case_idx]])
+    p_int = row_probabilities(arrays, md, discrimination, interval=True)
+    y_int = beta_binomial(rng, md.int_n, p_int, phi[:, md.case_chamber_idx[md.int_case_idx]])
+    n_cases = len(md.coords["case"])
+    total = np.zeros((y_obs.shape[0], n_cases), dtype=np.int64)
+    n_total = np.zeros(n_cases, dtype=np.int64)
+    np.add.at(total.T, md.obs_case_idx, y_obs.T)
+    np.add.at(total.T, md.int_case_idx, y_int.T)
+    np.add.at(n_total, md.obs_case_idx, md.obs_n)
+    np.add.at(n_total, md.int_case_idx, md.int_n)
+    return {"obs_yea": y_obs, "interval_yea": y_int, "case_yea": total, "case_n": n_total, "obs_p": p_obs, "interval_p": p_int}
+
+
+def passes(yea: np.ndarray, n: np.ndarray, rule, chamber_idx) -> np.ndarray:
+    """Whether each (sample, case) yea count carries the motion under its threshold rule."""
+    rule = np.asarray(rule)
+    seats = np.where(np.asarray(chamber_idx) == 0, HOUSE_SEATS, SENATE_SEATS)
+    out = np.where(
+        rule == "three_fifths_of_senate",
+        yea >= 60,
+        np.where(
+            rule == "majority_of_members",
+            yea >= seats // 2 + 1,
+            np.where(rule == "two_thirds_of_voting", 3 * yea >= 2 * n, 2 * yea > n),
+        ),
+    )
+    return out & (n > 0)
+
+
+def decisive_cases(cases: pd.DataFrame) -> dict:
+    """(episode_id, chamber) -> position of the case deciding that chamber (latest final vote, else cloture, else procedural)."""
+    c = cases.reset_index(drop=True).copy()
+    c["_prio"] = c["vote_type"].map(DECISIVE_PRIORITY)
+    c["_pos"] = np.arange(len(c))
+    c = c.sort_values(["_prio", "date", "_pos"], ascending=[True, False, False])
+    return {k: int(g["_pos"].iloc[0]) for k, g in c.groupby(["episode_id", "chamber"], sort=False)}
+
+
+def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, *, prob: float = 0.95) -> pd.DataFrame:
+    """Per case: P(motion carries), predictive yea interval, observed values, and the episode's
+    P(House), P(Senate), P(enacted) from its decisive votes, computed jointly per draw."""
+    cases = cases.set_index("case_id").loc[md.coords["case"]].reset_index()
+    carried = passes(sim["case_yea"], sim["case_n"][None, :], md.case_threshold, md.case_chamber_idx)
+    pro = md.case_polarity > 0
+    lo, hi = np.quantile(sim["case_yea"], [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    table = pd.DataFrame(
+        {
+            "case_id": cases["case_id"],
+            "episode_id": cases["episode_id"],
+            "chamber": cases["chamber"],
+            "vote_type": cases["vote_type"],
+            "threshold_rule": cases["threshold_rule"],
+            "n_voting": sim["case_n"],
+            "yea_mean": sim["case_yea"].mean(axis=0),
+            "yea_lower": lo,
+            "yea_upper": hi,
+            "p_pass": carried.mean(axis=0),
+            "p_pro_trade_win": np.where(pro, carried.mean(axis=0), 1 - carried.mean(axis=0)),
+        }
+    )
+    decisive = decisive_cases(cases)
+    p_house, p_senate, p_enacted = {}, {}, {}
+    ideal = arrays["ideal_point"]
+    for ep in cases["episode_id"].unique():
+        h = decisive.get((ep, "House"))
+        s = decisive.get((ep, "Senate"))
+        if h is not None:
+            p_house[ep] = carried[:, h].mean()
+        if s is not None:
+            p_senate[ep] = carried[:, s].mean()
+        if h is not None and s is not None:
+            both = carried[:, h] & carried[:, s]
+            if md.president_idx is not None:
+                ref_cut = 0.5 * (arrays["cut_point"][:, h] + arrays["cut_point"][:, s])
+                pres = ideal[:, md.president_idx]
+                signs = pres > ref_cut if pro[h] else pres < ref_cut
+                n_h, n_s = sim["case_n"][h], sim["case_n"][s]
+                override = (3 * sim["case_yea"][:, h] >= 2 * n_h) & (3 * sim["case_yea"][:, s] >= 2 * n_s)
+                both = both & (signs | override)
+            p_enacted[ep] = both.mean()
+    table["p_house"] = table["episode_id"].map(p_house)
+    table["p_senate"] = table["episode_id"].map(p_senate)
+    table["p_enacted"] = table["episode_id"].map(p_enacted)
+    observed_yea = _observed_case_yea(md)
+    table["observed_yea"] = observed_yea
+    table["observed_passed"] = cases["passed"].astype("boolean")
+    table["observed_outcome"] = cases["outcome"]
+    inside = (observed_yea >= table["yea_lower"].to_numpy()) & (observed_yea <= table["yea_upper"].to_numpy())
+    table["observed_in_interval"] = pd.array(np.where(np.isnan(observed_yea), None, inside), dtype="boolean")
+    table.attrs["prob"] = prob
+    return table
+
+
+def _observed_case_yea(md: ModelData) -> np.ndarray:
+    out = np.zeros(len(md.coords["case"]))
+    np.add.at(out, md.obs_case_idx, md.obs_yea)
+    has_interval = np.zeros(len(out), dtype=bool)
+    has_interval[md.int_case_idx] = True
+    out[has_interval] = np.nan  # interval cases have no observed count
+    return out
+
+
+def row_check(sim: dict, md: ModelData, *, prob: float = 0.95) -> pd.DataFrame:
+    """Posterior predictive check per likelihood row: observed yea (or interval) against the predictive interval."""
+    q = [(1 - prob) / 2, (1 + prob) / 2]
+    rows = []
+    lo, hi = np.quantile(sim["obs_yea"], q, axis=0)
+    for i, label in enumerate(md.coords["obs"]):
+        case, group = label.split(":")
+        rows.append((case, group, "point", md.obs_n[i], md.obs_yea[i], md.obs_yea[i], lo[i], hi[i],
+                     bool(lo[i] <= md.obs_yea[i] <= hi[i])))
+    if len(md.int_case_idx):
+        lo, hi = np.quantile(sim["interval_yea"], q, axis=0)
+        for i, label in enumerate(md.coords["interval_obs"]):
+            case, group = label.split(":")
+            # an interval is respected when the predictive interval overlaps it
+            ok = bool(hi[i] >= md.int_lower[i] and lo[i] <= md.int_upper[i])
+            rows.append((case, group, "interval", md.int_n[i], md.int_lower[i], md.int_upper[i], lo[i], hi[i], ok))
+    return pd.DataFrame(rows, columns=["case_id", "group", "kind", "n", "observed_lower", "observed_upper",
+                                       "predicted_lower", "predicted_upper", "consistent"])
+
+
+__all__ = ["CHAMBERS", "approval_table", "draw_arrays", "passes", "row_check", "simulate"]

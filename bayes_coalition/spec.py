@@ -1,0 +1,112 @@
+"""Model specifications: TOML files in ``models/`` merged over package defaults, never mutated."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
+    {
+        "model": {"name": "trade_coalition", "description": ""},
+        "data": {"path": "", "exclude_cases": []},
+        "identification": {"discrimination": 2.0},
+        "priors": {
+            "faction_deviation_sd": 0.5,
+            "type_shift_sd": 0.5,
+            "cut_point_mean_sd": 1.5,
+            "chamber_sd": 0.5,
+            "vote_type_sd": 0.5,
+            "case_sd": 0.5,
+            "party_tilt_sd": 1.0,
+            "episode_sd": 0.5,
+            "effect_sd": 1.0,
+            "loading_log_sd": 0.5,
+            "indicator_cut_sd": 1.5,
+            "faction_share_concentration": 2.0,
+            "party_share_concentration": 20.0,
+            "overdispersion_log_mean": 4.6,
+            "overdispersion_log_sd": 0.5,
+        },
+        "sampler": {
+            "sampler": "auto",
+            "draws": 1000,
+            "tune": 1000,
+            "chains": 4,
+            "target_accept": 0.9,
+            "random_seed": 2000,
+            "low_rank_mass_matrix": True,
+        },
+    }
+)
+
+
+def merge(base: Mapping, override: Mapping, *, where: str = "") -> dict:
+    """Deep-merge ``override`` into a copy of ``base``; unknown keys are an error."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if key not in out:
+            known = ", ".join(sorted(out))
+            raise KeyError(f"unknown spec key '{where}{key}' (known: {known})")
+        if isinstance(out[key], Mapping):
+            if not isinstance(value, Mapping):
+                raise TypeError(f"spec key '{where}{key}' must be a table")
+            out[key] = merge(out[key], value, where=f"{where}{key}.")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_spec(path: str | Path | None = None, **overrides) -> dict:
+    """Read a spec TOML (default: the shipped ``trade_coalition.toml``) and merge it over the defaults."""
+    spec = merge(_plain(DEFAULT_SPEC), {})
+    if path is not None:
+        path = Path(path)
+        try:
+            with path.open("rb") as fh:
+                user = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"{path}: not valid TOML: {err}") from None
+        spec = merge(spec, user)
+        spec["model"].setdefault("name", path.stem)
+        spec["_source"] = str(path)
+    for section, values in overrides.items():
+        spec = merge(spec, {section: values})
+    validate_spec(spec)
+    return spec
+
+
+def default_spec_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_shipped_models", here.parent / "models"):
+        if (candidate / "trade_coalition.toml").is_file():
+            return candidate / "trade_coalition.toml"
+    raise FileNotFoundError("the default spec models/trade_coalition.toml was not found")
+
+
+def validate_spec(spec: Mapping) -> None:
+    for key, value in spec["priors"].items():
+        if not isinstance(value, (int, float)) or (value <= 0 and key != "overdispersion_log_mean"):
+            raise ValueError(f"priors.{key} must be a positive number, got {value!r}")
+    s = spec["sampler"]
+    for key in ("draws", "tune", "chains", "random_seed"):
+        if not isinstance(s[key], int) or s[key] < (0 if key in ("tune", "random_seed") else 1):
+            raise ValueError(f"sampler.{key} must be a non-negative int, got {s[key]!r}")
+    if not 0 < s["target_accept"] < 1:
+        raise ValueError("sampler.target_accept must lie in (0, 1)")
+    if spec["identification"]["discrimination"] <= 0:
+        raise ValueError("identification.discrimination must be positive (it fixes the sign and scale of the axis)")
+
+
+def spec_hash(spec: Mapping) -> str:
+    """A short stable id of the model definition (sampler settings excluded)."""
+    core = {k: v for k, v in spec.items() if k not in ("sampler", "_source")}
+    return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _plain(m: Mapping) -> dict:
+    return {k: _plain(v) if isinstance(v, Mapping) else copy.deepcopy(v) for k, v in m.items()}

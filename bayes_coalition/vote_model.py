@@ -1,0 +1,66 @@
+"""The spatial vote model, written once for both backends.
+
+The same function builds the PyTensor graph inside the PyMC model and evaluates
+posterior draws with NumPy for predictive simulation, so the likelihood and the
+predictions cannot drift apart.  Pass ``xp=numpy`` or ``xp=pytensor.tensor``.
+
+A member of faction f votes yea on a pro-trade motion with probability
+``logistic(discrimination * (position_f - cut_point_case))``; a party's yea share is
+the mixture over its factions with the within-party faction shares; independents
+mix all factions equally; a per-case partisan tilt moves the Republicans' and the
+Democrats' cut-points in opposite directions (party-by-case effect); rows whose party mix is unknown mix R and D with a latent
+Republican share.  On a motion whose yea side is anti-trade the probability flips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .model_data import GROUPS
+
+EPS = 1e-9
+
+
+def party_matrix(faction_party) -> np.ndarray:
+    """(faction, party) indicator with columns R, D."""
+    fp = np.asarray(faction_party)
+    return np.stack([(fp == "R"), (fp == "D")], axis=-1).astype(float)
+
+
+def group_one_hot(group_idx) -> np.ndarray:
+    return np.eye(len(GROUPS))[np.asarray(group_idx)]
+
+
+def yea_probability(
+    xp,
+    *,
+    faction_position,   # (..., faction)
+    faction_share,      # (..., faction): share of each faction within its party
+    cut_point,          # (..., row)
+    party_tilt,         # (..., row): Republicans' cut-point is cut_point + tilt, Democrats' cut_point - tilt
+    polarity,           # (row,) +1 pro-trade yea, -1 anti-trade yea
+    group_idx,          # (row,) index into GROUPS
+    mix_share,          # (..., n_mix) Republican share of RD rows (may be empty)
+    mix_idx,            # (row,) index into mix_share, -1 for non-RD rows
+    faction_party,      # (faction,) "R"/"D"
+    discrimination: float,
+):
+    """Yea probability of each count row; leading sample dims broadcast."""
+    pm_ = party_matrix(faction_party)
+    sign = pm_[:, 0] - pm_[:, 1]                                           # +1 R, -1 D factions
+    pos = faction_position[..., None, :]                                   # (..., 1, F)
+    cut = cut_point[..., :, None] + party_tilt[..., :, None] * sign        # (..., row, F)
+    fac_p = 1.0 / (1.0 + xp.exp(-discrimination * (pos - cut)))           # (..., row, F)
+    weighted = fac_p * faction_share[..., None, :]
+    p_r = xp.sum(weighted * pm_[:, 0], axis=-1)
+    p_d = xp.sum(weighted * pm_[:, 1], axis=-1)
+    p_i = xp.mean(fac_p, axis=-1)
+    pad = 0.5 * xp.ones_like(cut_point[..., :1])                          # dummy share for non-RD rows
+    shares = xp.concatenate([mix_share, pad], axis=-1) if mix_share is not None else pad
+    s = shares[..., np.asarray(mix_idx)]                                   # (..., row); -1 -> pad
+    p_rd = s * p_r + (1.0 - s) * p_d
+    onehot = group_one_hot(group_idx)
+    p_pro = p_r * onehot[:, 0] + p_d * onehot[:, 1] + p_i * onehot[:, 2] + p_rd * onehot[:, 3]
+    pol = np.asarray(polarity, dtype=float)
+    p = 0.5 + pol * (p_pro - 0.5)
+    return xp.clip(p, EPS, 1.0 - EPS)

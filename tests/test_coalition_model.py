@@ -1,0 +1,221 @@
+"""CoalitionModel contract: construction, dims, log-probability, mocked fit, predictions, persistence, CLI."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from pymc.testing import mock_sample
+
+from bayes_coalition import CoalitionModel, load_dataset
+from bayes_coalition.cli import main
+from bayes_coalition.model_data import build_model_data
+from bayes_coalition.spec import default_spec_path, load_spec
+
+from .conftest import _stats
+from .test_dataset import edit
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """One mock-sampled model shared by the contract tests (prior draws stand in for the posterior)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
+        model = CoalitionModel()
+        with pytest.warns(Warning):  # prior draws do not converge: the fit must say so
+            model.fit(random_seed=11, draws=60, chains=2, progressbar=False)
+    return model
+
+
+def test_model_dims_and_shapes():
+    model = CoalitionModel()
+    md = model.model_data
+    m = model.model
+    dims = m.named_vars_to_dims
+    assert dims["ideal_point"] == ("actor",) and dims["cut_point"] == ("case",) and dims["yea"] == ("obs",)
+    assert len(m.coords["actor"]) == 15 and len(m.coords["case"]) == 50
+    assert m["yea"].owner.inputs[3].eval().shape == (len(md.obs_n),)  # n per row
+    assert len(md.int_n) == 2 and set(md.coords["interval_obs"]) == {"ft1997_h_whip:R", "ft1997_h_whip:D"}
+    # the redundant whip total is kept for checks, never silently dropped
+    assert md.checks["case_id"].tolist() == ["ft1997_h_whip"]
+    assert (md.usage["use"] == "partial_cell_unused").sum() == 16
+
+
+def test_finite_logp_and_gradient_at_initial_point():
+    m = CoalitionModel().model
+    ip = m.initial_point()
+    assert np.isfinite(m.compile_logp()(ip))
+    grad = m.compile_dlogp()(ip)
+    assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+
+
+def test_every_count_row_is_accounted_for():
+    ds = load_dataset()
+    md = build_model_data(ds)
+    used = md.usage.groupby(["case_id", "party"]).size()
+    rows = ds.vote_counts.groupby(["case_id", "party"]).size()
+    assert rows.index.isin(used.index).all()  # each row of vote_counts has a recorded use
+    # rows partition each case's voters: sum of row n equals the chamber total where it is known
+    totals = ds.vote_counts[ds.vote_counts.party == "ALL"].set_index("case_id")
+    n_by_case = pd.Series(md.obs_n).groupby(md.obs_case_idx).sum()
+    for ci, case in enumerate(md.coords["case"]):
+        if case in totals.index and pd.notna(totals.loc[case, "yea"]):
+            assert n_by_case[ci] == totals.loc[case, "yea"] + totals.loc[case, "nay"], case
+
+
+def test_interval_observations_are_general(data_copy):
+    """Any count row may be an interval: turn the PNTR Senate total into one."""
+    vc = data_copy / "vote_counts.csv"
+    for party in ("R", "D"):
+        edit(vc, {"case_id": "pntr_s", "party": party}, "nay", "")
+        edit(vc, {"case_id": "pntr_s", "party": party}, "yea", "")
+        edit(vc, {"case_id": "pntr_s", "party": party}, "yea_lower", "40" if party == "R" else "30")
+        edit(vc, {"case_id": "pntr_s", "party": party}, "yea_upper", "50" if party == "R" else "40")
+        edit(vc, {"case_id": "pntr_s", "party": party}, "n_members", "54" if party == "R" else "44")
+    md = build_model_data(load_dataset(data_copy))
+    assert {"pntr_s:R", "pntr_s:D"} <= set(md.coords["interval_obs"])
+    m = CoalitionModel(dataset=load_dataset(data_copy)).model
+    assert np.isfinite(m.compile_logp()(m.initial_point()))
+
+
+def test_missing_codes_are_unobserved_not_zero(data_copy):
+    ev = pd.read_csv(data_copy / "evidence.csv", dtype=str, keep_default_na=False)
+    ev[ev.episode_id != "pntr2000"].to_csv(data_copy / "evidence.csv", index=False)
+    md = build_model_data(load_dataset(data_copy))
+    pntr = md.coords["episode"].index("pntr2000")
+    assert not md.construct_observed[pntr].any()
+    assert md.construct_observed[md.coords["episode"].index("fasttrack1997")].all()
+    m = CoalitionModel(dataset=load_dataset(data_copy)).model
+    assert "construct_latent" in m.named_vars and len(m.coords["latent"]) == 4
+
+
+def test_exclude_cases_leaves_them_out():
+    model = CoalitionModel(spec={"data": {"exclude_cases": ["pntr_h", "pntr_s"]}})
+    assert "pntr_h" not in model.model_data.coords["case"] and "pntr2000" not in model.model_data.coords["episode"]
+    with pytest.raises(KeyError, match="unknown case"):
+        CoalitionModel(spec={"data": {"exclude_cases": ["nope"]}})
+
+
+def test_spec_merge_does_not_mutate_and_rejects_unknown_keys():
+    base = load_spec(default_spec_path())
+    snapshot = json.dumps(base, sort_keys=True)
+    CoalitionModel(spec={"priors": {"effect_sd": 2.0}})
+    assert json.dumps(load_spec(default_spec_path()), sort_keys=True) == snapshot
+    with pytest.raises(KeyError, match="unknown spec key 'priors.nonsense'"):
+        CoalitionModel(spec={"priors": {"nonsense": 1}})
+    with pytest.raises(ValueError, match="discrimination must be positive"):
+        CoalitionModel(spec={"identification": {"discrimination": -1.0}})
+
+
+def test_fit_contract(fitted):
+    idata = fitted.idata
+    for group in ("posterior", "sample_stats", "posterior_predictive", "observed_data", "log_likelihood"):
+        assert group in idata, group
+    assert idata.posterior["ideal_point"].dims == ("chain", "draw", "actor")
+    assert idata.posterior_predictive["case_yea"].shape == (2, 60, 50)
+    assert idata.attrs["model_id"] == fitted.id and idata.attrs["model_version"] == CoalitionModel.version
+    d = fitted.diagnostics
+    for key in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds", "sampler", "draws", "chains"):
+        assert key in d
+    assert d["draws"] == 60 and d["chains"] == 2
+
+
+def test_approval_probabilities(fitted):
+    a = fitted.approval()
+    assert len(a) == 50
+    for col in ("p_pass", "p_pro_trade_win", "p_house", "p_senate", "p_enacted"):
+        vals = a[col].dropna().to_numpy(float)
+        assert ((vals >= 0) & (vals <= 1)).all(), col
+    pntr = a.set_index("case_id").loc["pntr_h"]
+    assert pntr["observed_yea"] == 237 and pntr["n_voting"] == 434 and bool(pntr["observed_passed"])
+    assert a.set_index("case_id").loc["pntr_s", "observed_yea"] == 83
+    assert pd.isna(a.set_index("case_id").loc["ft1997_h_whip", "observed_yea"])
+    # P(enacted) cannot exceed P(House) or P(Senate) of the same episode
+    both = a.dropna(subset=["p_enacted"])
+    assert (both["p_enacted"] <= both[["p_house", "p_senate"]].min(axis=1) + 1e-12).all()
+    # pro-trade win is the complement of passage on disapproval votes
+    dis = a[a.vote_type == "disapproval"]
+    np.testing.assert_allclose(dis["p_pro_trade_win"], 1 - dis["p_pass"])
+
+
+def test_seeds_reproduce_predictions(fitted):
+    a1, a2 = fitted.approval(seed=3), fitted.approval(seed=3)
+    pd.testing.assert_frame_equal(a1, a2)
+    a3 = fitted.approval(seed=4)
+    assert not np.allclose(a1["yea_mean"], a3["yea_mean"])
+
+
+def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
+    path = fitted.save(tmp_path / "run" / "posterior.nc")
+    loaded = CoalitionModel.load(path)
+    assert loaded.id == fitted.id and loaded.spec == json.loads(fitted.idata.attrs["spec"])
+    pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
+    pd.testing.assert_frame_equal(loaded.ideal_points(), fitted.ideal_points())
+    assert loaded.diagnostics["draws"] == 60
+
+
+def test_load_rejects_other_files(tmp_path, fitted):
+    import xarray as xr
+
+    from bayes_coalition import _arviz
+
+    bad = _arviz.from_dict(posterior={"x": np.zeros((1, 3))})
+    _arviz.to_netcdf(bad, tmp_path / "x.nc")
+    with pytest.raises(ValueError, match="not a saved bayes_coalition.CoalitionModel"):
+        CoalitionModel.load(tmp_path / "x.nc")
+
+
+def test_ideal_points_and_hypotheses_tables(fitted):
+    ip = fitted.ideal_points()
+    assert len(ip) == 15 and (ip["lower"] <= ip["mean"]).all() and (ip["mean"] <= ip["upper"]).all()
+    assert ip.set_index("actor_id").loc["dem_liberal", "informed_by_votes"]
+    h = fitted.hypotheses()
+    assert list(h["construct"]) == ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"]
+    assert ((h["p_hypothesised_sign"] >= 0) & (h["p_hypothesised_sign"] <= 1)).all()
+    assert h.set_index("construct").loc["deadlock_convergence", "hypothesised_sign"] == -1
+
+
+def test_predictive_check_covers_rows_and_whip_total(fitted):
+    t = fitted.predictive_check()
+    assert len(t) == len(fitted.model_data.obs_n) + 2 + 1
+    whip = t[(t.case_id == "ft1997_h_whip") & (t.group == "ALL")].iloc[0]
+    assert (whip.observed_lower, whip.observed_upper) == (192, 215)
+
+
+def test_prior_predictive_is_seeded():
+    model = CoalitionModel()
+    p1 = model.sample_prior_predictive(draws=30, random_seed=5)
+    p2 = model.sample_prior_predictive(draws=30, random_seed=5)
+    np.testing.assert_array_equal(p1.prior_predictive["yea"].values, p2.prior_predictive["yea"].values)
+    share = p1.prior_predictive["yea_share"].values
+    assert share.shape == (1, 30, len(model.model_data.obs_n)) and ((share >= 0) & (share <= 1)).all()
+
+
+def test_cli_fit_writes_run_directory(mock_pymc_sample, tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.warns(Warning):
+        rc = main(["fit", str(default_spec_path()), "--out", str(out), "--draws", "30", "--chains", "2", "--seed", "3", "--quiet", "--no-report"])
+    assert rc == 0
+    for name in ("posterior.nc", "summary.csv", "approval.csv", "diagnostics.json", "ppc.csv", "ideal_points.csv", "hypotheses.csv"):
+        assert (out / name).is_file(), name
+    diag = json.loads((out / "diagnostics.json").read_text())
+    assert {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds", "sampler", "draws", "chains"} <= set(diag)
+    assert diag["draws"] == 30 and diag["chains"] == 2
+    approval = pd.read_csv(out / "approval.csv")
+    assert {"case_id", "chamber", "p_house", "p_senate", "p_enacted", "observed_outcome"} <= set(approval.columns)
+    text = capsys.readouterr().out
+    assert "pntr_h" in text and "convergence:" in text
+
+
+def test_cli_prior_and_errors(tmp_path, capsys):
+    rc = main(["prior", str(default_spec_path()), "--out", str(tmp_path / "p"), "--draws", "20", "--seed", "1"])
+    assert rc == 0 and (tmp_path / "p" / "prior_predictive.csv").is_file()
+    assert main(["fit", str(tmp_path / "missing.toml")]) == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[priors]\nnonsense = 1\n")
+    assert main(["fit", str(bad)]) == 2
+    assert "unknown spec key" in capsys.readouterr().err
