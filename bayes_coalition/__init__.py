@@ -1,5 +1,10 @@
 """bayes_coalition: Bayesian analysis of coalition formation in US trade policymaking."""
 
+import warnings as _warnings
+
+# ArviZ 0.2x announces its 1.x refactor on import (PyMC imports it first); silence exactly that one
+_warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+
 from .coalition_model import CoalitionModel
 from .dataset import TradeDataset, load_dataset
 from .errors import ConvergenceWarning, DataValidationError

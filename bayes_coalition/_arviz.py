@@ -119,8 +119,23 @@ def to_netcdf(idata, path) -> None:
     idata.to_netcdf(str(path), engine="h5netcdf")
 
 
-def from_netcdf(path):
-    return az.from_netcdf(str(path), engine="h5netcdf")
+def from_netcdf(path, groups=None):
+    """Read InferenceData; with ``groups`` only those groups (and the root attrs) are read."""
+    if groups is None:
+        return az.from_netcdf(str(path), engine="h5netcdf")
+    root = xr.open_dataset(str(path), engine="h5netcdf")
+    attrs = dict(root.attrs)
+    root.close()
+    data = {}
+    for g in groups:
+        try:
+            with xr.open_dataset(str(path), group=g, engine="h5netcdf") as ds:
+                data[g] = ds.load()
+        except OSError:
+            continue
+    idata = az.InferenceData(**data)
+    idata.attrs.update(attrs)
+    return idata
 
 
 def from_dict(**groups):
@@ -165,3 +180,23 @@ def plot_khat(loo_result_k):
 
 def plot_forest(idata, var_names, *, prob: float, combined: bool = True):
     return _fig(az.plot_forest(idata, var_names=var_names, hdi_prob=prob, combined=combined, show=False))
+
+
+# --- appended for bayes_coalition.report ---------------------------------------
+
+
+def plot_loo_pit(idata, y: str, *, ecdf: bool = True):
+    """LOO-PIT of observed variable ``y`` against its posterior predictive (needs log_likelihood[y])."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _fig(az.plot_loo_pit(idata, y=y, ecdf=ecdf, show=False))
+
+
+def plot_rank_dataset(draws: xr.Dataset, *, grid=None, figsize=None):
+    """Rank plots (bars) of every variable of a (chain, draw) Dataset, e.g. hand-picked scalar elements."""
+    return _fig(az.plot_rank(draws, kind="bars", grid=grid, figsize=figsize, show=False))
+
+
+def plot_trace_dataset(draws: xr.Dataset, *, figsize=None):
+    """Compact trace plots of every variable of a (chain, draw) Dataset."""
+    return _fig(az.plot_trace(draws, compact=True, figsize=figsize, show=False))

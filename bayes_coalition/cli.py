@@ -121,6 +121,50 @@ def _write_prior(model, out: Path, args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from .bill_prediction import BillPredictor, summary_dict, sweep
+    from .bills import load_bill
+    from .coalition_model import CoalitionModel
+
+    run = Path(args.run_dir)
+    model = CoalitionModel.load(run / "posterior.nc" if run.is_dir() else run, groups=("posterior",))
+    bill = load_bill(args.bill).validate(model.dataset)
+    ds = model.predict(bill, seed=args.seed, prob=args.prob)
+    summary = summary_dict(ds)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    prob = summary["interval_prob"]
+    print(f"{bill.name}" + (f" (like {bill.like})" if bill.like else " (new episode: case effects drawn from their priors)"))
+    if ds.attrs.get("notes"):
+        print(f"  note: {ds.attrs['notes']}")
+    print(f"  {'':10s} {'P':>6s}   {prob:.0%} interval of the per-draw probability")
+    for key, label in (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted")):
+        v = summary[key]
+        print(f"  {label:10s} {v['mean']:6.3f}   [{v['lower']:.3f}, {v['upper']:.3f}]")
+    for ch in ("house", "senate"):
+        v = summary[f"yea_{ch}"]
+        print(f"  yea {ch:6s} {v['mean']:6.1f}   [{v['lower']:.0f}, {v['upper']:.0f}]")
+    top = sorted(summary["pivotal"].items(), key=lambda kv: -kv[1])[:4]
+    print("  most likely pivotal (De Swaan, either chamber): " + ", ".join(f"{a} {p:.2f}" for a, p in top))
+    # what moves the probability most: one indicator at a time over its levels
+    pr = BillPredictor(model, max_draws=args.driver_draws)
+    moves = []
+    cb = model.dataset.codebook
+    for indicator, grp in cb.groupby("indicator", sort=False):
+        levels = sorted(int(v) for v in grp["level"])
+        for stage in str(grp["stages"].iloc[0]).split(";"):
+            t = sweep(model, bill, {f"{stage}.{indicator}": levels}, seed=args.seed, predictor=pr)
+            moves.append((t["p_both_chambers"].max() - t["p_both_chambers"].min(), f"{stage}.{indicator}",
+                          t["p_both_chambers"].iloc[0], t["p_both_chambers"].iloc[-1]))
+
+    moves.sort(reverse=True)
+    print("  what moves P(both chambers) most (lowest -> highest level):")
+    for rng_, key, lo, hi in moves[:3]:
+        print(f"    {key:40s} {lo:.3f} -> {hi:.3f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bayes-coalition", description="Bayesian coalition analysis of US trade policymaking")
     sub = p.add_subparsers(dest="command", required=True)
@@ -143,6 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
         if not prior_only:
             f.add_argument("--prior-only", action="store_true", help="prior predictive check instead of fitting")
         f.set_defaults(func=cmd_fit, prior_only=prior_only)
+
+    pr = sub.add_parser("predict", help="approval probabilities of a hypothetical bill from a saved run")
+    pr.add_argument("run_dir", help="run directory (with posterior.nc) or the posterior.nc file")
+    pr.add_argument("bill", help="bill TOML (see bills/)")
+    pr.add_argument("--json", action="store_true", help="emit JSON")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--prob", type=float, default=0.94, help="interval probability")
+    pr.add_argument("--driver-draws", type=int, default=250, help="draws used to rank what moves the probability")
+    pr.set_defaults(func=cmd_predict)
+    for name in ("cli_report", "cli_ideal_points"):
+        try:
+            module = __import__(f"bayes_coalition.{name}", fromlist=["add_parser"])
+        except ImportError:
+            continue
+        module.add_parser(sub)
     return p
 
 

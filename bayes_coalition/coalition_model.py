@@ -243,6 +243,32 @@ class CoalitionModel:
         m = self.model
         return [v.name for v in m.free_RVs] + [v.name for v in m.deterministics]
 
+    def predict(self, bill, *, seed: int = 0, prob: float = 0.94):
+        """Approval probabilities, yea counts, P(pivotal) and P(in coalition) for a hypothetical bill
+        (a :class:`HypotheticalBill` or the path of a bill TOML); an xarray Dataset."""
+        from .bill_prediction import predict
+        from .bills import load_bill
+
+        if not hasattr(bill, "codes"):
+            bill = load_bill(bill)
+        return predict(self, bill, seed=seed, prob=prob, predictor=self._predictor())
+
+    def sweep(self, base_bill, vary: dict, *, seed: int = 0, max_draws: int | None = 1000) -> pd.DataFrame:
+        """P(House), P(Senate), P(both) over a grid of indicator levels (vectorised, no compilation)."""
+        from .bill_prediction import BillPredictor, sweep
+        from .bills import load_bill
+
+        if not hasattr(base_bill, "codes"):
+            base_bill = load_bill(base_bill)
+        return sweep(self, base_bill, vary, seed=seed, predictor=BillPredictor(self, max_draws=max_draws))
+
+    def _predictor(self):
+        from .bill_prediction import BillPredictor
+
+        if getattr(self, "_bill_predictor", None) is None or self._bill_predictor.model.idata is not self.idata:
+            self._bill_predictor = BillPredictor(self)
+        return self._bill_predictor
+
     # --- estimands ----------------------------------------------------------------
     def ideal_points(self, *, prob: float = 0.94) -> pd.DataFrame:
         """Actors' positions on the anti-free-trade (-) / free-trade (+) axis with intervals."""
@@ -296,9 +322,11 @@ class CoalitionModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "CoalitionModel":
-        """Rebuild a fitted model from :meth:`save`'s file; predictions match the saved model's."""
-        idata = _arviz.from_netcdf(path)
+    def load(cls, path: str | Path, groups: tuple[str, ...] | None = None) -> "CoalitionModel":
+        """Rebuild a fitted model from :meth:`save`'s file; predictions match the saved model's.
+
+        ``groups`` limits what is read (e.g. ``("posterior",)`` for fast bill prediction)."""
+        idata = _arviz.from_netcdf(path, groups=groups)
         attrs = idata.attrs
         if attrs.get("model_type") != cls.model_type:
             raise ValueError(f"{path}: not a saved {cls.model_type} (model_type={attrs.get('model_type')!r})")

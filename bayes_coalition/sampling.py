@@ -61,7 +61,6 @@ def sample_model(
             var_names=free,
             progressbar=progressbar,
             compute_convergence_checks=False,
-            idata_kwargs={"log_likelihood": False},
             **extra,
         )
         det = pm.compute_deterministics(idata.posterior, model=model, progressbar=False)

@@ -1,0 +1,136 @@
+"""Hypothetical bills: loading, validation errors naming the field, prediction and sweeps."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+import pytest
+from pymc.testing import mock_sample
+
+from bayes_coalition import CoalitionModel, DataValidationError, load_dataset
+from bayes_coalition.bill_prediction import summary_dict
+from bayes_coalition.bills import HypotheticalBill, load_bill
+from bayes_coalition.cli import main
+
+from .conftest import _stats
+
+BILLS = Path(__file__).resolve().parents[1] / "bills"
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
+        model = CoalitionModel()
+        with pytest.warns(Warning):
+            model.fit(random_seed=5, draws=400, chains=2, progressbar=False, log_likelihood=False)
+    path = model.save(tmp_path_factory.mktemp("run") / "posterior.nc")
+    return model, path.parent
+
+
+def test_shipped_bills_load_and_validate():
+    ds = load_dataset()
+    for path in sorted(BILLS.glob("*.toml")):
+        bill = load_bill(path).validate(ds)
+        seats = bill.seats(ds)
+        assert set(seats) >= {"House", "Senate"}
+    b = load_bill(BILLS / "hypothetical_2027.toml")
+    assert b.codes[("voting", "polarization")] == 2 and b.congress == 116 and b.senate_rule == "three_fifths_of_senate"
+
+
+@pytest.mark.parametrize(
+    "toml, column, message",
+    [
+        ("[codes.voting]\nsunshine = 1\n", "codes.voting.sunshine", "unknown indicator"),
+        ("[codes.voting]\npayoff = 7\n", "codes.voting.payoff", "off the scale"),
+        ("[codes.voting]\nexecutive_coordination = 1\n", "codes.voting.executive_coordination", "not coded in the voting stage"),
+        ("[actor_weights]\nmartians = 3\n", "actor_weights.martians", "unknown actor"),
+        ("[composition]\nHouse = { R = 300, D = 200 }\nSenate = { R = 50, D = 50 }\n", "composition.House", "500 seats is impossible"),
+        ("[composition]\nHouse = { R = -3, D = 200 }\nSenate = { R = 50, D = 50 }\n", "composition.House.R", "non-negative integer"),
+        ("[composition]\nHouse = { Q = 3 }\nSenate = { R = 50, D = 50 }\n", "composition.House.Q", "unknown party"),
+        ("[thresholds]\nsenate = \"unanimity\"\n", "thresholds.senate", "is not one of"),
+        ("[bill]\nlike = \"nafta2099\"\n", "bill.like", "unknown episode"),
+        ("[bill]\ncolour = \"red\"\n", "bill.colour", "unknown field"),
+        ("[votes]\nx = 1\n", "votes", "unknown section"),
+    ],
+)
+def test_bad_bill_files_name_the_field(tmp_path, toml, column, message):
+    p = tmp_path / "bad.toml"
+    p.write_text(toml, encoding="utf-8")
+    with pytest.raises(DataValidationError) as err:
+        load_bill(p).validate(load_dataset())
+    assert err.value.column == column and message in str(err.value) and str(p) in str(err.value)
+
+
+def test_congress_composition_comes_from_the_data():
+    ds = load_dataset()
+    seats = HypotheticalBill(congress=106).seats(ds)
+    # PNTR 2000: 221 R + 211 D + 2 I voting in the House, 54 R + 44 D in the Senate
+    assert seats["House"]["R"] >= 221 and seats["House"]["D"] >= 211
+    assert seats["Senate"] == {"R": 54, "D": 44}
+
+
+def test_bill_like_an_observed_case_reproduces_its_approval(fitted):
+    model, _ = fitted
+    a = model.approval(seed=1).set_index("case_id")
+    pred = model.predict(HypotheticalBill(like="pntr2000"), seed=1)
+    n = model.idata.posterior.sizes["chain"] * model.idata.posterior.sizes["draw"]
+    for key, case in (("p_house", "pntr_h"), ("p_senate", "pntr_s")):
+        p = a.loc[case, "p_pass"]
+        mc = 4 * np.sqrt(max(p * (1 - p), 1 / n) / n) + 1e-9   # two independent simulations: generous MC error
+        assert abs(float(pred[key]) - p) <= mc, (key, float(pred[key]), p)
+    assert abs(float(pred["p_enacted"]) - a.loc["pntr_h", "p_enacted"]) <= 0.08
+
+
+def test_prediction_contents(fitted):
+    model, _ = fitted
+    ds = model.predict(load_bill(BILLS / "hypothetical_2027.toml"), seed=3)
+    for key in ("p_house", "p_senate", "p_enacted"):
+        v = float(ds[key])
+        assert 0 <= v <= 1 and 0 <= ds[key].attrs["lower"] <= ds[key].attrs["upper"] <= 1
+    assert float(ds["p_enacted"]) <= min(float(ds["p_house"]), float(ds["p_senate"])) + 1e-12
+    assert ds["in_coalition"].dims == ("chamber", "actor") and ds["pivotal"].sizes["actor"] == 15
+    assert ((ds["pivotal"] >= 0) & (ds["pivotal"] <= 1)).all()
+    assert ds["yea_house"].max() <= 435 and ds["yea_senate"].max() <= 100
+    assert set(ds["yea_house_party"]["house_group"].values) == {"R", "D", "I"}
+    # seeds reproduce
+    again = model.predict(load_bill(BILLS / "hypothetical_2027.toml"), seed=3)
+    np.testing.assert_array_equal(ds["yea_house"].values, again["yea_house"].values)
+
+
+def test_sweep_grid_and_common_random_numbers(fitted):
+    model, _ = fitted
+    base = load_bill(BILLS / "hypothetical_2027.toml")
+    t = model.sweep(base, {"voting.payoff": [0, 1, 2], "formulation.executive_coordination": [0, 2]}, seed=2)
+    assert len(t) == 6 and list(t.columns[:2]) == ["voting.payoff", "formulation.executive_coordination"]
+    assert ((t[["p_house", "p_senate", "p_both_chambers"]] >= 0) & (t[["p_house", "p_senate", "p_both_chambers"]] <= 1)).all().all()
+    # the base bill's own codes reproduce the base's normal-approximation probability
+    same = model.sweep(base, {"voting.payoff": [base.codes[("voting", "payoff")]]}, seed=2)
+    again = model.sweep(base, {"voting.payoff": [base.codes[("voting", "payoff")]]}, seed=2)
+    assert same.equals(again)
+    with pytest.raises(DataValidationError, match="off the scale"):
+        model.sweep(base, {"voting.payoff": [9]})
+
+
+def test_cli_predict_json_and_text(fitted, capsys):
+    _, run = fitted
+    assert main(["predict", str(run), str(BILLS / "hypothetical_2027.toml"), "--json", "--seed", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("p_house", "p_senate", "p_enacted", "yea_house", "yea_senate"):
+        assert set(out[key]) >= {"mean", "lower", "upper"}
+    assert set(out["pivotal"]) == set(load_dataset().actors["actor_id"]) and set(out["coalition"]) == set(out["pivotal"])
+    assert main(["predict", str(run), str(BILLS / "fasttrack1997_like.toml"), "--driver-draws", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "P(both chambers)" in text and "pivotal" in text and "like fasttrack1997" in text
+
+
+def test_cli_predict_bad_bill(fitted, tmp_path, capsys):
+    _, run = fitted
+    bad = tmp_path / "b.toml"
+    bad.write_text("[codes.voting]\npayoff = 5\n")
+    assert main(["predict", str(run), str(bad)]) == 2
+    assert "codes.voting.payoff" in capsys.readouterr().err
