@@ -120,19 +120,21 @@ def to_netcdf(idata, path) -> None:
 
 
 def from_netcdf(path, groups=None):
-    """Read InferenceData; with ``groups`` only those groups (and the root attrs) are read."""
+    """Read InferenceData into memory (the file is closed afterwards, so it can be overwritten);
+    with ``groups`` only those groups (and the root attrs) are read."""
+    import h5netcdf
+
+    with h5netcdf.File(str(path), "r") as f:
+        available = list(f.groups)
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
     if groups is None:
-        return az.from_netcdf(str(path), engine="h5netcdf")
-    root = xr.open_dataset(str(path), engine="h5netcdf")
-    attrs = dict(root.attrs)
-    root.close()
+        groups = available
     data = {}
     for g in groups:
-        try:
-            with xr.open_dataset(str(path), group=g, engine="h5netcdf") as ds:
-                data[g] = ds.load()
-        except OSError:
+        if g not in available:
             continue
+        with xr.open_dataset(str(path), group=g, engine="h5netcdf") as ds:
+            data[g] = ds.load()
     idata = az.InferenceData(**data)
     idata.attrs.update(attrs)
     return idata

@@ -319,14 +319,20 @@ class CoalitionModel:
         self.idata.attrs.update(self._attrs())
         self.idata.attrs["dataset"] = json.dumps(_dataset_as_csv(self.dataset))
         _arviz.to_netcdf(self.idata, path)
+        _write_draws_sidecar(self.idata, _sidecar(path))
         return path
 
     @classmethod
     def load(cls, path: str | Path, groups: tuple[str, ...] | None = None) -> "CoalitionModel":
         """Rebuild a fitted model from :meth:`save`'s file; predictions match the saved model's.
 
-        ``groups`` limits what is read (e.g. ``("posterior",)`` for fast bill prediction)."""
-        idata = _arviz.from_netcdf(path, groups=groups)
+        ``groups`` limits what is read; ``("posterior",)`` (bill prediction) reads the compact
+        ``.draws.npz`` written beside the netCDF file when it belongs to the same model."""
+        idata = None
+        if groups == ("posterior",) and _sidecar(path).is_file():
+            idata = _read_draws_sidecar(_sidecar(path))
+        if idata is None:
+            idata = _arviz.from_netcdf(path, groups=groups)
         attrs = idata.attrs
         if attrs.get("model_type") != cls.model_type:
             raise ValueError(f"{path}: not a saved {cls.model_type} (model_type={attrs.get('model_type')!r})")
@@ -342,6 +348,34 @@ class CoalitionModel:
         model.idata = idata
         model.diagnostics = json.loads(attrs.get("diagnostics", "{}"))
         return model
+
+
+def _sidecar(path) -> Path:
+    path = Path(path)
+    return path.with_name(path.stem + ".draws.npz")
+
+
+def _write_draws_sidecar(idata, path: Path) -> None:
+    """The posterior group and the root attrs as one .npz (loads in milliseconds)."""
+    post = idata.posterior
+    arrays = {f"var:{name}": np.asarray(post[name].values) for name in post.data_vars}
+    meta = {
+        "dims": {name: list(post[name].dims) for name in post.data_vars},
+        "coords": {name: np.asarray(post[name].values).tolist() for name in post.coords},
+        "posterior_attrs": {k: v for k, v in post.attrs.items() if isinstance(v, (str, int, float))},
+        "attrs": {k: v for k, v in idata.attrs.items() if isinstance(v, (str, int, float))},
+    }
+    np.savez(path, _meta=np.array(json.dumps(meta, default=str)), **arrays)
+
+
+def _read_draws_sidecar(path: Path):
+    with np.load(path, allow_pickle=False) as f:
+        meta = json.loads(str(f["_meta"]))
+        data = {k[4:]: (meta["dims"][k[4:]], f[k]) for k in f.files if k.startswith("var:")}
+    post = xr.Dataset(data, coords={k: v for k, v in meta["coords"].items()}, attrs=meta["posterior_attrs"])
+    idata = _arviz.InferenceData(posterior=post)
+    idata.attrs.update(meta["attrs"])
+    return idata
 
 
 def _dataset_as_csv(ds: TradeDataset) -> dict:

@@ -156,6 +156,13 @@ def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
     pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
     pd.testing.assert_frame_equal(loaded.ideal_points(), fitted.ideal_points())
     assert loaded.diagnostics["draws"] == 60
+    # the fast path (posterior only, from the .draws.npz beside the file) predicts the same
+    fast = CoalitionModel.load(path, groups=("posterior",))
+    assert (path.parent / "posterior.draws.npz").is_file() and list(fast.idata.groups()) == ["posterior"]
+    pd.testing.assert_frame_equal(fast.approval(seed=9), fitted.approval(seed=9))
+    # a loaded run can be saved over its own file
+    loaded.save(path)
+    assert CoalitionModel.load(path).id == fitted.id
 
 
 def test_load_rejects_other_files(tmp_path, fitted):
