@@ -1,0 +1,41 @@
+"""``bayes-coalition report RUN_DIR``: (re)build a run's self-contained HTML report from its saved files.
+
+Registered by :mod:`bayes_coalition.cli` through :func:`add_parser`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def cmd_report(args) -> int:
+    from .report import report
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.exists():
+        print(f"error: run directory not found: {run_dir}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else (run_dir.parent if run_dir.is_file() else run_dir)
+    t0 = time.perf_counter()
+    path = report(run_dir, out)
+    errors = getattr(report, "last_errors", [])
+    print(f"report: {path} ({path.with_suffix('.md').name} alongside) in {time.perf_counter() - t0:.1f} s")
+    for err in errors:
+        print(f"warning: section failed: {err}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def add_parser(subparsers):
+    """Register the ``report`` subcommand on an argparse ``add_subparsers()`` object."""
+    p = subparsers.add_parser(
+        "report",
+        help="(re)build RUN_DIR/report.html and report.md from a saved run",
+        description="Build a self-contained HTML diagnostic report (and a Markdown summary) from a run directory "
+                    "written by `bayes-coalition fit` or `bayes-coalition ideal-points`.",
+    )
+    p.add_argument("run_dir", help="run directory (containing posterior.nc, or an ideal-point run's files)")
+    p.add_argument("--out", default=None, help="output directory (default: RUN_DIR)")
+    p.set_defaults(func=cmd_report)
+    return p
