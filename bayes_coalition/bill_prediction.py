@@ -139,7 +139,7 @@ class BillPredictor:
             tilt = self.p["party_tilt"][:, case]
         else:
             vt = md.coords["vote_type"]
-            vt_off = self.p["vote_type_offset"][:, vt.index("final_passage")] if "final_passage" in vt and self.p["vote_type_offset"] is not None else 0.0
+            vt_off = self.p["vote_type_offset"][:, vt.index(bill.vote_type)] if bill.vote_type in vt and self.p["vote_type_offset"] is not None else 0.0
             cut = (self.p["cut_point_mean"] + self.p["chamber_offset"][:, ch] + vt_off - ep
                    + self.p["sigma_case"] * rng.standard_normal(self.n_samples))
             tilt = self.p["sigma_party_tilt"] * rng.standard_normal(self.n_samples)
@@ -219,7 +219,12 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = 0.94,
         for actor, weight in bill.actor_weights.items():
             w[:, actors.index(actor)] = weight
         weight = xr.DataArray(w, dims=("sample", "actor"), coords={"actor": actors})
-        cut = xr.DataArray(rows["cut"], dims="sample")
+        # each legislative faction faces its party's cut-point (cut +/- tilt), as in the likelihood
+        sign = np.zeros(len(actors))
+        for j, a in enumerate(model.model_data.faction_actor_idx):
+            sign[a] = 1.0 if model.model_data.faction_party[j] == "R" else -1.0
+        cut = xr.DataArray(rows["cut"][:, None] + rows["tilt"][:, None] * sign[None, :], dims=("sample", "actor"),
+                           coords={"actor": actors})
         membership.append(analytics.probability(analytics.yes_coalition(pos, cut, bill.yea_is_pro_trade), ("sample",)))
         pivotal.append(analytics.probability(analytics.de_swaan_pivotal(pos, weight), ("sample",)))
         decisive_.append(analytics.probability(analytics.decisive(pos, cut, weight, thr if np.isscalar(thr) else float(thr), bill.yea_is_pro_trade), ("sample",)))

@@ -6,6 +6,7 @@ A bill file (see ``bills/*.toml``)::
     name = "PNTR-like bill"
     like = "pntr2000"              # optional: an episode of the fitted data; its posterior effects are kept
     yea_is_pro_trade = true
+    vote_type = "final_passage"    # or cloture, procedural, ... (the fitted offset of that vote type)
 
     [codes.formulation]            # indicator = level; any subset, the rest unknown
     executive_coordination = 2
@@ -52,6 +53,7 @@ class HypotheticalBill:
     congress: int | None = None
     like: str | None = None                             # episode id of the fitted data
     yea_is_pro_trade: bool = True
+    vote_type: str = "final_passage"                    # offset of this vote type (if the fit saw it)
     house_rule: str = "majority_of_voting"
     senate_rule: str = "majority_of_voting"
     president_rule: str = "signature"
@@ -86,6 +88,10 @@ class HypotheticalBill:
                 raise DataValidationError(f"unknown actor '{actor}'", file=f, column=f"actor_weights.{actor}")
             if not isinstance(w, (int, float)) or w < 0:
                 raise DataValidationError(f"weight {w!r} must be a non-negative number", file=f, column=f"actor_weights.{actor}")
+        from .dataset import VOTE_TYPES
+
+        if self.vote_type not in VOTE_TYPES:
+            raise DataValidationError(f"'{self.vote_type}' is not one of {VOTE_TYPES}", file=f, column="bill.vote_type")
         if self.like is not None and self.like not in set(dataset.episodes["episode_id"]):
             raise DataValidationError(f"unknown episode '{self.like}'", file=f, column="bill.like")
         for name, rule, allowed in (("house", self.house_rule, HOUSE_RULES), ("senate", self.senate_rule, SENATE_RULES),
@@ -163,7 +169,7 @@ def load_bill(path: str | Path) -> HypotheticalBill:
     if unknown:
         raise DataValidationError(f"unknown section(s) {sorted(unknown)} (known: {sorted(SECTIONS)})", file=f, column=sorted(unknown)[0])
     bill = raw.get("bill", {})
-    known_bill = {"name", "like", "yea_is_pro_trade"}
+    known_bill = {"name", "like", "yea_is_pro_trade", "vote_type"}
     if set(bill) - known_bill:
         key = sorted(set(bill) - known_bill)[0]
         raise DataValidationError(f"unknown field (known: {sorted(known_bill)})", file=f, column=f"bill.{key}")
@@ -188,6 +194,7 @@ def load_bill(path: str | Path) -> HypotheticalBill:
         congress=congress,
         like=bill.get("like"),
         yea_is_pro_trade=bool(bill.get("yea_is_pro_trade", True)),
+        vote_type=str(bill.get("vote_type", "final_passage")),
         house_rule=th.get("house", "majority_of_voting"),
         senate_rule=th.get("senate", "majority_of_voting"),
         president_rule=th.get("president", "signature"),
