@@ -165,6 +165,45 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_sbc(args) -> int:
+    from .coalition_model import CoalitionModel
+    from .spec import load_spec
+    from .validation import run_sbc, summarise_sbc, write_json
+
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
+    t0 = time.perf_counter()
+    ranks = run_sbc(lambda: CoalitionModel(spec=spec), args.sims, seed=args.seed, out_dir=out, draws=args.draws,
+                    chains=args.chains, tune=args.tune)
+    summary = summarise_sbc(ranks)
+    summary["wall_seconds_this_call"] = time.perf_counter() - t0
+    write_json(out / "sbc.json", summary)
+    for group, v in summary["groups"].items():
+        print(f"{group:22s} p = {v['p_value']:.3f}  ({v['n_ranks']} ranks, {v['n_simulations']} simulations)")
+    print(f"verdict at the 1% level: {summary['verdict']}; wrote {out}/sbc.csv, sbc.json")
+    return 0
+
+
+def cmd_backtest(args) -> int:
+    from .spec import load_spec
+    from .validation import backtest, backtest_scores, write_json
+
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_backtest"
+    out.mkdir(parents=True, exist_ok=True)
+    years = args.years or list(range(1998, 2020))
+    table = backtest(spec, years, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
+    table.to_csv(out / "backtest.csv", index=False)
+    scores = backtest_scores(table)
+    write_json(out / "backtest.json", scores)
+    for name in ("model", "majority_outcome", "party_line"):
+        print(f"{name:18s} Brier {scores[name]['brier']:.3f}   log score {scores[name]['log_score']:.3f}")
+    c = scores["coverage"]
+    print(f"yea-count interval coverage over {c['n']} votes: 50% -> {c['interval_50']}, 90% -> {c['interval_90']}")
+    print(f"wrote {out}/backtest.csv and backtest.json ({scores['n_predictions']} predictions)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bayes-coalition", description="Bayesian coalition analysis of US trade policymaking")
     sub = p.add_subparsers(dest="command", required=True)
@@ -196,6 +235,26 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--prob", type=float, default=0.94, help="interval probability")
     pr.add_argument("--driver-draws", type=int, default=250, help="draws used to rank what moves the probability")
     pr.set_defaults(func=cmd_predict)
+
+    sb = sub.add_parser("sbc", help="simulation-based calibration of a spec (resumable)")
+    sb.add_argument("spec")
+    sb.add_argument("--sims", type=int, required=True)
+    sb.add_argument("--seed", type=int, default=1)
+    sb.add_argument("--out")
+    sb.add_argument("--draws", type=int, default=250)
+    sb.add_argument("--chains", type=int, default=2)
+    sb.add_argument("--tune", type=int, default=500)
+    sb.set_defaults(func=cmd_sbc)
+
+    bt = sub.add_parser("backtest", help="rolling-origin backtest on the shipped votes")
+    bt.add_argument("spec")
+    bt.add_argument("--out")
+    bt.add_argument("--years", type=int, nargs="*", help="origin years (default 1998..2019)")
+    bt.add_argument("--seed", type=int, default=1)
+    bt.add_argument("--draws", type=int, default=500)
+    bt.add_argument("--chains", type=int, default=2)
+    bt.add_argument("--tune", type=int, default=1000)
+    bt.set_defaults(func=cmd_backtest)
     for name in ("cli_report", "cli_ideal_points"):
         try:
             module = __import__(f"bayes_coalition.{name}", fromlist=["add_parser"])

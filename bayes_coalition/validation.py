@@ -1,0 +1,250 @@
+"""Statistical validation: simulation-based calibration (Talts et al. 2018) and rolling-origin backtests.
+
+- :func:`rank_statistic` / :func:`uniformity_pvalue`: SBC's rank of a true value among
+  posterior draws, and the chi-square test of the ranks' uniformity.
+- :func:`run_sbc`: draw parameters from the prior, simulate the votes through the same
+  likelihood (``predictive.simulate``), refit, record ranks for every scalar of the chosen
+  parameter groups; resumable (ranks are appended to a CSV as simulations finish).
+- :func:`backtest`: fit on the cases before year T, predict each later case as a new bill
+  from its coded evidence and composition, for every T; Brier and log scores and yea
+  interval coverage against two baselines (majority outcome; party-line rates).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .predictive import draw_arrays, simulate
+
+SBC_GROUPS = ("faction_deviation", "cut_point_mean", "sigma_case", "sigma_episode", "sigma_party_tilt", "effect", "concentration")
+
+
+def rank_statistic(true_value: float, draws: np.ndarray) -> int:
+    """Number of posterior draws strictly below the true value (0..len(draws))."""
+    return int(np.sum(np.asarray(draws) < true_value))
+
+
+def uniformity_pvalue(ranks, n_draws: int, bins: int = 10) -> float:
+    """Chi-square p-value of the ranks (0..n_draws) against the discrete uniform, in ``bins`` equal bins."""
+    ranks = np.asarray(ranks)
+    if ranks.size == 0:
+        return float("nan")
+    edges = np.linspace(0, n_draws + 1, bins + 1)
+    counts, _ = np.histogram(ranks, bins=edges)
+    expected = ranks.size * np.diff(edges) / (n_draws + 1)
+    return float(stats.chisquare(counts, expected).pvalue)
+
+
+def _scalars(group, names):
+    """{label: flat values} for every scalar element of the named variables (prior/posterior groups)."""
+    out = {}
+    for name in names:
+        if name not in group:
+            continue
+        v = group[name]
+        flat = v.values.reshape(v.shape[0] * v.shape[1], -1)
+        extra = [d for d in v.dims if d not in ("chain", "draw")]
+        labels = [name] if not extra else [f"{name}[{'|'.join(map(str, idx))}]" for idx in np.ndindex(*v.shape[2:])]
+        if extra and len(extra) == 1:
+            labels = [f"{name}[{c}]" for c in v[extra[0]].values]
+        for j, lab in enumerate(labels):
+            out[lab] = flat[:, j]
+    return out
+
+
+def run_sbc(model_factory, n_sims: int, *, seed: int, out_dir: Path, draws: int = 250, chains: int = 2, tune: int = 500,
+            groups=SBC_GROUPS, progress: bool = True) -> pd.DataFrame:
+    """Simulation-based calibration; appends to ``out_dir/sbc.csv`` and skips simulations already there."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "sbc.csv"
+    done = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["simulation", "parameter", "rank", "n_draws"])
+    finished = set(done["simulation"].unique())
+    t_start = time.perf_counter()
+    for sim in range(n_sims):
+        if sim in finished:
+            continue
+        model = model_factory()
+        truth = model.sample_prior_predictive(draws=1, random_seed=seed + 1000 * sim).prior
+        data = simulate(draw_arrays(truth, model.model_data), model.model_data, model.discrimination, seed + 1000 * sim + 1)
+        model.model_data = dataclasses.replace(model.model_data, obs_yea=data["obs_yea"][0].astype(int))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(random_seed=seed + 1000 * sim + 2, draws=draws, chains=chains, tune=tune, progressbar=False,
+                      log_likelihood=False)
+        true_s = _scalars(truth, groups)
+        post_s = _scalars(model.idata.posterior, groups)
+        rows = [(sim, k, rank_statistic(true_s[k][0], post_s[k]), len(post_s[k])) for k in true_s if k in post_s]
+        frame = pd.DataFrame(rows, columns=["simulation", "parameter", "rank", "n_draws"])
+        frame.to_csv(path, mode="a", header=not path.is_file(), index=False)
+        done = pd.concat([done, frame], ignore_index=True)
+        if progress:
+            elapsed = time.perf_counter() - t_start
+            print(f"sbc simulation {sim + 1}/{n_sims} done ({elapsed:.0f} s)", flush=True)
+    return done
+
+
+def summarise_sbc(ranks: pd.DataFrame, *, bins: int = 10, level: float = 0.01) -> dict:
+    """Per parameter group: chi-square uniformity p-value over its scalars' ranks; overall verdict."""
+    ranks = ranks.copy()
+    ranks["group"] = ranks["parameter"].str.split("[", regex=False).str[0]
+    out = {}
+    for group, g in ranks.groupby("group"):
+        n = int(g["n_draws"].iloc[0])
+        out[group] = {"p_value": uniformity_pvalue(g["rank"].to_numpy(), n, bins), "n_ranks": int(len(g)),
+                      "n_simulations": int(g["simulation"].nunique())}
+    verdict = "pass" if all(v["p_value"] >= level for v in out.values()) else "fail"
+    return {"groups": out, "level": level, "bins": bins, "verdict": verdict}
+
+
+# --- rolling-origin backtest -----------------------------------------------------------
+
+
+def training_cases(cases: pd.DataFrame, year: int) -> list[str]:
+    """Case ids strictly before ``year`` (the only data a fit at origin ``year`` may see)."""
+    y = cases["date"].str[:4].astype(int)
+    return cases.loc[y < year, "case_id"].tolist()
+
+
+def case_bill(dataset, case_id: str):
+    """A case as a new bill: its episode's codes, its own voters per party, its threshold rule."""
+    from .bills import HypotheticalBill, composition_of_congress
+
+    c = dataset.cases.set_index("case_id").loc[case_id]
+    ev = dataset.evidence[dataset.evidence.episode_id == c["episode_id"]]
+    codes = {(r.stage, r.indicator): int(r.level) for r in ev.itertuples()}
+    vc = dataset.vote_counts[dataset.vote_counts.case_id == case_id].set_index("party")
+    seats = {}
+    for p in ("R", "D", "I"):
+        if p in vc.index and pd.notna(vc.loc[p, "yea"]) and pd.notna(vc.loc[p, "nay"]):
+            seats[p] = int(vc.loc[p, "yea"] + vc.loc[p, "nay"])
+        elif p in vc.index and pd.notna(vc.loc[p, "n_members"]):
+            seats[p] = int(vc.loc[p, "n_members"])
+    if "ALL" in vc.index and pd.notna(vc.loc["ALL", "yea"]):
+        total = int(vc.loc["ALL", "yea"] + vc.loc["ALL", "nay"])
+        rest = total - sum(seats.values())
+        missing = [p for p in ("R", "D") if p not in seats]
+        if rest > 0 and missing:
+            comp = composition_of_congress(dataset, int(c["congress"])).get(c["chamber"], {})
+            w = np.array([comp.get(p, 1) for p in missing], dtype=float)
+            split = np.floor(rest * w / w.sum()).astype(int)
+            split[0] += rest - split.sum()
+            seats.update({p: int(n) for p, n in zip(missing, split)})
+    other = "Senate" if c["chamber"] == "House" else "House"
+    other_seats = {"House": {"R": 218, "D": 217}, "Senate": {"R": 50, "D": 50}}[other]
+    rule = c["threshold_rule"]
+    return HypotheticalBill(
+        name=case_id, codes=codes, composition={c["chamber"]: seats, other: other_seats},
+        yea_is_pro_trade=bool(c["yea_is_pro_trade"]),
+        vote_type=c["vote_type"] if c["vote_type"] != "whip_estimate" else "final_passage",
+        house_rule=rule if c["chamber"] == "House" and rule in ("majority_of_voting", "majority_of_members") else "majority_of_voting",
+        senate_rule=rule if c["chamber"] == "Senate" and rule in ("majority_of_voting", "three_fifths_of_senate") else "majority_of_voting",
+        source=f"case {case_id}",
+    )
+
+
+def party_line_baseline(dataset, train: list[str], case_id: str, n_sim: int = 4000, seed: int = 0) -> tuple[float, np.ndarray]:
+    """P(pass) and yea draws from training-period party yea rates of the chamber (no latent variables)."""
+    vc = dataset.vote_counts
+    cases = dataset.cases.set_index("case_id")
+    chamber = cases.loc[case_id, "chamber"]
+    pol = bool(cases.loc[case_id, "yea_is_pro_trade"])
+    tr = vc[vc.case_id.isin(train) & vc.party.isin(["R", "D"])].dropna(subset=["yea", "nay"])
+    tr = tr[tr.case_id.map(cases["chamber"]) == chamber]
+    bill = case_bill(dataset, case_id)
+    seats = bill.composition[chamber]
+    rng = np.random.default_rng(seed)
+    total = np.zeros(n_sim, dtype=int)
+    for p, n in seats.items():
+        rows = tr[tr.party == p] if p in ("R", "D") else tr
+        if len(rows) >= 2:
+            share = (rows["yea"] / (rows["yea"] + rows["nay"])).to_numpy(float)
+            share = np.where(tr.loc[rows.index, "case_id"].map(cases["yea_is_pro_trade"]).to_numpy(bool), share, 1 - share)
+            m, v = share.mean(), max(share.var(ddof=1), 1e-4)
+            k = max(m * (1 - m) / v - 1, 0.5)
+            q = rng.beta(m * k, (1 - m) * k, n_sim)
+        else:
+            q = rng.uniform(size=n_sim)
+        q = q if pol else 1 - q
+        total += rng.binomial(n, q)
+    n_total = sum(seats.values())
+    rule = cases.loc[case_id, "threshold_rule"]
+    thr = 60 if rule == "three_fifths_of_senate" else (218 if rule == "majority_of_members" else n_total // 2 + 1)
+    return float((total >= thr).mean()), total
+
+
+def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Brier score and mean log score (natural log, probabilities clipped to [0.001, 0.999])."""
+    p = np.clip(np.asarray(p, float), 1e-3, 1 - 1e-3)
+    y = np.asarray(y, float)
+    return float(np.mean((p - y) ** 2)), float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def backtest(spec, years, *, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 1000, progress: bool = True) -> pd.DataFrame:
+    """Rolling-origin backtest; one row per (origin year, later case) with predictions and baselines."""
+    from .bill_prediction import predict
+    from .coalition_model import CoalitionModel
+    from .dataset import load_dataset
+
+    ds = load_dataset(spec["data"]["path"] or None)
+    rows = []
+    for year in years:
+        train = training_cases(ds.cases, year)
+        test = [c for c in ds.cases["case_id"] if c not in set(train)]
+        if not train or not test:
+            continue
+        exclude = sorted(set(ds.cases["case_id"]) - set(train))
+        model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": exclude}})
+        assert set(model.model_data.coords["case"]) == set(train)  # the fit never sees later cases
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(random_seed=seed + year, draws=draws, chains=chains, tune=tune, progressbar=False, log_likelihood=False)
+        base_rate = float(ds.cases.set_index("case_id").loc[train, "passed"].dropna().astype(bool).mean())
+        for case_id in test:
+            c = ds.cases.set_index("case_id").loc[case_id]
+            if pd.isna(c["passed"]):
+                continue
+            bill = case_bill(ds, case_id)
+            pred = predict(model, bill, seed=seed)
+            key = "yea_house" if c["chamber"] == "House" else "yea_senate"
+            y = pred[key].values
+            obs = ds.vote_counts[(ds.vote_counts.case_id == case_id) & (ds.vote_counts.party == "ALL")]["yea"]
+            obs = float(obs.iloc[0]) if len(obs) and pd.notna(obs.iloc[0]) else np.nan
+            p = float(pred["p_house" if c["chamber"] == "House" else "p_senate"])
+            p_party, y_party = party_line_baseline(ds, train, case_id, seed=seed)
+            q50, q90 = np.quantile(y, [0.25, 0.75]), np.quantile(y, [0.05, 0.95])
+            rows.append({
+                "origin_year": year, "case_id": case_id, "chamber": c["chamber"], "observed_passed": bool(c["passed"]),
+                "p_pass": p, "p_majority_baseline": base_rate, "p_party_line": p_party,
+                "observed_yea": obs, "yea_mean": float(y.mean()), "yea_q05": q90[0], "yea_q25": q50[0], "yea_q75": q50[1], "yea_q95": q90[1],
+                "in_50": bool(q50[0] <= obs <= q50[1]) if np.isfinite(obs) else None,
+                "in_90": bool(q90[0] <= obs <= q90[1]) if np.isfinite(obs) else None,
+            })
+        if progress:
+            print(f"backtest origin {year}: fitted on {len(train)} cases, predicted {len(test)}", flush=True)
+    return pd.DataFrame(rows)
+
+
+def backtest_scores(table: pd.DataFrame) -> dict:
+    y = table["observed_passed"].astype(float).to_numpy()
+    out = {}
+    for col, name in (("p_pass", "model"), ("p_majority_baseline", "majority_outcome"), ("p_party_line", "party_line")):
+        b, ls = score(table[col].to_numpy(float), y)
+        out[name] = {"brier": b, "log_score": ls}
+    cov = table.dropna(subset=["in_50"])
+    out["coverage"] = {"n": int(len(cov)), "interval_50": float(cov["in_50"].astype(bool).mean()) if len(cov) else None,
+                       "interval_90": float(cov["in_90"].astype(bool).mean()) if len(cov) else None}
+    out["n_predictions"] = int(len(table))
+    return out
+
+
+def write_json(path: Path, obj) -> None:
+    Path(path).write_text(json.dumps(obj, indent=2, default=float) + "\n", encoding="utf-8")

@@ -1,0 +1,73 @@
+"""Validation helpers: SBC rank statistics on hand-made draws, backtest cut-offs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_coalition import load_dataset
+from bayes_coalition.validation import (
+    backtest_scores,
+    case_bill,
+    rank_statistic,
+    score,
+    summarise_sbc,
+    training_cases,
+    uniformity_pvalue,
+)
+
+
+def test_rank_statistic_on_known_draws():
+    draws = np.array([0.1, 0.5, 0.2, 0.9, 0.4])
+    assert rank_statistic(0.0, draws) == 0
+    assert rank_statistic(0.45, draws) == 3
+    assert rank_statistic(1.0, draws) == 5
+    assert rank_statistic(0.5, draws) == 3  # strictly below
+
+
+def test_uniformity_detects_skewed_ranks(rng):
+    uniform = rng.integers(0, 100, size=2000)
+    skewed = np.minimum(rng.integers(0, 100, size=2000), rng.integers(0, 100, size=2000))
+    assert uniformity_pvalue(uniform, 99) > 0.001
+    assert uniformity_pvalue(skewed, 99) < 1e-6
+
+
+def test_summarise_sbc_groups_scalars(rng):
+    rows = [(s, f"effect[{k}]", int(rng.integers(0, 100)), 99) for s in range(50) for k in "ab"]
+    rows += [(s, "sigma_case", 0, 99) for s in range(50)]  # always ranked lowest: miscalibrated
+    res = summarise_sbc(pd.DataFrame(rows, columns=["simulation", "parameter", "rank", "n_draws"]))
+    assert res["groups"]["effect"]["n_ranks"] == 100 and res["groups"]["sigma_case"]["p_value"] < 1e-10
+    assert res["verdict"] == "fail"
+
+
+def test_backtest_training_data_end_before_the_origin():
+    ds = load_dataset()
+    train = training_cases(ds.cases, 2000)
+    years = ds.cases.set_index("case_id").loc[train, "date"].str[:4].astype(int)
+    assert (years < 2000).all() and "pntr_h" not in train and "ft1998_h" in train
+    later = set(ds.cases["case_id"]) - set(train)
+    assert all(int(d[:4]) >= 2000 for d in ds.cases.set_index("case_id").loc[sorted(later), "date"])
+
+
+def test_case_as_a_bill_uses_its_voters_and_rule():
+    ds = load_dataset()
+    bill = case_bill(ds, "pntr_h")
+    assert bill.composition["House"] == {"R": 221, "D": 211, "I": 2}
+    assert bill.codes[("voting", "payoff")] == 2 and bill.house_rule == "majority_of_voting"
+    s = case_bill(ds, "tpa2015_s_cloture")
+    assert s.senate_rule == "three_fifths_of_senate" and s.vote_type == "cloture"
+    bill.validate(ds)
+    # a case without party split: the total is split by the Congress's composition
+    u = case_bill(ds, "ft1997_s_cloture")
+    assert sum(u.composition["Senate"].values()) == 100
+
+
+def test_scores_and_coverage():
+    b, ls = score(np.array([1.0, 0.0]), np.array([1, 0]))
+    assert b == pytest.approx(1e-6) and ls > -0.01
+    t = pd.DataFrame({"observed_passed": [True, False], "p_pass": [0.9, 0.2], "p_majority_baseline": [0.8, 0.8],
+                      "p_party_line": [0.5, 0.5], "in_50": [True, False], "in_90": [True, True]})
+    s = backtest_scores(t)
+    assert s["model"]["brier"] == pytest.approx((0.01 + 0.04) / 2)
+    assert s["coverage"] == {"n": 2, "interval_50": 0.5, "interval_90": 1.0}

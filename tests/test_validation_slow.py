@@ -1,0 +1,31 @@
+"""Slow smoke runs of the validation tools (real sampling)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bayes_coalition import CoalitionModel
+from bayes_coalition.spec import default_spec_path, load_spec
+from bayes_coalition.validation import backtest, backtest_scores, run_sbc, summarise_sbc
+
+pytestmark = pytest.mark.slow
+
+
+def test_sbc_smoke_ten_simulations(tmp_path):
+    spec = load_spec(default_spec_path())
+    ranks = run_sbc(lambda: CoalitionModel(spec=spec), 10, seed=3, out_dir=tmp_path, draws=100, chains=2, tune=300, progress=False)
+    assert ranks["simulation"].nunique() == 10
+    assert ((ranks["rank"] >= 0) & (ranks["rank"] <= ranks["n_draws"])).all()
+    summary = summarise_sbc(ranks)
+    assert set(summary["groups"]) >= {"effect", "sigma_case", "faction_deviation"}
+    # resumable: a second call with the same number of simulations adds nothing
+    again = run_sbc(lambda: CoalitionModel(spec=spec), 10, seed=3, out_dir=tmp_path, progress=False)
+    assert len(again) == len(ranks)
+
+
+def test_backtest_one_origin():
+    spec = load_spec(default_spec_path())
+    table = backtest(spec, [2011], draws=150, chains=2, tune=400, progress=False)
+    assert set(table["origin_year"]) == {2011} and (table["case_id"].str.contains("2015|usmca|korea|panama|colombia|taa").all())
+    s = backtest_scores(table)
+    assert 0 <= s["model"]["brier"] <= 1
