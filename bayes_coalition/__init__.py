@@ -8,6 +8,8 @@ _warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refa
 from .coalition_model import CoalitionModel
 from .dataset import TradeDataset, load_dataset
 from .errors import ConvergenceWarning, DataValidationError
+from .bills import HypotheticalBill, load_bill
+from .report import report
 from .rollcalls import RollCallMatrix, load_rollcalls
 
 __version__ = "0.1.0"
@@ -16,9 +18,12 @@ __all__ = [
     "CoalitionModel",
     "ConvergenceWarning",
     "DataValidationError",
+    "HypotheticalBill",
     "RollCallMatrix",
     "TradeDataset",
     "__version__",
+    "load_bill",
     "load_dataset",
     "load_rollcalls",
+    "report",
 ]
