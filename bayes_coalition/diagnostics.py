@@ -56,11 +56,12 @@ def convergence(idata, var_names=None) -> dict:
         out["bfmi_per_chain"] = [float(b) for b in bf]
     else:
         out["min_bfmi"] = None
-    depth_key = "tree_depth" if stats is not None and "tree_depth" in stats else ("depth" if stats is not None and "depth" in stats else None)
+    flag = next((k for k in ("maxdepth_reached", "reached_max_treedepth") if stats is not None and k in stats), None)
+    depth_key = next((k for k in ("tree_depth", "depth") if stats is not None and k in stats), None)
+    if flag is not None:
+        out["max_tree_depth_hits"] = int(np.asarray(stats[flag]).sum())
     if depth_key is not None:
-        depth = np.asarray(stats[depth_key])
-        out["max_tree_depth_hits"] = int((depth >= depth.max()).sum()) if depth.size else 0
-        out["max_tree_depth"] = int(depth.max()) if depth.size else 0
+        out["max_tree_depth"] = int(np.asarray(stats[depth_key]).max())
     return out
 
 

@@ -196,11 +196,13 @@ def backtest(spec, years, *, seed: int = 1, draws: int = 500, chains: int = 2, t
 
     ds = load_dataset(spec["data"]["path"] or None)
     rows = []
+    previous = None
     for year in years:
         train = training_cases(ds.cases, year)
         test = [c for c in ds.cases["case_id"] if c not in set(train)]
-        if not train or not test:
+        if not train or not test or train == previous:   # same fit as the previous origin
             continue
+        previous = train
         exclude = sorted(set(ds.cases["case_id"]) - set(train))
         model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": exclude}})
         assert set(model.model_data.coords["case"]) == set(train)  # the fit never sees later cases

@@ -226,3 +226,31 @@ def test_cli_prior_and_errors(tmp_path, capsys):
     bad.write_text("[priors]\nnonsense = 1\n")
     assert main(["fit", str(bad)]) == 2
     assert "unknown spec key" in capsys.readouterr().err
+
+
+def test_sampler_selection():
+    from bayes_coalition.sampling import available, resolve_sampler
+
+    assert resolve_sampler("pymc") == "pymc"
+    assert resolve_sampler("auto") == ("nutpie" if available("nutpie") else "pymc")
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        resolve_sampler("gibbs")
+    if not available("numpyro"):
+        with pytest.raises(ImportError, match="numpyro"):
+            resolve_sampler("numpyro")
+
+
+def test_diagnostics_flag_divergences_and_depth():
+    from bayes_coalition import _arviz, diagnostics
+
+    rng = np.random.default_rng(0)
+    idata = _arviz.from_dict(
+        posterior={"x": rng.normal(size=(2, 200))},
+        sample_stats={"diverging": np.r_[np.zeros(399), 1].reshape(2, 200).astype(bool),
+                      "energy": rng.normal(size=(2, 200)),
+                      "reached_max_treedepth": np.r_[np.zeros(395), np.ones(5)].reshape(2, 200).astype(bool)},
+    )
+    d = diagnostics.convergence(idata, ["x"])
+    assert d["divergences"] == 1 and d["max_tree_depth_hits"] == 5
+    status, reasons = diagnostics.verdict(d)
+    assert status == "fail" and any("divergent" in r for r in reasons)
