@@ -144,36 +144,34 @@ def _unique(frame: pd.DataFrame, col: str, file: str):
         raise DataValidationError(f"duplicate {col} '{frame[col].iloc[i]}'", file=file, row=i + 2, column=col)
 
 
-def _read_legislators(path: Path | None, ids: list[str]) -> pd.DataFrame:
+def _read_metadata(path: Path | None, ids: list[str], key: str, what: str) -> pd.DataFrame | None:
+    """Metadata rows for ``ids`` (key column ``key``) in the order of ``ids``; None without a file."""
     if path is None or not Path(path).is_file():
-        return pd.DataFrame({"legislator_id": ids, "party": pd.array([pd.NA] * len(ids), dtype="string")})
+        return None
     file = str(path)
-    legs = _read_csv(Path(path))
-    _require(legs, ["legislator_id"], file)
-    legs["legislator_id"] = legs["legislator_id"].str.strip()
-    _unique(legs, "legislator_id", file)
-    unknown = sorted(set(ids) - set(legs["legislator_id"]))
+    meta = _read_csv(Path(path))
+    _require(meta, [key], file)
+    meta[key] = meta[key].str.strip()
+    _unique(meta, key, file)
+    unknown = sorted(set(ids) - set(meta[key]))
     if unknown:
-        raise DataValidationError(f"legislator(s) {unknown[:5]} have votes but no row in {Path(path).name}", file=file)
-    legs = legs.set_index("legislator_id").loc[ids].reset_index()
+        raise DataValidationError(f"{what} {unknown[:5]} have votes but no row in {Path(path).name}", file=file)
+    return meta.set_index(key).loc[ids].reset_index()
+
+
+def _read_legislators(path: Path | None, ids: list[str]) -> pd.DataFrame:
+    legs = _read_metadata(path, ids, "legislator_id", "legislator(s)")
+    if legs is None:
+        return pd.DataFrame({"legislator_id": ids, "party": pd.array([pd.NA] * len(ids), dtype="string")})
     if "party" not in legs:
         legs["party"] = pd.NA
-    legs = legs.replace({"": pd.NA})
-    return legs
+    return legs.replace({"": pd.NA})
 
 
 def _read_rollcall_meta(path: Path | None, ids: list[str]) -> pd.DataFrame:
-    if path is None or not Path(path).is_file():
+    rcs = _read_metadata(path, ids, "rollcall", "roll call(s)")
+    if rcs is None:
         return pd.DataFrame({"rollcall": ids})
-    file = str(path)
-    rcs = _read_csv(Path(path))
-    _require(rcs, ["rollcall"], file)
-    rcs["rollcall"] = rcs["rollcall"].str.strip()
-    _unique(rcs, "rollcall", file)
-    unknown = sorted(set(ids) - set(rcs["rollcall"]))
-    if unknown:
-        raise DataValidationError(f"roll call(s) {unknown[:5]} have votes but no row in {Path(path).name}", file=file)
-    rcs = rcs.set_index("rollcall").loc[ids].reset_index()
     for col in ("session", "year", "vote_number", "yea", "nay"):
         if col in rcs:
             rcs[col] = pd.to_numeric(rcs[col].replace({"": pd.NA}), errors="coerce").astype("Int64")
