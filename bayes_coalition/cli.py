@@ -204,6 +204,27 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .spec import load_spec
+    from .validation import compare_hypotheses, write_json
+
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"
+    out.mkdir(parents=True, exist_ok=True)
+    res = compare_hypotheses(spec, seed=args.seed, draws=args.draws, chains=args.chains)
+    write_json(out / "hypotheses_comparison.json", res)
+    print("PSIS-LOO (elpd, se; Pareto k > 0.7 of n):")
+    for k, v in res["loo"].items():
+        print(f"  {k:12s} {v['elpd']:9.1f} {v['se']:7.1f}   k>0.7: {v['pareto_k_above_0.7']}/{v['n']}")
+    for row in res["comparison"]:
+        print(f"  {row['model']:12s} elpd_diff {row['elpd_diff']:7.2f}  dse {row['dse']:6.2f}")
+    print("P(hypothesised sign) by construct:")
+    for label, probs in res["p_hypothesised_sign"].items():
+        print(f"  {label:20s} " + "  ".join(f"{c} {p:.2f}" for c, p in probs.items()))
+    print(f"wrote {out}/hypotheses_comparison.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bayes-coalition", description="Bayesian coalition analysis of US trade policymaking")
     sub = p.add_subparsers(dest="command", required=True)
@@ -255,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--chains", type=int, default=2)
     bt.add_argument("--tune", type=int, default=1000)
     bt.set_defaults(func=cmd_backtest)
+
+    cp = sub.add_parser("compare", help="H1/H2: LOO of nested models and sensitivity of the hypotheses")
+    cp.add_argument("spec")
+    cp.add_argument("--out")
+    cp.add_argument("--seed", type=int, default=1)
+    cp.add_argument("--draws", type=int, default=None)
+    cp.add_argument("--chains", type=int, default=None)
+    cp.set_defaults(func=cmd_compare)
     for name in ("cli_report", "cli_ideal_points"):
         try:
             module = __import__(f"bayes_coalition.{name}", fromlist=["add_parser"])

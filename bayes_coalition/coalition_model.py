@@ -53,7 +53,7 @@ class CoalitionModel:
     """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
 
     model_type = "bayes_coalition.CoalitionModel"
-    version = "0.1.0"
+    version = "0.2.0"
 
     def __init__(self, dataset: TradeDataset | None = None, spec: Mapping | str | Path | None = None):
         if spec is None:

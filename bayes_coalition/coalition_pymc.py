@@ -91,7 +91,12 @@ def build_pymc_model(md: ModelData, spec: dict) -> pm.Model:
         # priors let both spreads pile up at zero (R-hat 1.015 on sigma_case)
         sigma_case = pm.Gamma("sigma_case", alpha=2.0, beta=2.0 / pr["case_sd"])
         sigma_episode = pm.Gamma("sigma_episode", alpha=2.0, beta=2.0 / pr["episode_sd"])
-        effect = pm.Normal("effect", 0.0, pr["effect_sd"], dims="construct")
+        # constructs left out of the spec (model.constructs) keep their measurement model but
+        # have no effect on the cut-point: the nested models of the H1/H2 comparisons
+        included = [k for k, c in enumerate(CONSTRUCTS) if c in set(spec["model"]["constructs"])]
+        model.add_coord("included_construct", [CONSTRUCTS[k] for k in included])
+        free_effect = pm.Normal("effect_included", 0.0, pr["effect_sd"], dims="included_construct")
+        effect = pm.Deterministic("effect", pt.set_subtensor(pt.zeros(len(CONSTRUCTS))[included], free_effect), dims="construct")
 
         n_ep = len(md.coords["episode"])
         shift = pt.zeros(n_ep)

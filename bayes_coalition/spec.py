@@ -12,7 +12,11 @@ from typing import Any, Mapping
 
 DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
     {
-        "model": {"name": "trade_coalition", "description": ""},
+        "model": {
+            "name": "trade_coalition",
+            "description": "",
+            "constructs": ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"],
+        },
         "data": {"path": "", "exclude_cases": []},
         "identification": {"discrimination": 2.0},
         "priors": {
@@ -89,6 +93,11 @@ def default_spec_path() -> Path:
 
 
 def validate_spec(spec: Mapping) -> None:
+    from .dataset import CONSTRUCTS
+
+    unknown = set(spec["model"]["constructs"]) - set(CONSTRUCTS)
+    if unknown:
+        raise ValueError(f"model.constructs: unknown construct(s) {sorted(unknown)} (known: {list(CONSTRUCTS)})")
     for key, value in spec["priors"].items():
         if not isinstance(value, (int, float)) or (value <= 0 and key != "overdispersion_log_mean"):
             raise ValueError(f"priors.{key} must be a positive number, got {value!r}")
