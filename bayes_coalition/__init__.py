@@ -8,6 +8,7 @@ _warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refa
 from .coalition_model import CoalitionModel
 from .dataset import TradeDataset, load_dataset
 from .errors import ConvergenceWarning, DataValidationError
+from .ideal_points import IdealPointModel
 from .bills import HypotheticalBill, load_bill
 from .report import report
 from .rollcalls import RollCallMatrix, load_rollcalls
@@ -19,6 +20,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
     "HypotheticalBill",
+    "IdealPointModel",
     "RollCallMatrix",
     "TradeDataset",
     "__version__",
