@@ -102,6 +102,8 @@ def _report(run_dir: Path) -> None:
         return
     path = report(run_dir, run_dir)
     print(f"report: {path}")
+    for err in getattr(report, "last_errors", []):
+        print(f"warning: report section failed: {err}", file=sys.stderr)
 
 
 def _write_prior(model, out: Path, args) -> int:
