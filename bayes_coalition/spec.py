@@ -28,7 +28,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "case_sd": 0.5,
             "party_tilt_sd": 1.0,
             "episode_sd": 0.5,
-            "effect_sd": 1.0,
+            "effect_sd": 0.5,
             "loading_log_sd": 0.5,
             "indicator_cut_sd": 1.5,
             "faction_share_concentration": 2.0,
