@@ -10,9 +10,12 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from . import _arviz
 from .errors import ConvergenceWarning
+
+DEFAULT_MAX_TREEDEPTH = 10  # PyMC's and nutpie's default
 
 THRESHOLDS = {"max_rhat": 1.01, "min_ess_bulk": 400.0, "min_ess_tail": 400.0, "divergences": 0, "min_bfmi": 0.3}
 
@@ -45,23 +48,55 @@ def convergence(idata, var_names=None) -> dict:
         out["max_rhat"] = float("nan")
     out["min_ess_bulk"] = _extreme(_arviz.ess(idata, var_names, "bulk"), np.min)
     out["min_ess_tail"] = _extreme(_arviz.ess(idata, var_names, "tail"), np.min)
-    stats = idata.get("sample_stats")
+    stats = sampler_stats(idata)
+    for key in ("divergences", "min_bfmi", "bfmi_per_chain", "max_tree_depth"):
+        if key in stats:
+            out[key] = stats[key]
+    if "treedepth_saturated" in stats:
+        out["max_tree_depth_hits"] = stats["treedepth_saturated"]
+    return out
+
+
+def sampler_stats(idata) -> dict:
+    """Divergences, BFMI and tree-depth saturation from sample_stats, in total and per chain."""
+    out: dict = {}
+    stats = idata.get("sample_stats") if hasattr(idata, "get") else None
+    n_chain = int(idata.posterior.sizes["chain"])
+    per_chain = pd.DataFrame({"chain": np.arange(n_chain)})
     if stats is not None and "diverging" in stats:
-        out["divergences"] = int(np.asarray(stats["diverging"]).sum())
+        div = np.asarray(stats["diverging"]).reshape(n_chain, -1)
+        out["divergences"] = int(div.sum())
+        per_chain["divergences"] = div.sum(axis=1).astype(int)
     else:
         out["divergences"] = None
     if stats is not None and "energy" in stats:
         bf = _arviz.bfmi(idata)
         out["min_bfmi"] = float(np.min(bf))
         out["bfmi_per_chain"] = [float(b) for b in bf]
+        if len(bf) == n_chain:
+            per_chain["bfmi"] = bf
     else:
         out["min_bfmi"] = None
-    flag = next((k for k in ("maxdepth_reached", "reached_max_treedepth") if stats is not None and k in stats), None)
     depth_key = next((k for k in ("tree_depth", "depth") if stats is not None and k in stats), None)
-    if flag is not None:
-        out["max_tree_depth_hits"] = int(np.asarray(stats[flag]).sum())
+    flag_key = next((k for k in ("reached_max_treedepth", "maxdepth_reached") if stats is not None and k in stats), None)
     if depth_key is not None:
-        out["max_tree_depth"] = int(np.asarray(stats[depth_key]).max())
+        depth = np.asarray(stats[depth_key]).reshape(n_chain, -1)
+        out["max_tree_depth"] = int(depth.max()) if depth.size else 0
+        per_chain["mean_tree_depth"] = depth.mean(axis=1)
+        per_chain["max_tree_depth"] = depth.max(axis=1).astype(int)
+    if flag_key is not None:
+        sat = np.asarray(stats[flag_key]).reshape(n_chain, -1).astype(bool)
+        out["treedepth_rule"] = f"sample_stats.{flag_key}"
+    elif depth_key is not None:
+        sat = depth >= DEFAULT_MAX_TREEDEPTH
+        out["treedepth_rule"] = f"tree depth >= {DEFAULT_MAX_TREEDEPTH} (the samplers' default maximum)"
+    else:
+        sat = None
+    if sat is not None:
+        out["treedepth_saturated"] = int(sat.sum())
+        out["treedepth_saturated_share"] = float(sat.mean()) if sat.size else 0.0
+        per_chain["saturated_share"] = sat.mean(axis=1)
+    out["per_chain"] = per_chain
     return out
 
 

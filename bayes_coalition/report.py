@@ -52,7 +52,6 @@ IDEAL_IDENTIFIED = ("ideal_point", "discrimination", "difficulty", "party_locati
 MAX_RANK_ELEMENTS = 12
 N_WORST = 8
 N_TRACE = 4
-DEFAULT_MAX_TREEDEPTH = 10  # PyMC's and nutpie's default
 
 
 # --- small HTML / Markdown helpers ----------------------------------------------------------
@@ -262,49 +261,6 @@ def _rank(ds: xr.Dataset):
     return figs.tidy(_arviz.plot_rank_dataset(ds, grid=(rows, cols), figsize=(13, 1.9 * rows + 0.3)))
 
 
-def _stats_diag(idata) -> dict:
-    """Divergences, BFMI and tree depth per chain from sample_stats (as in diagnostics.convergence)."""
-    out: dict = {}
-    stats = idata.get("sample_stats") if hasattr(idata, "get") else None
-    n_chain = int(idata.posterior.sizes["chain"])
-    per_chain = pd.DataFrame({"chain": np.arange(n_chain)})
-    if stats is not None and "diverging" in stats:
-        div = np.asarray(stats["diverging"]).reshape(n_chain, -1)
-        out["divergences"] = int(div.sum())
-        per_chain["divergences"] = div.sum(axis=1).astype(int)
-    else:
-        out["divergences"] = None
-    if stats is not None and "energy" in stats:
-        bf = _arviz.bfmi(idata)
-        out["min_bfmi"] = float(np.min(bf))
-        out["bfmi_per_chain"] = [float(b) for b in bf]
-        if len(bf) == n_chain:
-            per_chain["bfmi"] = bf
-    else:
-        out["min_bfmi"] = None
-    depth_key = next((k for k in ("tree_depth", "depth") if stats is not None and k in stats), None)
-    flag_key = next((k for k in ("reached_max_treedepth", "maxdepth_reached") if stats is not None and k in stats), None)
-    if depth_key is not None:
-        depth = np.asarray(stats[depth_key]).reshape(n_chain, -1)
-        out["max_tree_depth"] = int(depth.max()) if depth.size else 0
-        per_chain["mean_tree_depth"] = depth.mean(axis=1)
-        per_chain["max_tree_depth"] = depth.max(axis=1).astype(int)
-    if flag_key is not None:
-        sat = np.asarray(stats[flag_key]).reshape(n_chain, -1).astype(bool)
-        out["treedepth_rule"] = f"sample_stats.{flag_key}"
-    elif depth_key is not None:
-        sat = depth >= DEFAULT_MAX_TREEDEPTH
-        out["treedepth_rule"] = f"tree depth >= {DEFAULT_MAX_TREEDEPTH} (the samplers' default maximum)"
-    else:
-        sat = None
-    if sat is not None:
-        out["treedepth_saturated"] = int(sat.sum())
-        out["treedepth_saturated_share"] = float(sat.mean()) if sat.size else 0.0
-        per_chain["saturated_share"] = sat.mean(axis=1)
-    out["per_chain"] = per_chain
-    return out
-
-
 def convergence_tables(idata, verdict_vars: list[str]):
     """(per-variable table, diag dict for :func:`diagnostics.verdict`, element R-hat list, per-chain table)."""
     post = idata.posterior
@@ -339,7 +295,7 @@ def convergence_tables(idata, verdict_vars: list[str]):
             "max_rhat": _agg(sampled["max_rhat"], np.max) if chains > 1 else float("nan"),
             "min_ess_bulk": _agg(sampled["min_ess_bulk"], np.min),
             "min_ess_tail": _agg(sampled["min_ess_tail"], np.min)}
-    stats = _stats_diag(idata)
+    stats = diagnostics.sampler_stats(idata)
     per_chain = stats.pop("per_chain")
     diag.update(stats)
     elements.sort(reverse=True)
