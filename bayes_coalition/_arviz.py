@@ -20,19 +20,6 @@ import xarray as xr
 InferenceData = az.InferenceData
 ARVIZ_VERSION = az.__version__
 
-# package column name -> ArviZ 0.x summary column
-_SUMMARY_COLUMNS = {
-    "mean": "mean",
-    "sd": "sd",
-    "lower": None,  # filled from the hdi_* / eti column below
-    "upper": None,
-    "mcse_mean": "mcse_mean",
-    "ess_bulk": "ess_bulk",
-    "ess_tail": "ess_tail",
-    "r_hat": "r_hat",
-}
-
-
 def summary(idata, var_names=None, *, prob: float = 0.94, kind: str = "hdi") -> pd.DataFrame:
     """Posterior summary with columns mean, sd, lower, upper, mcse_mean, ess_bulk, ess_tail, r_hat."""
     if kind not in ("hdi", "eti"):
@@ -142,10 +129,6 @@ def from_netcdf(path, groups=None):
 
 def from_dict(**groups):
     return az.from_dict(**groups)
-
-
-def concat_idata(*idatas):
-    return az.concat(*idatas, inplace=False)
 
 
 # --- plots (each returns a matplotlib Figure) ---------------------------------

@@ -68,7 +68,7 @@ def cmd_fit(args) -> int:
     print(f"\nfitting {name} (model id {model.id}): {chains} chains x {draws} draws, seed "
           f"{args.seed if args.seed is not None else s['random_seed']}, sampler {args.sampler or s['sampler']}", flush=True)
     t0 = time.perf_counter()
-    idata = model.fit(random_seed=args.seed, sampler=args.sampler, draws=args.draws, chains=args.chains,
+    model.fit(random_seed=args.seed, sampler=args.sampler, draws=args.draws, chains=args.chains,
                       tune=args.tune, progressbar=not args.quiet)
     model.save(out / "posterior.nc")
     model.summary().to_csv(out / "summary.csv", index_label="parameter")
@@ -162,7 +162,7 @@ def cmd_predict(args) -> int:
 
     moves.sort(reverse=True)
     print("  what moves P(both chambers) most (lowest -> highest level):")
-    for rng_, key, lo, hi in moves[:3]:
+    for _, key, lo, hi in moves[:3]:
         print(f"    {key:40s} {lo:.3f} -> {hi:.3f}")
     return 0
 

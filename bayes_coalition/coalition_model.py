@@ -61,7 +61,7 @@ class CoalitionModel:
         elif isinstance(spec, (str, Path)):
             spec = load_spec(spec)
         else:
-            spec = merge(merge({k: dict(v) for k, v in DEFAULT_SPEC.items()}, {}), {k: v for k, v in spec.items() if k != "_source"})
+            spec = merge(DEFAULT_SPEC, {k: v for k, v in spec.items() if k != "_source"})
             validate_spec(spec)
         self.spec: dict = spec
         if dataset is None:

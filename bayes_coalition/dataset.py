@@ -157,8 +157,8 @@ class TradeDataset:
             f"data set at {self.path}",
             f"  episodes: {len(self.episodes)}  cases (votes): {len(c)} "
             f"(House {int((c.chamber == 'House').sum())}, Senate {int((c.chamber == 'Senate').sum())})",
-            f"  vote types: " + ", ".join(f"{k} {v}" for k, v in c["vote_type"].value_counts().items()),
-            f"  verified: " + ", ".join(f"{k} {v}" for k, v in c["verified"].value_counts().items()),
+            "  vote types: " + ", ".join(f"{k} {v}" for k, v in c["vote_type"].value_counts().items()),
+            "  verified: " + ", ".join(f"{k} {v}" for k, v in c["verified"].value_counts().items()),
             f"  count rows: {len(vc)} (complete yea+nay {int(point.sum())}, interval {int(interval.sum())}, "
             f"partial {int((~point & ~interval).sum())})",
             f"  actors: {len(self.actors)} (" + ", ".join(f"{k} {v}" for k, v in self.actors["type"].value_counts().items()) + ")",

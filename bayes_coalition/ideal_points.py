@@ -172,6 +172,13 @@ def _graph_loglik(eta, yea, link: str):
 # --- model ----------------------------------------------------------------------------
 
 
+def check_options(*, link: str, party_sd: str, formulation: str) -> None:
+    """Reject an unknown link, party-sd rule or likelihood formulation."""
+    for name, value, allowed in (("link", link, LINKS), ("party_sd", party_sd, PARTY_SD), ("formulation", formulation, FORMULATIONS)):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
 def build_model(
     train: np.ndarray,
     party_idx: np.ndarray,
@@ -188,12 +195,7 @@ def build_model(
     """The PyMC model.  ``train`` is legislator x roll call (1/0/NaN); ``coords`` has
     legislator, rollcall, party (and covariate); ``anchors`` maps a legislator's row to a
     (value, sd) prior on its identified ideal point."""
-    if link not in LINKS:
-        raise ValueError(f"link must be one of {LINKS}, got {link!r}")
-    if party_sd not in PARTY_SD:
-        raise ValueError(f"party_sd must be one of {PARTY_SD}, got {party_sd!r}")
-    if formulation not in FORMULATIONS:
-        raise ValueError(f"formulation must be one of {FORMULATIONS}, got {formulation!r}")
+    check_options(link=link, party_sd=party_sd, formulation=formulation)
     observed = np.isfinite(train)
     n_parties = len(coords["party"])
     with pm.Model(coords=coords) as model:
@@ -434,12 +436,7 @@ class IdealPointModel:
     ):
         if not isinstance(rollcalls, RollCallMatrix):
             rollcalls = load_rollcalls(rollcalls)
-        if link not in LINKS:
-            raise ValueError(f"link must be one of {LINKS}, got {link!r}")
-        if party_sd not in PARTY_SD:
-            raise ValueError(f"party_sd must be one of {PARTY_SD}, got {party_sd!r}")
-        if formulation not in FORMULATIONS:
-            raise ValueError(f"formulation must be one of {FORMULATIONS}, got {formulation!r}")
+        check_options(link=link, party_sd=party_sd, formulation=formulation)
         self.options = {
             "link": link, "party_sd": party_sd, "covariates": list(covariates or []),
             "positive_party": positive_party, "positive_legislator": positive_legislator,

@@ -222,7 +222,7 @@ def case_coalitions(ip: pd.DataFrame, cases: list[dict]):
         ax.axvline(case["cut_mean"], color="#e6550d", lw=1.5)
         for party, x in case.get("party_cuts", {}).items():
             ax.axvline(x, color=PARTY_COLORS[party], lw=1, ls="--", alpha=0.8)
-        for yi, r, pi in zip(y, t.itertuples(), p):
+        for yi, r in zip(y, t.itertuples()):
             c = _type_color(r.type)
             ax.plot([r.lower, r.upper], [yi, yi], color=c, lw=2.2, solid_capstyle="butt", alpha=0.9)
             ax.plot(r.mean, yi, "o", color=c, ms=5)

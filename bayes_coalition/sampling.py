@@ -68,7 +68,6 @@ def sample_model(
     for group in ("warmup_posterior", "warmup_sample_stats"):   # nutpie keeps tuning draws; runs do not need them
         if group in idata.groups():
             delattr(idata, group)
-            idata._groups_warmup = [g for g in getattr(idata, "_groups_warmup", []) if g != group]
     idata.posterior.attrs["free_variables"] = ",".join(free)
     seconds = time.perf_counter() - t0
     return idata, seconds, sampler

@@ -138,8 +138,9 @@ def case_bill(dataset, case_id: str):
             split = np.floor(rest * w / w.sum()).astype(int)
             split[0] += rest - split.sum()
             seats.update({p: int(n) for p, n in zip(missing, split)})
+    # the other chamber is never scored; its seats come from the data (nearest Congress with a split)
     other = "Senate" if c["chamber"] == "House" else "House"
-    other_seats = {"House": {"R": 218, "D": 217}, "Senate": {"R": 50, "D": 50}}[other]
+    other_seats = HypotheticalBill(congress=int(c["congress"])).seats(dataset)[other]
     rule = c["threshold_rule"]
     return HypotheticalBill(
         name=case_id, codes=codes, composition={c["chamber"]: seats, other: other_seats},

@@ -12,7 +12,6 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, DataValidationError, load_dataset
-from bayes_coalition.bill_prediction import summary_dict
 from bayes_coalition.bills import HypotheticalBill, load_bill
 from bayes_coalition.cli import main
 

@@ -166,7 +166,6 @@ def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
 
 
 def test_load_rejects_other_files(tmp_path, fitted):
-    import xarray as xr
 
     from bayes_coalition import _arviz
 
