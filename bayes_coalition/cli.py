@@ -168,22 +168,52 @@ def cmd_predict(args) -> int:
 
 
 def cmd_sbc(args) -> int:
-    from .coalition_model import CoalitionModel
+    from .sbc import run_coalition_sbc, run_ideal_point_sbc, summarise_sbc
     from .spec import load_spec
-    from .validation import run_sbc, summarise_sbc, write_json
+    from .validation import write_json
 
-    spec = load_spec(args.spec)
-    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
     t0 = time.perf_counter()
-    ranks = run_sbc(lambda: CoalitionModel(spec=spec), args.sims, seed=args.seed, out_dir=out, draws=args.draws,
-                    chains=args.chains, tune=args.tune)
-    summary = summarise_sbc(ranks)
-    summary["wall_seconds_this_call"] = time.perf_counter() - t0
+    settings = dict(seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains, n_keep=args.keep)
+    if args.ideal_points:
+        out = Path(args.out) if args.out else Path("reports") / "ideal_points_sbc"
+        settings.update(model="ideal_points", n_legislators=args.legislators, n_rollcalls=args.rollcalls, missing=args.missing)
+        check_settings(out, settings)
+        ranks = run_ideal_point_sbc(args.sims, seed=args.seed, out_dir=out, n_legislators=args.legislators,
+                                    n_rollcalls=args.rollcalls, missing=args.missing, draws=args.draws, tune=args.tune,
+                                    chains=args.chains, n_keep=args.keep)
+    else:
+        if not args.spec:
+            raise SystemExit("sbc: give a SPEC.toml (or --ideal-points)")
+        spec = load_spec(args.spec)
+        out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
+        settings.update(model="coalition", spec=str(args.spec))
+        check_settings(out, settings)
+        ranks = run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, draws=args.draws, tune=args.tune,
+                                  chains=args.chains, n_keep=args.keep)
+    summary = summarise_sbc(ranks[ranks["simulation"] < args.sims])
+    fits = pd.read_csv(out / "sbc_fits.csv")
+    summary.update(settings=settings, wall_seconds_this_call=time.perf_counter() - t0,
+                   fit_seconds_total=float(fits["seconds"].sum()), fits_with_divergences=int((fits["divergences"] > 0).sum()),
+                   max_rhat_over_fits=float(fits["max_rhat"].max()))
     write_json(out / "sbc.json", summary)
     for group, v in summary["groups"].items():
-        print(f"{group:22s} p = {v['p_value']:.3f}  ({v['n_ranks']} ranks, {v['n_simulations']} simulations)")
-    print(f"verdict at the 1% level: {summary['verdict']}; wrote {out}/sbc.csv, sbc.json")
+        print(f"{group:24s} p = {v['p_value']:.3f}  ({v['n_scalars']} scalars x {v['n_simulations']} simulations; "
+              f"worst {v['worst_scalar']} p = {v['min_scalar_p']:.4f})")
+    print(f"verdict at the {summary['level']:.0%} level: {summary['verdict']}; "
+          f"{summary['wall_seconds_this_call']:.0f} s this call; wrote {out}/sbc.csv, sbc_fits.csv, sbc.json")
     return 0
+
+
+def check_settings(out: Path, settings: dict) -> None:
+    """A resumed SBC must use the settings it started with (else its ranks would mix)."""
+    path = Path(out) / "sbc_settings.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old != json.loads(json.dumps(settings)):
+            raise SystemExit(f"sbc: {out} holds a run with other settings {old}; use another --out")
+    else:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def cmd_backtest(args) -> int:
@@ -259,14 +289,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--driver-draws", type=int, default=250, help="draws used to rank what moves the probability")
     pr.set_defaults(func=cmd_predict)
 
-    sb = sub.add_parser("sbc", help="simulation-based calibration of a spec (resumable)")
-    sb.add_argument("spec")
+    sb = sub.add_parser("sbc", help="simulation-based calibration of a spec, or of the ideal-point model (resumable)")
+    sb.add_argument("spec", nargs="?", help="model spec TOML (not needed with --ideal-points)")
     sb.add_argument("--sims", type=int, required=True)
     sb.add_argument("--seed", type=int, default=1)
     sb.add_argument("--out")
-    sb.add_argument("--draws", type=int, default=250)
+    sb.add_argument("--draws", type=int, default=1000, help="posterior draws per chain per simulation")
     sb.add_argument("--chains", type=int, default=2)
-    sb.add_argument("--tune", type=int, default=500)
+    sb.add_argument("--tune", type=int, default=700)
+    sb.add_argument("--keep", type=int, default=99, help="thinned draws ranked per simulation (ranks 0..keep)")
+    sb.add_argument("--ideal-points", action="store_true", help="calibrate the member-level model on a synthetic matrix")
+    sb.add_argument("--legislators", type=int, default=20, help="--ideal-points: legislators in the synthetic matrix")
+    sb.add_argument("--rollcalls", type=int, default=40, help="--ideal-points: roll calls in the synthetic matrix")
+    sb.add_argument("--missing", type=float, default=0.1, help="--ideal-points: share of cells missing at random")
     sb.set_defaults(func=cmd_sbc)
 
     bt = sub.add_parser("backtest", help="rolling-origin backtest on the shipped votes")

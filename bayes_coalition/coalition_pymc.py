@@ -35,8 +35,15 @@ def latent_pairs(md: ModelData) -> list[tuple[int, int]]:
     return [tuple(map(int, p)) for p in np.argwhere(md.construct_observed)]
 
 
-def build_pymc_model(md: ModelData, spec: dict) -> pm.Model:
+def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False) -> pm.Model:
+    """The PyMC model.  ``mutable_data=True`` holds the observations (point counts, interval
+    bounds, indicator codes) in ``pm.Data`` so one compiled model can be refitted to new
+    data (simulation-based calibration); the graph is otherwise identical."""
     pr = spec["priors"]
+
+    def observed(name, value, dims=None):
+        return pm.Data(name, value, dims=dims) if mutable_data else value
+
     gamma = float(spec["identification"]["discrimination"])
     pairs = latent_pairs(md)
     coords = dict(md.coords)
@@ -146,16 +153,18 @@ def build_pymc_model(md: ModelData, spec: dict) -> pm.Model:
         # --- point observations: beta-binomial (members of a faction are not exchangeable)
         p_obs = probs(md.obs_case_idx, md.obs_group_idx, md.mix_obs_idx)
         phi_obs = phi[md.case_chamber_idx[md.obs_case_idx]]
-        pm.BetaBinomial("yea", n=md.obs_n, alpha=p_obs * phi_obs, beta=(1 - p_obs) * phi_obs, observed=md.obs_yea, dims="obs")
+        pm.BetaBinomial("yea", n=md.obs_n, alpha=p_obs * phi_obs, beta=(1 - p_obs) * phi_obs, observed=observed("obs_yea", md.obs_yea, "obs"), dims="obs")
 
         # --- interval observations: log P(lower <= yea <= upper)
         if len(md.int_case_idx):
             p_int = probs(md.int_case_idx, md.int_group_idx, md.mix_int_idx)
             phi_int = phi[md.case_chamber_idx[md.int_case_idx]]
             width = int((md.int_upper - md.int_lower).max()) + 1
-            grid = md.int_lower[:, None] + np.arange(width)[None, :]
-            valid = grid <= md.int_upper[:, None]
-            grid = np.minimum(grid, md.int_upper[:, None])
+            lower = observed("interval_lower", md.int_lower)
+            upper = observed("interval_upper", md.int_upper)
+            grid = lower[:, None] + np.arange(width)[None, :]
+            valid = grid <= upper[:, None]
+            grid = pt.minimum(grid, upper[:, None])
             dist = pm.BetaBinomial.dist(
                 n=md.int_n[:, None], alpha=(p_int * phi_int)[:, None], beta=((1 - p_int) * phi_int)[:, None]
             )
@@ -196,6 +205,6 @@ def build_pymc_model(md: ModelData, spec: dict) -> pm.Model:
                     f"code_{n_levels}_levels",
                     eta=eta,
                     cutpoints=cuts[local],
-                    observed=md.code_level[sel],
+                    observed=observed(f"code_{n_levels}_levels_data", md.code_level[sel]),
                 )
     return model

@@ -1,10 +1,7 @@
-"""Statistical validation: simulation-based calibration (Talts et al. 2018) and rolling-origin backtests.
+"""Statistical validation: rolling-origin backtests and the hypothesis comparisons.
 
-- :func:`rank_statistic` / :func:`uniformity_pvalue`: SBC's rank of a true value among
-  posterior draws, and the chi-square test of the ranks' uniformity.
-- :func:`run_sbc`: draw parameters from the prior, simulate the votes through the same
-  likelihood (``predictive.simulate``), refit, record ranks for every scalar of the chosen
-  parameter groups; resumable (ranks are appended to a CSV as simulations finish).
+Simulation-based calibration lives in :mod:`bayes_coalition.sbc`.
+
 - :func:`backtest`: fit on the cases before year T, predict each later case as a new bill
   from its coded evidence and composition, for every T; Brier and log scores and yea
   interval coverage against two baselines (majority outcome; party-line rates).
@@ -14,95 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
-from .predictive import draw_arrays, simulate
-
-SBC_GROUPS = ("faction_deviation", "cut_point_mean", "sigma_case", "sigma_episode", "sigma_party_tilt", "effect", "concentration")
-
-
-def rank_statistic(true_value: float, draws: np.ndarray) -> int:
-    """Number of posterior draws strictly below the true value (0..len(draws))."""
-    return int(np.sum(np.asarray(draws) < true_value))
-
-
-def uniformity_pvalue(ranks, n_draws: int, bins: int = 10) -> float:
-    """Chi-square p-value of the ranks (0..n_draws) against the discrete uniform, in ``bins`` equal bins."""
-    ranks = np.asarray(ranks)
-    if ranks.size == 0:
-        return float("nan")
-    edges = np.linspace(0, n_draws + 1, bins + 1)
-    counts, _ = np.histogram(ranks, bins=edges)
-    expected = ranks.size * np.diff(edges) / (n_draws + 1)
-    return float(stats.chisquare(counts, expected).pvalue)
-
-
-def _scalars(group, names):
-    """{label: flat values} for every scalar element of the named variables (prior/posterior groups)."""
-    out = {}
-    for name in names:
-        if name not in group:
-            continue
-        v = group[name]
-        flat = v.values.reshape(v.shape[0] * v.shape[1], -1)
-        extra = [d for d in v.dims if d not in ("chain", "draw")]
-        labels = [name] if not extra else [f"{name}[{'|'.join(map(str, idx))}]" for idx in np.ndindex(*v.shape[2:])]
-        if extra and len(extra) == 1:
-            labels = [f"{name}[{c}]" for c in v[extra[0]].values]
-        for j, lab in enumerate(labels):
-            out[lab] = flat[:, j]
-    return out
-
-
-def run_sbc(model_factory, n_sims: int, *, seed: int, out_dir: Path, draws: int = 250, chains: int = 2, tune: int = 500,
-            groups=SBC_GROUPS, progress: bool = True) -> pd.DataFrame:
-    """Simulation-based calibration; appends to ``out_dir/sbc.csv`` and skips simulations already there."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "sbc.csv"
-    done = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=["simulation", "parameter", "rank", "n_draws"])
-    finished = set(done["simulation"].unique())
-    t_start = time.perf_counter()
-    for sim in range(n_sims):
-        if sim in finished:
-            continue
-        model = model_factory()
-        truth = model.sample_prior_predictive(draws=1, random_seed=seed + 1000 * sim).prior
-        data = simulate(draw_arrays(truth, model.model_data), model.model_data, model.discrimination, seed + 1000 * sim + 1)
-        model.model_data = dataclasses.replace(model.model_data, obs_yea=data["obs_yea"][0].astype(int))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(random_seed=seed + 1000 * sim + 2, draws=draws, chains=chains, tune=tune, progressbar=False,
-                      log_likelihood=False)
-        true_s = _scalars(truth, groups)
-        post_s = _scalars(model.idata.posterior, groups)
-        rows = [(sim, k, rank_statistic(true_s[k][0], post_s[k]), len(post_s[k])) for k in true_s if k in post_s]
-        frame = pd.DataFrame(rows, columns=["simulation", "parameter", "rank", "n_draws"])
-        frame.to_csv(path, mode="a", header=not path.is_file(), index=False)
-        done = pd.concat([done, frame], ignore_index=True)
-        if progress:
-            elapsed = time.perf_counter() - t_start
-            print(f"sbc simulation {sim + 1}/{n_sims} done ({elapsed:.0f} s)", flush=True)
-    return done
-
-
-def summarise_sbc(ranks: pd.DataFrame, *, bins: int = 10, level: float = 0.01) -> dict:
-    """Per parameter group: chi-square uniformity p-value over its scalars' ranks; overall verdict."""
-    ranks = ranks.copy()
-    ranks["group"] = ranks["parameter"].str.split("[", regex=False).str[0]
-    out = {}
-    for group, g in ranks.groupby("group"):
-        n = int(g["n_draws"].iloc[0])
-        out[group] = {"p_value": uniformity_pvalue(g["rank"].to_numpy(), n, bins), "n_ranks": int(len(g)),
-                      "n_simulations": int(g["simulation"].nunique())}
-    verdict = "pass" if all(v["p_value"] >= level for v in out.values()) else "fail"
-    return {"groups": out, "level": level, "bins": bins, "verdict": verdict}
 
 
 # --- rolling-origin backtest -----------------------------------------------------------

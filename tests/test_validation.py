@@ -1,4 +1,4 @@
-"""Validation helpers: SBC rank statistics on hand-made draws, backtest cut-offs."""
+"""Validation helpers: backtest cut-offs, cases as bills, scores (SBC statistics: test_sbc.py)."""
 
 from __future__ import annotations
 
@@ -10,35 +10,9 @@ from bayes_coalition import load_dataset
 from bayes_coalition.validation import (
     backtest_scores,
     case_bill,
-    rank_statistic,
     score,
-    summarise_sbc,
     training_cases,
-    uniformity_pvalue,
 )
-
-
-def test_rank_statistic_on_known_draws():
-    draws = np.array([0.1, 0.5, 0.2, 0.9, 0.4])
-    assert rank_statistic(0.0, draws) == 0
-    assert rank_statistic(0.45, draws) == 3
-    assert rank_statistic(1.0, draws) == 5
-    assert rank_statistic(0.5, draws) == 3  # strictly below
-
-
-def test_uniformity_detects_skewed_ranks(rng):
-    uniform = rng.integers(0, 100, size=2000)
-    skewed = np.minimum(rng.integers(0, 100, size=2000), rng.integers(0, 100, size=2000))
-    assert uniformity_pvalue(uniform, 99) > 0.001
-    assert uniformity_pvalue(skewed, 99) < 1e-6
-
-
-def test_summarise_sbc_groups_scalars(rng):
-    rows = [(s, f"effect[{k}]", int(rng.integers(0, 100)), 99) for s in range(50) for k in "ab"]
-    rows += [(s, "sigma_case", 0, 99) for s in range(50)]  # always ranked lowest: miscalibrated
-    res = summarise_sbc(pd.DataFrame(rows, columns=["simulation", "parameter", "rank", "n_draws"]))
-    assert res["groups"]["effect"]["n_ranks"] == 100 and res["groups"]["sigma_case"]["p_value"] < 1e-10
-    assert res["verdict"] == "fail"
 
 
 def test_backtest_training_data_end_before_the_origin():

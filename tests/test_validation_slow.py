@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from bayes_coalition import CoalitionModel
 from bayes_coalition.spec import default_spec_path, load_spec
-from bayes_coalition.validation import backtest, backtest_scores, run_sbc, summarise_sbc
+from bayes_coalition.sbc import run_coalition_sbc, summarise_sbc
+from bayes_coalition.validation import backtest, backtest_scores
 
 pytestmark = pytest.mark.slow
 
 
 def test_sbc_smoke_ten_simulations(tmp_path):
     spec = load_spec(default_spec_path())
-    ranks = run_sbc(lambda: CoalitionModel(spec=spec), 10, seed=3, out_dir=tmp_path, draws=100, chains=2, tune=300, progress=False)
+    ranks = run_coalition_sbc(spec, 10, seed=3, out_dir=tmp_path, draws=300, tune=300, n_keep=49, progress=False)
     assert ranks["simulation"].nunique() == 10
     assert ((ranks["rank"] >= 0) & (ranks["rank"] <= ranks["n_draws"])).all()
     summary = summarise_sbc(ranks)
-    assert set(summary["groups"]) >= {"effect", "sigma_case", "faction_deviation"}
+    assert set(summary["groups"]) >= {"effect_included", "sigma_total", "faction_deviation", "cut_point", "loading"}
+    assert all(0.0 <= g["p_value"] <= 1.0 for g in summary["groups"].values())
     # resumable: a second call with the same number of simulations adds nothing
-    again = run_sbc(lambda: CoalitionModel(spec=spec), 10, seed=3, out_dir=tmp_path, progress=False)
+    again = run_coalition_sbc(spec, 10, seed=3, out_dir=tmp_path, draws=300, tune=300, n_keep=49, progress=False)
     assert len(again) == len(ranks)
 
 

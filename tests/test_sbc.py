@@ -1,0 +1,137 @@
+"""Simulation-based calibration: rank statistics on hand-made draws, the uniformity test,
+interval coarsening, resumable runs (mocked sampling) and the swappable-data coalition graph."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+
+from bayes_coalition import CoalitionModel
+from bayes_coalition.cli import check_settings
+from bayes_coalition.coalition_pymc import build_pymc_model
+from bayes_coalition.sbc import (
+    RANK_COLUMNS,
+    coarsen,
+    ecdf_band,
+    rank_statistic,
+    run_ideal_point_sbc,
+    summarise_sbc,
+    thin,
+    uniformity_pvalue,
+)
+
+
+def test_rank_statistic_on_known_draws():
+    draws = np.array([0.1, 0.5, 0.2, 0.9, 0.4])
+    assert rank_statistic(0.0, draws) == 0
+    assert rank_statistic(0.45, draws) == 3
+    assert rank_statistic(1.0, draws) == 5
+    assert rank_statistic(0.5, draws) == 3  # strictly below
+
+
+def test_rank_statistic_splits_ties_at_random():
+    draws = np.array([1.0, 1.0, 1.0, 2.0])
+    rng = np.random.default_rng(0)
+    ranks = [rank_statistic(1.0, draws, rng) for _ in range(4000)]
+    assert set(ranks) == {0, 1, 2, 3}
+    assert np.allclose(np.bincount(ranks) / 4000, 0.25, atol=0.03)
+
+
+def test_uniformity_exact_for_exactly_uniform_ranks():
+    # 101 rank values in 10 bins: bins hold 11 or 10 values; the expected counts must say so
+    ranks = np.repeat(np.arange(101), 7)
+    assert uniformity_pvalue(ranks, 100) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="0..100"):
+        uniformity_pvalue([101], 100)
+
+
+def test_uniformity_detects_skewed_ranks(rng):
+    uniform = rng.integers(0, 100, size=2000)
+    skewed = np.minimum(rng.integers(0, 100, size=2000), rng.integers(0, 100, size=2000))
+    assert uniformity_pvalue(uniform, 99) > 0.001
+    assert uniformity_pvalue(skewed, 99) < 1e-6
+
+
+def test_summarise_bonferroni_within_group(rng):
+    rows = [(s, f"effect[{k}]", int(rng.integers(0, 100)), 99) for s in range(50) for k in "ab"]
+    rows += [(s, "sigma_case", 0, 99) for s in range(50)]  # always ranked lowest: miscalibrated
+    ranks = pd.DataFrame(rows, columns=RANK_COLUMNS)
+    res = summarise_sbc(ranks)
+    eff = res["groups"]["effect"]
+    pa = uniformity_pvalue(ranks.loc[ranks.parameter == "effect[a]", "rank"], 99)
+    pb = uniformity_pvalue(ranks.loc[ranks.parameter == "effect[b]", "rank"], 99)
+    assert eff["n_scalars"] == 2 and eff["p_value"] == pytest.approx(min(1.0, 2 * min(pa, pb)))
+    assert eff["worst_scalar"] == ("effect[a]" if pa < pb else "effect[b]")
+    assert res["groups"]["sigma_case"]["p_value"] < 1e-10
+    assert res["verdict"] == "fail" and res["n_simulations"] == 50
+    assert summarise_sbc(ranks[ranks.parameter != "sigma_case"])["verdict"] == ("pass" if eff["p_value"] >= 0.01 else "fail")
+
+
+def test_thin_keeps_evenly_spaced_draws():
+    x = np.arange(1000)
+    kept = thin(x, 99)
+    assert len(kept) == 99 and kept[0] == 0 and kept[-1] == 999
+    assert np.all(np.diff(kept) >= 10)
+
+
+def test_coarsen_holds_count_at_uniform_offset():
+    rng = np.random.default_rng(1)
+    counts = np.full(5000, 50)
+    lower, upper = coarsen(counts, np.full(5000, 11), np.full(5000, 228), rng)
+    assert np.all((lower <= counts) & (counts <= upper)) and np.all(upper - lower == 10)
+    position = counts - lower
+    assert set(position) == set(range(11))
+    assert np.allclose(np.bincount(position) / 5000, 1 / 11, atol=0.02)
+    lo, hi = coarsen(np.array([2, 227]), np.array([11, 11]), np.array([228, 228]), rng)
+    assert lo[0] >= 0 and hi[1] <= 228 and lo[0] <= 2 <= hi[0] and lo[1] <= 227 <= hi[1]
+
+
+def test_ecdf_band_shape_and_width():
+    z, half = ecdf_band(100, 99, prob=0.99, n_rep=500)
+    assert z.shape == half.shape and np.all(half > 0)
+    # Kolmogorov-Smirnov: the 99% quantile of sup|ECDF - U| is about 1.63 / sqrt(n)
+    assert half.max() == pytest.approx(1.63 / np.sqrt(100), abs=0.02)
+    rng = np.random.default_rng(3)
+    inside = [np.all(np.abs((rng.integers(0, 100, 100)[:, None] / 100 <= z).mean(0) - z) <= half) for _ in range(300)]
+    assert np.mean(inside) > 0.97
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    check_settings(tmp_path, {"seed": 1, "draws": 10})
+    check_settings(tmp_path, {"seed": 1, "draws": 10})   # same settings: fine
+    with pytest.raises(SystemExit, match="other settings"):
+        check_settings(tmp_path, {"seed": 2, "draws": 10})
+
+
+def test_mutable_data_graph_has_the_same_density():
+    model = CoalitionModel()
+    fixed = build_pymc_model(model.model_data, model.spec)
+    mutable = build_pymc_model(model.model_data, model.spec, mutable_data=True)
+    assert {"obs_yea", "interval_lower", "interval_upper", "code_3_levels_data"} <= set(mutable.named_vars)
+    point = fixed.initial_point(0)
+    a = fixed.compile_logp()(point)
+    b = mutable.compile_logp()(point)
+    assert a == pytest.approx(b, rel=1e-10)
+    # new data change the density
+    with mutable:
+        pm.set_data({"obs_yea": np.zeros_like(model.model_data.obs_yea)})
+    assert mutable.compile_logp()(point) < b - 100
+
+
+def test_ideal_point_sbc_writes_resumable_ranks(mock_pymc_sample, tmp_path):
+    ranks = run_ideal_point_sbc(3, seed=4, out_dir=tmp_path, n_legislators=8, n_rollcalls=12, draws=20, tune=5,
+                                n_keep=19, progress=False)
+    assert ranks["simulation"].nunique() == 3
+    assert set(ranks["parameter"].str.split("[").str[0]) >= {"ideal_point", "discrimination", "difficulty", "party_location"}
+    assert ((ranks["rank"] >= 0) & (ranks["rank"] <= ranks["n_draws"])).all() and (ranks["n_draws"] == 19).all()
+    assert (ranks.parameter.str.startswith("ideal_point")).sum() == 3 * 8
+    fits = pd.read_csv(tmp_path / "sbc_fits.csv")
+    assert list(fits["simulation"]) == [0, 1, 2] and {"seconds", "divergences", "max_rhat"} <= set(fits)
+    again = run_ideal_point_sbc(4, seed=4, out_dir=tmp_path, n_legislators=8, n_rollcalls=12, draws=20, tune=5,
+                                n_keep=19, progress=False)
+    assert again["simulation"].nunique() == 4 and len(pd.read_csv(tmp_path / "sbc_fits.csv")) == 4
+    assert json.dumps(summarise_sbc(again))   # JSON-serialisable
