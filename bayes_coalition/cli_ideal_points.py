@@ -39,6 +39,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lopsided", type=float, default=0.025, help="drop roll calls whose minority share is below this")
     p.add_argument("--min-votes", type=int, default=25, help="drop legislators with fewer recorded votes")
     p.add_argument("--positive-party", default="R", help="party placed on the positive side (default R)")
+    p.add_argument("--link-factions", default=None, metavar="RUN",
+                   help="coalition run (directory or posterior.nc) whose factions become the hyper-means of members' positions")
+    p.add_argument("--faction-column", default=None,
+                   help="with --link-factions: legislators.csv column naming each member's faction (blank = party mixture)")
     p.add_argument("--progress", action="store_true", help="show the sampler's progress bar")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=run)
@@ -84,8 +88,9 @@ def run(args) -> int:
         matrix = load_matrix(args)
         model = IdealPointModel(matrix, link=args.link, party_sd=args.party_sd, positive_party=args.positive_party,
                                 lopsided=args.lopsided, min_votes=args.min_votes,
-                                holdout_fraction=args.holdout_fraction, holdout_seed=args.seed)
-    except (DataValidationError, ValueError) as err:
+                                holdout_fraction=args.holdout_fraction, holdout_seed=args.seed,
+                                factions=args.link_factions, faction_column=args.faction_column)
+    except (DataValidationError, ValueError, FileNotFoundError) as err:
         print(f"error: invalid data: {err}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else DEFAULT_OUT
@@ -96,6 +101,11 @@ def run(args) -> int:
               progressbar=args.progress)
     model.save(out / "posterior.nc")
     model.ideal_points().to_csv(out / "ideal_points.csv", index=False)
+    files = ["ideal_points.csv", "diagnostics.json", "fit_statistics.json"]
+    if model.options["factions"] is not None:
+        model.faction_positions().to_csv(out / "faction_positions.csv", index=False)
+        model.faction_membership().to_csv(out / "faction_membership.csv", index=False)
+        files += ["faction_positions.csv", "faction_membership.csv"]
     diag = dict(model.diagnostics)
     diag["sampling_seconds"] = diag["wall_seconds"]
     diag["wall_seconds"] = time.perf_counter() - t0
@@ -105,6 +115,7 @@ def run(args) -> int:
     lines = [f"in-sample: correct classification {stats['correct_classification']:.3f}, APRE {stats['apre']:.3f}, GMP {stats['gmp']:.3f}"]
     if model.holdout_mask.any():
         hold = model.holdout_scores()
+        files.append("holdout.json")
         write_json(out / "holdout.json", {k: hold[k] for k in HOLDOUT_KEYS} | {"gmp": hold["gmp"], "fraction": args.holdout_fraction, "seed": args.seed})
         lines.append(f"held out ({hold['n_cells']} cells): accuracy {hold['accuracy']:.3f}, Brier {hold['brier']:.3f}, "
                      f"log score {hold['log_score']:.3f}, APRE {hold['apre']:.3f}")
@@ -112,8 +123,12 @@ def run(args) -> int:
     lines.append(f"convergence: {status}" + (" (" + "; ".join(reasons) + ")" if reasons else "")
                  + f" | max R-hat {diag['max_rhat']:.3f}, min ESS bulk {diag['min_ess_bulk']:.0f}, divergences {diag['divergences']}"
                  + f", sampler {diag['sampler']}, {diag['wall_seconds']:.0f} s")
+    if model.options["factions"] is not None:
+        lines.append(f"linked to {model.options['factions']['source']}: faction max R-hat {diag['faction_max_rhat']:.3f}, "
+                     f"min ESS bulk {diag['faction_min_ess_bulk']:.0f}")
+        lines.append(model.faction_positions().round(3).to_string(index=False))
     print("\n".join(lines))
-    print(f"wrote {out}/ (ideal_points.csv, diagnostics.json, fit_statistics.json{', holdout.json' if model.holdout_mask.any() else ''}, posterior.nc)")
+    print(f"wrote {out}/ ({', '.join(files + ['posterior.nc'])})")
     if not getattr(args, "no_report", False):
         from .report import report
 

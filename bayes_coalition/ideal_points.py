@@ -61,8 +61,9 @@ PARTY_SD = ("party", "common")
 FORMULATIONS = ("dense", "dense_graph", "gather")
 NO_PARTY = "(none)"
 # sampled quantities that change sign with the orientation of the axis
-SIGNED = ("ideal_point", "discrimination", "party_location", "covariate_effect")
-IDENTIFIED = ("ideal_point", "discrimination", "difficulty", "party_location", "party_scale", "covariate_effect")
+SIGNED = ("ideal_point", "discrimination", "party_location", "covariate_effect", "faction_location", "faction_loading")
+IDENTIFIED = ("ideal_point", "discrimination", "difficulty", "party_location", "party_scale", "covariate_effect",
+              "faction_location", "faction_loading", "faction_position")
 
 
 # --- holdout --------------------------------------------------------------------------
@@ -191,10 +192,15 @@ def build_model(
     discrimination_sd: float = 2.5,
     anchors: dict[int, tuple[float, float]] | None = None,
     formulation: str = "dense",
+    factions: dict | None = None,
+    faction_weights: np.ndarray | None = None,
+    faction_centre_weights: np.ndarray | None = None,
 ) -> pm.Model:
     """The PyMC model.  ``train`` is legislator x roll call (1/0/NaN); ``coords`` has
     legislator, rollcall, party (and covariate); ``anchors`` maps a legislator's row to a
-    (value, sd) prior on its identified ideal point."""
+    (value, sd) prior on its identified ideal point; ``factions`` (from
+    :func:`bayes_coalition.faction_link.faction_prior`) with ``faction_weights`` makes the
+    coalition model's factions the hyper-means of members' positions."""
     check_options(link=link, party_sd=party_sd, formulation=formulation)
     observed = np.isfinite(train)
     n_parties = len(coords["party"])
@@ -210,18 +216,43 @@ def build_model(
             sigma_party = pt.exp(log_sigma)
         else:
             sigma_party = pt.ones(n_parties)
-        z = pm.Normal("z", 0.0, 1.0, dims="legislator")
         location = mu[party_idx]
         gamma = None
         if covariates is not None and covariates.shape[1]:
             gamma = pm.Normal("gamma", 0.0, 1.0, dims="covariate")
             location = location + pt.dot(pt.as_tensor(covariates), gamma)
-        raw = location + sigma_party[party_idx] * z
+        if factions is None:
+            z = pm.Normal("z", 0.0, 1.0, dims="legislator")
+            raw = location + sigma_party[party_idx] * z
+        else:
+            # centred mixture: members' positions are strongly identified by their votes
+            model.add_coord("faction", factions["names"])
+            fpos = pm.Normal("faction_position", np.asarray(factions["mean"]), np.asarray(factions["sd"]), dims="faction")
+            loading = pm.Normal("faction_scale", 0.0, 1.0)
+            # positions relative to the party's share-weighted mean faction: the loading sets the
+            # spread within parties and is orthogonal to the party means
+            party_w = np.asarray(faction_centre_weights if faction_centre_weights is not None else faction_weights)
+            centred = fpos[None, :] - pt.dot(pt.as_tensor(party_w), fpos)[:, None]
+            comp_mu = location[:, None] + loading * centred
+            sd = sigma_party[party_idx][:, None]
+            raw = pm.NormalMixture("raw_ideal_point", w=np.asarray(faction_weights), mu=comp_mu, sigma=sd, dims="legislator")
+            with np.errstate(divide="ignore"):
+                logw = np.log(np.asarray(faction_weights))
+            comp_lp = logw - 0.5 * pt.sqr((raw[:, None] - comp_mu) / sd)
+            pm.Deterministic("faction_membership", pt.special.softmax(comp_lp, axis=1), dims=("legislator", "faction"))
         centre = raw.mean()
         scale = pt.sqrt(pt.mean(pt.sqr(raw - centre)) + 1e-12)
         x = pm.Deterministic("ideal_point", (raw - centre) / scale, dims="legislator")
         pm.Deterministic("party_location", (mu - centre) / scale, dims="party")
         pm.Deterministic("party_scale", sigma_party / scale, dims="party")
+        if factions is not None:
+            # each faction's hyper-mean on the identified scale (taken for a member of its party)
+            rows = [int(np.flatnonzero(np.asarray(coords["party"]) == p)[0]) if p in coords["party"] else -1 for p in factions["party"]]
+            base = pt.stack([mu[j] if j >= 0 else pt.constant(0.0) for j in rows])
+            first = [int(np.flatnonzero(party_idx == j)[0]) if j >= 0 else 0 for j in rows]
+            hyper = base + loading * centred[first, np.arange(len(rows))]
+            pm.Deterministic("faction_location", (hyper - centre) / scale, dims="faction")
+            pm.Deterministic("faction_loading", loading / scale)
         if gamma is not None:
             pm.Deterministic("covariate_effect", gamma / scale, dims="covariate")
         alpha = pm.Normal("difficulty", 0.0, difficulty_sd, dims="rollcall")
@@ -323,12 +354,13 @@ def align_posterior(posterior: xr.Dataset, weights: np.ndarray) -> xr.Dataset:
         },
         coords={k: v for k, v in posterior.coords.items() if k in ("chain", "draw", "legislator", "rollcall")},
     )
-    for name in ("party_location", "covariate_effect"):
+    for name in ("party_location", "covariate_effect", "faction_location", "faction_loading"):
         if name in posterior:
             da = posterior[name]
             out[name] = da * xr.DataArray(sign, dims=("chain", "draw"), coords={"chain": da["chain"], "draw": da["draw"]})
-    if "party_scale" in posterior:
-        out["party_scale"] = posterior["party_scale"]
+    for name in ("party_scale", "faction_position", "faction_membership"):   # unchanged by a reflection
+        if name in posterior:
+            out[name] = posterior[name]
     out["orientation_sign"] = (("chain", "draw"), sign)
     out.attrs.update(posterior.attrs)
     return out
@@ -433,6 +465,8 @@ class IdealPointModel:
         difficulty_sd: float = 2.5,
         discrimination_sd: float = 2.5,
         formulation: str = "dense",
+        factions=None,
+        faction_column: str | None = None,
     ):
         if not isinstance(rollcalls, RollCallMatrix):
             rollcalls = load_rollcalls(rollcalls)
@@ -445,6 +479,7 @@ class IdealPointModel:
             "holdout_fraction": float(holdout_fraction), "holdout_seed": int(holdout_seed),
             "difficulty_sd": float(difficulty_sd), "discrimination_sd": float(discrimination_sd),
             "formulation": formulation,
+            "factions": self._faction_prior(factions), "faction_column": faction_column,
         }
         if lopsided is not None or min_votes is not None:
             rollcalls = rollcalls.filter(lopsided=lopsided, min_votes=min_votes)
@@ -457,6 +492,27 @@ class IdealPointModel:
         self._model: pm.Model | None = None
         self._prob: np.ndarray | None = None
 
+    @staticmethod
+    def _faction_prior(factions) -> dict | None:
+        """None, a prior dict from :func:`faction_link.faction_prior`, or a coalition run to make one from."""
+        if factions is None or (isinstance(factions, dict) and {"names", "mean", "sd", "party", "share"} <= set(factions)):
+            return factions
+        from .faction_link import faction_prior
+
+        return faction_prior(factions)
+
+    def faction_weights(self, *, party_default: bool = False) -> np.ndarray | None:
+        """Prior faction membership weights (legislator x faction) when linked to a coalition run;
+        ``party_default`` ignores the faction column (the weights of the member's party)."""
+        prior = self.options["factions"]
+        if prior is None:
+            return None
+        from .faction_link import membership_weights
+
+        col = self.options["faction_column"]
+        assigned = None if col is None or party_default else self.rollcalls.legislators[col].to_numpy(dtype=object)
+        return membership_weights(prior, self.parties, assigned, file=self.rollcalls.source or None, column=col)
+
     # --- data ---------------------------------------------------------------------
     def _validate(self):
         rc = self.rollcalls
@@ -468,6 +524,13 @@ class IdealPointModel:
         for key in list(self.options["anchors"]) + ([self.options["positive_legislator"]] if self.options["positive_legislator"] else []):
             if str(key) not in ids:
                 raise DataValidationError(f"legislator '{key}' (anchor/orientation) is not in the filtered matrix", file=rc.source or None)
+        col = self.options["faction_column"]
+        if col is not None and self.options["factions"] is None:
+            raise ValueError("faction_column needs factions (a fitted coalition run to link to)")
+        if col is not None and col not in rc.legislators:
+            raise DataValidationError(f"faction column '{col}' not in the legislators table", file=rc.source or None, column=col)
+        if self.options["factions"] is not None:
+            self.faction_weights()   # unknown factions raise here, before any compilation
         for col in self.options["covariates"]:
             if col not in rc.legislators:
                 raise DataValidationError(f"covariate column '{col}' not in the legislators table", file=rc.source or None, column=col)
@@ -518,7 +581,8 @@ class IdealPointModel:
                 self.train, party_idx, coords, covariates=self._covariate_matrix(), link=self.options["link"],
                 party_sd=self.options["party_sd"], difficulty_sd=self.options["difficulty_sd"],
                 discrimination_sd=self.options["discrimination_sd"], anchors=self._anchor_rows(),
-                formulation=self.options["formulation"],
+                formulation=self.options["formulation"], factions=self.options["factions"],
+                faction_weights=self.faction_weights(), faction_centre_weights=self.faction_weights(party_default=True),
             )
         return self._model
 
@@ -586,6 +650,10 @@ class IdealPointModel:
             chains_flipped=int(np.sum(np.mean(post["orientation_sign"].values, axis=1) < 0)),
             orientation=rule, link=self.options["link"],
         )
+        if self.options["factions"] is not None:
+            linked = diagnostics.convergence(new, ["faction_position", "faction_location", "faction_loading"])
+            diag.update(faction_max_rhat=linked["max_rhat"], faction_min_ess_bulk=linked["min_ess_bulk"],
+                        linked_to=self.options["factions"]["source"])
         diag.update(self.dropped)
         self.diagnostics = diag
         diagnostics.check(diag)
@@ -636,6 +704,29 @@ class IdealPointModel:
         })
         out.attrs.update(prob=prob, kind="hdi")
         return out
+
+    def faction_membership(self) -> pd.DataFrame:
+        """Posterior probability of each legislator belonging to each coalition-model faction (linked fits)."""
+        self._require_fit()
+        if "faction_membership" not in self.idata.posterior:
+            raise ValueError("the model is not linked to a coalition run (factions=None)")
+        from .faction_link import membership_table
+
+        return membership_table(self.idata.posterior, self.legislator_ids, self.options["factions"]["names"])
+
+    def faction_positions(self, *, prob: float = 0.94) -> pd.DataFrame:
+        """Each faction: coalition-model prior, position after the roll calls, and its hyper-mean on the member scale."""
+        self._require_fit()
+        if "faction_position" not in self.idata.posterior:
+            raise ValueError("the model is not linked to a coalition run (factions=None)")
+        prior = self.options["factions"]
+        pos = _arviz.summary(self.idata, ["faction_position"], prob=prob, kind="hdi")
+        loc = _arviz.summary(self.idata, ["faction_location"], prob=prob, kind="hdi")
+        return pd.DataFrame({
+            "faction": prior["names"], "party": prior["party"], "coalition_mean": prior["mean"], "coalition_sd": prior["sd"],
+            "mean": pos["mean"].to_numpy(), "sd": pos["sd"].to_numpy(), "member_scale_mean": loc["mean"].to_numpy(),
+            "member_scale_lower": loc["lower"].to_numpy(), "member_scale_upper": loc["upper"].to_numpy(),
+        })
 
     def summary(self, var_names=None, *, prob: float = 0.94) -> pd.DataFrame:
         self._require_fit()
