@@ -243,7 +243,7 @@ def cmd_compare(args) -> int:
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"
     out.mkdir(parents=True, exist_ok=True)
-    res = compare_hypotheses(spec, seed=args.seed, draws=args.draws, chains=args.chains)
+    res = compare_hypotheses(spec, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
     write_json(out / "hypotheses_comparison.json", res)
     print("PSIS-LOO (elpd, se; Pareto k > 0.7 of n):")
     for k, v in res["loo"].items():
@@ -253,6 +253,10 @@ def cmd_compare(args) -> int:
     print("P(hypothesised sign) by construct:")
     for label, probs in res["p_hypothesised_sign"].items():
         print(f"  {label:20s} " + "  ".join(f"{c} {p:.2f}" for c, p in probs.items()))
+    print("convergence of each fit:")
+    for label, d in res["diagnostics"].items():
+        print(f"  {label:20s} max R-hat {d['max_rhat']:.4f}, min ESS bulk {d['min_ess_bulk']:.0f} / tail {d['min_ess_tail']:.0f}, "
+              f"divergences {d['divergences']}, min BFMI {d['min_bfmi']:.2f}")
     print(f"wrote {out}/hypotheses_comparison.json")
     return 0
 
@@ -320,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--seed", type=int, default=1)
     cp.add_argument("--draws", type=int, default=None)
     cp.add_argument("--chains", type=int, default=None)
+    cp.add_argument("--tune", type=int, default=None, help="tuning steps per chain (default: the spec's)")
     cp.set_defaults(func=cmd_compare)
     for name in ("cli_report", "cli_ideal_points"):
         try:

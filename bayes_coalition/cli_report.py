@@ -19,7 +19,8 @@ def cmd_report(args) -> int:
         return 2
     out = Path(args.out) if args.out else (run_dir.parent if run_dir.is_file() else run_dir)
     t0 = time.perf_counter()
-    path = report(run_dir, out)
+    validation = {k: getattr(args, k) for k in ("sbc", "ideal_points_sbc", "backtest", "compare") if getattr(args, k, None)}
+    path = report(run_dir, out, validation=validation or None)
     errors = getattr(report, "last_errors", [])
     print(f"report: {path} ({path.with_suffix('.md').name} alongside) in {time.perf_counter() - t0:.1f} s")
     for err in errors:
@@ -37,5 +38,9 @@ def add_parser(subparsers):
     )
     p.add_argument("run_dir", help="run directory (containing posterior.nc, or an ideal-point run's files)")
     p.add_argument("--out", default=None, help="output directory (default: RUN_DIR)")
+    for flag, what in (("--sbc", "sbc"), ("--ideal-points-sbc", "sbc --ideal-points"), ("--backtest", "backtest"),
+                       ("--compare", "compare")):
+        p.add_argument(flag, default=None, metavar="DIR",
+                       help=f"output folder of `bayes-coalition {what}` for the validation section (default: RUN_DIR's sibling)")
     p.set_defaults(func=cmd_report)
     return p

@@ -34,6 +34,7 @@ import xarray as xr
 
 from . import _arviz, diagnostics
 from . import report_figures as figs
+from .report_validation import section_validation
 
 COALITION_TYPE = "bayes_coalition.CoalitionModel"
 IDEAL_POINT_TYPE = "bayes_coalition.IdealPointModel"
@@ -806,6 +807,7 @@ SECTIONS = {
         ("prior", "Prior predictive check", _section_prior),
         ("illustration", "Illustration 1: actors, cut-points and coalitions", _section_illustration),
         ("hypotheses", "Hypotheses and approval", _section_hypotheses),
+        ("validation", "Validation: calibration, backtest, model comparison", section_validation),
     ],
     "ideal_points": [
         ("run", "Run: data, sampler, versions", _section_run_ideal),
@@ -815,17 +817,19 @@ SECTIONS = {
 }
 
 
-def report(run_or_model, out_dir) -> Path:
+def report(run_or_model, out_dir, validation: dict | None = None) -> Path:
     """Build ``out_dir/report.html`` (self-contained) and ``out_dir/report.md``; returns the HTML path.
 
     ``run_or_model`` is a run directory (with ``posterior.nc`` from :meth:`CoalitionModel.save`,
-    or the files of an ideal-point run) or a fitted model.
+    or the files of an ideal-point run) or a fitted model.  ``validation`` maps "sbc",
+    "ideal_points_sbc", "backtest", "compare" to the output folders of those commands
+    (default: the run directory's siblings, see :mod:`bayes_coalition.report_validation`).
     """
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
     run = load_run(run_or_model)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx: dict = {"out_dir": out_dir}
+    ctx: dict = {"out_dir": out_dir, "validation": validation}
     parts, md_parts, timings, errors = [], [], [], []
     toc = []
     for i, (sid, title, fn) in enumerate(SECTIONS[run.kind], start=1):

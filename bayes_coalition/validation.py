@@ -188,7 +188,8 @@ def perturb_codes(dataset, seed: int):
     return dataclasses.replace(dataset, evidence=ev)
 
 
-def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains: int | None = None, progress: bool = True) -> dict:
+def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains: int | None = None, tune: int | None = None,
+                       progress: bool = True) -> dict:
     """PSIS-LOO of the full model against the models without the H1 and without the H2 terms, and the
     H1/H2 posterior probabilities under a prior twice as wide and under codes perturbed by one level."""
     from . import _arviz
@@ -196,13 +197,15 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     from .dataset import load_dataset
 
     ds = load_dataset(spec["data"]["path"] or None)
-    fits, hyp = {}, {}
+    fits, hyp, diag = {}, {}, {}
 
     def fit(label, model):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(random_seed=seed, draws=draws, chains=chains, progressbar=False)
+            model.fit(random_seed=seed, draws=draws, chains=chains, tune=tune, progressbar=False)
         hyp[label] = model.hypotheses().set_index("construct")["p_hypothesised_sign"].to_dict()
+        d = model.diagnostics
+        diag[label] = {k: d.get(k) for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds")}
         if progress:
             print(f"fitted {label}: {model.diagnostics['max_rhat']:.3f} max R-hat, {model.diagnostics['divergences']} divergences", flush=True)
         return model
@@ -219,4 +222,5 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
                     "pareto_k_above_0.7": int((v["pareto_k"] > 0.7).sum()), "n": int(len(v["pareto_k"]))} for k, v in loo.items()},
         "comparison": table.reset_index().rename(columns={"index": "model"}).to_dict(orient="records"),
         "p_hypothesised_sign": hyp,
+        "diagnostics": diag,
     }

@@ -1,0 +1,77 @@
+"""The report's validation section reads the files of `sbc`, `backtest` and `compare`."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from bayes_coalition.report_validation import default_dirs, section_validation
+from bayes_coalition.sbc import RANK_COLUMNS, summarise_sbc
+
+
+def _sbc_dir(path, rng, *, bad: bool):
+    path.mkdir()
+    rows = [(s, f"effect_included[{k}]", int(rng.integers(0, 100)), 99) for s in range(60) for k in ("a", "b")]
+    rows += [(s, "sigma_total", 0 if bad else int(rng.integers(0, 100)), 99) for s in range(60)]
+    ranks = pd.DataFrame(rows, columns=RANK_COLUMNS)
+    ranks.to_csv(path / "sbc.csv", index=False)
+    summary = summarise_sbc(ranks)
+    summary.update(settings={"chains": 2, "draws": 1000, "n_keep": 99}, fit_seconds_total=600.0,
+                   fits_with_divergences=1, max_rhat_over_fits=1.02)
+    (path / "sbc.json").write_text(json.dumps(summary))
+    return summary
+
+
+def _backtest_dir(path, rng):
+    path.mkdir()
+    n = 40
+    y = rng.random(n) < 0.7
+    table = pd.DataFrame({"origin_year": np.repeat([2000, 2005], n // 2), "case_id": [f"c{i % 25}" for i in range(n)],
+                          "observed_passed": y, "p_pass": np.clip(y * 0.6 + 0.2 + rng.normal(0, 0.1, n), 0, 1),
+                          "p_majority_baseline": 0.7, "p_party_line": 0.65})
+    table.to_csv(path / "backtest.csv", index=False)
+    scores = {"model": {"brier": 0.1234, "log_score": -0.4}, "majority_outcome": {"brier": 0.21, "log_score": -0.6},
+              "party_line": {"brier": 0.2, "log_score": -0.59}, "coverage": {"n": 40, "interval_50": 0.55, "interval_90": 0.9},
+              "n_predictions": 40}
+    (path / "backtest.json").write_text(json.dumps(scores))
+
+
+def _compare_dir(path):
+    path.mkdir()
+    loo = {m: {"elpd": e, "se": 10.0, "p_loo": 40.0, "pareto_k_above_0.7": k, "n": 89}
+           for m, e, k in (("full", -290.0, 40), ("without_H1", -292.5, 45), ("without_H2", -291.0, 41))}
+    comp = [{"model": "full", "elpd": -290.0, "elpd_diff": 0.0, "dse": 0.0, "se": 10.0},
+            {"model": "without_H2", "elpd": -291.0, "elpd_diff": 1.0, "dse": 0.9, "se": 10.0},
+            {"model": "without_H1", "elpd": -292.5, "elpd_diff": 2.5, "dse": 1.5, "se": 10.0}]
+    p = {"full": {"willingness": 0.6, "pivotal": 0.55}, "prior_twice_as_wide": {"willingness": 0.58, "pivotal": 0.55},
+         "codes_perturbed": {"willingness": 0.5, "pivotal": 0.45}}
+    diag = {m: {"max_rhat": 1.005, "divergences": 0} for m in ("full", "without_H1", "without_H2", "prior_twice_as_wide", "codes_perturbed")}
+    (path / "hypotheses_comparison.json").write_text(json.dumps({"loo": loo, "comparison": comp, "p_hypothesised_sign": p,
+                                                                 "diagnostics": diag}))
+
+
+def test_validation_section_reads_every_part(tmp_path, rng):
+    summary = _sbc_dir(tmp_path / "sbc", rng, bad=True)
+    _backtest_dir(tmp_path / "bt", rng)
+    _compare_dir(tmp_path / "cmp")
+    run = SimpleNamespace(model=None, run_dir=None)
+    ctx = {"validation": {"sbc": tmp_path / "sbc", "backtest": tmp_path / "bt", "compare": tmp_path / "cmp"}}
+    html, md = section_validation(run, ctx)
+    assert summary["verdict"] == "fail" and "<strong>FAIL</strong>" in html
+    assert "sigma_total" in md and "effect_included" in md
+    assert html.count("data:image/png;base64,") == 3           # ECDF, histograms, backtest calibration
+    assert "0.123" in md and "0.210" in md                      # model and majority Brier scores
+    assert "change willingness" in md and "-0.100" in md        # codes perturbed: 0.5 - 0.6
+    assert "45/89" in md and "Pareto k > 0.7" in md
+    assert "ideal-point SBC: not run" in md                      # missing part says what to run
+
+
+def test_validation_defaults_to_sibling_folders(tmp_path):
+    dirs = default_dirs(tmp_path / "trade_coalition", "trade_coalition")
+    assert dirs["sbc"] == tmp_path / "trade_coalition_sbc" and dirs["backtest"] == tmp_path / "trade_coalition_backtest"
+    assert dirs["compare"] == tmp_path / "trade_coalition_hypotheses" and default_dirs(None, "x") == {}
+    html, md = section_validation(SimpleNamespace(model=None, run_dir=tmp_path / "model"), {})
+    assert md.count("not run") == 4 and "bayes-coalition backtest SPEC.toml" in html
