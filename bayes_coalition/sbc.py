@@ -160,9 +160,11 @@ def _ranks(sim: int, truth: dict, posterior: dict, n_keep: int, rng) -> list:
 def _fit_stats(idata, seconds: float) -> dict:
     from . import diagnostics
 
-    stats_ = diagnostics.sampler_stats(idata)
-    names = [v for v in idata.posterior.data_vars]
-    conv = diagnostics.convergence(idata, names)
+    names = [v for v in idata.posterior.data_vars if v != "orientation_sign"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # R-hat of a constant scalar (a one-faction share) is NaN
+        stats_ = diagnostics.sampler_stats(idata)
+        conv = diagnostics.convergence(idata, names)
     return {"seconds": round(seconds, 2), "divergences": stats_.get("divergences"), "max_rhat": conv["max_rhat"],
             "min_ess_bulk": conv["min_ess_bulk"]}
 
