@@ -55,8 +55,11 @@ def faction_prior(source) -> dict:
     }
 
 
-def membership_weights(prior: dict, parties, assigned=None, *, file: str | None = None, column: str | None = None) -> np.ndarray:
-    """(legislator x faction) prior membership weights; rows sum to one (see the module docstring)."""
+def membership_weights(prior: dict, parties, assigned=None, *, ids=None, rows=None, file: str | None = None,
+                       column: str | None = None) -> np.ndarray:
+    """(legislator x faction) prior membership weights; rows sum to one (see the module docstring).
+
+    ``ids`` and ``rows`` (file rows, header = 1) only name the legislator in an error."""
     names = list(prior["names"])
     fparty = np.asarray(prior["party"], dtype=object)
     share = np.asarray(prior["share"], dtype=float)
@@ -66,8 +69,9 @@ def membership_weights(prior: dict, parties, assigned=None, *, file: str | None 
         given = None if assigned is None else assigned[i]
         if given is not None and not (isinstance(given, float) and np.isnan(given)) and str(given).strip():
             if str(given) not in names:
-                raise DataValidationError(f"unknown faction '{given}' (the coalition model has {names})",
-                                          file=file, row=i + 2, column=column)
+                who = f" for legislator {ids[i]}" if ids is not None else ""
+                raise DataValidationError(f"unknown faction '{given}'{who} (the coalition model has {names})",
+                                          file=file, row=None if rows is None else int(rows[i]), column=column)
             w[i, names.index(str(given))] = 1.0
             continue
         own = fparty == str(party)

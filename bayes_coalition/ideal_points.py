@@ -511,7 +511,9 @@ class IdealPointModel:
 
         col = self.options["faction_column"]
         assigned = None if col is None or party_default else self.rollcalls.legislators[col].to_numpy(dtype=object)
-        return membership_weights(prior, self.parties, assigned, file=self.rollcalls.source or None, column=col)
+        # rows of the filtered table are not file rows: the error names the legislator instead
+        return membership_weights(prior, self.parties, assigned, ids=self.legislator_ids, file=self.rollcalls.source or None,
+                                  column=col)
 
     # --- data ---------------------------------------------------------------------
     def _validate(self):

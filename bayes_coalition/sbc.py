@@ -281,6 +281,7 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
 
     from .ideal_points import IdealPointModel, align_draws, cell_probabilities
 
+    make = model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None))
     store = _Store(out_dir)
     t0, n_new = time.perf_counter(), 0
     for sim in range(n_sims):
@@ -288,7 +289,7 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
             continue
         rng = np.random.default_rng([int(seed), sim])
         rc = synthetic_rollcalls(n_legislators, n_rollcalls)
-        template = (model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None)))(rc)
+        template = make(rc)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             prior = pm.sample_prior_predictive(draws=1, model=template.model, random_seed=int(rng.integers(2**31 - 1))).prior
@@ -304,7 +305,7 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
         votes = (rng.uniform(size=p.shape) < p).astype(float)
         votes[rng.uniform(size=p.shape) < missing] = np.nan
         rc.votes.values[:] = votes
-        model = (model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None)))(rc)
+        model = make(rc)
         ts = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -29,8 +29,9 @@ def test_membership_weights_rules():
     np.testing.assert_allclose(w[3], [0, 0, 1, 0])             # named faction: one-hot
     np.testing.assert_allclose(w.sum(axis=1), 1.0)
     with pytest.raises(DataValidationError, match="unknown faction 'rep_libertarian'") as err:
-        membership_weights(PRIOR, ["R", "R"], [None, "rep_libertarian"], file="legislators.csv", column="faction")
-    assert err.value.row == 3 and err.value.column == "faction"
+        membership_weights(PRIOR, ["R", "R"], [None, "rep_libertarian"], ids=["A", "B"], rows=[2, 3],
+                           file="legislators.csv", column="faction")
+    assert err.value.row == 3 and err.value.column == "faction" and "legislator B" in str(err.value)
 
 
 def test_faction_prior_from_a_coalition_posterior():
@@ -114,4 +115,5 @@ def test_cli_link_factions(mock_pymc_sample, tmp_path, monkeypatch, capsys):
     bad = _write_dir(rc, tmp_path / "bad")
     args = parser.parse_args(argv[:1] + [str(bad)] + argv[2:])
     assert args.func(args) == 2
-    assert "unknown faction 'rep_libertarian'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown faction 'rep_libertarian' for legislator" in err and "faction" in err
