@@ -167,7 +167,7 @@ def plot_forest(idata, var_names, *, prob: float, combined: bool = True):
     return _fig(az.plot_forest(idata, var_names=var_names, hdi_prob=prob, combined=combined, show=False))
 
 
-# --- appended for bayes_coalition.report ---------------------------------------
+# --- appended for bayes_coalition.report.build ---------------------------------------
 
 
 def plot_loo_pit(idata, y: str, *, ecdf: bool = True):

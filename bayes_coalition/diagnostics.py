@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import _arviz
-from .errors import ConvergenceWarning
+from bayes_coalition import _arviz
+from bayes_coalition.errors import ConvergenceWarning
 
 DEFAULT_MAX_TREEDEPTH = 10  # PyMC's and nutpie's default
 

@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bayes_coalition import _arviz, load_rollcalls  # noqa: E402
-from bayes_coalition.ideal_points import IdealPointModel  # noqa: E402
-from bayes_coalition.rollcalls import RollCallMatrix  # noqa: E402
+from bayes_coalition.ideal_points.model import IdealPointModel  # noqa: E402
+from bayes_coalition.data.rollcalls import RollCallMatrix  # noqa: E402
 
 warnings.filterwarnings("ignore")
 

@@ -24,7 +24,7 @@ def main() -> int:
     if not (run / "posterior.nc").is_file():
         raise SystemExit(f"no saved run at {run}: fit the default model first")
     t0 = time.perf_counter()
-    from bayes_coalition.cli import main as cli_main  # noqa: E402  (imports counted separately)
+    from bayes_coalition.cli.main import main as cli_main  # noqa: E402  (imports counted separately)
 
     t_import = time.perf_counter() - t0
     bill = str(REPO / "bills" / "hypothetical_2027.toml")
@@ -48,7 +48,7 @@ def main() -> int:
     t_process = time.perf_counter() - t1
 
     from bayes_coalition import CoalitionModel
-    from bayes_coalition.bills import load_bill
+    from bayes_coalition.prediction.bills import load_bill
 
     model = CoalitionModel.load(run / "posterior.nc")
     base = load_bill(bill)

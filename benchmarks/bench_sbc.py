@@ -28,7 +28,7 @@ def main() -> int:
     ap.add_argument("--ideal-points", action="store_true")
     args = ap.parse_args()
     out = REPO / "reports" / ("ideal_points_sbc" if args.ideal_points else "trade_coalition_sbc")
-    cmd = [sys.executable, "-m", "bayes_coalition.cli", "sbc", "--sims", str(args.sims), "--seed", str(args.seed), "--out", str(out)]
+    cmd = [sys.executable, "-m", "bayes_coalition.cli.main", "sbc", "--sims", str(args.sims), "--seed", str(args.seed), "--out", str(out)]
     cmd += ["--ideal-points"] if args.ideal_points else [str(REPO / "models" / "trade_coalition.toml")]
     t0 = time.perf_counter()
     code = subprocess.call(cmd, cwd=REPO)

@@ -15,7 +15,7 @@ import pymc as pm
 import pytest
 from pymc.testing import mock_sample
 
-from bayes_coalition.dataset import default_data_dir
+from bayes_coalition.data.dataset import default_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20240611

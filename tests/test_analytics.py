@@ -8,7 +8,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bayes_coalition import analytics as an
+from bayes_coalition.prediction import analytics as an
 
 ACTORS = ["a", "b", "c", "d"]
 

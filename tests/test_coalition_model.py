@@ -12,9 +12,9 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, load_dataset
-from bayes_coalition.cli import main
-from bayes_coalition.model_data import build_model_data
-from bayes_coalition.spec import default_spec_path, load_spec
+from bayes_coalition.cli.main import main
+from bayes_coalition.coalition.model_data import build_model_data
+from bayes_coalition.coalition.spec import default_spec_path, load_spec
 
 from .conftest import _stats
 from .test_dataset import edit

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from bayes_coalition import CoalitionModel, IdealPointModel, _arviz, cli_ideal_points
+from bayes_coalition import CoalitionModel, IdealPointModel, _arviz
+from bayes_coalition.cli import ideal_points as cli_ideal_points
 from bayes_coalition.errors import DataValidationError
-from bayes_coalition.faction_link import faction_prior, membership_weights
-from bayes_coalition.ideal_points import align_posterior, orientation_weights
+from bayes_coalition.ideal_points.faction_link import faction_prior, membership_weights
+from bayes_coalition.ideal_points.model import align_posterior, orientation_weights
 from tests.test_ideal_points import _write_dir, simulate_matrix
 
 PRIOR = {"source": "test", "names": ["dem_liberal", "dem_moderate", "rep_conservative", "rep_internationalist"],
@@ -92,7 +93,7 @@ def test_alignment_flips_faction_locations_not_positions():
 
 
 def test_cli_link_factions(mock_pymc_sample, tmp_path, monkeypatch, capsys):
-    import bayes_coalition.faction_link as fl
+    import bayes_coalition.ideal_points.faction_link as fl
 
     monkeypatch.setattr(fl, "faction_prior", lambda source: dict(PRIOR, source=str(source)))
     rc, _ = simulate_matrix(n_leg=20, n_rc=40)

@@ -17,9 +17,10 @@ import xarray as xr
 from pymc.testing import mock_sample
 from scipy.special import expit, log_ndtr
 
-from bayes_coalition import _arviz, cli_ideal_points
+from bayes_coalition import _arviz
+from bayes_coalition.cli import ideal_points as cli_ideal_points
 from bayes_coalition.errors import DataValidationError
-from bayes_coalition.ideal_points import (
+from bayes_coalition.ideal_points.model import (
     IdealPointModel,
     align_draws,
     align_posterior,
@@ -29,7 +30,7 @@ from bayes_coalition.ideal_points import (
     score_cells,
     split_holdout,
 )
-from bayes_coalition.rollcalls import RollCallMatrix
+from bayes_coalition.data.rollcalls import RollCallMatrix
 
 
 def simulate_matrix(n_leg=12, n_rc=40, missing=0.1, seed=0) -> tuple[RollCallMatrix, np.ndarray]:

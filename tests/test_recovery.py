@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bayes_coalition import CoalitionModel
-from bayes_coalition.predictive import draw_arrays, simulate
+from bayes_coalition.coalition.predictive import draw_arrays, simulate
 
 pytestmark = pytest.mark.slow
 

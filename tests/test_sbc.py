@@ -11,9 +11,9 @@ import pymc as pm
 import pytest
 
 from bayes_coalition import CoalitionModel
-from bayes_coalition.cli import check_settings
-from bayes_coalition.coalition_pymc import build_pymc_model
-from bayes_coalition.sbc import (
+from bayes_coalition.cli.main import check_settings
+from bayes_coalition.coalition.graph import build_pymc_model
+from bayes_coalition.validation.sbc import (
     RANK_COLUMNS,
     coarsen,
     ecdf_band,

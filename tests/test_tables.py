@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayes_coalition import DataValidationError
-from bayes_coalition.tables import Column, TableSchema, read_table
+from bayes_coalition.data.tables import Column, TableSchema, read_table
 
 SCHEMA = TableSchema(
     "t.csv",

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from bayes_coalition import load_dataset
-from bayes_coalition.validation import (
+from bayes_coalition.validation.backtest import (
     backtest_scores,
     case_bill,
     score,
@@ -48,7 +48,7 @@ def test_scores_and_coverage():
 
 
 def test_perturbed_codes_move_one_level_and_stay_on_the_scale():
-    from bayes_coalition.validation import perturb_codes
+    from bayes_coalition.validation.backtest import perturb_codes
 
     ds = load_dataset()
     moved = perturb_codes(ds, seed=4)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError
+from bayes_coalition.errors import DataValidationError
 
 _INT = re.compile(r"^[+-]?\d+$")
 _TRUE = {"yes", "true", "1", "y", "t"}

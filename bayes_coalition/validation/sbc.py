@@ -158,7 +158,7 @@ def _ranks(sim: int, truth: dict, posterior: dict, n_keep: int, rng) -> list:
 
 
 def _fit_stats(idata, seconds: float) -> dict:
-    from . import diagnostics
+    from bayes_coalition import diagnostics
 
     names = [v for v in idata.posterior.data_vars if v != "orientation_sign"]
     with warnings.catch_warnings():
@@ -194,10 +194,10 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     """SBC of the coalition model ``spec``; returns all ranks (also in ``out_dir/sbc.csv``)."""
     import pymc as pm
 
-    from .coalition_model import CoalitionModel
-    from .coalition_pymc import build_pymc_model
-    from .predictive import draw_arrays, simulate
-    from .sampling import available
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.graph import build_pymc_model
+    from bayes_coalition.coalition.predictive import draw_arrays, simulate
+    from bayes_coalition.sampling import available
 
     base = CoalitionModel(dataset=dataset, spec=spec)
     md = base.model_data
@@ -259,7 +259,7 @@ def synthetic_rollcalls(n_legislators: int, n_rollcalls: int):
     """A small two-party RollCallMatrix whose votes are all-missing placeholders (SBC fills them)."""
     import xarray as xr
 
-    from .rollcalls import RollCallMatrix
+    from bayes_coalition.data.rollcalls import RollCallMatrix
 
     legs = pd.DataFrame({"legislator_id": [f"L{i:03d}" for i in range(n_legislators)],
                          "party": np.where(np.arange(n_legislators) < n_legislators // 2, "R", "D")})
@@ -279,7 +279,7 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
     simulates the votes, fits without filtering, and ranks the identified truth."""
     import pymc as pm
 
-    from .ideal_points import IdealPointModel, align_draws, cell_probabilities
+    from bayes_coalition.ideal_points.model import IdealPointModel, align_draws, cell_probabilities
 
     make = model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None))
     store = _Store(out_dir)

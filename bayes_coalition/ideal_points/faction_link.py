@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError
+from bayes_coalition.errors import DataValidationError
 
 
 def faction_prior(source) -> dict:
     """Faction names, parties, posterior mean/sd of positions and mean within-party shares of a
     fitted :class:`CoalitionModel` (or the path of its run directory or ``posterior.nc``)."""
-    from .coalition_model import CoalitionModel
-    from .predictive import draws_of
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.predictive import draws_of
 
     if isinstance(source, CoalitionModel):
         model, label = source, "CoalitionModel in memory"

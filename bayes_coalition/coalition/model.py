@@ -22,13 +22,15 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from . import _arviz, diagnostics
-from .coalition_pymc import build_pymc_model
-from .dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
-from .model_data import ModelData, build_model_data
-from .predictive import approval_table, draw_arrays, row_check, simulate
-from .sampling import sample_model
-from .spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
+from bayes_coalition import _arviz
+
+from bayes_coalition import diagnostics
+from bayes_coalition.coalition.graph import build_pymc_model
+from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
+from bayes_coalition.coalition.model_data import ModelData, build_model_data
+from bayes_coalition.coalition.predictive import approval_table, draw_arrays, row_check, simulate
+from bayes_coalition.sampling import sample_model
+from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
 
 HYPOTHESISED_SIGN = {"willingness": 1, "pivotal": 1, "deadlock_convergence": -1, "formulation_coordination": 1}
 HYPOTHESIS = {
@@ -246,8 +248,8 @@ class CoalitionModel:
     def predict(self, bill, *, seed: int = 0, prob: float = 0.94):
         """Approval probabilities, yea counts, P(pivotal) and P(in coalition) for a hypothetical bill
         (a :class:`HypotheticalBill` or the path of a bill TOML); an xarray Dataset."""
-        from .bill_prediction import predict
-        from .bills import load_bill
+        from bayes_coalition.prediction.predictor import predict
+        from bayes_coalition.prediction.bills import load_bill
 
         if not hasattr(bill, "codes"):
             bill = load_bill(bill)
@@ -255,15 +257,15 @@ class CoalitionModel:
 
     def sweep(self, base_bill, vary: dict, *, seed: int = 0, max_draws: int | None = 1000) -> pd.DataFrame:
         """P(House), P(Senate), P(both) over a grid of indicator levels (vectorised, no compilation)."""
-        from .bill_prediction import BillPredictor, sweep
-        from .bills import load_bill
+        from bayes_coalition.prediction.predictor import BillPredictor, sweep
+        from bayes_coalition.prediction.bills import load_bill
 
         if not hasattr(base_bill, "codes"):
             base_bill = load_bill(base_bill)
         return sweep(self, base_bill, vary, seed=seed, predictor=BillPredictor(self, max_draws=max_draws))
 
     def _predictor(self):
-        from .bill_prediction import BillPredictor
+        from bayes_coalition.prediction.predictor import BillPredictor
 
         if getattr(self, "_bill_predictor", None) is None or self._bill_predictor.model.idata is not self.idata:
             self._bill_predictor = BillPredictor(self)

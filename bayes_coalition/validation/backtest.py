@@ -1,6 +1,6 @@
 """Statistical validation: rolling-origin backtests and the hypothesis comparisons.
 
-Simulation-based calibration lives in :mod:`bayes_coalition.sbc`.
+Simulation-based calibration lives in :mod:`bayes_coalition.validation.sbc`.
 
 - :func:`backtest`: fit on the cases before year T, predict each later case as a new bill
   from its coded evidence and composition, for every T; Brier and log scores and yea
@@ -29,7 +29,7 @@ def training_cases(cases: pd.DataFrame, year: int) -> list[str]:
 
 def case_bill(dataset, case_id: str):
     """A case as a new bill: its episode's codes, its own voters per party, its threshold rule."""
-    from .bills import HypotheticalBill, composition_of_congress
+    from bayes_coalition.prediction.bills import HypotheticalBill, composition_of_congress
 
     c = dataset.cases.set_index("case_id").loc[case_id]
     ev = dataset.evidence[dataset.evidence.episode_id == c["episode_id"]]
@@ -104,9 +104,9 @@ def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def backtest(spec, years, *, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 1000, progress: bool = True) -> pd.DataFrame:
     """Rolling-origin backtest; one row per (origin year, later case) with predictions and baselines."""
-    from .bill_prediction import predict
-    from .coalition_model import CoalitionModel
-    from .dataset import load_dataset
+    from bayes_coalition.prediction.predictor import predict
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.data.dataset import load_dataset
 
     ds = load_dataset(spec["data"]["path"] or None)
     rows = []
@@ -192,9 +192,9 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
                        progress: bool = True) -> dict:
     """PSIS-LOO of the full model against the models without the H1 and without the H2 terms, and the
     H1/H2 posterior probabilities under a prior twice as wide and under codes perturbed by one level."""
-    from . import _arviz
-    from .coalition_model import CoalitionModel
-    from .dataset import load_dataset
+    from bayes_coalition import _arviz
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.data.dataset import load_dataset
 
     ds = load_dataset(spec["data"]["path"] or None)
     fits, hyp, diag = {}, {}, {}

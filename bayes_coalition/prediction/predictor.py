@@ -20,12 +20,12 @@ import xarray as xr
 from scipy.special import expit
 from scipy.stats import norm
 
-from . import analytics
-from .bills import HypotheticalBill
-from .dataset import CONSTRUCTS
-from .model_data import GROUPS, HOUSE_SEATS, ModelData
-from .predictive import beta_binomial, decisive_cases, draw_arrays, draws_of
-from .vote_model import yea_probability
+from bayes_coalition.prediction import analytics
+from bayes_coalition.prediction.bills import HypotheticalBill
+from bayes_coalition.data.dataset import CONSTRUCTS
+from bayes_coalition.coalition.model_data import GROUPS, HOUSE_SEATS, ModelData
+from bayes_coalition.coalition.predictive import beta_binomial, decisive_cases, draw_arrays, draws_of
+from bayes_coalition.coalition.vote_model import yea_probability
 
 CHAMBERS = ("House", "Senate")
 N_CANDIDATES = 128

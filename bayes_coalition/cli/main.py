@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError
+from bayes_coalition.errors import DataValidationError
 
 
 def _fmt_p(x) -> str:
@@ -43,7 +43,7 @@ def _write_json(path: Path, obj) -> None:
 
 
 def cmd_data(args) -> int:
-    from .dataset import load_dataset
+    from bayes_coalition.data.dataset import load_dataset
 
     ds = load_dataset(args.path)
     print(ds.summary())
@@ -51,8 +51,8 @@ def cmd_data(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from .coalition_model import CoalitionModel
-    from .spec import load_spec
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.spec import load_spec
 
     spec = load_spec(args.spec)
     name = spec["model"]["name"]
@@ -83,7 +83,7 @@ def cmd_fit(args) -> int:
     diag["sampling_seconds"] = model.diagnostics["wall_seconds"]
     _write_json(out / "diagnostics.json", diag)
     print_approval(approval)
-    from .diagnostics import verdict
+    from bayes_coalition.diagnostics import verdict
 
     status, reasons = verdict(diag)
     print(f"\nconvergence: {status}" + (" (" + "; ".join(reasons) + ")" if reasons else "") +
@@ -97,7 +97,7 @@ def cmd_fit(args) -> int:
 
 def _report(run_dir: Path) -> None:
     try:
-        from .report import report
+        from bayes_coalition.report.build import report
     except ImportError:  # report module not present
         return
     path = report(run_dir, run_dir)
@@ -108,7 +108,7 @@ def _report(run_dir: Path) -> None:
 
 def _write_prior(model, out: Path, args) -> int:
     prior = model.sample_prior_predictive(draws=args.draws or 500, random_seed=args.seed)
-    from . import _arviz
+    from bayes_coalition import _arviz
 
     _arviz.to_netcdf(prior, out / "prior.nc")
     share = prior.prior_predictive["yea_share"].values.reshape(-1, prior.prior_predictive.sizes["obs"])
@@ -124,9 +124,9 @@ def _write_prior(model, out: Path, args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .bill_prediction import BillPredictor, summary_dict, sweep
-    from .bills import load_bill
-    from .coalition_model import CoalitionModel
+    from bayes_coalition.prediction.predictor import BillPredictor, summary_dict, sweep
+    from bayes_coalition.prediction.bills import load_bill
+    from bayes_coalition.coalition.model import CoalitionModel
 
     run = Path(args.run_dir)
     model = CoalitionModel.load(run / "posterior.nc" if run.is_dir() else run, groups=("posterior",))
@@ -168,9 +168,9 @@ def cmd_predict(args) -> int:
 
 
 def cmd_sbc(args) -> int:
-    from .sbc import run_coalition_sbc, run_ideal_point_sbc, summarise_sbc
-    from .spec import load_spec
-    from .validation import write_json
+    from bayes_coalition.validation.sbc import run_coalition_sbc, run_ideal_point_sbc, summarise_sbc
+    from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.validation.backtest import write_json
 
     t0 = time.perf_counter()
     settings = dict(seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains, n_keep=args.keep)
@@ -217,8 +217,8 @@ def check_settings(out: Path, settings: dict) -> None:
 
 
 def cmd_backtest(args) -> int:
-    from .spec import load_spec
-    from .validation import backtest, backtest_scores, write_json
+    from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.validation.backtest import backtest, backtest_scores, write_json
 
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_backtest"
@@ -237,8 +237,8 @@ def cmd_backtest(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .spec import load_spec
-    from .validation import compare_hypotheses, write_json
+    from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.validation.backtest import compare_hypotheses, write_json
 
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"
@@ -326,11 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--chains", type=int, default=None)
     cp.add_argument("--tune", type=int, default=None, help="tuning steps per chain (default: the spec's)")
     cp.set_defaults(func=cmd_compare)
-    for name in ("cli_report", "cli_ideal_points"):
-        try:
-            module = __import__(f"bayes_coalition.{name}", fromlist=["add_parser"])
-        except ImportError:
-            continue
+    from bayes_coalition.cli import ideal_points as cli_ideal_points
+    from bayes_coalition.cli import report as cli_report
+
+    for module in (cli_report, cli_ideal_points):
         module.add_parser(sub)
     return p
 

@@ -1,6 +1,6 @@
 """Self-contained diagnostic report of a run: ``report.html`` (figures embedded) and ``report.md``.
 
->>> from bayes_coalition.report import report
+>>> from bayes_coalition.report.build import report
 >>> report("reports/trade_coalition", "reports/trade_coalition")   # a run directory (posterior.nc)
 >>> report(fitted_model, "out/")                                    # or a fitted CoalitionModel
 
@@ -32,9 +32,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import _arviz, diagnostics
-from . import report_figures as figs
-from .report_validation import section_validation
+from bayes_coalition import _arviz
+
+from bayes_coalition import diagnostics
+from bayes_coalition.report import figures as figs
+from bayes_coalition.report.validation import section_validation
 
 COALITION_TYPE = "bayes_coalition.CoalitionModel"
 IDEAL_POINT_TYPE = "bayes_coalition.IdealPointModel"
@@ -210,7 +212,7 @@ def load_run(run_or_model) -> Run:
         return Run("ideal_points", path, idata=idata, stored_diag=stored, files=files)
     if not nc.is_file():
         raise FileNotFoundError(f"{path}: no posterior.nc (and no ideal_points.csv of an ideal-point run)")
-    from .coalition_model import CoalitionModel
+    from bayes_coalition.coalition.model import CoalitionModel
 
     model = CoalitionModel.load(nc)
     diag = dict(model.diagnostics)
@@ -409,7 +411,7 @@ def _section_convergence(run: Run, ctx: dict) -> tuple[str, str]:
 
 
 def _section_run_coalition(run: Run, ctx: dict) -> tuple[str, str]:
-    from .coalition_model import package_versions
+    from bayes_coalition.coalition.model import package_versions
 
     m = run.model
     ds = m.dataset
@@ -719,7 +721,7 @@ def _section_hypotheses(run: Run, ctx: dict) -> tuple[str, str]:
 
 
 def _section_run_ideal(run: Run, ctx: dict) -> tuple[str, str]:
-    from .coalition_model import package_versions
+    from bayes_coalition.coalition.model import package_versions
 
     d = run.stored_diag
     attrs = dict(run.idata.attrs) if run.idata is not None else {}
@@ -823,7 +825,7 @@ def report(run_or_model, out_dir, validation: dict | None = None) -> Path:
     ``run_or_model`` is a run directory (with ``posterior.nc`` from :meth:`CoalitionModel.save`,
     or the files of an ideal-point run) or a fitted model.  ``validation`` maps "sbc",
     "ideal_points_sbc", "backtest", "compare" to the output folders of those commands
-    (default: the run directory's siblings, see :mod:`bayes_coalition.report_validation`).
+    (default: the run directory's siblings, see :mod:`bayes_coalition.report.validation`).
     """
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -861,7 +863,7 @@ def report(run_or_model, out_dir, validation: dict | None = None) -> Path:
         f"<title>{_esc(name)}: diagnostic report</title><style>{CSS}</style></head><body><main>",
         f"<header><h1>{_esc(name)}: diagnostic report ({_esc(kind)})</h1>",
         f"<p class=\"verdict {status}\" id=\"verdict\">{_esc(verdict_line)}</p>",
-        f"<p class=\"small\">generated {stamp} by bayes_coalition.report"
+        f"<p class=\"small\">generated {stamp} by bayes_coalition.report.build"
         + (f" from {_esc(run.run_dir)}" if run.run_dir else "") + "</p></header>",
         "<nav id=\"toc\"><strong>Contents</strong><ol>" + "".join(toc) + "</ol></nav>",
         *parts,

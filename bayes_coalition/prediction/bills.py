@@ -34,8 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .dataset import SEATS, TradeDataset
-from .errors import DataValidationError
+from bayes_coalition.data.dataset import SEATS, TradeDataset
+from bayes_coalition.errors import DataValidationError
 
 HOUSE_RULES = ("majority_of_voting", "majority_of_members")
 SENATE_RULES = ("majority_of_voting", "three_fifths_of_senate")
@@ -88,7 +88,7 @@ class HypotheticalBill:
                 raise DataValidationError(f"unknown actor '{actor}'", file=f, column=f"actor_weights.{actor}")
             if not isinstance(w, (int, float)) or w < 0:
                 raise DataValidationError(f"weight {w!r} must be a non-negative number", file=f, column=f"actor_weights.{actor}")
-        from .dataset import VOTE_TYPES
+        from bayes_coalition.data.dataset import VOTE_TYPES
 
         if self.vote_type not in VOTE_TYPES:
             raise DataValidationError(f"'{self.vote_type}' is not one of {VOTE_TYPES}", file=f, column="bill.vote_type")

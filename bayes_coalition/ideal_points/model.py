@@ -51,10 +51,12 @@ from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_defa
 from pymc.distributions.dist_math import normal_lcdf
 from scipy.special import expit, log_ndtr, ndtr
 
-from . import _arviz, diagnostics
-from .errors import DataValidationError
-from .rollcalls import RollCallMatrix, load_rollcalls
-from .sampling import resolve_sampler
+from bayes_coalition import _arviz
+
+from bayes_coalition import diagnostics
+from bayes_coalition.errors import DataValidationError
+from bayes_coalition.data.rollcalls import RollCallMatrix, load_rollcalls
+from bayes_coalition.sampling import resolve_sampler
 
 LINKS = ("probit", "logit")
 PARTY_SD = ("party", "common")
@@ -199,7 +201,7 @@ def build_model(
     """The PyMC model.  ``train`` is legislator x roll call (1/0/NaN); ``coords`` has
     legislator, rollcall, party (and covariate); ``anchors`` maps a legislator's row to a
     (value, sd) prior on its identified ideal point; ``factions`` (from
-    :func:`bayes_coalition.faction_link.faction_prior`) with ``faction_weights`` makes the
+    :func:`bayes_coalition.ideal_points.faction_link.faction_prior`) with ``faction_weights`` makes the
     coalition model's factions the hyper-means of members' positions."""
     check_options(link=link, party_sd=party_sd, formulation=formulation)
     observed = np.isfinite(train)
@@ -497,7 +499,7 @@ class IdealPointModel:
         """None, a prior dict from :func:`faction_link.faction_prior`, or a coalition run to make one from."""
         if factions is None or (isinstance(factions, dict) and {"names", "mean", "sd", "party", "share"} <= set(factions)):
             return factions
-        from .faction_link import faction_prior
+        from bayes_coalition.ideal_points.faction_link import faction_prior
 
         return faction_prior(factions)
 
@@ -507,7 +509,7 @@ class IdealPointModel:
         prior = self.options["factions"]
         if prior is None:
             return None
-        from .faction_link import membership_weights
+        from bayes_coalition.ideal_points.faction_link import membership_weights
 
         col = self.options["faction_column"]
         assigned = None if col is None or party_default else self.rollcalls.legislators[col].to_numpy(dtype=object)
@@ -712,7 +714,7 @@ class IdealPointModel:
         self._require_fit()
         if "faction_membership" not in self.idata.posterior:
             raise ValueError("the model is not linked to a coalition run (factions=None)")
-        from .faction_link import membership_table
+        from bayes_coalition.ideal_points.faction_link import membership_table
 
         return membership_table(self.idata.posterior, self.legislator_ids, self.options["factions"]["names"])
 

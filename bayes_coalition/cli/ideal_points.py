@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import DataValidationError
+from bayes_coalition.errors import DataValidationError
 
 DEFAULT_OUT = Path("reports") / "ideal_points"
 HOLDOUT_KEYS = ("n_cells", "accuracy", "brier", "log_score", "apre")
@@ -67,7 +67,7 @@ def write_json(path: Path, obj) -> None:
 
 def load_matrix(args):
     """The roll-call matrix named by DIR and/or --votes/--format/--legislators."""
-    from .rollcalls import load_rollcalls
+    from bayes_coalition.data.rollcalls import load_rollcalls
 
     if args.path is None and args.votes is None:
         raise DataValidationError("give a data directory (DIR) or --votes FILE")
@@ -81,8 +81,8 @@ def load_matrix(args):
 
 def run(args) -> int:
     """Fit, write the files, print a short report; exit code 0, or 2 for bad input."""
-    from .diagnostics import verdict
-    from .ideal_points import IdealPointModel
+    from bayes_coalition.diagnostics import verdict
+    from bayes_coalition.ideal_points.model import IdealPointModel
 
     try:
         matrix = load_matrix(args)
@@ -130,7 +130,7 @@ def run(args) -> int:
     print("\n".join(lines))
     print(f"wrote {out}/ ({', '.join(files + ['posterior.nc'])})")
     if not getattr(args, "no_report", False):
-        from .report import report
+        from bayes_coalition.report.build import report
 
         print(f"report: {report(out, out)}")
     return 0

@@ -1,6 +1,6 @@
 """``bayes-coalition report RUN_DIR``: (re)build a run's self-contained HTML report from its saved files.
 
-Registered by :mod:`bayes_coalition.cli` through :func:`add_parser`.
+Registered by :mod:`bayes_coalition.cli.main` through :func:`add_parser`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def cmd_report(args) -> int:
-    from .report import report
+    from bayes_coalition.report.build import report
 
     run_dir = Path(args.run_dir)
     if not run_dir.exists():

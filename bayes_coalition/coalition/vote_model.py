@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model_data import GROUPS
+from bayes_coalition.coalition.model_data import GROUPS
 
 EPS = 1e-9
 

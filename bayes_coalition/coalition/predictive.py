@@ -1,6 +1,6 @@
 """Posterior (and prior) predictive simulation of yea counts and approval, in NumPy on stored draws.
 
-Uses :func:`bayes_coalition.vote_model.yea_probability`, the function the PyMC model
+Uses :func:`bayes_coalition.coalition.vote_model.yea_probability`, the function the PyMC model
 is built from, so simulation and likelihood agree.  No PyTensor compilation: a
 saved run predicts in milliseconds.  Every function takes an int seed or a
 ``numpy.random.Generator``.
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .model_data import CHAMBERS, HOUSE_SEATS, SENATE_SEATS, ModelData
-from .vote_model import yea_probability
+from bayes_coalition.coalition.model_data import CHAMBERS, HOUSE_SEATS, SENATE_SEATS, ModelData
+from bayes_coalition.coalition.vote_model import yea_probability
 
 DECISIVE_PRIORITY = {"final_passage": 0, "disapproval": 0, "whip_estimate": 0, "cloture": 1, "procedural": 2}
 

@@ -3,7 +3,7 @@
 Each part reads the files its command writes (``bayes-coalition sbc``, ``backtest``,
 ``compare``); by default from the run directory's siblings ``<name>_sbc``,
 ``<name>_backtest``, ``<name>_hypotheses`` and ``ideal_points_sbc`` (the commands'
-default output folders), or from the folders passed to :func:`bayes_coalition.report`.
+default output folders), or from the folders passed to :func:`bayes_coalition.report.build`.
 A part whose files are missing says which command makes them.
 """
 
@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import report_figures as figs
-from .sbc import ecdf_band
+from bayes_coalition.report import figures as figs
+from bayes_coalition.validation.sbc import ecdf_band
 
 KINDS = ("sbc", "ideal_points_sbc", "backtest", "compare")
 
@@ -41,7 +41,7 @@ def _helpers():
     """The report's table and figure helpers (imported late: report.py imports this module)."""
     import importlib
 
-    report = importlib.import_module(f"{__package__}.report")   # the module (the package exports the function)
+    report = importlib.import_module("bayes_coalition.report.build")   # the module (the package exports the function)
     return report._table, report._md_table, report._img, report._note, report._esc
 
 

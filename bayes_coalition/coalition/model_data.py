@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .dataset import CONSTRUCTS, TradeDataset
+from bayes_coalition.data.dataset import CONSTRUCTS, TradeDataset
 
 GROUPS = ("R", "D", "I", "RD")  # voter groups a count row can describe
 CHAMBERS = ("House", "Senate")

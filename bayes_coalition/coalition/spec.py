@@ -85,7 +85,7 @@ def load_spec(path: str | Path | None = None, **overrides) -> dict:
 
 
 def default_spec_path() -> Path:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the package root
     for candidate in (here / "_shipped_models", here.parent / "models"):
         if (candidate / "trade_coalition.toml").is_file():
             return candidate / "trade_coalition.toml"
@@ -93,7 +93,7 @@ def default_spec_path() -> Path:
 
 
 def validate_spec(spec: Mapping) -> None:
-    from .dataset import CONSTRUCTS
+    from bayes_coalition.data.dataset import CONSTRUCTS
 
     unknown = set(spec["model"]["constructs"]) - set(CONSTRUCTS)
     if unknown:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import DataValidationError
+from bayes_coalition.errors import DataValidationError
 
 FORMATS = ("wide", "long", "voteview")
 # Voteview cast codes: 1-3 yea, 4-6 nay, 7-9 present/not voting, 0 not a member

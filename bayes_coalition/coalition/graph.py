@@ -25,9 +25,9 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from .dataset import CONSTRUCTS
-from .model_data import ModelData
-from .vote_model import yea_probability
+from bayes_coalition.data.dataset import CONSTRUCTS
+from bayes_coalition.coalition.model_data import ModelData
+from bayes_coalition.coalition.vote_model import yea_probability
 
 
 def latent_pairs(md: ModelData) -> list[tuple[int, int]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataValidationError
-from .tables import Column, TableSchema, read_table
+from bayes_coalition.errors import DataValidationError
+from bayes_coalition.data.tables import Column, TableSchema, read_table
 
 SEATS = {"House": 435, "Senate": 100}
 PARTIES = ("R", "D", "I", "ALL")
@@ -171,7 +171,7 @@ class TradeDataset:
 
 def default_data_dir() -> Path:
     """The shipped data: inside an installed wheel, or the repository's ``data/`` folder."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the package root
     for candidate in (here / "_shipped_data", here.parent / "data"):
         if (candidate / "cases.csv").is_file():
             return candidate
