@@ -1,0 +1,27 @@
+"""Names and numbers of the domain, defined once.
+
+Every module that needs a chamber, a seat count, a party, a vote type, a threshold
+rule, a construct or a default interval probability imports it from here.
+"""
+
+from __future__ import annotations
+
+CHAMBERS = ("House", "Senate")
+SEATS = {"House": 435, "Senate": 100}
+HOUSE_SEATS, SENATE_SEATS = SEATS["House"], SEATS["Senate"]
+
+PARTIES = ("R", "D", "I", "ALL")          # party column of vote_counts.csv (ALL = chamber total)
+GROUPS = ("R", "D", "I", "RD")            # voter groups a likelihood row can describe (RD: both parties, unknown mix)
+
+VOTE_TYPES = ("final_passage", "cloture", "procedural", "whip_estimate", "disapproval")
+THRESHOLD_RULES = ("majority_of_voting", "three_fifths_of_senate", "majority_of_members", "two_thirds_of_voting")
+PRESIDENT_RULES = ("signature", "override")
+
+ACTOR_TYPES = ("legislative_faction", "executive_agency", "president", "interest_group")
+CONSTRUCTS = ("willingness", "pivotal", "deadlock_convergence", "formulation_coordination")
+STAGES = ("formulation", "voting")
+
+# default interval probabilities: posterior summaries use the HDI at 94% (ArviZ's default);
+# predictive intervals of counts use equal tails at 95%
+SUMMARY_PROB = 0.94
+PREDICTIVE_PROB = 0.95
