@@ -27,7 +27,7 @@ import pytensor.tensor as pt
 
 from bayes_coalition.data.dataset import CONSTRUCTS
 from bayes_coalition.coalition.model_data import ModelData
-from bayes_coalition.coalition.vote_model import yea_probability
+from bayes_coalition.coalition.vote_model import case_row_probability
 
 
 def latent_pairs(md: ModelData) -> list[tuple[int, int]]:
@@ -136,18 +136,9 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False) -
         phi = pm.LogNormal("concentration", pr["overdispersion_log_mean"], pr["overdispersion_log_sd"], dims="chamber")
 
         def probs(case_idx, group_idx, mix_idx):
-            return yea_probability(
-                pt,
-                faction_position=faction_pos,
-                faction_share=share,
-                cut_point=cut[case_idx],
-                party_tilt=tilt[case_idx],
-                polarity=md.case_polarity[case_idx],
-                group_idx=group_idx,
-                mix_share=mix,
-                mix_idx=mix_idx,
-                faction_party=md.faction_party,
-                discrimination=gamma,
+            return case_row_probability(
+                pt, cut_point=cut, party_tilt=tilt, md=md, case_idx=case_idx, group_idx=group_idx, mix_idx=mix_idx,
+                faction_position=faction_pos, faction_share=share, mix_share=mix, discrimination=gamma,
             )
 
         # --- point observations: beta-binomial (members of a faction are not exchangeable)

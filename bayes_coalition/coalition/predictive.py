@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_coalition.coalition.model_data import CHAMBERS, HOUSE_SEATS, SENATE_SEATS, ModelData
-from bayes_coalition.coalition.vote_model import yea_probability
+from bayes_coalition.coalition import rules
+from bayes_coalition.coalition.model_data import ModelData
+from bayes_coalition.coalition.vote_model import case_row_probability
+from bayes_coalition.constants import CHAMBERS, PREDICTIVE_PROB
 
 DECISIVE_PRIORITY = {"final_passage": 0, "disapproval": 0, "whip_estimate": 0, "cloture": 1, "procedural": 2}
 
@@ -57,18 +59,10 @@ def row_probabilities(arrays: dict, md: ModelData, discrimination: float, *, int
     n_samples = arrays["cut_point"].shape[0]
     if mix is None:
         mix = np.zeros((n_samples, 0))
-    return yea_probability(
-        np,
-        faction_position=arrays["faction_position"],
-        faction_share=arrays["faction_share"],
-        cut_point=arrays["cut_point"][:, case_idx],
-        party_tilt=arrays["party_tilt"][:, case_idx],
-        polarity=md.case_polarity[case_idx],
-        group_idx=group_idx,
-        mix_share=mix,
-        mix_idx=mix_idx,
-        faction_party=md.faction_party,
-        discrimination=discrimination,
+    return case_row_probability(
+        np, cut_point=arrays["cut_point"], party_tilt=arrays["party_tilt"], md=md, case_idx=case_idx,
+        group_idx=group_idx, mix_idx=mix_idx, faction_position=arrays["faction_position"],
+        faction_share=arrays["faction_share"], mix_share=mix, discrimination=discrimination,
     )
 
 
@@ -91,19 +85,10 @@ def simulate(arrays: dict, md: ModelData, discrimination: float, seed) -> dict:
 
 
 def passes(yea: np.ndarray, n: np.ndarray, rule, chamber_idx) -> np.ndarray:
-    """Whether each (sample, case) yea count carries the motion under its threshold rule."""
-    rule = np.asarray(rule)
-    seats = np.where(np.asarray(chamber_idx) == 0, HOUSE_SEATS, SENATE_SEATS)
-    out = np.where(
-        rule == "three_fifths_of_senate",
-        yea >= 60,
-        np.where(
-            rule == "majority_of_members",
-            yea >= seats // 2 + 1,
-            np.where(rule == "two_thirds_of_voting", 3 * yea >= 2 * n, 2 * yea > n),
-        ),
-    )
-    return out & (n > 0)
+    """Whether each (sample, case) yea count carries the motion under its threshold rule
+    (:func:`bayes_coalition.coalition.rules.carries`)."""
+    chamber = np.asarray(CHAMBERS)[np.asarray(chamber_idx)]
+    return rules.carries(yea, n, rule, chamber)
 
 
 def decisive_cases(cases: pd.DataFrame) -> dict:
@@ -115,7 +100,7 @@ def decisive_cases(cases: pd.DataFrame) -> dict:
     return {k: int(g["_pos"].iloc[0]) for k, g in c.groupby(["episode_id", "chamber"], sort=False)}
 
 
-def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, *, prob: float = 0.95) -> pd.DataFrame:
+def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, *, prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
     """Per case: P(motion carries), predictive yea interval, observed values, and the episode's
     P(House), P(Senate), P(enacted) from its decisive votes, computed jointly per draw."""
     cases = cases.set_index("case_id").loc[md.coords["case"]].reset_index()
@@ -148,15 +133,13 @@ def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, 
         if s is not None:
             p_senate[ep] = carried[:, s].mean()
         if h is not None and s is not None:
-            both = carried[:, h] & carried[:, s]
-            if md.president_idx is not None:
+            if md.president_idx is None:     # no President in the data: passing both chambers is enactment
+                signs = np.ones(len(carried), dtype=bool)
+            else:
                 ref_cut = 0.5 * (arrays["cut_point"][:, h] + arrays["cut_point"][:, s])
-                pres = ideal[:, md.president_idx]
-                signs = pres > ref_cut if pro[h] else pres < ref_cut
-                n_h, n_s = sim["case_n"][h], sim["case_n"][s]
-                override = (3 * sim["case_yea"][:, h] >= 2 * n_h) & (3 * sim["case_yea"][:, s] >= 2 * n_s)
-                both = both & (signs | override)
-            p_enacted[ep] = both.mean()
+                signs = rules.president_signs(ideal[:, md.president_idx], ref_cut, pro[h])
+            y, n = sim["case_yea"], sim["case_n"]
+            p_enacted[ep] = rules.enacted(carried[:, h], carried[:, s], signs, y[:, h], n[h], y[:, s], n[s]).mean()
     table["p_house"] = table["episode_id"].map(p_house)
     table["p_senate"] = table["episode_id"].map(p_senate)
     table["p_enacted"] = table["episode_id"].map(p_enacted)
@@ -179,7 +162,7 @@ def _observed_case_yea(md: ModelData) -> np.ndarray:
     return out
 
 
-def row_check(sim: dict, md: ModelData, *, prob: float = 0.95) -> pd.DataFrame:
+def row_check(sim: dict, md: ModelData, *, prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
     """Posterior predictive check per likelihood row: observed yea (or interval) against the predictive interval."""
     q = [(1 - prob) / 2, (1 + prob) / 2]
     rows = []

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_coalition.coalition.model_data import GROUPS
+from bayes_coalition.coalition.rules import party_cut_point, party_sign
+from bayes_coalition.constants import GROUPS
 
 EPS = 1e-9
 
@@ -47,9 +48,8 @@ def yea_probability(
 ):
     """Yea probability of each count row; leading sample dims broadcast."""
     pm_ = party_matrix(faction_party)
-    sign = pm_[:, 0] - pm_[:, 1]                                           # +1 R, -1 D factions
     pos = faction_position[..., None, :]                                   # (..., 1, F)
-    cut = cut_point[..., :, None] + party_tilt[..., :, None] * sign        # (..., row, F)
+    cut = party_cut_point(cut_point[..., :, None], party_tilt[..., :, None], party_sign(faction_party))  # (..., row, F)
     fac_p = 1.0 / (1.0 + xp.exp(-discrimination * (pos - cut)))           # (..., row, F)
     weighted = fac_p * faction_share[..., None, :]
     p_r = xp.sum(weighted * pm_[:, 0], axis=-1)
@@ -64,3 +64,19 @@ def yea_probability(
     pol = np.asarray(polarity, dtype=float)
     p = 0.5 + pol * (p_pro - 0.5)
     return xp.clip(p, EPS, 1.0 - EPS)
+
+
+def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, mix_idx, **params):
+    """:func:`yea_probability` of count rows given per-case cut-points and tilts (``(..., case)``):
+    the one call shared by the PyMC likelihood and NumPy simulation. ``params`` holds
+    ``faction_position``, ``faction_share``, ``mix_share`` and ``discrimination``."""
+    return yea_probability(
+        xp,
+        cut_point=cut_point[..., case_idx],
+        party_tilt=party_tilt[..., case_idx],
+        polarity=md.case_polarity[case_idx],
+        group_idx=group_idx,
+        mix_idx=mix_idx,
+        faction_party=md.faction_party,
+        **params,
+    )

@@ -17,8 +17,8 @@ A bill file (see ``bills/*.toml``)::
     congress = 106                 # or: House = { R = 223, D = 211, I = 1 } and Senate = { R = 55, D = 45 }
 
     [thresholds]
-    house = "majority_of_voting"   # or "majority_of_members"
-    senate = "majority_of_voting"  # or "three_fifths_of_senate"
+    house = "majority_of_voting"   # or "majority_of_members", "two_thirds_of_voting" (suspension of the rules)
+    senate = "majority_of_voting"  # or "three_fifths_of_senate" (cloture), "majority_of_members", "two_thirds_of_voting"
     president = "signature"        # or "override" (needs two thirds in both chambers)
 
     [actor_weights]                # optional weights of non-legislative actors for pivotality (default 0)
@@ -34,12 +34,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayes_coalition.data.dataset import SEATS, TradeDataset
+from bayes_coalition.coalition.rules import CHAMBER_RULES
+from bayes_coalition.constants import PRESIDENT_RULES, SEATS, VOTE_TYPES
+from bayes_coalition.data.dataset import TradeDataset
 from bayes_coalition.errors import DataValidationError
 
-HOUSE_RULES = ("majority_of_voting", "majority_of_members")
-SENATE_RULES = ("majority_of_voting", "three_fifths_of_senate")
-PRESIDENT_RULES = ("signature", "override")
+HOUSE_RULES = CHAMBER_RULES["House"]
+SENATE_RULES = CHAMBER_RULES["Senate"]
 SECTIONS = {"bill", "codes", "composition", "thresholds", "actor_weights"}
 
 
@@ -88,8 +89,6 @@ class HypotheticalBill:
                 raise DataValidationError(f"unknown actor '{actor}'", file=f, column=f"actor_weights.{actor}")
             if not isinstance(w, (int, float)) or w < 0:
                 raise DataValidationError(f"weight {w!r} must be a non-negative number", file=f, column=f"actor_weights.{actor}")
-        from bayes_coalition.data.dataset import VOTE_TYPES
-
         if self.vote_type not in VOTE_TYPES:
             raise DataValidationError(f"'{self.vote_type}' is not one of {VOTE_TYPES}", file=f, column="bill.vote_type")
         if self.like is not None and self.like not in set(dataset.episodes["episode_id"]):

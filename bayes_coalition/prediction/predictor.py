@@ -22,12 +22,12 @@ from scipy.stats import norm
 
 from bayes_coalition.prediction import analytics
 from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.data.dataset import CONSTRUCTS
-from bayes_coalition.coalition.model_data import GROUPS, HOUSE_SEATS, ModelData
+from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB
+from bayes_coalition.coalition import rules
+from bayes_coalition.coalition.model_data import ModelData
 from bayes_coalition.coalition.predictive import beta_binomial, decisive_cases, draw_arrays, draws_of
 from bayes_coalition.coalition.vote_model import yea_probability
 
-CHAMBERS = ("House", "Senate")
 N_CANDIDATES = 128
 
 
@@ -166,11 +166,8 @@ class BillPredictor:
 
     @staticmethod
     def threshold(rule: str, chamber: str, n_total):
-        if rule == "majority_of_members":
-            return HOUSE_SEATS // 2 + 1 if chamber == "House" else 51
-        if rule == "three_fifths_of_senate":
-            return 60
-        return np.floor(np.asarray(n_total) / 2) + 1   # majority of those voting (ties fail)
+        """Yeas needed in ``chamber`` (:func:`bayes_coalition.coalition.rules.votes_needed`)."""
+        return rules.votes_needed(rule, chamber, n_total)
 
     def probability_per_draw(self, rows: dict, thr) -> np.ndarray:
         """P(yea >= thr | draw) with a normal approximation to the sum of beta-binomial counts."""
@@ -180,7 +177,7 @@ class BillPredictor:
         return norm.sf((thr - 0.5 - mean) / np.sqrt(np.maximum(var, 1e-9)))
 
 
-def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = 0.94, predictor: BillPredictor | None = None) -> xr.Dataset:
+def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMARY_PROB, predictor: BillPredictor | None = None) -> xr.Dataset:
     """P(House), P(Senate), P(enacted), yea-count draws per chamber and party, P(pivotal) and
     P(in the yes coalition) per actor, for one bill."""
     bill.validate(model.dataset)
@@ -221,21 +218,20 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = 0.94,
         weight = xr.DataArray(w, dims=("sample", "actor"), coords={"actor": actors})
         # each legislative faction faces its party's cut-point (cut +/- tilt), as in the likelihood
         sign = np.zeros(len(actors))
-        for j, a in enumerate(model.model_data.faction_actor_idx):
-            sign[a] = 1.0 if model.model_data.faction_party[j] == "R" else -1.0
-        cut = xr.DataArray(rows["cut"][:, None] + rows["tilt"][:, None] * sign[None, :], dims=("sample", "actor"),
-                           coords={"actor": actors})
+        sign[model.model_data.faction_actor_idx] = rules.party_sign(model.model_data.faction_party)
+        cut = xr.DataArray(rules.party_cut_point(rows["cut"][:, None], rows["tilt"][:, None], sign[None, :]),
+                           dims=("sample", "actor"), coords={"actor": actors})
         membership.append(analytics.probability(analytics.yes_coalition(pos, cut, bill.yea_is_pro_trade), ("sample",)))
         pivotal.append(analytics.probability(analytics.de_swaan_pivotal(pos, weight), ("sample",)))
         decisive_.append(analytics.probability(analytics.decisive(pos, cut, weight, thr if np.isscalar(thr) else float(thr), bill.yea_is_pro_trade), ("sample",)))
     pres_idx = model.model_data.president_idx
-    two_thirds = (3 * yea_tot["House"] >= 2 * n_tot["House"]) & (3 * yea_tot["Senate"] >= 2 * n_tot["Senate"])
+    two_thirds = rules.override(yea_tot["House"], n_tot["House"], yea_tot["Senate"], n_tot["Senate"])
     if bill.president_rule == "override" or pres_idx is None:
         signs = np.zeros(S, dtype=bool)
     else:
-        ref = 0.5 * (cuts["House"] + cuts["Senate"])
-        signs = ideal[:, pres_idx] > ref if bill.yea_is_pro_trade else ideal[:, pres_idx] < ref
-    enacted = passed["House"] & passed["Senate"] & (signs | two_thirds)
+        signs = rules.president_signs(ideal[:, pres_idx], 0.5 * (cuts["House"] + cuts["Senate"]), bill.yea_is_pro_trade)
+    enacted = rules.enacted(passed["House"], passed["Senate"], signs, yea_tot["House"], n_tot["House"],
+                            yea_tot["Senate"], n_tot["Senate"])
     per_draw["enacted"] = per_draw["House"] * per_draw["Senate"] * np.where(signs, 1.0, two_thirds.astype(float))
     ds = xr.Dataset(out)
     for key, flag, pd_ in (("p_house", passed["House"], per_draw["House"]), ("p_senate", passed["Senate"], per_draw["Senate"]),

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bayes_coalition.coalition import rules
+
 
 # --- rolling-origin backtest -----------------------------------------------------------
 
@@ -59,8 +61,8 @@ def case_bill(dataset, case_id: str):
         name=case_id, codes=codes, composition={c["chamber"]: seats, other: other_seats},
         yea_is_pro_trade=bool(c["yea_is_pro_trade"]),
         vote_type=c["vote_type"] if c["vote_type"] != "whip_estimate" else "final_passage",
-        house_rule=rule if c["chamber"] == "House" and rule in ("majority_of_voting", "majority_of_members") else "majority_of_voting",
-        senate_rule=rule if c["chamber"] == "Senate" and rule in ("majority_of_voting", "three_fifths_of_senate") else "majority_of_voting",
+        house_rule=rule if c["chamber"] == "House" else "majority_of_voting",
+        senate_rule=rule if c["chamber"] == "Senate" else "majority_of_voting",
         source=f"case {case_id}",
     )
 
@@ -91,8 +93,7 @@ def party_line_baseline(dataset, train: list[str], case_id: str, n_sim: int = 40
         total += rng.binomial(n, q)
     n_total = sum(seats.values())
     rule = cases.loc[case_id, "threshold_rule"]
-    thr = 60 if rule == "three_fifths_of_senate" else (218 if rule == "majority_of_members" else n_total // 2 + 1)
-    return float((total >= thr).mean()), total
+    return float(rules.carries(total, n_total, rule, chamber).mean()), total
 
 
 def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -1,0 +1,111 @@
+"""The institutional rules of the game, written once.
+
+Every part of the package that decides whether a motion carries or a bill becomes law
+calls these functions: the posterior predictive approval table of a fit
+(:mod:`bayes_coalition.coalition.predictive`), hypothetical-bill prediction
+(:mod:`bayes_coalition.prediction.predictor`) and the backtest's baselines
+(:mod:`bayes_coalition.validation.backtest`).  So a rule cannot differ between the fit,
+a prediction and an evaluation.
+
+Threshold rules (``threshold_rule`` in ``cases.csv``, ``[thresholds]`` in a bill file):
+
+========================  ===================================================  =======================
+rule                      yeas needed                                          example
+========================  ===================================================  =======================
+majority_of_voting        more than half of those voting (a tie fails)         215-214 passes, 214-214 fails
+majority_of_members       a majority of the chamber's seats (House 218, Senate 51) 1997 fast-track whip count
+three_fifths_of_senate    60 senators (cloture, budget waivers)                 60 carries, 59 fails
+two_thirds_of_voting      two thirds of those voting (suspension, override)     290 of 435 carries, 289 fails
+========================  ===================================================  =======================
+
+Enactment: a bill passed by both chambers becomes law when the President signs it, or
+when both chambers reach two thirds of those voting (a veto override). The President
+signs when the bill's side of the cut-point is the President's side (see
+:func:`president_signs`). A bill whose ``president`` rule is ``override`` assumes a veto.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayes_coalition.constants import CHAMBERS, PRESIDENT_RULES, SEATS, THRESHOLD_RULES
+
+# which rules a chamber can use (three fifths of the Senate is a Senate rule)
+CHAMBER_RULES = {
+    "House": ("majority_of_voting", "majority_of_members", "two_thirds_of_voting"),
+    "Senate": ("majority_of_voting", "majority_of_members", "three_fifths_of_senate", "two_thirds_of_voting"),
+}
+
+
+def check_rule(rule: str, chamber: str) -> None:
+    """Raise ValueError unless ``rule`` is a threshold rule that ``chamber`` can use."""
+    if chamber not in CHAMBERS:
+        raise ValueError(f"unknown chamber {chamber!r} (known: {list(CHAMBERS)})")
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"unknown threshold rule {rule!r} (known: {list(THRESHOLD_RULES)})")
+    if rule not in CHAMBER_RULES[chamber]:
+        raise ValueError(f"threshold rule {rule!r} does not apply to the {chamber} (allowed: {list(CHAMBER_RULES[chamber])})")
+
+
+def votes_needed(rule, chamber, n_voting):
+    """The smallest yea count that carries a motion; broadcasts over arrays of rules, chambers and turnout.
+
+    ``n_voting`` is the number voting yea or nay (used by the rules "of voting")."""
+    rule = np.asarray(rule)
+    chamber = np.asarray(chamber)
+    n = np.asarray(n_voting)
+    seats = np.where(chamber == "House", SEATS["House"], SEATS["Senate"])
+    majority_voting = n // 2 + 1                 # yea > n / 2
+    two_thirds = -((-2 * n) // 3)                # ceil(2n / 3), in integers: 3 * yea >= 2 * n
+    out = np.where(
+        rule == "majority_of_voting", majority_voting,
+        np.where(rule == "two_thirds_of_voting", two_thirds,
+                 np.where(rule == "majority_of_members", seats // 2 + 1,
+                          np.where(rule == "three_fifths_of_senate", 3 * SEATS["Senate"] // 5, -1))))
+    if np.any(out < 0):
+        bad = sorted(set(np.atleast_1d(rule)[np.atleast_1d(out < 0)].tolist()))
+        raise ValueError(f"unknown threshold rule(s) {bad} (known: {list(THRESHOLD_RULES)})")
+    return out
+
+
+def carries(yea, n_voting, rule, chamber):
+    """Whether a yea count carries the motion: at least :func:`votes_needed`, and somebody voted."""
+    yea = np.asarray(yea)
+    n = np.asarray(n_voting)
+    return (yea >= votes_needed(rule, chamber, n)) & (n > 0)
+
+
+def override(house_yea, house_n, senate_yea, senate_n):
+    """Two thirds of those voting in both chambers (a veto override)."""
+    return carries(house_yea, house_n, "two_thirds_of_voting", "House") & carries(
+        senate_yea, senate_n, "two_thirds_of_voting", "Senate")
+
+
+def president_signs(president_position, cut_point, yea_is_pro_trade):
+    """The President signs when on the bill's side of the reference cut-point (strictly)."""
+    pos = np.asarray(president_position)
+    cut = np.asarray(cut_point)
+    return np.where(np.asarray(yea_is_pro_trade, dtype=bool), pos > cut, pos < cut)
+
+
+def enacted(house_passed, senate_passed, signs, house_yea, house_n, senate_yea, senate_n):
+    """Law: both chambers pass, and the President signs or both chambers override."""
+    return (np.asarray(house_passed, dtype=bool) & np.asarray(senate_passed, dtype=bool)
+            & (np.asarray(signs, dtype=bool) | override(house_yea, house_n, senate_yea, senate_n)))
+
+
+def check_president_rule(rule: str) -> None:
+    if rule not in PRESIDENT_RULES:
+        raise ValueError(f"unknown president rule {rule!r} (known: {list(PRESIDENT_RULES)})")
+
+
+def party_sign(faction_party) -> np.ndarray:
+    """+1 for Republican factions, -1 for Democratic ones (the direction of the party tilt)."""
+    fp = np.asarray(faction_party)
+    return (fp == "R").astype(float) - (fp == "D").astype(float)
+
+
+def party_cut_point(cut_point, party_tilt, sign):
+    """A faction's cut-point on a vote: the vote's cut-point moved by the party tilt,
+    Republicans ``cut + tilt``, Democrats ``cut - tilt``. Works on NumPy and PyTensor operands."""
+    return cut_point + party_tilt * sign
