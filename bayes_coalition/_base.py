@@ -57,8 +57,6 @@ def tables_to_dataset(tables: dict[str, pd.DataFrame]) -> xr.Dataset:
         for col in frame.columns:
             values = frame[col].astype("object").where(frame[col].notna(), "")
             data[f"{name}:{col}"] = (f"{name}_row", np.asarray([_cell_text(v) for v in values], dtype=object))
-        if frame.columns.empty:  # pragma: no cover - tables always have columns
-            continue
     ds = xr.Dataset(data)
     ds.attrs["tables"] = json.dumps({name: list(frame.columns) for name, frame in tables.items()})
     return ds
@@ -71,7 +69,8 @@ def tables_from_dataset(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
         cols = {}
         for col in columns:
             values = ds[f"{name}:{col}"].values
-            cols[col] = [str(v) for v in values] if values.dtype == object else [""] * len(values)
+            # an empty string variable comes back from netCDF as float: its cells are blank
+            cols[col] = [str(v) for v in values] if values.dtype.kind in "OUS" else [""] * len(values)
         out[name] = pd.DataFrame(cols, columns=columns, dtype=object)
     return out
 

@@ -158,7 +158,7 @@ def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
     assert loaded.diagnostics["draws"] == 60
     # the fast path (posterior only, from the .draws.npz beside the file) predicts the same
     fast = CoalitionModel.load(path, groups=("posterior",))
-    assert (path.parent / "posterior.draws.npz").is_file() and list(fast.idata.groups()) == ["posterior"]
+    assert (path.parent / "posterior.draws.npz").is_file() and list(fast.idata.groups()) == ["posterior", "fit_data"]
     pd.testing.assert_frame_equal(fast.approval(seed=9), fitted.approval(seed=9))
     # a loaded run can be saved over its own file
     loaded.save(path)

@@ -13,18 +13,16 @@ import io
 import json
 import tempfile
 import warnings
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from bayes_coalition import _arviz
-
-from bayes_coalition import diagnostics
+from bayes_coalition import _arviz, diagnostics
+from bayes_coalition._base import FIT_DATA, FittedModel, package_versions, run_file, tables_from_dataset, tables_to_dataset
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
@@ -41,17 +39,7 @@ HYPOTHESIS = {
 }
 
 
-def package_versions() -> dict:
-    out = {}
-    for name in ("bayes_coalition", "pymc", "pytensor", "arviz", "numpy", "pandas", "xarray", "nutpie"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
-class CoalitionModel:
+class CoalitionModel(FittedModel):
     """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
 
     model_type = "bayes_coalition.CoalitionModel"
@@ -136,7 +124,6 @@ class CoalitionModel:
         self.diagnostics = diag
         diagnostics.check(diag)
         idata.attrs.update(self._attrs())
-        idata.attrs["diagnostics"] = json.dumps(diag)
 
     def _add_observed(self, idata):
         md = self.model_data
@@ -155,17 +142,13 @@ class CoalitionModel:
         idata.add_groups(observed_data=obs)
 
     def _attrs(self) -> dict:
-        return {
-            "model_type": self.model_type,
-            "model_version": self.version,
-            "model_id": self.id,
-            "spec": json.dumps({k: v for k, v in self.spec.items() if k != "_source"}),
-            "package_versions": json.dumps(package_versions()),
-        }
+        return {**self._identity_attrs(), **self._model_attrs()}
 
-    def _require_fit(self):
-        if self.idata is None or "posterior" not in self.idata:
-            raise RuntimeError("the model has not been fitted: call fit() or CoalitionModel.load()")
+    def _model_attrs(self) -> dict:
+        return {"spec": json.dumps({k: v for k, v in self.spec.items() if k != "_source"})}
+
+    def _fit_tables(self) -> dict:
+        return _dataset_tables(self.dataset)
 
     # --- prediction ---------------------------------------------------------------
     def _simulate(self, group: xr.Dataset, seed: int) -> tuple[dict, dict]:
@@ -314,42 +297,52 @@ class CoalitionModel:
 
     # --- persistence --------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the InferenceData with spec, data tables, versions and model id to netCDF."""
-        self._require_fit()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.idata.attrs.update(self._attrs())
-        self.idata.attrs["dataset"] = json.dumps(_dataset_as_csv(self.dataset))
-        _arviz.to_netcdf(self.idata, path)
+        """Write the InferenceData with spec, fit data (group ``fit_data``), versions and model id to
+        netCDF, and the posterior as a compact ``.draws.npz`` beside it for fast bill prediction."""
+        path = super().save(path)
         _write_draws_sidecar(self.idata, _sidecar(path))
         return path
 
     @classmethod
-    def load(cls, path: str | Path, groups: tuple[str, ...] | None = None) -> "CoalitionModel":
-        """Rebuild a fitted model from :meth:`save`'s file; predictions match the saved model's.
+    def load(cls, path: str | Path, groups: tuple[str, ...] | None = None) -> CoalitionModel:
+        """Rebuild a fitted model from a run directory or :meth:`save`'s file; predictions match the saved model's.
 
         ``groups`` limits what is read; ``("posterior",)`` (bill prediction) reads the compact
         ``.draws.npz`` written beside the netCDF file when it belongs to the same model."""
-        idata = None
+        path = run_file(path)
         if groups == ("posterior",) and _sidecar(path).is_file():
             idata = _read_draws_sidecar(_sidecar(path))
-        if idata is None:
-            idata = _arviz.from_netcdf(path, groups=groups)
-        attrs = idata.attrs
-        if attrs.get("model_type") != cls.model_type:
-            raise ValueError(f"{path}: not a saved {cls.model_type} (model_type={attrs.get('model_type')!r})")
-        spec = json.loads(attrs["spec"])
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, text in json.loads(attrs["dataset"]).items():
-                Path(tmp, name).write_text(text, encoding="utf-8")
-            dataset = load_dataset(tmp)
-        dataset = TradeDataset(**{**dataset.__dict__, "path": Path(str(path))})
-        model = cls(dataset=dataset, spec=spec)
-        if model.id != attrs.get("model_id"):
-            raise ValueError(f"{path}: model id {attrs.get('model_id')} does not match the rebuilt model {model.id}")
-        model.idata = idata
-        model.diagnostics = json.loads(attrs.get("diagnostics", "{}"))
-        return model
+            if idata is not None:
+                return cls._from_loaded(idata, path)
+        return super().load(path, groups=groups)
+
+    @classmethod
+    def readable_versions(cls) -> tuple[str, ...]:
+        return (cls.version,)
+
+    @classmethod
+    def _from_idata(cls, idata, tables: dict, path: Path) -> CoalitionModel:
+        if not tables and "dataset" in idata.attrs:          # runs saved before the fit_data group
+            tables = {name.removesuffix(".csv"): pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+                      for name, text in json.loads(idata.attrs["dataset"]).items()}
+        if not tables:
+            raise ValueError(f"{path}: the saved run holds no fit data")
+        dataset = _dataset_from_tables(tables, path)
+        return cls(dataset=dataset, spec=json.loads(idata.attrs["spec"]))
+
+
+def _dataset_tables(ds: TradeDataset) -> dict:
+    """The data tables a fit used, as stored with a saved run (no ``row`` bookkeeping column)."""
+    return {name.removesuffix(".csv"): getattr(ds, name.removesuffix(".csv")).drop(columns=["row"]) for name in TABLES}
+
+
+def _dataset_from_tables(tables: dict, path: Path) -> TradeDataset:
+    """Validate stored tables exactly as files are validated (same schema, same cross-table rules)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, frame in tables.items():
+            frame.to_csv(Path(tmp, f"{name}.csv"), index=False)
+        dataset = load_dataset(tmp)
+    return TradeDataset(**{**dataset.__dict__, "path": Path(str(path))})
 
 
 def _sidecar(path) -> Path:
@@ -364,10 +357,18 @@ def _write_draws_sidecar(idata, path: Path) -> None:
     meta = {
         "dims": {name: list(post[name].dims) for name in post.data_vars},
         "coords": {name: np.asarray(post[name].values).tolist() for name in post.coords},
-        "posterior_attrs": {k: v for k, v in post.attrs.items() if isinstance(v, (str, int, float))},
-        "attrs": {k: v for k, v in idata.attrs.items() if isinstance(v, (str, int, float))},
+        "posterior_attrs": _scalar_attrs(post.attrs),
+        "attrs": _scalar_attrs(idata.attrs),
+        "fit_data": tables_from_dataset(idata[FIT_DATA]) if FIT_DATA in idata.groups() else {},
     }
+    meta["fit_data"] = {name: frame.to_dict(orient="list") for name, frame in meta["fit_data"].items()}
     np.savez(path, _meta=np.array(json.dumps(meta, default=str)), **arrays)
+
+
+def _scalar_attrs(attrs) -> dict:
+    """Attributes that are scalars (NumPy scalars too: a run loaded from netCDF holds np.int64 seeds)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()
+            if isinstance(v, (str, int, float, np.integer, np.floating))}
 
 
 def _read_draws_sidecar(path: Path):
@@ -377,20 +378,6 @@ def _read_draws_sidecar(path: Path):
     post = xr.Dataset(data, coords={k: v for k, v in meta["coords"].items()}, attrs=meta["posterior_attrs"])
     idata = _arviz.InferenceData(posterior=post)
     idata.attrs.update(meta["attrs"])
+    if meta.get("fit_data"):
+        idata.add_groups({FIT_DATA: tables_to_dataset({k: pd.DataFrame(v, dtype=object) for k, v in meta["fit_data"].items()})})
     return idata
-
-
-def _dataset_as_csv(ds: TradeDataset) -> dict:
-    """The data tables as CSV text, to be stored with a saved run."""
-    out = {}
-    frames = {"episodes.csv": ds.episodes, "cases.csv": ds.cases, "vote_counts.csv": ds.vote_counts,
-              "actors.csv": ds.actors, "codebook.csv": ds.codebook, "evidence.csv": ds.evidence}
-    for name in TABLES:
-        buf = io.StringIO()
-        frame = frames[name].drop(columns=["row"])
-        for col in frame.columns:
-            if str(frame[col].dtype) == "boolean":
-                frame[col] = frame[col].map({True: "yes", False: "no"}, na_action="ignore")
-        frame.to_csv(buf, index=False)
-        out[name] = buf.getvalue()
-    return out
