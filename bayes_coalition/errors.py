@@ -26,3 +26,7 @@ class DataValidationError(ValueError):
 
 class ConvergenceWarning(UserWarning):
     """A fit did not meet the convergence thresholds (R-hat, ESS, divergences, BFMI)."""
+
+
+class LeakageError(RuntimeError):
+    """An evaluation would let data dated on or after a predicted vote inform its prediction."""

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition.report.validation import default_dirs, section_validation
-from bayes_coalition.validation.sbc import RANK_COLUMNS, summarise_sbc
+from bayes_coalition.validation.sbc import RANK_COLUMNS
+from bayes_coalition.validation.sbc_stats import summarise_sbc
 
 
 def _sbc_dir(path, rng, *, bad: bool):

@@ -11,18 +11,9 @@ import pymc as pm
 import pytest
 
 from bayes_coalition import CoalitionModel
-from bayes_coalition.cli.main import check_settings
 from bayes_coalition.coalition.graph import build_pymc_model
-from bayes_coalition.validation.sbc import (
-    RANK_COLUMNS,
-    coarsen,
-    ecdf_band,
-    rank_statistic,
-    run_ideal_point_sbc,
-    summarise_sbc,
-    thin,
-    uniformity_pvalue,
-)
+from bayes_coalition.validation.sbc import RANK_COLUMNS, coarsen, run_ideal_point_sbc, start
+from bayes_coalition.validation.sbc_stats import ecdf_band, rank_statistic, summarise_sbc, thin, uniformity_pvalue
 
 
 def test_rank_statistic_on_known_draws():
@@ -101,10 +92,10 @@ def test_ecdf_band_shape_and_width():
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    check_settings(tmp_path, {"seed": 1, "draws": 10})
-    check_settings(tmp_path, {"seed": 1, "draws": 10})   # same settings: fine
-    with pytest.raises(SystemExit, match="other settings"):
-        check_settings(tmp_path, {"seed": 2, "draws": 10})
+    start(tmp_path, {"seed": 1, "draws": 10})
+    start(tmp_path, {"seed": 1, "draws": 10})   # same settings: fine
+    with pytest.raises(ValueError, match="other settings"):
+        start(tmp_path, {"seed": 2, "draws": 10})
 
 
 def test_mutable_data_graph_has_the_same_density():

@@ -29,19 +29,6 @@ def print_approval(table: pd.DataFrame, out=None) -> None:
         print(f"{r.case_id:24s} {r.chamber:7s} {_fmt_p(r.p_pass)}  [{r.yea_lower:5.0f},{r.yea_upper:5.0f}]   {obs:>5s}  {passed}", file=out)
 
 
-def _write_json(path: Path, obj) -> None:
-    def default(o):
-        if isinstance(o, (np.integer,)):
-            return int(o)
-        if isinstance(o, (np.floating,)):
-            return float(o)
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        raise TypeError(type(o))
-
-    path.write_text(json.dumps(obj, indent=2, default=default) + "\n", encoding="utf-8")
-
-
 def cmd_data(args) -> int:
     from bayes_coalition.data.dataset import load_dataset
 
@@ -51,6 +38,7 @@ def cmd_data(args) -> int:
 
 
 def cmd_fit(args) -> int:
+    from bayes_coalition._io import write_json
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.spec import load_spec
 
@@ -81,7 +69,7 @@ def cmd_fit(args) -> int:
     diag = dict(model.diagnostics)
     diag["wall_seconds"] = time.perf_counter() - t0
     diag["sampling_seconds"] = model.diagnostics["wall_seconds"]
-    _write_json(out / "diagnostics.json", diag)
+    write_json(out / "diagnostics.json", diag)
     print_approval(approval)
     from bayes_coalition.diagnostics import verdict
 
@@ -124,7 +112,8 @@ def _write_prior(model, out: Path, args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from bayes_coalition.prediction.predictor import BillPredictor, summary_dict, sweep
+    from bayes_coalition.prediction.drivers import rank_drivers
+    from bayes_coalition.prediction.predictor import summary_dict
     from bayes_coalition.prediction.bills import load_bill
     from bayes_coalition.coalition.model import CoalitionModel
 
@@ -149,53 +138,34 @@ def cmd_predict(args) -> int:
         print(f"  yea {ch:6s} {v['mean']:6.1f}   [{v['lower']:.0f}, {v['upper']:.0f}]")
     top = sorted(summary["pivotal"].items(), key=lambda kv: -kv[1])[:4]
     print("  most likely pivotal (De Swaan, either chamber): " + ", ".join(f"{a} {p:.2f}" for a, p in top))
-    # what moves the probability most: one indicator at a time over its levels
-    pr = BillPredictor(model, max_draws=args.driver_draws)
-    moves = []
-    cb = model.dataset.codebook
-    for indicator, grp in cb.groupby("indicator", sort=False):
-        levels = sorted(int(v) for v in grp["level"])
-        for stage in str(grp["stages"].iloc[0]).split(";"):
-            t = sweep(model, bill, {f"{stage}.{indicator}": levels}, seed=args.seed, predictor=pr)
-            moves.append((t["p_both_chambers"].max() - t["p_both_chambers"].min(), f"{stage}.{indicator}",
-                          t["p_both_chambers"].iloc[0], t["p_both_chambers"].iloc[-1]))
-
-    moves.sort(reverse=True)
+    drivers = rank_drivers(model, bill, seed=args.seed, draws=args.driver_draws)
     print("  what moves P(both chambers) most (lowest -> highest level):")
-    for _, key, lo, hi in moves[:3]:
-        print(f"    {key:40s} {lo:.3f} -> {hi:.3f}")
+    for r in drivers.head(3).itertuples():
+        print(f"    {r.indicator:40s} {r.p_lowest_level:.3f} -> {r.p_highest_level:.3f}")
     return 0
 
 
 def cmd_sbc(args) -> int:
-    from bayes_coalition.validation.sbc import run_coalition_sbc, run_ideal_point_sbc, summarise_sbc
-    from bayes_coalition.coalition.spec import load_spec
-    from bayes_coalition.validation.backtest import write_json
+    from bayes_coalition.validation import sbc
 
     t0 = time.perf_counter()
-    settings = dict(seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains, n_keep=args.keep)
+    common = dict(draws=args.draws, tune=args.tune, chains=args.chains, n_keep=args.keep)
     if args.ideal_points:
         out = Path(args.out) if args.out else Path("reports") / "ideal_points_sbc"
-        settings.update(model="ideal_points", n_legislators=args.legislators, n_rollcalls=args.rollcalls, missing=args.missing)
-        check_settings(out, settings)
-        ranks = run_ideal_point_sbc(args.sims, seed=args.seed, out_dir=out, n_legislators=args.legislators,
-                                    n_rollcalls=args.rollcalls, missing=args.missing, draws=args.draws, tune=args.tune,
-                                    chains=args.chains, n_keep=args.keep)
+        settings = sbc.start(out, dict(seed=args.seed, **common, model="ideal_points", n_legislators=args.legislators,
+                                       n_rollcalls=args.rollcalls, missing=args.missing))
+        ranks = sbc.run_ideal_point_sbc(args.sims, seed=args.seed, out_dir=out, n_legislators=args.legislators,
+                                        n_rollcalls=args.rollcalls, missing=args.missing, **common)
     else:
         if not args.spec:
             raise SystemExit("sbc: give a SPEC.toml (or --ideal-points)")
+        from bayes_coalition.coalition.spec import load_spec
+
         spec = load_spec(args.spec)
         out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
-        settings.update(model="coalition", spec=str(args.spec))
-        check_settings(out, settings)
-        ranks = run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, draws=args.draws, tune=args.tune,
-                                  chains=args.chains, n_keep=args.keep)
-    summary = summarise_sbc(ranks[ranks["simulation"] < args.sims])
-    fits = pd.read_csv(out / "sbc_fits.csv")
-    summary.update(settings=settings, wall_seconds_this_call=time.perf_counter() - t0,
-                   fit_seconds_total=float(fits["seconds"].sum()), fits_with_divergences=int((fits["divergences"] > 0).sum()),
-                   max_rhat_over_fits=float(fits["max_rhat"].max()))
-    write_json(out / "sbc.json", summary)
+        settings = sbc.start(out, dict(seed=args.seed, **common, model="coalition", spec=str(args.spec)))
+        ranks = sbc.run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, **common)
+    summary = sbc.finish(out, ranks, args.sims, settings, seconds=time.perf_counter() - t0)
     for group, v in summary["groups"].items():
         print(f"{group:24s} p = {v['p_value']:.3f}  ({v['n_scalars']} scalars x {v['n_simulations']} simulations; "
               f"worst {v['worst_scalar']} p = {v['min_scalar_p']:.4f})")
@@ -204,21 +174,10 @@ def cmd_sbc(args) -> int:
     return 0
 
 
-def check_settings(out: Path, settings: dict) -> None:
-    """A resumed SBC must use the settings it started with (else its ranks would mix)."""
-    path = Path(out) / "sbc_settings.json"
-    if path.is_file():
-        old = json.loads(path.read_text())
-        if old != json.loads(json.dumps(settings)):
-            raise SystemExit(f"sbc: {out} holds a run with other settings {old}; use another --out")
-    else:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=2) + "\n")
-
-
 def cmd_backtest(args) -> int:
     from bayes_coalition.coalition.spec import load_spec
-    from bayes_coalition.validation.backtest import backtest, backtest_scores, write_json
+    from bayes_coalition._io import write_json
+    from bayes_coalition.validation.backtest import backtest, backtest_scores
 
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_backtest"
@@ -238,7 +197,8 @@ def cmd_backtest(args) -> int:
 
 def cmd_compare(args) -> int:
     from bayes_coalition.coalition.spec import load_spec
-    from bayes_coalition.validation.backtest import compare_hypotheses, write_json
+    from bayes_coalition._io import write_json
+    from bayes_coalition.validation.compare import compare_hypotheses
 
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"

@@ -1,0 +1,5 @@
+"""Self-contained diagnostic reports of saved runs."""
+
+from bayes_coalition.report.build import report
+
+__all__ = ["report"]

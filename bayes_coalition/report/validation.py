@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition.report import figures as figs
-from bayes_coalition.validation.sbc import ecdf_band
+from bayes_coalition.validation.sbc_stats import ecdf_band
 
 KINDS = ("sbc", "ideal_points_sbc", "backtest", "compare")
 

@@ -1,6 +1,4 @@
-"""Statistical validation: rolling-origin backtests and the hypothesis comparisons.
-
-Simulation-based calibration lives in :mod:`bayes_coalition.validation.sbc`.
+"""Rolling-origin backtest of the coalition model against two baselines.
 
 - :func:`backtest`: fit on the cases before year T, predict each later case as a new bill
   from its coded evidence and composition, for every T; Brier and log scores and yea
@@ -9,15 +7,13 @@ Simulation-based calibration lives in :mod:`bayes_coalition.validation.sbc`.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bayes_coalition.coalition import rules
+from bayes_coalition.errors import LeakageError
 
 
 # --- rolling-origin backtest -----------------------------------------------------------
@@ -67,6 +63,26 @@ def case_bill(dataset, case_id: str):
     )
 
 
+def origin_model(dataset, spec, year: int):
+    """The model a backtest fits at origin ``year``: the spec on the cases dated before that year only."""
+    from bayes_coalition.coalition.model import CoalitionModel
+
+    train = training_cases(dataset.cases, year)
+    exclude = sorted(set(dataset.cases["case_id"]) - set(train))
+    model = CoalitionModel(dataset, {**spec, "data": {**spec["data"], "exclude_cases": exclude}})
+    check_no_leakage(model, train, year)
+    return model
+
+
+def check_no_leakage(model, train: list[str], year: int) -> None:
+    """The fit at origin ``year`` must see exactly the training cases: a later vote in its data would
+    leak the future into the prediction. A real error, not an ``assert`` (``python -O`` strips those)."""
+    seen = set(model.model_data.coords["case"])
+    if seen != set(train):
+        later = sorted(seen - set(train))
+        raise LeakageError(f"the fit at origin {year} sees {len(later)} case(s) outside its training window: {later[:5]}")
+
+
 def party_line_baseline(dataset, train: list[str], case_id: str, n_sim: int = 4000, seed: int = 0) -> tuple[float, np.ndarray]:
     """P(pass) and yea draws from training-period party yea rates of the chamber (no latent variables)."""
     vc = dataset.vote_counts
@@ -106,7 +122,6 @@ def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def backtest(spec, years, *, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 1000, progress: bool = True) -> pd.DataFrame:
     """Rolling-origin backtest; one row per (origin year, later case) with predictions and baselines."""
     from bayes_coalition.prediction.predictor import predict
-    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
 
     ds = load_dataset(spec["data"]["path"] or None)
@@ -118,9 +133,7 @@ def backtest(spec, years, *, seed: int = 1, draws: int = 500, chains: int = 2, t
         if not train or not test or train == previous:   # same fit as the previous origin
             continue
         previous = train
-        exclude = sorted(set(ds.cases["case_id"]) - set(train))
-        model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": exclude}})
-        assert set(model.model_data.coords["case"]) == set(train)  # the fit never sees later cases
+        model = origin_model(ds, spec, year)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(random_seed=seed + year, draws=draws, chains=chains, tune=tune, progressbar=False, log_likelihood=False)
@@ -161,67 +174,3 @@ def backtest_scores(table: pd.DataFrame) -> dict:
                        "interval_90": float(cov["in_90"].astype(bool).mean()) if len(cov) else None}
     out["n_predictions"] = int(len(table))
     return out
-
-
-def write_json(path: Path, obj) -> None:
-    Path(path).write_text(json.dumps(obj, indent=2, default=float) + "\n", encoding="utf-8")
-
-
-# --- hypotheses: nested-model comparison and sensitivity ---------------------------------
-
-H_VARIANTS = {
-    "full": ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"],
-    "without_H1": ["deadlock_convergence", "formulation_coordination"],
-    "without_H2": ["willingness", "pivotal", "formulation_coordination"],
-}
-
-
-def perturb_codes(dataset, seed: int):
-    """A copy of the data set whose every code moves one level up or down at random (kept on its scale)."""
-    rng = np.random.default_rng(seed)
-    ev = dataset.evidence.copy()
-    top = dataset.indicators["n_levels"] - 1
-    step = rng.choice([-1, 1], size=len(ev))
-    new = ev["level"].to_numpy(int) + step
-    hi = ev["indicator"].map(top).to_numpy(int)
-    new = np.where(new < 0, 1, np.where(new > hi, hi - 1, new))
-    ev["level"] = pd.array(new, dtype="Int64")
-    return dataclasses.replace(dataset, evidence=ev)
-
-
-def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains: int | None = None, tune: int | None = None,
-                       progress: bool = True) -> dict:
-    """PSIS-LOO of the full model against the models without the H1 and without the H2 terms, and the
-    H1/H2 posterior probabilities under a prior twice as wide and under codes perturbed by one level."""
-    from bayes_coalition import _arviz
-    from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.data.dataset import load_dataset
-
-    ds = load_dataset(spec["data"]["path"] or None)
-    fits, hyp, diag = {}, {}, {}
-
-    def fit(label, model):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(random_seed=seed, draws=draws, chains=chains, tune=tune, progressbar=False)
-        hyp[label] = model.hypotheses().set_index("construct")["p_hypothesised_sign"].to_dict()
-        d = model.diagnostics
-        diag[label] = {k: d.get(k) for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds")}
-        if progress:
-            print(f"fitted {label}: {model.diagnostics['max_rhat']:.3f} max R-hat, {model.diagnostics['divergences']} divergences", flush=True)
-        return model
-
-    for label, constructs in H_VARIANTS.items():
-        fits[label] = fit(label, CoalitionModel(ds, {**spec, "model": {**spec["model"], "constructs": constructs}}))
-    loo = {k: _arviz.loo(m.idata, "yea") for k, m in fits.items()}
-    table = _arviz.compare_loo({k: m.idata for k, m in fits.items()}, var_name="yea")
-    wide = {**spec, "priors": {k: (v * 2 if k.endswith("_sd") else v) for k, v in spec["priors"].items()}}
-    fit("prior_twice_as_wide", CoalitionModel(ds, wide))
-    fit("codes_perturbed", CoalitionModel(perturb_codes(ds, seed), spec))
-    return {
-        "loo": {k: {"elpd": v["elpd"], "se": v["se"], "p_loo": v["p_loo"],
-                    "pareto_k_above_0.7": int((v["pareto_k"] > 0.7).sum()), "n": int(len(v["pareto_k"]))} for k, v in loo.items()},
-        "comparison": table.reset_index().rename(columns={"index": "model"}).to_dict(orient="records"),
-        "p_hypothesised_sign": hyp,
-        "diagnostics": diag,
-    }

@@ -1,15 +1,21 @@
-"""Validation helpers: backtest cut-offs, cases as bills, scores (SBC statistics: test_sbc.py)."""
+"""The rolling-origin backtest: training windows, leakage by behaviour, cases as bills, scores."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from bayes_coalition import load_dataset
+from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from bayes_coalition.errors import LeakageError
 from bayes_coalition.validation.backtest import (
     backtest_scores,
     case_bill,
+    check_no_leakage,
+    origin_model,
     score,
     training_cases,
 )
@@ -47,26 +53,34 @@ def test_scores_and_coverage():
     assert s["coverage"] == {"n": 2, "interval_50": 0.5, "interval_90": 1.0}
 
 
-def test_perturbed_codes_move_one_level_and_stay_on_the_scale():
-    from bayes_coalition.validation.backtest import perturb_codes
+def _with_counts(ds, case_id: str, party: str, yea: int, nay: int):
+    """A copy of the data set with one count row changed."""
+    vc = ds.vote_counts.copy()
+    hit = (vc.case_id == case_id) & (vc.party == party)
+    assert hit.sum() == 1
+    vc.loc[hit, "yea"], vc.loc[hit, "nay"] = yea, nay
+    return dataclasses.replace(ds, vote_counts=vc)
 
+
+def test_a_later_vote_cannot_move_the_origin_fit():
+    """Leakage by behaviour: rewriting a vote dated after the origin (PNTR 2000 at origin 2000)
+    leaves the origin model's data and its log density at a fixed point unchanged, while the same
+    rewrite of a training vote (fast track 1998) changes the density."""
     ds = load_dataset()
-    moved = perturb_codes(ds, seed=4)
-    diff = (moved.evidence["level"].astype(int) - ds.evidence["level"].astype(int)).abs()
-    assert (diff == 1).all()
-    assert moved.evidence["level"].between(0, 2).all()
-    again = perturb_codes(ds, seed=4)
-    assert (again.evidence["level"] == moved.evidence["level"]).all()
-    from bayes_coalition import CoalitionModel
+    spec = load_spec(default_spec_path())
+    base = origin_model(ds, spec, 2000)
+    point = base.model.initial_point()
+    logp = base.model.compile_logp()
+    later = origin_model(_with_counts(ds, "pntr_h", "R", 10, 200), spec, 2000)
+    assert later.model_data.coords["case"] == base.model_data.coords["case"]
+    np.testing.assert_array_equal(later.model_data.obs_yea, base.model_data.obs_yea)
+    assert later.model.compile_logp()(point) == logp(point)
+    earlier = origin_model(_with_counts(ds, "ft1998_h", "D", 10, 190), spec, 2000)
+    assert earlier.model.compile_logp()(point) != logp(point)
 
-    m = CoalitionModel(moved)   # a perturbed data set still builds a model
-    assert len(m.model_data.code_level) == len(ds.evidence)
 
-
-def test_constructs_can_be_left_out():
-    from bayes_coalition import CoalitionModel
-
-    m = CoalitionModel(spec={"model": {"constructs": ["deadlock_convergence"]}})
-    assert list(m.model.coords["included_construct"]) == ["deadlock_convergence"]
-    with pytest.raises(ValueError, match="unknown construct"):
-        CoalitionModel(spec={"model": {"constructs": ["charisma"]}})
+def test_the_guard_is_an_error_not_an_assert():
+    ds = load_dataset()
+    model = origin_model(ds, load_spec(default_spec_path()), 2000)
+    with pytest.raises(LeakageError, match="outside its training window"):
+        check_no_leakage(model, training_cases(ds.cases, 1999), 1999)
