@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bayes_coalition import _arviz, load_rollcalls  # noqa: E402
-from bayes_coalition.ideal_points.model import IdealPointModel  # noqa: E402
 from bayes_coalition.data.rollcalls import RollCallMatrix  # noqa: E402
+from bayes_coalition.ideal_points.model import IdealPointModel  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -140,7 +140,7 @@ def run_pscl(rc: RollCallMatrix) -> dict | None:
         if res.returncode != 0:
             print(res.stderr[-2000:])
             return None
-        elapsed = float(next(l.split()[1] for l in res.stdout.splitlines() if l.startswith("ELAPSED")))
+        elapsed = float(next(line.split()[1] for line in res.stdout.splitlines() if line.startswith("ELAPSED")))
         draws = pd.read_csv(Path(tmp, "x.csv")).to_numpy(float)
     post = xr.Dataset({"x": (("chain", "draw", "legislator"), draws[None])})
     per_leg = _arviz.ess(_arviz.InferenceData(posterior=post), ["x"], "bulk")["x"].values

@@ -12,8 +12,8 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, DataValidationError, load_dataset
-from bayes_coalition.prediction.bills import HypotheticalBill, load_bill
 from bayes_coalition.cli.main import main
+from bayes_coalition.prediction.bills import HypotheticalBill, load_bill
 
 from .conftest import _stats
 

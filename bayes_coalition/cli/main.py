@@ -112,10 +112,10 @@ def _write_prior(model, out: Path, args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.prediction.bills import load_bill
     from bayes_coalition.prediction.drivers import rank_drivers
     from bayes_coalition.prediction.predictor import summary_dict
-    from bayes_coalition.prediction.bills import load_bill
-    from bayes_coalition.coalition.model import CoalitionModel
 
     run = Path(args.run_dir)
     model = CoalitionModel.load(run / "posterior.nc" if run.is_dir() else run, groups=("posterior",))
@@ -175,8 +175,8 @@ def cmd_sbc(args) -> int:
 
 
 def cmd_backtest(args) -> int:
-    from bayes_coalition.coalition.spec import load_spec
     from bayes_coalition._io import write_json
+    from bayes_coalition.coalition.spec import load_spec
     from bayes_coalition.validation.backtest import backtest, backtest_scores
 
     spec = load_spec(args.spec)
@@ -196,8 +196,8 @@ def cmd_backtest(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from bayes_coalition.coalition.spec import load_spec
     from bayes_coalition._io import write_json
+    from bayes_coalition.coalition.spec import load_spec
     from bayes_coalition.validation.compare import compare_hypotheses
 
     spec = load_spec(args.spec)

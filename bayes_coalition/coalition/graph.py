@@ -25,9 +25,9 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayes_coalition.data.dataset import CONSTRUCTS
 from bayes_coalition.coalition.model_data import ModelData
 from bayes_coalition.coalition.vote_model import case_row_probability
+from bayes_coalition.data.dataset import CONSTRUCTS
 
 
 def latent_pairs(md: ModelData) -> list[tuple[int, int]]:

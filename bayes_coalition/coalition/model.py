@@ -22,13 +22,13 @@ import pymc as pm
 import xarray as xr
 
 from bayes_coalition import _arviz, diagnostics
-from bayes_coalition._base import FIT_DATA, FittedModel, package_versions, run_file, tables_from_dataset, tables_to_dataset
+from bayes_coalition._base import FIT_DATA, FittedModel, run_file, tables_from_dataset, tables_to_dataset
 from bayes_coalition.coalition.graph import build_pymc_model
-from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.predictive import approval_table, draw_arrays, row_check, simulate
-from bayes_coalition.sampling import sample_model
 from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
+from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
+from bayes_coalition.sampling import sample_model
 
 HYPOTHESISED_SIGN = {"willingness": 1, "pivotal": 1, "deadlock_convergence": -1, "formulation_coordination": 1}
 HYPOTHESIS = {
@@ -231,8 +231,8 @@ class CoalitionModel(FittedModel):
     def predict(self, bill, *, seed: int = 0, prob: float = 0.94):
         """Approval probabilities, yea counts, P(pivotal) and P(in coalition) for a hypothetical bill
         (a :class:`HypotheticalBill` or the path of a bill TOML); an xarray Dataset."""
-        from bayes_coalition.prediction.predictor import predict
         from bayes_coalition.prediction.bills import load_bill
+        from bayes_coalition.prediction.predictor import predict
 
         if not hasattr(bill, "codes"):
             bill = load_bill(bill)
@@ -240,8 +240,8 @@ class CoalitionModel(FittedModel):
 
     def sweep(self, base_bill, vary: dict, *, seed: int = 0, max_draws: int | None = 1000) -> pd.DataFrame:
         """P(House), P(Senate), P(both) over a grid of indicator levels (vectorised, no compilation)."""
-        from bayes_coalition.prediction.predictor import BillPredictor, sweep
         from bayes_coalition.prediction.bills import load_bill
+        from bayes_coalition.prediction.predictor import BillPredictor, sweep
 
         if not hasattr(base_bill, "codes"):
             base_bill = load_bill(base_bill)

@@ -6,9 +6,10 @@ import copy
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
     {

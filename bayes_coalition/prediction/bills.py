@@ -61,7 +61,7 @@ class HypotheticalBill:
     actor_weights: dict = field(default_factory=dict)
     source: str = "<python>"
 
-    def with_codes(self, **changes) -> "HypotheticalBill":
+    def with_codes(self, **changes) -> HypotheticalBill:
         """A copy with codes changed: ``bill.with_codes(voting__payoff=2)`` (stage__indicator=level)."""
         codes = dict(self.codes)
         for key, level in changes.items():
@@ -69,7 +69,7 @@ class HypotheticalBill:
             codes[(stage, indicator)] = level
         return replace(self, codes=codes)
 
-    def validate(self, dataset: TradeDataset) -> "HypotheticalBill":
+    def validate(self, dataset: TradeDataset) -> HypotheticalBill:
         """Check every field against the fitted data's codebook, actors and episodes."""
         f = self.source
         cb = dataset.codebook

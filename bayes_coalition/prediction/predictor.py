@@ -20,13 +20,13 @@ import xarray as xr
 from scipy.special import expit
 from scipy.stats import norm
 
-from bayes_coalition.prediction import analytics
-from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB
 from bayes_coalition.coalition import rules
 from bayes_coalition.coalition.model_data import ModelData
 from bayes_coalition.coalition.predictive import beta_binomial, decisive_cases, draw_arrays, draws_of
 from bayes_coalition.coalition.vote_model import yea_probability
+from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB
+from bayes_coalition.prediction import analytics
+from bayes_coalition.prediction.bills import HypotheticalBill
 
 N_CANDIDATES = 128
 
