@@ -14,10 +14,9 @@ from pymc.testing import mock_sample
 from bayes_coalition import CoalitionModel, DataValidationError, load_dataset
 from bayes_coalition.cli.main import main
 from bayes_coalition.prediction.bills import HypotheticalBill, load_bill
+from tests.helpers import mock_sample_stats as _stats
 
-from .conftest import _stats
-
-BILLS = Path(__file__).resolve().parents[1] / "bills"
+BILLS = Path(__file__).resolve().parents[2] / "bills"
 
 
 @pytest.fixture(scope="module")

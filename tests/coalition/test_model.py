@@ -15,9 +15,8 @@ from bayes_coalition import CoalitionModel, load_dataset
 from bayes_coalition.cli.main import main
 from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
-
-from .conftest import _stats
-from .test_dataset import edit
+from tests.helpers import edit_csv as edit
+from tests.helpers import mock_sample_stats as _stats
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from bayes_coalition.validation.backtest import backtest, backtest_scores
 from bayes_coalition.validation.sbc import run_coalition_sbc
 from bayes_coalition.validation.sbc_stats import summarise_sbc
-from bayes_coalition.validation.backtest import backtest, backtest_scores
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,33 @@
+"""Helpers shared by test modules (no test module imports another's privates)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def mock_sample_stats() -> dict:
+    """Sample statistics for PyMC's mock sampler: no divergences, normal energies, tree depth 4."""
+    return {
+        "diverging": lambda size: np.zeros(size, dtype=bool),
+        "energy": lambda size: np.random.default_rng(0).normal(size=size),
+        "tree_depth": lambda size: np.full(size, 4),
+    }
+
+
+def edit_csv(path: Path, key: dict, column: str, value: str) -> None:
+    """Set one cell of a CSV file (the row matching every key column)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = list(rows[0].keys())
+    hits = [r for r in rows if all(r[k] == v for k, v in key.items())]
+    assert len(hits) == 1, f"{key} matches {len(hits)} rows"
+    hits[0][column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
