@@ -2,8 +2,8 @@
 
 The HTML is self-contained (inline CSS, images as data URIs, no scripts, no external
 references) so a report can be mailed or archived as one file.  The Markdown is the text
-summary of the same content: figures and collapsed :class:`~bayes_coalition.report.blocks.Details`
-are HTML-only, everything else appears in both.
+summary of the same content: a figure is named, not embedded, and collapsed
+:class:`~bayes_coalition.report.blocks.Details` are HTML-only; everything else appears in both.
 """
 
 from __future__ import annotations
@@ -221,7 +221,9 @@ def _md_block(b: Block) -> str | None:
             return f"_{text}_"
         case Table():
             return _md_table(b)
-        case Figure() | Details():
+        case Figure(_, alt, _):
+            return f"_(figure in the HTML report: {alt})_"
+        case Details():
             return None
         case KeyValue(pairs):
             return "\n".join(f"- {k}: {fmt(v)}" for k, v in pairs)
@@ -242,7 +244,7 @@ def markdown_blocks(blocks: Sequence[Block]) -> str:
 
 def render_markdown(sections: Sequence[Section], *, title: str, headline: Verdict | None = None, meta: str = "",
                     notes: Sequence[str] = (), footer: str = "") -> str:
-    """The Markdown summary of the same sections (no figures, no collapsed details)."""
+    """The Markdown summary of the same sections (figures named only, no collapsed details)."""
     doc = [f"# {title}", ""]
     if headline is not None:
         doc += [f"**{headline.line}**", ""]

@@ -84,7 +84,8 @@ def test_markdown_from_the_same_blocks():
                   "- max R-hat: 1.235", "- missing: -", "- flag: yes", "- two **bold**", '```\n{"a": 1}\n```',
                   "**Convergence verdict: WARN** (min bulk ESS 150 < 400)", "left\n\nright", "_the end_"):
         assert piece in md, piece
-    # figures and collapsed details are HTML-only
+    # figures are named, not embedded; collapsed details are HTML-only
+    assert "_(figure in the HTML report: a figure)_" in md
     assert "data:image" not in md and "hidden detail" not in md and "its caption" not in md
 
 

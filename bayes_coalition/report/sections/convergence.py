@@ -71,11 +71,12 @@ def verdict_variables(kind: str, idata) -> list[str]:
     return [n for n in IDEAL_VERDICT_VARS if n in idata.posterior]
 
 
-def convergence_tables(idata, verdict_vars: list[str]):
+def convergence_tables(idata, verdict_vars: list[str], other_role: str = "derived"):
     """(per-variable table, headline diag dict, element R-hat list, per-chain table).
 
     The headline dict is :func:`diagnostics.convergence` on ``verdict_vars`` plus the sampler's
-    tree-depth details; the table has every variable (unconstrained ``name__`` copies left out).
+    tree-depth details; the table has every variable (unconstrained ``name__`` copies left out),
+    role "sampled" for the verdict's variables and ``other_role`` for the rest.
     """
     post = idata.posterior
     verdict_set = set(verdict_vars)
@@ -90,7 +91,7 @@ def convergence_tables(idata, verdict_vars: list[str]):
         r = rhat[n].values if rhat is not None else np.array([np.nan])
         rows.append({
             "variable": n,
-            "role": "sampled" if n in verdict_set else "derived",
+            "role": "sampled" if n in verdict_set else other_role,
             "size": size(post[n]),
             "max_rhat": _agg(r, np.max),
             "min_ess_bulk": _agg(ess_b[n].values, np.min),
@@ -156,8 +157,13 @@ def convergence_section(ctx: Context) -> Section:
         return Section(TITLE, "convergence", blocks)
     post = idata.posterior
     verdict_vars = verdict_variables(run.kind, idata)
-    table, diag, elements, per_chain = convergence_tables(idata, verdict_vars)
-    basis = "sampled (free) variables" if run.kind == "coalition" else "identified quantities (" + ", ".join(verdict_vars) + ")"
+    if run.kind == "coalition":
+        table, diag, elements, per_chain = convergence_tables(idata, verdict_vars)
+        basis = "The verdict covers the sampled (free) variables; derived quantities are listed for reference."
+    else:
+        table, diag, elements, per_chain = convergence_tables(idata, verdict_vars, "reference")
+        basis = (f"The verdict covers {', '.join(verdict_vars)}, the variables the fit's own diagnostics cover; "
+                 "item parameters and hyperparameters are listed for reference.")
     saturated = diag.get("treedepth_saturated")
     summary = [
         ("chains x draws", f"{diag['chains']} x {diag['draws']}"),
@@ -174,7 +180,7 @@ def convergence_section(ctx: Context) -> Section:
                                   "max_mcse": "max MCSE (mean)"})
     blocks = [
         verdict_block(diag),
-        Paragraph(f"The verdict covers the {basis}; derived quantities are listed for reference."),
+        Paragraph(basis),
         Columns([[KeyValue(summary)],
                  [Heading("per chain", 4), Table(per_chain, digits={"bfmi": 2, "mean_tree_depth": 2, "saturated_share": 3})]]),
         Heading("R-hat, ESS and MCSE per variable", anchor="convergence-table"),
