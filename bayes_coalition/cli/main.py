@@ -8,17 +8,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from bayes_coalition.errors import DataValidationError
 
 
 def _fmt_p(x) -> str:
+    import pandas as pd
+
     return "   -  " if pd.isna(x) else f"{x:6.3f}"
 
 
-def print_approval(table: pd.DataFrame, out=None) -> None:
+def print_approval(table, out=None) -> None:
+    import pandas as pd
+
     out = out or sys.stdout
     prob = table.attrs.get("prob", 0.95)
     print(f"\nP(threshold reached) per case, with the {prob:.0%} predictive interval of the yea count:", file=out)
@@ -38,9 +39,10 @@ def cmd_data(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from bayes_coalition._io import write_json
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.diagnostics import verdict
+    from bayes_coalition.report.run_dir import write_coalition_run
 
     spec = load_spec(args.spec)
     name = spec["model"]["name"]
@@ -57,56 +59,40 @@ def cmd_fit(args) -> int:
           f"{args.seed if args.seed is not None else s['random_seed']}, sampler {args.sampler or s['sampler']}", flush=True)
     t0 = time.perf_counter()
     model.fit(random_seed=args.seed, sampler=args.sampler, draws=args.draws, chains=args.chains,
-                      tune=args.tune, progressbar=not args.quiet)
-    model.save(out / "posterior.nc")
-    model.summary().to_csv(out / "summary.csv", index_label="parameter")
-    approval = model.approval()
-    approval.to_csv(out / "approval.csv", index=False)
-    model.predictive_check().to_csv(out / "ppc.csv", index=False)
-    model.ideal_points().to_csv(out / "ideal_points.csv", index=False)
-    model.hypotheses().to_csv(out / "hypotheses.csv", index=False)
-    model.model_data.usage.to_csv(out / "data_usage.csv", index=False)
-    diag = dict(model.diagnostics)
-    diag["wall_seconds"] = time.perf_counter() - t0
-    diag["sampling_seconds"] = model.diagnostics["wall_seconds"]
-    write_json(out / "diagnostics.json", diag)
-    print_approval(approval)
-    from bayes_coalition.diagnostics import verdict
-
+              tune=args.tune, progressbar=not args.quiet)
+    written = write_coalition_run(model, out, wall_seconds=time.perf_counter() - t0)
+    diag = written.diagnostics
+    print_approval(written.approval)
     status, reasons = verdict(diag)
     print(f"\nconvergence: {status}" + (" (" + "; ".join(reasons) + ")" if reasons else "") +
           f" | max R-hat {diag['max_rhat']:.3f}, min ESS bulk {diag['min_ess_bulk']:.0f} / tail {diag['min_ess_tail']:.0f}, "
           f"divergences {diag['divergences']}, min BFMI {diag['min_bfmi']:.2f}")
     if not args.no_report:
         _report(out)
-    print(f"wrote {out}/ (posterior.nc, summary.csv, approval.csv, diagnostics.json, ...) in {diag['wall_seconds']:.0f} s")
+    print(f"wrote {out}/ ({', '.join(written.files[:4])}, ...) in {diag['wall_seconds']:.0f} s")
     return 0
 
 
 def _report(run_dir: Path) -> None:
-    try:
-        from bayes_coalition.report.build import report
-    except ImportError:  # report module not present
-        return
-    path = report(run_dir, run_dir)
-    print(f"report: {path}")
-    for err in getattr(report, "last_errors", []):
+    import warnings
+
+    from bayes_coalition.report import ReportSectionWarning, report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReportSectionWarning)   # printed below, once
+        result = report(run_dir, run_dir)
+    print(f"report: {result}")
+    for err in result.errors:
         print(f"warning: report section failed: {err}", file=sys.stderr)
 
 
 def _write_prior(model, out: Path, args) -> int:
-    prior = model.sample_prior_predictive(draws=args.draws or 500, random_seed=args.seed)
-    from bayes_coalition import _arviz
+    from bayes_coalition.report.run_dir import write_prior_run
 
-    _arviz.to_netcdf(prior, out / "prior.nc")
-    share = prior.prior_predictive["yea_share"].values.reshape(-1, prior.prior_predictive.sizes["obs"])
-    q = np.quantile(share, [0.05, 0.5, 0.95], axis=0)
-    table = pd.DataFrame({"obs": prior.prior_predictive["obs"].values, "share_q05": q[0], "share_median": q[1], "share_q95": q[2],
-                          "observed_share": model.model_data.obs_yea / np.maximum(model.model_data.obs_n, 1)})
-    table.to_csv(out / "prior_predictive.csv", index=False)
-    print(f"\nprior predictive yea shares ({share.shape[0]} draws): median of row medians {np.median(q[1]):.2f}, "
-          f"mean 90% width {np.mean(q[2] - q[0]):.2f}; observed shares inside the prior 90% interval: "
-          f"{np.mean((table.observed_share >= q[0]) & (table.observed_share <= q[2])):.0%}")
+    table, summary = write_prior_run(model, out, draws=args.draws or 500, seed=args.seed)
+    print(f"\nprior predictive yea shares ({summary['draws']} draws): median of row medians {summary['median_share']:.2f}, "
+          f"mean 90% width {summary['mean_width_90']:.2f}; observed shares inside the prior 90% interval: "
+          f"{summary['observed_inside_90']:.0%}")
     print(f"wrote {out}/prior.nc and prior_predictive.csv")
     return 0
 

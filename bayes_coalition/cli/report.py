@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
+
+VALIDATION_DIRS = ("sbc", "ideal_points_sbc", "backtest", "compare")
 
 
 def cmd_report(args) -> int:
-    from bayes_coalition.report.build import report
+    """Build the report; exit code 1 when a section failed (each failure printed to stderr), 2 for a missing run."""
+    from bayes_coalition.report import ReportSectionWarning, report
 
     run_dir = Path(args.run_dir)
     if not run_dir.exists():
@@ -19,13 +23,14 @@ def cmd_report(args) -> int:
         return 2
     out = Path(args.out) if args.out else (run_dir.parent if run_dir.is_file() else run_dir)
     t0 = time.perf_counter()
-    validation = {k: getattr(args, k) for k in ("sbc", "ideal_points_sbc", "backtest", "compare") if getattr(args, k, None)}
-    path = report(run_dir, out, validation=validation or None)
-    errors = getattr(report, "last_errors", [])
-    print(f"report: {path} ({path.with_suffix('.md').name} alongside) in {time.perf_counter() - t0:.1f} s")
-    for err in errors:
+    validation = {k: getattr(args, k) for k in VALIDATION_DIRS if getattr(args, k, None)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReportSectionWarning)  # printed below, once, from the result
+        result = report(run_dir, out, validation=validation or None)
+    print(f"report: {result} ({result.with_suffix('.md').name} alongside) in {time.perf_counter() - t0:.1f} s")
+    for err in result.errors:
         print(f"warning: section failed: {err}", file=sys.stderr)
-    return 1 if errors else 0
+    return 0 if result.ok else 1
 
 
 def add_parser(subparsers):

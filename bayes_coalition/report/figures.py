@@ -1,22 +1,25 @@
 """Matplotlib figures of the diagnostic report (plain arrays and tables in, Figure out).
 
-ArviZ figures (rank, trace, energy, Pareto k, LOO-PIT) come from :mod:`bayes_coalition._arviz`;
-the figures here draw the package's own tables.  Every figure is encoded as a PNG data URI
-with :func:`to_data_uri`, which also closes it.
+Figures are built with the object-oriented API (:class:`matplotlib.figure.Figure`), so the
+report neither needs nor changes the user's backend and none of its figures enters pyplot's
+list of open figures.  ArviZ figures (rank, trace, energy, Pareto k, LOO-PIT) come from
+:mod:`bayes_coalition._arviz`; the figures here draw the package's own tables.  Every figure
+is encoded as a PNG data URI with :func:`to_data_uri`, which also closes it.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from bayes_coalition.validation.sbc_stats import ecdf_band
 
 TYPE_COLORS = {
     "legislative_faction": "#7b3294",
@@ -29,13 +32,26 @@ OUTCOME_COLORS = {"passed": "#1a9850", "failed": "#d73027", "none": "#7f7f7f"}
 DPI = 90
 
 
+def _subplots(*args, figsize: tuple[float, float], **kwargs):
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def _close(fig) -> None:
+    """Release a figure; only ArviZ's figures are known to pyplot and need closing there."""
+    if getattr(fig.canvas, "manager", None) is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
 def to_data_uri(fig) -> str:
     """PNG data URI of a figure; the figure is closed."""
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        _close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -54,8 +70,18 @@ def tidy(fig, fontsize: float = 8.0):
     return fig
 
 
-def close_all() -> None:
-    plt.close("all")
+@contextmanager
+def closing_new_figures() -> Iterator[None]:
+    """On an error, close the pyplot figures (ArviZ plots) opened inside the block; the user's stay open."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        yield
+    except BaseException:
+        for num in set(plt.get_fignums()) - before:
+            plt.close(num)
+        raise
 
 
 def _type_color(t) -> str:
@@ -78,7 +104,7 @@ def ppc_rows(table: pd.DataFrame, chamber_of: dict, *, title: str):
     chambers = [c for c in ("House", "Senate") if any(chamber_of.get(cid) == c for cid in table["case_id"])]
     chambers = chambers or ["all"]
     sizes = [max(1, int(sum(chamber_of.get(cid, "all") == c for cid in table["case_id"]))) for c in chambers]
-    fig, axes = plt.subplots(1, len(chambers), figsize=(13, _rows_height(max(sizes), 0.17)), squeeze=False)
+    fig, axes = _subplots(1, len(chambers), figsize=(13, _rows_height(max(sizes), 0.17)), squeeze=False)
     for ax, chamber in zip(axes[0], chambers):
         t = table[[chamber_of.get(cid, "all") == chamber for cid in table["case_id"]]].reset_index(drop=True)
         y = np.arange(len(t))[::-1]
@@ -97,10 +123,10 @@ def ppc_rows(table: pd.DataFrame, chamber_of: dict, *, title: str):
         ax.set_xlabel("yea count (grey tick: members voting)")
         ax.set_title(f"{chamber}", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
-    handles = [plt.Line2D([], [], color=PARTY_COLORS[p], lw=2.2, alpha=0.6, label=f"predictive interval, {p}") for p in ("R", "D", "I", "RD", "ALL")]
-    handles += [plt.Line2D([], [], marker="o", ls="", color="black", label="observed (inside)"),
-                plt.Line2D([], [], marker="o", ls="", color="#e31a1c", label="observed (outside)"),
-                plt.Line2D([], [], color="#ff7f00", lw=6, label="observed interval (censored)")]
+    handles = [Line2D([], [], color=PARTY_COLORS[p], lw=2.2, alpha=0.6, label=f"predictive interval, {p}") for p in ("R", "D", "I", "RD", "ALL")]
+    handles += [Line2D([], [], marker="o", ls="", color="black", label="observed (inside)"),
+                Line2D([], [], marker="o", ls="", color="#e31a1c", label="observed (outside)"),
+                Line2D([], [], color="#ff7f00", lw=6, label="observed interval (censored)")]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
     fig.suptitle(title, fontsize=11, y=1.0 + 0.35 / fig.get_figheight())
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.55 / fig.get_figheight()))
@@ -111,7 +137,7 @@ def ppc_cases(approval: pd.DataFrame, whip: dict, *, prob: float):
     """Per case: predictive interval of the total yea count, observed yea, whip-count interval."""
     chambers = [c for c in ("House", "Senate") if (approval["chamber"] == c).any()]
     n_max = max(int((approval["chamber"] == c).sum()) for c in chambers)
-    fig, axes = plt.subplots(1, len(chambers), figsize=(13, _rows_height(n_max, 0.2)), squeeze=False)
+    fig, axes = _subplots(1, len(chambers), figsize=(13, _rows_height(n_max, 0.2)), squeeze=False)
     for ax, chamber in zip(axes[0], chambers):
         t = approval[approval["chamber"] == chamber].reset_index(drop=True)
         y = np.arange(len(t))[::-1]
@@ -130,10 +156,10 @@ def ppc_cases(approval: pd.DataFrame, whip: dict, *, prob: float):
         ax.set_xlabel("total yea count")
         ax.set_title(chamber, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
-    handles = [plt.Line2D([], [], color="#6a51a3", lw=2.4, alpha=0.6, label=f"{prob:.0%} predictive interval (tick: mean)"),
-               plt.Line2D([], [], marker="o", ls="", color="black", label="observed (inside)"),
-               plt.Line2D([], [], marker="o", ls="", color="#e31a1c", label="observed (outside)"),
-               plt.Line2D([], [], color="#ff7f00", lw=6, label="whip-count interval (censored)")]
+    handles = [Line2D([], [], color="#6a51a3", lw=2.4, alpha=0.6, label=f"{prob:.0%} predictive interval (tick: mean)"),
+               Line2D([], [], marker="o", ls="", color="black", label="observed (inside)"),
+               Line2D([], [], marker="o", ls="", color="#e31a1c", label="observed (outside)"),
+               Line2D([], [], color="#ff7f00", lw=6, label="whip-count interval (censored)")]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     return fig
@@ -141,7 +167,7 @@ def ppc_cases(approval: pd.DataFrame, whip: dict, *, prob: float):
 
 def whip_evidence(panels: list[tuple[str, np.ndarray, float, float]]):
     """Predictive distribution of censored yea counts with the observed [lower, upper] interval shaded."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 2.8), squeeze=False)
+    fig, axes = _subplots(1, len(panels), figsize=(4.2 * len(panels), 2.8), squeeze=False)
     for ax, (label, draws, lo, hi) in zip(axes[0], panels):
         draws = np.asarray(draws, dtype=float).ravel()
         bins = np.arange(np.floor(draws.min()) - 0.5, np.ceil(draws.max()) + 1.5, max(1, int(np.ptp(draws) // 40) or 1))
@@ -162,7 +188,7 @@ def whip_evidence(panels: list[tuple[str, np.ndarray, float, float]]):
 def prior_shares(table: pd.DataFrame, all_shares: np.ndarray):
     """Prior 90% interval of each row's yea share with the observed share, and all prior shares pooled."""
     t = table.sort_values("share_median").reset_index(drop=True)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 3.6), gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax, ax2) = _subplots(1, 2, figsize=(13, 3.6), gridspec_kw={"width_ratios": [3, 1]})
     x = np.arange(len(t))
     ax.vlines(x, t["share_q05"], t["share_q95"], color="#9e9ac8", lw=2)
     ax.plot(x, t["share_median"], "_", color="#54278f", ms=6)
@@ -185,7 +211,7 @@ def prior_shares(table: pd.DataFrame, all_shares: np.ndarray):
 def actor_axis(ip: pd.DataFrame, *, prob: float):
     """Actors on the anti-free-trade (-) / free-trade (+) axis with intervals, coloured by type."""
     t = ip.sort_values("mean").reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(11, _rows_height(len(t), 0.32, 1.4)))
+    fig, ax = _subplots(figsize=(11, _rows_height(len(t), 0.32, 1.4)))
     y = np.arange(len(t))
     for yi, r in zip(y, t.itertuples()):
         c = _type_color(r.type)
@@ -196,9 +222,9 @@ def actor_axis(ip: pd.DataFrame, *, prob: float):
     ax.set_yticklabels([f"{n}" for n in t["name"]], fontsize=8)
     ax.axvline(0, color="#999999", lw=0.8)
     ax.set_xlabel("anti-free-trade  \u2190  ideal point  \u2192  free-trade")
-    handles = [plt.Line2D([], [], color=c, lw=2.5, marker="o", label=k.replace("_", " ")) for k, c in TYPE_COLORS.items()
+    handles = [Line2D([], [], color=c, lw=2.5, marker="o", label=k.replace("_", " ")) for k, c in TYPE_COLORS.items()
                if k in set(t["type"])]
-    handles.append(plt.Line2D([], [], ls="", marker="D", mfc="none", mec="#333333", label="paper's placement (prior mean)"))
+    handles.append(Line2D([], [], ls="", marker="D", mfc="none", mec="#333333", label="paper's placement (prior mean)"))
     ax.legend(handles=handles, fontsize=8, loc="lower right", frameon=True)
     ax.set_title(f"Estimated Illustration 1: posterior means and {prob:.0%} HDIs", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -214,7 +240,7 @@ def case_coalitions(ip: pd.DataFrame, cases: list[dict]):
     """
     order = np.argsort(ip["mean"].to_numpy())
     t = ip.iloc[order].reset_index(drop=True)
-    fig, axes = plt.subplots(1, len(cases), figsize=(4.6 * len(cases), _rows_height(len(t), 0.3, 1.8)), sharey=True, squeeze=False)
+    fig, axes = _subplots(1, len(cases), figsize=(4.6 * len(cases), _rows_height(len(t), 0.3, 1.8)), sharey=True, squeeze=False)
     y = np.arange(len(t))
     for ax, case in zip(axes[0], cases):
         p = np.asarray(case["p_pro"])[order]
@@ -246,7 +272,7 @@ def case_coalitions(ip: pd.DataFrame, cases: list[dict]):
 def cut_points(table: pd.DataFrame, *, prob: float):
     """Posterior of every case's cut-point, coloured by chamber, marked by outcome."""
     t = table.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(11, _rows_height(len(t), 0.19, 1.2)))
+    fig, ax = _subplots(figsize=(11, _rows_height(len(t), 0.19, 1.2)))
     y = np.arange(len(t))[::-1]
     for yi, r in zip(y, t.itertuples()):
         c = "#2c7fb8" if r.chamber == "House" else "#d95f0e"
@@ -256,8 +282,8 @@ def cut_points(table: pd.DataFrame, *, prob: float):
     ax.set_yticklabels([f"{c} ({'pro' if p else 'anti'}-trade yea)" for c, p in zip(t["case_id"], t["pro_trade_yea"])], fontsize=7)
     ax.set_ylim(-0.8, len(t) - 0.2)
     ax.set_xlabel("cut-point on the ideal-point axis")
-    handles = [plt.Line2D([], [], color="#2c7fb8", lw=2, label="House"), plt.Line2D([], [], color="#d95f0e", lw=2, label="Senate")]
-    handles += [plt.Line2D([], [], ls="", marker="o", color=c, label=k) for k, c in OUTCOME_COLORS.items()]
+    handles = [Line2D([], [], color="#2c7fb8", lw=2, label="House"), Line2D([], [], color="#d95f0e", lw=2, label="Senate")]
+    handles += [Line2D([], [], ls="", marker="o", color=c, label=k) for k, c in OUTCOME_COLORS.items()]
     ax.legend(handles=handles, fontsize=8, loc="upper right", ncol=5, frameon=False, bbox_to_anchor=(1, 1.0 + 0.45 / fig.get_figheight()))
     ax.set_title(f"cut-points per case: posterior mean, {prob:.0%} HDI", fontsize=10, loc="left")
     ax.grid(axis="x", alpha=0.3)
@@ -269,7 +295,7 @@ def cut_points(table: pd.DataFrame, *, prob: float):
 
 
 def hypotheses(h: pd.DataFrame, *, prob: float):
-    fig, ax = plt.subplots(figsize=(10, 0.6 * len(h) + 1.2))
+    fig, ax = _subplots(figsize=(10, 0.6 * len(h) + 1.2))
     y = np.arange(len(h))[::-1]
     for yi, r in zip(y, h.itertuples()):
         c = "#1a9850" if r.p_hypothesised_sign >= 0.9 else ("#fdae61" if r.p_hypothesised_sign >= 0.5 else "#d73027")
@@ -291,7 +317,7 @@ def hypotheses(h: pd.DataFrame, *, prob: float):
 def approval(a: pd.DataFrame):
     """P(motion carries) per case against the observed outcome."""
     t = a.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(11, _rows_height(len(t), 0.19, 1.2)))
+    fig, ax = _subplots(figsize=(11, _rows_height(len(t), 0.19, 1.2)))
     y = np.arange(len(t))[::-1]
     for yi, r in zip(y, t.itertuples()):
         outcome = "none" if pd.isna(r.observed_passed) else ("passed" if r.observed_passed else "failed")
@@ -303,7 +329,7 @@ def approval(a: pd.DataFrame):
     ax.set_yticklabels([f"{c} ({ch[0]})" for c, ch in zip(t["case_id"], t["chamber"])], fontsize=7)
     ax.set_ylim(-0.8, len(t) - 0.2)
     ax.set_xlabel("P(motion carries)  [colour: observed outcome]")
-    handles = [plt.Line2D([], [], ls="", marker="o", color=c, label=f"observed: {k}") for k, c in OUTCOME_COLORS.items()]
+    handles = [Line2D([], [], ls="", marker="o", color=c, label=f"observed: {k}") for k, c in OUTCOME_COLORS.items()]
     ax.legend(handles=handles, fontsize=8, loc="upper right", ncol=3, frameon=False, bbox_to_anchor=(1, 1.0 + 0.45 / fig.get_figheight()))
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -317,7 +343,7 @@ def ideal_points_by_party(ip: pd.DataFrame, *, max_rows: int = 120):
     """Legislators' ideal points sorted, coloured by party; long lists are thinned in labels only."""
     t = ip.sort_values("mean").reset_index(drop=True)
     party = t["party"].fillna("(none)").astype(str)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, _rows_height(min(len(t), max_rows), 0.12, 2.0, 16)),
+    fig, (ax, ax2) = _subplots(1, 2, figsize=(13, _rows_height(min(len(t), max_rows), 0.12, 2.0, 16)),
                                   gridspec_kw={"width_ratios": [3, 1]})
     y = np.arange(len(t))
     colors = [PARTY_COLORS.get(p, "#7f7f7f") for p in party]
@@ -329,7 +355,7 @@ def ideal_points_by_party(ip: pd.DataFrame, *, max_rows: int = 120):
     ax.set_ylim(-1, len(t))
     ax.set_xlabel("ideal point (posterior mean and interval)")
     ax.grid(axis="x", alpha=0.3)
-    handles = [plt.Line2D([], [], color=PARTY_COLORS.get(p, "#7f7f7f"), lw=2, label=p) for p in sorted(set(party))]
+    handles = [Line2D([], [], color=PARTY_COLORS.get(p, "#7f7f7f"), lw=2, label=p) for p in sorted(set(party))]
     ax.legend(handles=handles, fontsize=8, loc="lower right")
     for p in sorted(set(party)):
         ax2.hist(t.loc[party == p, "mean"], bins=25, alpha=0.55, color=PARTY_COLORS.get(p, "#7f7f7f"), label=p)
@@ -338,3 +364,85 @@ def ideal_points_by_party(ip: pd.DataFrame, *, max_rows: int = 120):
     ax2.set_title("posterior means by party", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+# --- validation: SBC and backtest ------------------------------------------------------------------
+
+
+def sbc_ecdf(ranks: pd.DataFrame, *, prob: float = 0.99):
+    """Per parameter group: ECDF of each scalar's fractional ranks minus the uniform, with the
+    simultaneous ``prob`` band for one scalar; a calibrated scalar stays inside."""
+    ranks = ranks.assign(group=ranks["parameter"].str.split("[", regex=False).str[0])
+    groups = list(dict.fromkeys(ranks["group"]))
+    n_sims = int(ranks["simulation"].nunique())
+    n_draws = int(ranks["n_draws"].max())
+    z, half = ecdf_band(n_sims, n_draws, prob=prob)
+    ncol = 4
+    nrow = int(np.ceil(len(groups) / ncol))
+    fig, axes = _subplots(nrow, ncol, figsize=(11, 2.1 * nrow), sharex=True, sharey=True, squeeze=False)
+    for ax, group in zip(axes.flat, groups):
+        g = ranks[ranks["group"] == group]
+        for _, s in g.groupby("parameter"):
+            u = s["rank"].to_numpy() / (s["n_draws"].to_numpy() + 1)
+            ax.plot(z, (u[:, None] <= z[None, :]).mean(axis=0) - z, color="#1f5fa8", lw=0.6, alpha=0.5)
+        ax.fill_between(z, -half, half, color="#bbbbbb", alpha=0.4, lw=0)
+        ax.axhline(0, color="black", lw=0.5)
+        ax.set_title(f"{group} ({g['parameter'].nunique()})", fontsize=8)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.axis("off")
+    fig.supxlabel("fractional rank")
+    fig.supylabel("ECDF - uniform")
+    return tidy(fig)
+
+
+def sbc_histogram(ranks: pd.DataFrame, bins: int = 10):
+    """Pooled rank histogram per group with the expected count and its 99% binomial range."""
+    from scipy import stats
+
+    ranks = ranks.assign(group=ranks["parameter"].str.split("[", regex=False).str[0])
+    groups = list(dict.fromkeys(ranks["group"]))
+    ncol = 6
+    nrow = int(np.ceil(len(groups) / ncol))
+    fig, axes = _subplots(nrow, ncol, figsize=(11, 1.6 * nrow), squeeze=False)
+    for ax, group in zip(axes.flat, groups):
+        g = ranks[ranks["group"] == group]
+        n_draws = int(g["n_draws"].max())
+        which = (g["rank"].to_numpy() * bins) // (n_draws + 1)
+        counts = np.bincount(which, minlength=bins)
+        expected = len(g) / bins
+        lo, hi = stats.binom.ppf([0.005, 0.995], len(g), 1 / bins)
+        ax.axhspan(lo, hi, color="#dddddd")
+        ax.bar(np.arange(bins), counts, color="#1f5fa8", width=0.9)
+        ax.axhline(expected, color="black", lw=0.6)
+        ax.set_title(group, fontsize=7)
+        ax.set_xticks([])
+    for ax in list(axes.flat)[len(groups):]:
+        ax.axis("off")
+    return tidy(fig)
+
+
+def calibration(table: pd.DataFrame, bins: int = 5):
+    """Backtest reliability: observed pass rate against binned predicted P(pass), per predictor."""
+    fig, ax = _subplots(figsize=(4.6, 4.0))
+    y = table["observed_passed"].astype(float).to_numpy()
+    for col, label, color in (("p_pass", "model", "#1f5fa8"), ("p_party_line", "party-line baseline", "#e08214"),
+                              ("p_majority_baseline", "majority baseline", "#7f7f7f")):
+        p = table[col].to_numpy(float)
+        edges = np.linspace(0, 1, bins + 1)
+        idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+        xs, ys, ns = [], [], []
+        for b in range(bins):
+            sel = idx == b
+            if sel.any():
+                xs.append(p[sel].mean())
+                ys.append(y[sel].mean())
+                ns.append(sel.sum())
+        ax.plot(xs, ys, "o-", color=color, label=label, ms=4)
+        if col == "p_pass":
+            for x_, y_, n_ in zip(xs, ys, ns):
+                ax.annotate(str(n_), (x_, y_), textcoords="offset points", xytext=(4, -9), fontsize=6, color=color)
+    ax.plot([0, 1], [0, 1], color="black", lw=0.5, ls=":")
+    ax.set_xlabel("predicted P(motion carries)")
+    ax.set_ylabel("observed share carried")
+    ax.legend(fontsize=7, loc="upper left")
+    return tidy(fig)

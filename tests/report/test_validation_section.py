@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from bayes_coalition.report.validation import default_dirs, section_validation
+from bayes_coalition.report.render import html_blocks, markdown_blocks
+from bayes_coalition.report.sections import Context
+from bayes_coalition.report.sections.validation import default_dirs, validation_section
 from bayes_coalition.validation.sbc import RANK_COLUMNS
 from bayes_coalition.validation.sbc_stats import summarise_sbc
 
@@ -54,13 +56,17 @@ def _compare_dir(path):
                                                                  "diagnostics": diag}))
 
 
+def _render(run, tmp_path, validation=None) -> tuple[str, str]:
+    section = validation_section(Context(run, tmp_path, validation))
+    return html_blocks(section.blocks), markdown_blocks(section.blocks)
+
+
 def test_validation_section_reads_every_part(tmp_path, rng):
     summary = _sbc_dir(tmp_path / "sbc", rng, bad=True)
     _backtest_dir(tmp_path / "bt", rng)
     _compare_dir(tmp_path / "cmp")
     run = SimpleNamespace(model=None, run_dir=None)
-    ctx = {"validation": {"sbc": tmp_path / "sbc", "backtest": tmp_path / "bt", "compare": tmp_path / "cmp"}}
-    html, md = section_validation(run, ctx)
+    html, md = _render(run, tmp_path, {"sbc": tmp_path / "sbc", "backtest": tmp_path / "bt", "compare": tmp_path / "cmp"})
     assert summary["verdict"] == "fail" and "<strong>FAIL</strong>" in html
     assert "sigma_total" in md and "effect_included" in md
     assert html.count("data:image/png;base64,") == 3           # ECDF, histograms, backtest calibration
@@ -74,5 +80,5 @@ def test_validation_defaults_to_sibling_folders(tmp_path):
     dirs = default_dirs(tmp_path / "trade_coalition", "trade_coalition")
     assert dirs["sbc"] == tmp_path / "trade_coalition_sbc" and dirs["backtest"] == tmp_path / "trade_coalition_backtest"
     assert dirs["compare"] == tmp_path / "trade_coalition_hypotheses" and default_dirs(None, "x") == {}
-    html, md = section_validation(SimpleNamespace(model=None, run_dir=tmp_path / "model"), {})
-    assert md.count("not run") == 4 and "bayes-coalition backtest SPEC.toml" in html
+    html, md = _render(SimpleNamespace(model=None, run_dir=tmp_path / "model"), tmp_path)
+    assert md.count("not run") == 4 and "<code>bayes-coalition backtest SPEC.toml</code>" in html
