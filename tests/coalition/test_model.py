@@ -11,7 +11,7 @@ import pymc as pm
 import pytest
 from pymc.testing import mock_sample
 
-from bayes_coalition import CoalitionModel, load_dataset
+from bayes_coalition import CoalitionModel, ConvergenceWarning, load_dataset
 from bayes_coalition.cli.main import main
 from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
@@ -25,7 +25,7 @@ def fitted():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
         model = CoalitionModel()
-        with pytest.warns(Warning):  # prior draws do not converge: the fit must say so
+        with pytest.warns(ConvergenceWarning, match="convergence fail"):  # prior draws do not converge: the fit must say so
             model.fit(random_seed=11, draws=60, chains=2, progressbar=False)
     return model
 
@@ -126,9 +126,13 @@ def test_fit_contract(fitted):
 def test_approval_probabilities(fitted):
     a = fitted.approval()
     assert len(a) == 50
-    for col in ("p_pass", "p_pro_trade_win", "p_house", "p_senate", "p_enacted"):
-        vals = a[col].dropna().to_numpy(float)
-        assert ((vals >= 0) & (vals <= 1)).all(), col
+    # the pro-trade side wins when a pro-trade motion carries or an anti-trade one fails
+    pro = fitted.dataset.cases.set_index("case_id").loc[a["case_id"], "yea_is_pro_trade"].to_numpy(bool)
+    np.testing.assert_allclose(a["p_pro_trade_win"], np.where(pro, a["p_pass"], 1 - a["p_pass"]))
+    # an episode's P(House) is P(pass) of its deciding House vote; enactment needs both chambers
+    by = a.set_index("case_id")
+    assert by.loc["pntr_h", "p_house"] == by.loc["pntr_h", "p_pass"] and by.loc["pntr_s", "p_senate"] == by.loc["pntr_s", "p_pass"]
+    assert by.loc["pntr_h", "p_enacted"] <= min(by.loc["pntr_h", "p_house"], by.loc["pntr_h", "p_senate"])
     pntr = a.set_index("case_id").loc["pntr_h"]
     assert pntr["observed_yea"] == 237 and pntr["n_voting"] == 434 and bool(pntr["observed_passed"])
     assert a.set_index("case_id").loc["pntr_s", "observed_yea"] == 83
@@ -180,7 +184,11 @@ def test_ideal_points_and_hypotheses_tables(fitted):
     assert ip.set_index("actor_id").loc["dem_liberal", "informed_by_votes"]
     h = fitted.hypotheses()
     assert list(h["construct"]) == ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"]
-    assert ((h["p_hypothesised_sign"] >= 0) & (h["p_hypothesised_sign"] <= 1)).all()
+    effect = fitted.idata.posterior["effect"]
+    for row in h.itertuples():
+        draws = effect.sel(construct=row.construct).values.ravel()
+        assert row.p_hypothesised_sign == pytest.approx(np.mean(np.sign(draws) == row.hypothesised_sign))
+        assert row.mean == pytest.approx(draws.mean())
     assert h.set_index("construct").loc["deadlock_convergence", "hypothesised_sign"] == -1
 
 
@@ -197,12 +205,14 @@ def test_prior_predictive_is_seeded():
     p2 = model.sample_prior_predictive(draws=30, random_seed=5)
     np.testing.assert_array_equal(p1.prior_predictive["yea"].values, p2.prior_predictive["yea"].values)
     share = p1.prior_predictive["yea_share"].values
-    assert share.shape == (1, 30, len(model.model_data.obs_n)) and ((share >= 0) & (share <= 1)).all()
+    assert share.shape == (1, 30, len(model.model_data.obs_n))
+    # share of yeas among those voting (a row with nobody voting counts as share 0, not NaN)
+    np.testing.assert_allclose(share, p1.prior_predictive["yea"].values / np.maximum(model.model_data.obs_n, 1))
 
 
 def test_cli_fit_writes_run_directory(mock_pymc_sample, tmp_path, capsys):
     out = tmp_path / "run"
-    with pytest.warns(Warning):
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
         rc = main(["fit", str(default_spec_path()), "--out", str(out), "--draws", "30", "--chains", "2", "--seed", "3", "--quiet", "--no-report"])
     assert rc == 0
     for name in ("posterior.nc", "summary.csv", "approval.csv", "diagnostics.json", "ppc.csv", "ideal_points.csv", "hypotheses.csv"):
