@@ -10,7 +10,7 @@ import pytest
 
 from bayes_coalition import DataValidationError, load_rollcalls
 
-SENATE = Path(__file__).resolve().parents[1] / "data" / "senate106"
+SENATE = Path(__file__).resolve().parents[2] / "data" / "senate106"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from bayes_coalition import DataValidationError, load_dataset
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def edit(path: Path, key: dict, column: str, value: str) -> None:
