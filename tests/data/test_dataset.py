@@ -78,12 +78,20 @@ def test_every_evidence_quote_is_in_the_paper():
                 assert piece in norm, piece[:80]
 
 
+BUILT = ("cases.csv", "vote_counts.csv", "episodes.csv")
+
+
 def test_committed_tables_match_the_build_script(tmp_path):
-    """data/cases.csv etc. are exactly what scripts/build_trade_data.py makes from the raw file."""
-    before = {n: (REPO / "data" / n).read_bytes() for n in ("cases.csv", "vote_counts.csv", "episodes.csv")}
-    subprocess.run([sys.executable, str(REPO / "scripts" / "build_trade_data.py")], check=True, capture_output=True)
-    after = {n: (REPO / "data" / n).read_bytes() for n in before}
-    assert before == after
+    """data/cases.csv etc. are byte for byte what scripts/build_trade_data.py makes from the raw file.
+
+    The script writes into a scratch folder: the checkout is only read, so a drifting script
+    fails every run instead of fixing the files on the first one."""
+    committed = {n: (REPO / "data" / n).read_bytes() for n in BUILT}
+    out = tmp_path / "built"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "build_trade_data.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    assert {n: (out / n).read_bytes() for n in BUILT} == committed
+    assert {n: (REPO / "data" / n).read_bytes() for n in BUILT} == committed
 
 
 # ---- rejection rules: each builds a broken copy and checks file, row and column --------------
