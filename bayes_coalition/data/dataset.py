@@ -297,8 +297,15 @@ def _check_counts(file: str, counts: pd.DataFrame, cases: pd.DataFrame) -> None:
                 if parts[side].notna().all() and set(parts["party"]) >= {"R", "D", "I"} and s != t[side]:
                     _fail(file, parts["row"].max(), side, f"party {side} counts of case {case_id} sum to {s}, not the total {t[side]}")
         if pd.notna(t["yea_lower"]) and parts["yea_lower"].notna().any():
-            if parts["yea_lower"].sum() > t["yea_upper"] or parts["yea_upper"].sum() < t["yea_lower"]:
-                _fail(file, t["row"], "yea_lower", f"party intervals of case {case_id} cannot meet the total interval")
+            low, high = parts["yea_lower"].sum(), parts["yea_upper"].sum()
+            if low > t["yea_upper"]:
+                _fail(file, t["row"], "yea_upper", f"party intervals of case {case_id} cannot meet the total interval: "
+                      f"their lower bounds sum to {low}, above the total's yea_upper {t['yea_upper']}")
+            # members in no party row could make up a shortfall: too few only when the rows hold every member
+            every_member = parts["yea_upper"].notna().all() and parts["n_members"].sum() == t["n_members"]
+            if every_member and high < t["yea_lower"]:
+                _fail(file, t["row"], "yea_lower", f"party intervals of case {case_id} cannot meet the total interval: "
+                      f"their upper bounds sum to {high}, below the total's yea_lower {t['yea_lower']}")
 
 
 def _check_actors(file: str, actors: pd.DataFrame) -> None:
@@ -314,12 +321,20 @@ def _check_actors(file: str, actors: pd.DataFrame) -> None:
 
 def _check_codebook(file: str, codebook: pd.DataFrame) -> None:
     for ind, grp in codebook.groupby("indicator", sort=False):
-        levels = sorted(int(v) for v in grp["level"])
+        ordered = grp.sort_values("level")
+        levels = [int(v) for v in ordered["level"]]
         if levels != list(range(len(levels))) or len(levels) < 2:
-            _fail(file, grp["row"].iloc[0], "level", f"indicator '{ind}' needs levels 0..K-1 (K >= 2), got {levels}")
+            # the row of the first level out of sequence; a lone level is its indicator's first row
+            off = [r for i, (lv, r) in enumerate(zip(levels, ordered["row"])) if lv != i]
+            row = off[0] if off else grp["row"].iloc[0]
+            _fail(file, row, "level", f"indicator '{ind}' needs levels 0..K-1 (K >= 2), got {levels}")
         for col in ("construct", "direction", "stages"):
-            if grp[col].nunique() != 1:
-                _fail(file, grp["row"].iloc[-1], col, f"indicator '{ind}' has more than one {col}")
+            first = grp.iloc[0]
+            other = grp[grp[col] != first[col]]
+            if len(other):  # name the first row that disagrees with the indicator's first row
+                r = other.iloc[0]
+                _fail(file, r["row"], col, f"indicator '{ind}' has more than one {col}: '{first[col]}' in row "
+                      f"{first['row']}, '{r[col]}' here")
         for stage in str(grp["stages"].iloc[0]).split(";"):
             if stage not in STAGES:
                 _fail(file, grp["row"].iloc[0], "stages", f"unknown stage '{stage}'")
