@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayes_coalition import DataValidationError
-from bayes_coalition.data.tables import Column, TableSchema, read_table
+from bayes_coalition.data.tables import Column, TableSchema, read_table, validate_frame
 
 SCHEMA = TableSchema(
     "t.csv",
@@ -61,21 +61,115 @@ def test_rejects_bad_cells_naming_file_row_column(tmp_path, line, column, reason
     assert reason in str(e) and "row 3" in str(e) and str(p) in str(e)
 
 
+def where(err: pytest.ExceptionInfo) -> tuple:
+    return err.value.file, err.value.row, err.value.column
+
+
 def test_rejects_duplicate_primary_key(tmp_path):
     p = write(tmp_path, "id,count,share,flag,kind\nx,1,0.1,no,a\ny,1,0.1,no,a\nx,2,0.2,no,b\n")
-    with pytest.raises(DataValidationError, match=r"row 4.*duplicate primary key \(x\); first seen in row 2"):
+    with pytest.raises(DataValidationError, match=r"row 4.*duplicate primary key \(x\); first seen in row 2") as err:
         read_table(p, SCHEMA)
+    assert where(err) == (str(p), 4, "id")
+
+
+def test_composite_key_names_all_its_columns(tmp_path):
+    schema = TableSchema("t.csv", (Column("a"), Column("b"), Column("c")), ("a", "b"))
+    p = write(tmp_path, "a,b,c\nx,1,p\nx,2,q\nx,1,r\n")
+    with pytest.raises(DataValidationError, match=r"duplicate primary key \(x, 1\); first seen in row 2") as err:
+        read_table(p, schema)
+    assert where(err) == (str(p), 4, "a+b")
 
 
 def test_names_missing_required_columns(tmp_path):
     p = write(tmp_path, "id,share,flag\nx,0.1,no\n")
-    with pytest.raises(DataValidationError, match="missing required column.*count.*kind"):
+    with pytest.raises(DataValidationError, match="missing required column.*count.*kind") as err:
         read_table(p, SCHEMA)
+    assert where(err) == (str(p), 1, "count")
 
 
 def test_missing_file_is_an_error(tmp_path):
-    with pytest.raises(DataValidationError, match="missing table"):
+    with pytest.raises(DataValidationError, match="missing table 't.csv'") as err:
         read_table(tmp_path / "nope.csv", SCHEMA)
+    assert where(err) == (str(tmp_path / "nope.csv"), None, None)
+
+
+@pytest.mark.parametrize("cell", ["inf", "-inf", "nan", "NaN", "1e999"])
+def test_float_must_be_finite(tmp_path, cell):
+    p = write(tmp_path, f"id,count,share,flag,kind\nx,1,{cell},no,a\n")
+    with pytest.raises(DataValidationError, match="is not a finite number") as err:
+        read_table(p, SCHEMA)
+    assert where(err) == (str(p), 2, "share")
+
+
+def test_duplicate_header_is_an_error(tmp_path):
+    """pandas would rename the second ``count`` to ``count.1`` and read the first."""
+    p = write(tmp_path, "id,count,share,flag,kind, count\nx,1,0.5,no,a,2\n")
+    with pytest.raises(DataValidationError, match=r"duplicate column header\(s\): count") as err:
+        read_table(p, SCHEMA)
+    assert where(err) == (str(p), 1, "count")
+
+
+def test_duplicate_header_in_a_frame_is_an_error():
+    frame = pd.DataFrame([["x", "1", "2"]], columns=["id", "count", "count "])
+    with pytest.raises(DataValidationError, match="duplicate column header") as err:
+        validate_frame(frame, SCHEMA, file="f")
+    assert where(err) == ("f", 1, "count")
+
+
+@pytest.mark.parametrize(
+    "text, row, reason",
+    [
+        ("id,count,share,flag,kind\nx,1,0.5,no,a\ny,1,0.5,no,\"a\n", 3, "unexpected end of data"),
+        ("id,count,share,flag,kind\nx,1,0.5,no,a\ny,1,\"0.5\"x,no,a\n", 3, "',' expected after '\"'"),
+    ],
+)
+def test_bad_quoting_is_an_error_at_its_row(tmp_path, text, row, reason):
+    p = write(tmp_path, text)
+    with pytest.raises(DataValidationError, match="cannot parse as CSV") as err:
+        read_table(p, SCHEMA)
+    assert reason in err.value.reason and where(err) == (str(p), row, None)
+
+
+def test_empty_file_is_an_error(tmp_path):
+    p = write(tmp_path, "")
+    with pytest.raises(DataValidationError, match="empty file: no header row") as err:
+        read_table(p, SCHEMA)
+    assert where(err) == (str(p), 1, None)
+
+
+def test_text_must_be_utf8(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_bytes("id,count,share,flag,kind\nx,1,0.5,no,a\nZ\u00fcrich,1,0.5,no,a\n".encode("latin-1"))
+    with pytest.raises(DataValidationError, match="not UTF-8 text: byte 0xfc on line 3") as err:
+        read_table(p, SCHEMA)
+    assert where(err) == (str(p), None, None)
+
+
+def test_byte_order_mark_and_crlf_are_read(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_bytes(b"\xef\xbb\xbfid,count,share,flag,kind\r\nx,1,0.5,no,a\r\n")
+    assert read_table(p, SCHEMA)["id"].tolist() == ["x"]
+
+
+def test_blank_lines_are_skipped_but_counted(tmp_path):
+    """A blank line is no record, but the rows after it keep the numbers an editor shows."""
+    p = write(tmp_path, "id,count,share,flag,kind\nx,1,0.5,no,a\n\ny,1,0.5,no,a\nz,-1,0.5,no,a\n\n")
+    with pytest.raises(DataValidationError, match="below the minimum") as err:
+        read_table(p, SCHEMA)
+    assert where(err) == (str(p), 5, "count")
+    p = write(tmp_path, "id,count,share,flag,kind\nx,1,0.5,no,a\n\ny,1,0.5,no,a\n\n")
+    assert read_table(p, SCHEMA)["row"].tolist() == [2, 4]
+
+
+def test_validate_frame_numbers_rows_and_reads_missing_cells_as_blank():
+    """A frame from pandas (NaN for blanks, a plain index) is numbered 2, 3, ... as if written to CSV."""
+    frame = pd.DataFrame({"id": ["x", "y", "z"], "count": ["1", np.nan, None], "share": [np.nan, "0.5", "0.5"],
+                          "flag": [None, "no", "yes"], "kind": ["a", "b", "c"]}, index=[10, 11, 12])
+    with pytest.raises(DataValidationError) as err:
+        validate_frame(frame, SCHEMA, file="f")
+    assert where(err) == ("f", 4, "kind")
+    ok = validate_frame(frame.iloc[:2], SCHEMA, file="f")
+    assert ok["row"].tolist() == [2, 3] and pd.isna(ok["count"].iloc[1]) and pd.isna(ok["share"].iloc[0])
 
 
 @settings(max_examples=60, deadline=None)
