@@ -325,7 +325,7 @@ def _check_codebook(file: str, codebook: pd.DataFrame) -> None:
         levels = [int(v) for v in ordered["level"]]
         if levels != list(range(len(levels))) or len(levels) < 2:
             # the row of the first level out of sequence; a lone level is its indicator's first row
-            off = [r for i, (lv, r) in enumerate(zip(levels, ordered["row"])) if lv != i]
+            off = [r for i, (lv, r) in enumerate(zip(levels, ordered["row"], strict=True)) if lv != i]
             row = off[0] if off else grp["row"].iloc[0]
             _fail(file, row, "level", f"indicator '{ind}' needs levels 0..K-1 (K >= 2), got {levels}")
         for col in ("construct", "direction", "stages"):

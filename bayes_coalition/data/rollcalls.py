@@ -60,7 +60,7 @@ class RollCallMatrix:
             ds = ds.assign_coords({f"rollcall_{col}": ("rollcall", self.rollcalls[col].to_numpy())})
         return ds
 
-    def filter(self, *, lopsided: float | None = 0.025, min_votes: int | None = 25) -> "RollCallMatrix":
+    def filter(self, *, lopsided: float | None = 0.025, min_votes: int | None = 25) -> RollCallMatrix:
         """Drop lopsided roll calls (minority share below ``lopsided``, unanimous ones included)
         and legislators with fewer than ``min_votes`` recorded votes; counts go into ``dropped``."""
         v = self.votes

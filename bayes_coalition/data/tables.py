@@ -185,7 +185,7 @@ def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, file: str) -> pd.D
             out[col.name] = pd.array([pd.NA] * len(raw), dtype=_DTYPES[col.kind])
             continue
         values = []
-        for cell, row in zip(raw[col.name], rows):
+        for cell, row in zip(raw[col.name], rows, strict=True):
             text = "" if _is_missing(cell) else str(cell).strip()
             if text == "":
                 if not col.nullable:

@@ -56,33 +56,27 @@ def assert_names(err: pytest.ExceptionInfo, path: Path, row: int) -> None:
     assert f"row {row}" in str(e) and "field" in str(e)
 
 
+SHIPPED = [("trade", name) for name in TRADE_FILES] + [("senate106", name) for name in SENATE_FILES]
+
+
 @pytest.mark.parametrize("how", [truncate, extend])
-@pytest.mark.parametrize("name", TRADE_FILES)
-def test_damaged_trade_table_is_rejected_at_its_row(data_copy, name, how):
-    path = data_copy / name
+@pytest.mark.parametrize("folder, name", SHIPPED)
+def test_damaged_shipped_file_is_rejected_at_its_row(data_copy, tmp_path, folder, name, how):
+    """Each file is read by the loader of its folder: load_dataset for the trade tables,
+    load_rollcalls for the roll-call matrix and its legislator and roll-call metadata."""
+    if folder == "trade":
+        root, load = data_copy, load_dataset
+    else:
+        root, load = tmp_path / folder, load_rollcalls
+        shutil.copytree(REPO / "data" / folder, root)
+    path = root / name
     row = damage(path, how)
     with pytest.raises(DataValidationError) as err:
-        load_dataset(data_copy)
+        load(root)
     assert_names(err, path, row)
     if how is truncate:  # a short record names the first column it lacks
-        assert err.value.column == _records(path)[0][len(_records(path)[row - 1])]
-
-
-@pytest.fixture
-def senate_copy(tmp_path) -> Path:
-    dst = tmp_path / "senate106"
-    shutil.copytree(REPO / "data" / "senate106", dst)
-    return dst
-
-
-@pytest.mark.parametrize("how", [truncate, extend])
-@pytest.mark.parametrize("name", SENATE_FILES)
-def test_damaged_rollcall_file_is_rejected_at_its_row(senate_copy, name, how):
-    path = senate_copy / name
-    row = damage(path, how)
-    with pytest.raises(DataValidationError) as err:
-        load_rollcalls(senate_copy)
-    assert_names(err, path, row)
+        header, record = _records(path)[0], _records(path)[row - 1]
+        assert err.value.column == header[len(record)]
 
 
 LONG = [["legislator_id", "rollcall", "vote"], ["a", "r1", "1"], ["b", "r1", "0"], ["a", "r2", "0"], ["b", "r2", "1"]]
