@@ -17,7 +17,7 @@ from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
 
 from .conftest import _stats
-from .test_dataset import edit
+from .data.test_dataset import edit
 
 
 @pytest.fixture(scope="module")
