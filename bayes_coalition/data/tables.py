@@ -140,7 +140,9 @@ def parse_csv(lines: Iterable[str], *, file: str) -> pd.DataFrame:
         raise DataValidationError(f"cannot parse as CSV: {err}", file=file, row=row + 1) from None
     if header is None:
         raise DataValidationError("empty file: no header row", file=file, row=1)
-    return pd.DataFrame(records, columns=header, index=pd.Index(rows, name=ROW, dtype="int64"), dtype=object)
+    # dtype=str, as pd.read_csv(dtype=str) gives it: callers see the string dtype (and its missing
+    # value) of the pandas installed, as they did when the files were read by pandas
+    return pd.DataFrame(records, columns=header, index=pd.Index(rows, name=ROW, dtype="int64"), dtype=str)
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:

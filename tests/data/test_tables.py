@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayes_coalition import DataValidationError
-from bayes_coalition.data.tables import Column, TableSchema, read_table, validate_frame
+from bayes_coalition.data.dataset import default_data_dir
+from bayes_coalition.data.tables import Column, TableSchema, read_csv, read_table, validate_frame
 
 SCHEMA = TableSchema(
     "t.csv",
@@ -202,3 +203,15 @@ def test_any_duplicate_key_is_caught_at_its_row(tmp_path_factory, n_rows, dup_at
     with pytest.raises(DataValidationError) as err:
         read_table(p, SCHEMA)
     assert err.value.row == n_rows + 2 and f"first seen in row {dup_at + 2}" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["actors.csv", "cases.csv", "codebook.csv", "episodes.csv", "evidence.csv",
+                                  "vote_counts.csv", "senate106/legislators.csv", "senate106/rollcalls.csv",
+                                  "senate106/votes_wide.csv"])
+def test_read_csv_reads_well_formed_files_as_pandas_does(name):
+    """Same text cells and string dtype as pd.read_csv(dtype=str): code downstream of the readers
+    (blank metadata cells turned missing, say) sees the same values; only the index is the row."""
+    path = default_data_dir() / name
+    ours = read_csv(path)
+    assert ours.index.name == "row" and ours.index[0] == 2 and ours.index[-1] == len(ours) + 1
+    pd.testing.assert_frame_equal(ours.reset_index(drop=True), pd.read_csv(path, dtype=str, keep_default_na=False))
