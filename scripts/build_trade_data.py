@@ -8,11 +8,14 @@ cell that the sources did not give stays missing in vote_counts.csv.
 The one non-vote, the 1997 fast-track whip count, becomes interval evidence on the
 yea counts; the bounds and their sources are spelled out in WHIP_1997 below.
 
-Run:  python scripts/build_trade_data.py   (tests check the committed files match)
+Run:  python scripts/build_trade_data.py [--out DIR]   (default DIR: data/)
+The tests build into a temporary folder and compare with the committed files, so the
+checkout is never rewritten by a test run.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 from pathlib import Path
@@ -130,8 +133,11 @@ def congress_of(date: str) -> int:
     return (year - 1789) // 2 + 1
 
 
-def main() -> int:
-    with RAW.open(newline="", encoding="utf-8") as fh:
+def build(out: Path, raw_path: Path = RAW) -> int:
+    """Write episodes.csv, cases.csv and vote_counts.csv into ``out``; 0 on success, 1 when annotations are stale.
+
+    A function apart from :func:`main` so that a test can build into a scratch folder."""
+    with raw_path.open(newline="", encoding="utf-8") as fh:
         raw = list(csv.DictReader(fh))
     unknown = [r["case_id"] for r in raw if r["case_id"] not in CASES]
     missing = [c for c in CASES if c not in {r["case_id"] for r in raw}]
@@ -139,7 +145,7 @@ def main() -> int:
         print(f"case annotations out of date: unknown {unknown}, missing {missing}", file=sys.stderr)
         return 1
 
-    out = ROOT / "data"
+    out.mkdir(parents=True, exist_ok=True)
     with (out / "episodes.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["episode_id", "name", "year", "description"])
@@ -177,6 +183,12 @@ def main() -> int:
                 wv.writerow([r["case_id"], party, yea, nay, "", "", "", ""])
     print(f"wrote {len(raw)} cases, {len(EPISODES)} episodes to {out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder (default: the repository's data/)")
+    return build(parser.parse_args(argv).out)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +26,7 @@ from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.predictive import approval_table, draw_arrays, row_check, simulate
 from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
-from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, load_dataset
+from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, dataset_from_frames, load_dataset
 from bayes_coalition.sampling import sample_model
 
 HYPOTHESISED_SIGN = {"willingness": 1, "pivotal": 1, "deadlock_convergence": -1, "formulation_coordination": 1}
@@ -337,12 +336,9 @@ def _dataset_tables(ds: TradeDataset) -> dict:
 
 
 def _dataset_from_tables(tables: dict, path: Path) -> TradeDataset:
-    """Validate stored tables exactly as files are validated (same schema, same cross-table rules)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, frame in tables.items():
-            frame.to_csv(Path(tmp, f"{name}.csv"), index=False)
-        dataset = load_dataset(tmp)
-    return TradeDataset(**{**dataset.__dict__, "path": Path(str(path))})
+    """Validate stored tables exactly as files are validated (same schema, same cross-table rules);
+    errors name the saved run and the table."""
+    return dataset_from_frames({f"{name}.csv": frame for name, frame in tables.items()}, path=path, source_label=str(path))
 
 
 def _sidecar(path) -> Path:

@@ -1,122 +1,111 @@
 """The shipped trade-policy data set: cases (votes), vote counts, episodes, actors, codebook, coded evidence.
 
 :func:`load_dataset` reads a directory in the layout of the package's ``data/``
-folder, validates every table and every cross-table rule, and returns a
-:class:`TradeDataset`.  See ``data/README.md`` for the sources.
+folder; :func:`dataset_from_frames` does the same from tables already in memory (a
+saved run stores its tables as text).  Both validate every table and every
+cross-table rule and return a :class:`TradeDataset`.  See ``data/README.md`` for the
+sources.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+# the domain's names are defined once in constants; they stay importable from here
+from bayes_coalition.constants import (
+    ACTOR_TYPES,
+    CHAMBERS,
+    CONSTRUCTS,
+    PARTIES,
+    SEATS,
+    STAGES,
+    THRESHOLD_RULES,
+    VOTE_TYPES,
+)
+from bayes_coalition.data.rollcalls import DIRECTORY_FILES as ROLLCALL_FILES
+from bayes_coalition.data.tables import Column, TableSchema, read_csv, validate_frame
 from bayes_coalition.errors import DataValidationError
-from bayes_coalition.data.tables import Column, TableSchema, read_table
 
-SEATS = {"House": 435, "Senate": 100}
-PARTIES = ("R", "D", "I", "ALL")
-VOTE_TYPES = ("final_passage", "cloture", "procedural", "whip_estimate", "disapproval")
-THRESHOLD_RULES = ("majority_of_voting", "three_fifths_of_senate", "majority_of_members", "two_thirds_of_voting")
-ACTOR_TYPES = ("legislative_faction", "executive_agency", "president", "interest_group")
-CONSTRUCTS = ("willingness", "pivotal", "deadlock_convergence", "formulation_coordination")
-STAGES = ("formulation", "voting")
+__all__ = [
+    "ACTOR_TYPES", "CONSTRUCTS", "PARTIES", "SEATS", "STAGES", "THRESHOLD_RULES", "VOTE_TYPES",
+    "TABLES", "TradeDataset", "dataset_from_frames", "default_data_dir", "load_dataset",
+]
 
-EPISODES = TableSchema(
-    "episodes.csv",
-    (
-        Column("episode_id", nullable=False),
-        Column("name", nullable=False),
-        Column("year", "int", nullable=False, min=1900, max=2100),
-        Column("description", required=False),
-    ),
-    ("episode_id",),
-)
+# One schema a table: its name and primary key first, then one line a column.
+EPISODES = TableSchema("episodes.csv", primary_key=("episode_id",), columns=(
+    Column("episode_id", nullable=False),
+    Column("name", nullable=False),
+    Column("year", "int", nullable=False, min=1900, max=2100),
+    Column("description", required=False),
+))
 
-CASES = TableSchema(
-    "cases.csv",
-    (
-        Column("case_id", nullable=False),
-        Column("episode_id", nullable=False),
-        Column("measure", nullable=False),
-        Column("bill", required=False),
-        Column("chamber", nullable=False, choices=tuple(SEATS)),
-        Column("date", nullable=False),
-        Column("congress", "int", nullable=False, min=1, max=200),
-        Column("vote_type", nullable=False, choices=VOTE_TYPES),
-        Column("threshold_rule", nullable=False, choices=THRESHOLD_RULES),
-        Column("yea_is_pro_trade", "bool", nullable=False),
-        Column("passed", "bool"),
-        Column("outcome", required=False),
-        Column("roll_number", "int", required=False, min=1),
-        Column("not_voting", "int", required=False, min=0),
-        Column("threshold_note", required=False),
-        Column("verified", nullable=False, choices=("yes", "partial", "no")),
-        Column("source_url", nullable=False),
-        Column("notes", required=False),
-    ),
-    ("case_id",),
-)
+CASES = TableSchema("cases.csv", primary_key=("case_id",), columns=(
+    Column("case_id", nullable=False),
+    Column("episode_id", nullable=False),
+    Column("measure", nullable=False),
+    Column("bill", required=False),
+    Column("chamber", nullable=False, choices=CHAMBERS),
+    Column("date", nullable=False),
+    Column("congress", "int", nullable=False, min=1, max=200),
+    Column("vote_type", nullable=False, choices=VOTE_TYPES),
+    Column("threshold_rule", nullable=False, choices=THRESHOLD_RULES),
+    Column("yea_is_pro_trade", "bool", nullable=False),
+    Column("passed", "bool"),
+    Column("outcome", required=False),
+    Column("roll_number", "int", required=False, min=1),
+    Column("not_voting", "int", required=False, min=0),
+    Column("threshold_note", required=False),
+    Column("verified", nullable=False, choices=("yes", "partial", "no")),
+    Column("source_url", nullable=False),
+    Column("notes", required=False),
+))
 
-VOTE_COUNTS = TableSchema(
-    "vote_counts.csv",
-    (
-        Column("case_id", nullable=False),
-        Column("party", nullable=False, choices=PARTIES),
-        Column("yea", "int", min=0),
-        Column("nay", "int", min=0),
-        Column("yea_lower", "int", required=False, min=0),
-        Column("yea_upper", "int", required=False, min=0),
-        Column("n_members", "int", required=False, min=1),
-        Column("note", required=False),
-    ),
-    ("case_id", "party"),
-)
+VOTE_COUNTS = TableSchema("vote_counts.csv", primary_key=("case_id", "party"), columns=(
+    Column("case_id", nullable=False),
+    Column("party", nullable=False, choices=PARTIES),
+    Column("yea", "int", min=0),
+    Column("nay", "int", min=0),
+    Column("yea_lower", "int", required=False, min=0),
+    Column("yea_upper", "int", required=False, min=0),
+    Column("n_members", "int", required=False, min=1),
+    Column("note", required=False),
+))
 
-ACTORS = TableSchema(
-    "actors.csv",
-    (
-        Column("actor_id", nullable=False),
-        Column("name", nullable=False),
-        Column("type", nullable=False, choices=ACTOR_TYPES),
-        Column("party", choices=("D", "R")),
-        Column("chamber", choices=("both", "House", "Senate")),
-        Column("prior_position", "float", nullable=False, min=-2.0, max=2.0),
-        Column("prior_sd", "float", nullable=False, min=1e-6, max=10.0),
-        Column("source_sentence", nullable=False),
-    ),
-    ("actor_id",),
-)
+ACTORS = TableSchema("actors.csv", primary_key=("actor_id",), columns=(
+    Column("actor_id", nullable=False),
+    Column("name", nullable=False),
+    Column("type", nullable=False, choices=ACTOR_TYPES),
+    Column("party", choices=("D", "R")),
+    Column("chamber", choices=("both", *CHAMBERS)),
+    Column("prior_position", "float", nullable=False, min=-2.0, max=2.0),
+    Column("prior_sd", "float", nullable=False, min=1e-6, max=10.0),
+    Column("source_sentence", nullable=False),
+))
 
-CODEBOOK = TableSchema(
-    "codebook.csv",
-    (
-        Column("indicator", nullable=False),
-        Column("construct", nullable=False, choices=CONSTRUCTS),
-        Column("direction", "int", nullable=False, choices=(-1, 1)),
-        Column("stages", nullable=False),
-        Column("level", "int", nullable=False, min=0, max=20),
-        Column("label", nullable=False),
-        Column("definition", nullable=False),
-    ),
-    ("indicator", "level"),
-)
+CODEBOOK = TableSchema("codebook.csv", primary_key=("indicator", "level"), columns=(
+    Column("indicator", nullable=False),
+    Column("construct", nullable=False, choices=CONSTRUCTS),
+    Column("direction", "int", nullable=False, choices=(-1, 1)),
+    Column("stages", nullable=False),
+    Column("level", "int", nullable=False, min=0, max=20),
+    Column("label", nullable=False),
+    Column("definition", nullable=False),
+))
 
-EVIDENCE = TableSchema(
-    "evidence.csv",
-    (
-        Column("episode_id", nullable=False),
-        Column("stage", nullable=False, choices=STAGES),
-        Column("indicator", nullable=False),
-        Column("level", "int", nullable=False),
-        Column("actor_id"),
-        Column("quote", nullable=False),
-        Column("justification", nullable=False),
-        Column("coder", nullable=False),
-    ),
-    ("episode_id", "stage", "indicator"),
-)
+EVIDENCE = TableSchema("evidence.csv", primary_key=("episode_id", "stage", "indicator"), columns=(
+    Column("episode_id", nullable=False),
+    Column("stage", nullable=False, choices=STAGES),
+    Column("indicator", nullable=False),
+    Column("level", "int", nullable=False),
+    Column("actor_id"),
+    Column("quote", nullable=False),
+    Column("justification", nullable=False),
+    Column("coder", nullable=False),
+))
 
 TABLES = {s.name: s for s in (EPISODES, CASES, VOTE_COUNTS, ACTORS, CODEBOOK, EVIDENCE)}
 
@@ -183,12 +172,45 @@ def load_dataset(path: str | Path | None = None) -> TradeDataset:
     root = Path(path) if path is not None else default_data_dir()
     if not root.is_dir():
         raise DataValidationError("not a directory", file=str(root))
-    t = {name: read_table(root / name, schema) for name, schema in TABLES.items()}
-    _check_cases(root, t["cases.csv"], t["episodes.csv"])
-    _check_counts(root, t["vote_counts.csv"], t["cases.csv"])
-    _check_actors(root, t["actors.csv"])
-    _check_codebook(root, t["codebook.csv"])
-    _check_evidence(root, t["evidence.csv"], t["episodes.csv"], t["codebook.csv"], t["actors.csv"])
+    if not any((root / name).is_file() for name in TABLES):
+        raise DataValidationError(_not_a_trade_directory(root), file=str(root))
+    frames = {}
+    for name in TABLES:
+        if not (root / name).is_file():
+            raise DataValidationError(f"missing table '{name}'", file=str(root / name))
+        frames[name] = read_csv(root / name)
+    return dataset_from_frames(frames, path=root)
+
+
+def dataset_from_frames(
+    frames: Mapping[str, pd.DataFrame], *, path: str | Path, source_label: str | None = None
+) -> TradeDataset:
+    """Validate tables held in memory, one all-text frame per file name of :data:`TABLES`.
+
+    The same per-table and cross-table rules as :func:`load_dataset`, which reads its files
+    into frames and calls this; a saved run rebuilds its data set from the stored text the
+    same way, without writing files.  ``path`` becomes :attr:`TradeDataset.path`.  Errors name
+    the file ``path/NAME``, or ``SOURCE_LABEL:NAME`` when a label is given (say, the saved run's
+    file).  Row numbers come from a frame's index when it is named ``row`` (as
+    :func:`~bayes_coalition.data.tables.read_csv` makes it), else count 2, 3, ... in order."""
+    root = Path(path)
+
+    def file(name: str) -> str:
+        return str(root / name) if source_label is None else f"{source_label}:{name}"
+
+    unknown = sorted(set(frames) - set(TABLES))
+    if unknown:
+        raise DataValidationError(f"unknown table(s) {', '.join(unknown)}; the tables are {', '.join(TABLES)}",
+                                  file=file(unknown[0]))
+    for name in TABLES:
+        if name not in frames:
+            raise DataValidationError(f"missing table '{name}'", file=file(name))
+    t = {name: validate_frame(frames[name], schema, file=file(name)) for name, schema in TABLES.items()}
+    _check_cases(file("cases.csv"), t["cases.csv"], t["episodes.csv"])
+    _check_counts(file("vote_counts.csv"), t["vote_counts.csv"], t["cases.csv"])
+    _check_actors(file("actors.csv"), t["actors.csv"])
+    _check_codebook(file("codebook.csv"), t["codebook.csv"])
+    _check_evidence(file("evidence.csv"), t["evidence.csv"], t["episodes.csv"], t["codebook.csv"], t["actors.csv"])
     return TradeDataset(
         path=root,
         episodes=t["episodes.csv"],
@@ -200,54 +222,66 @@ def load_dataset(path: str | Path | None = None) -> TradeDataset:
     )
 
 
-def _fail(root: Path, table: str, row, column: str, message: str):
-    raise DataValidationError(message, file=str(root / table), row=int(row), column=column)
+def _not_a_trade_directory(root: Path) -> str:
+    """Why a directory without any trade table was refused: what it holds, what was expected, and
+    the command for a roll-call folder (``bayes-coalition data`` is often pointed at one)."""
+    found = sorted(p.name for p in root.iterdir() if p.is_file())
+    holds = ", ".join(found[:6]) + (f" and {len(found) - 6} more" if len(found) > 6 else "") if found else "no files"
+    message = f"holds no trade data set (expected {', '.join(TABLES)}); it holds {holds}"
+    if any((root / name).is_file() for name in ROLLCALL_FILES.values()):
+        message += "; for a roll-call matrix use `bayes-coalition ideal-points DIR`"
+    else:
+        message += "; see data/README.md for the layout"
+    return message
 
 
-def _check_foreign(root, table, frame, column, valid, what):
+def _fail(file: str, row, column: str, message: str):
+    raise DataValidationError(message, file=file, row=int(row), column=column)
+
+
+def _check_foreign(file: str, frame: pd.DataFrame, column: str, valid, what: str) -> None:
     bad = frame[frame[column].notna() & ~frame[column].isin(set(valid))]
     if len(bad):
         r = bad.iloc[0]
-        _fail(root, table, r["row"], column, f"unknown {what} '{r[column]}'")
+        _fail(file, r["row"], column, f"unknown {what} '{r[column]}'")
 
 
-def _check_cases(root, cases, episodes):
-    _check_foreign(root, "cases.csv", cases, "episode_id", episodes["episode_id"], "episode")
+def _check_cases(file: str, cases: pd.DataFrame, episodes: pd.DataFrame) -> None:
+    _check_foreign(file, cases, "episode_id", episodes["episode_id"], "episode")
     for _, r in cases.iterrows():
         if r["threshold_rule"] == "three_fifths_of_senate" and r["chamber"] != "Senate":
-            _fail(root, "cases.csv", r["row"], "threshold_rule", "three_fifths_of_senate applies to the Senate only")
+            _fail(file, r["row"], "threshold_rule", "three_fifths_of_senate applies to the Senate only")
         if r["vote_type"] != "whip_estimate" and pd.isna(r["passed"]):
-            _fail(root, "cases.csv", r["row"], "passed", "a recorded vote needs its outcome (yes/no)")
+            _fail(file, r["row"], "passed", "a recorded vote needs its outcome (yes/no)")
         if r["vote_type"] == "disapproval" and r["yea_is_pro_trade"]:
-            _fail(root, "cases.csv", r["row"], "yea_is_pro_trade", "on a disapproval vote yea is the anti-trade side")
+            _fail(file, r["row"], "yea_is_pro_trade", "on a disapproval vote yea is the anti-trade side")
 
 
-def _check_counts(root, counts, cases):
-    table = "vote_counts.csv"
-    _check_foreign(root, table, counts, "case_id", cases["case_id"], "case")
+def _check_counts(file: str, counts: pd.DataFrame, cases: pd.DataFrame) -> None:
+    _check_foreign(file, counts, "case_id", cases["case_id"], "case")
     chamber = cases.set_index("case_id")["chamber"]
     for _, r in counts.iterrows():
         seats = SEATS[chamber[r["case_id"]]]
         has_point = pd.notna(r["yea"]) or pd.notna(r["nay"])
         has_interval = pd.notna(r["yea_lower"]) or pd.notna(r["yea_upper"])
         if has_point and has_interval:
-            _fail(root, table, r["row"], "yea", "a row is either an observed count (yea, nay) or an interval, not both")
+            _fail(file, r["row"], "yea", "a row is either an observed count (yea, nay) or an interval, not both")
         if not has_point and not has_interval:
-            _fail(root, table, r["row"], "yea", "row has neither counts nor an interval")
+            _fail(file, r["row"], "yea", "row has neither counts nor an interval")
         if has_interval:
             for col in ("yea_lower", "yea_upper", "n_members"):
                 if pd.isna(r[col]):
-                    _fail(root, table, r["row"], col, "an interval row needs yea_lower, yea_upper and n_members")
+                    _fail(file, r["row"], col, "an interval row needs yea_lower, yea_upper and n_members")
             if r["yea_lower"] > r["yea_upper"]:
-                _fail(root, table, r["row"], "yea_upper", f"yea_upper {r['yea_upper']} is below yea_lower {r['yea_lower']}")
+                _fail(file, r["row"], "yea_upper", f"yea_upper {r['yea_upper']} is below yea_lower {r['yea_lower']}")
             if r["yea_upper"] > r["n_members"]:
-                _fail(root, table, r["row"], "yea_upper", f"yea_upper {r['yea_upper']} exceeds n_members {r['n_members']}")
+                _fail(file, r["row"], "yea_upper", f"yea_upper {r['yea_upper']} exceeds n_members {r['n_members']}")
             if r["n_members"] > seats:
-                _fail(root, table, r["row"], "n_members", f"n_members {r['n_members']} exceeds the {seats} seats of the chamber")
+                _fail(file, r["row"], "n_members", f"n_members {r['n_members']} exceeds the {seats} seats of the chamber")
         else:
             total = (0 if pd.isna(r["yea"]) else r["yea"]) + (0 if pd.isna(r["nay"]) else r["nay"])
             if total > seats:
-                _fail(root, table, r["row"], "yea+nay", f"yea + nay = {total} exceeds the {seats} seats of the chamber")
+                _fail(file, r["row"], "yea+nay", f"yea + nay = {total} exceeds the {seats} seats of the chamber")
     # party splits against totals
     for case_id, grp in counts.groupby("case_id", sort=False):
         parts = grp[grp["party"] != "ALL"]
@@ -259,47 +293,63 @@ def _check_counts(root, counts, cases):
             if pd.notna(t[side]):
                 s = parts[side].sum(skipna=True)
                 if s > t[side]:
-                    _fail(root, table, parts["row"].max(), side, f"party {side} counts of case {case_id} sum to {s}, more than the total {t[side]}")
+                    _fail(file, parts["row"].max(), side, f"party {side} counts of case {case_id} sum to {s}, more than the total {t[side]}")
                 if parts[side].notna().all() and set(parts["party"]) >= {"R", "D", "I"} and s != t[side]:
-                    _fail(root, table, parts["row"].max(), side, f"party {side} counts of case {case_id} sum to {s}, not the total {t[side]}")
+                    _fail(file, parts["row"].max(), side, f"party {side} counts of case {case_id} sum to {s}, not the total {t[side]}")
         if pd.notna(t["yea_lower"]) and parts["yea_lower"].notna().any():
-            if parts["yea_lower"].sum() > t["yea_upper"] or parts["yea_upper"].sum() < t["yea_lower"]:
-                _fail(root, table, t["row"], "yea_lower", f"party intervals of case {case_id} cannot meet the total interval")
+            low, high = parts["yea_lower"].sum(), parts["yea_upper"].sum()
+            if low > t["yea_upper"]:
+                _fail(file, t["row"], "yea_upper", f"party intervals of case {case_id} cannot meet the total interval: "
+                      f"their lower bounds sum to {low}, above the total's yea_upper {t['yea_upper']}")
+            # members in no party row could make up a shortfall: too few only when the rows hold every member
+            every_member = parts["yea_upper"].notna().all() and parts["n_members"].sum() == t["n_members"]
+            if every_member and high < t["yea_lower"]:
+                _fail(file, t["row"], "yea_lower", f"party intervals of case {case_id} cannot meet the total interval: "
+                      f"their upper bounds sum to {high}, below the total's yea_lower {t['yea_lower']}")
 
 
-def _check_actors(root, actors):
+def _check_actors(file: str, actors: pd.DataFrame) -> None:
     for _, r in actors.iterrows():
         faction = r["type"] == "legislative_faction"
         if faction and pd.isna(r["party"]):
-            _fail(root, "actors.csv", r["row"], "party", "a legislative faction needs its party (D or R)")
+            _fail(file, r["row"], "party", "a legislative faction needs its party (D or R)")
         if not faction and pd.notna(r["party"]):
-            _fail(root, "actors.csv", r["row"], "party", "only legislative factions have a party")
+            _fail(file, r["row"], "party", "only legislative factions have a party")
     if not (actors["type"] == "legislative_faction").any():
-        raise DataValidationError("no legislative faction: the vote model needs at least one", file=str(root / "actors.csv"))
+        raise DataValidationError("no legislative faction: the vote model needs at least one", file=file, column="type")
 
 
-def _check_codebook(root, codebook):
+def _check_codebook(file: str, codebook: pd.DataFrame) -> None:
     for ind, grp in codebook.groupby("indicator", sort=False):
-        levels = sorted(int(v) for v in grp["level"])
+        ordered = grp.sort_values("level")
+        levels = [int(v) for v in ordered["level"]]
         if levels != list(range(len(levels))) or len(levels) < 2:
-            _fail(root, "codebook.csv", grp["row"].iloc[0], "level", f"indicator '{ind}' needs levels 0..K-1 (K >= 2), got {levels}")
+            # the row of the first level out of sequence; a lone level is its indicator's first row
+            off = [r for i, (lv, r) in enumerate(zip(levels, ordered["row"], strict=True)) if lv != i]
+            row = off[0] if off else grp["row"].iloc[0]
+            _fail(file, row, "level", f"indicator '{ind}' needs levels 0..K-1 (K >= 2), got {levels}")
         for col in ("construct", "direction", "stages"):
-            if grp[col].nunique() != 1:
-                _fail(root, "codebook.csv", grp["row"].iloc[-1], col, f"indicator '{ind}' has more than one {col}")
+            first = grp.iloc[0]
+            other = grp[grp[col] != first[col]]
+            if len(other):  # name the first row that disagrees with the indicator's first row
+                r = other.iloc[0]
+                _fail(file, r["row"], col, f"indicator '{ind}' has more than one {col}: '{first[col]}' in row "
+                      f"{first['row']}, '{r[col]}' here")
         for stage in str(grp["stages"].iloc[0]).split(";"):
             if stage not in STAGES:
-                _fail(root, "codebook.csv", grp["row"].iloc[0], "stages", f"unknown stage '{stage}'")
+                _fail(file, grp["row"].iloc[0], "stages", f"unknown stage '{stage}'")
 
 
-def _check_evidence(root, evidence, episodes, codebook, actors):
-    table = "evidence.csv"
-    _check_foreign(root, table, evidence, "episode_id", episodes["episode_id"], "episode")
-    _check_foreign(root, table, evidence, "indicator", codebook["indicator"], "indicator")
-    _check_foreign(root, table, evidence, "actor_id", actors["actor_id"], "actor")
+def _check_evidence(
+    file: str, evidence: pd.DataFrame, episodes: pd.DataFrame, codebook: pd.DataFrame, actors: pd.DataFrame
+) -> None:
+    _check_foreign(file, evidence, "episode_id", episodes["episode_id"], "episode")
+    _check_foreign(file, evidence, "indicator", codebook["indicator"], "indicator")
+    _check_foreign(file, evidence, "actor_id", actors["actor_id"], "actor")
     levels = codebook.groupby("indicator")["level"].apply(set)
     stages = codebook.groupby("indicator")["stages"].first()
     for _, r in evidence.iterrows():
         if r["level"] not in levels[r["indicator"]]:
-            _fail(root, table, r["row"], "level", f"level {r['level']} is off the scale of '{r['indicator']}' ({sorted(levels[r['indicator']])})")
+            _fail(file, r["row"], "level", f"level {r['level']} is off the scale of '{r['indicator']}' ({sorted(levels[r['indicator']])})")
         if r["stage"] not in str(stages[r["indicator"]]).split(";"):
-            _fail(root, table, r["row"], "stage", f"indicator '{r['indicator']}' is not coded in the {r['stage']} stage")
+            _fail(file, r["row"], "stage", f"indicator '{r['indicator']}' is not coded in the {r['stage']} stage")

@@ -4,6 +4,10 @@
 ``xarray.DataArray`` with dims ``(legislator, rollcall)``: 1.0 yea, 0.0 nay, NaN
 missing (not voting, absent, not in office).  Codes are configurable as in
 pscl's ``rollcall``; a cell whose code is in none of the sets is an error.
+
+Every file is read by :func:`bayes_coalition.data.tables.read_csv`, so a record with
+too few or too many fields is an error, and every error names its spreadsheet row
+(header row 1), taken from the index that ``read_csv`` gives each frame.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_coalition.data.tables import read_csv
 from bayes_coalition.errors import DataValidationError
 
 FORMATS = ("wide", "long", "voteview")
+# the votes file of each format in a roll-call directory (the shared ``senate106`` layout)
+DIRECTORY_FILES = {"wide": "votes_wide.csv", "long": "votes_long.csv", "voteview": "votes_voteview.csv"}
 # Voteview cast codes: 1-3 yea, 4-6 nay, 7-9 present/not voting, 0 not a member
 VOTEVIEW_CODES = {"yea": (1, 2, 3), "nay": (4, 5, 6), "missing": (0, 7, 8, 9)}
 
@@ -53,7 +60,7 @@ class RollCallMatrix:
             ds = ds.assign_coords({f"rollcall_{col}": ("rollcall", self.rollcalls[col].to_numpy())})
         return ds
 
-    def filter(self, *, lopsided: float | None = 0.025, min_votes: int | None = 25) -> "RollCallMatrix":
+    def filter(self, *, lopsided: float | None = 0.025, min_votes: int | None = 25) -> RollCallMatrix:
         """Drop lopsided roll calls (minority share below ``lopsided``, unanimous ones included)
         and legislators with fewer than ``min_votes`` recorded votes; counts go into ``dropped``."""
         v = self.votes
@@ -94,8 +101,8 @@ def _codes(values) -> set[str]:
     return {str(v).strip() for v in values}
 
 
-def _recode(cells: pd.DataFrame, yea, nay, missing, file: str, row_offset: int = 2) -> np.ndarray:
-    """Map text cells to 1/0/NaN; unknown codes raise with file, row and column."""
+def _recode(cells: pd.DataFrame, yea, nay, missing, file: str) -> np.ndarray:
+    """Map text cells to 1/0/NaN; unknown codes raise with file, row (the index) and column."""
     yea_s, nay_s, miss_s = _codes(yea), _codes(nay), _codes(missing)
     overlap = (yea_s & nay_s) | (yea_s & miss_s) | (nay_s & miss_s)
     if overlap:
@@ -114,7 +121,7 @@ def _recode(cells: pd.DataFrame, yea, nay, missing, file: str, row_offset: int =
         raise DataValidationError(
             f"vote code '{arr[i, j]}' is not among yea {sorted(yea_s)}, nay {sorted(nay_s)} or missing {sorted(miss_s)}",
             file=file,
-            row=i + row_offset,
+            row=int(cells.index[i]),
             column=str(cells.columns[j]),
         )
     out[is_yea] = 1.0
@@ -125,10 +132,7 @@ def _recode(cells: pd.DataFrame, yea, nay, missing, file: str, row_offset: int =
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataValidationError("file not found", file=str(path))
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataValidationError(f"cannot parse as CSV: {err}", file=str(path)) from None
+    return read_csv(path)
 
 
 def _require(frame: pd.DataFrame, cols, file: str):
@@ -141,7 +145,7 @@ def _unique(frame: pd.DataFrame, col: str, file: str):
     dup = frame[col].duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataValidationError(f"duplicate {col} '{frame[col].iloc[i]}'", file=file, row=i + 2, column=col)
+        raise DataValidationError(f"duplicate {col} '{frame[col].iloc[i]}'", file=file, row=int(frame.index[i]), column=col)
 
 
 def _read_metadata(path: Path | None, ids: list[str], key: str, what: str) -> pd.DataFrame | None:
@@ -204,10 +208,9 @@ def load_rollcalls(
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     path = Path(path)
     if path.is_dir():
-        names = {"wide": "votes_wide.csv", "long": "votes_long.csv", "voteview": "votes_voteview.csv"}
         legislators = legislators or path / "legislators.csv"
         rollcalls = rollcalls or path / "rollcalls.csv"
-        path = path / names[format]
+        path = path / DIRECTORY_FILES[format]
     file = str(path)
     raw = _read_csv(path)
 
@@ -234,7 +237,7 @@ def load_rollcalls(
                 bad = ~raw[col].str.strip().str.fullmatch(r"\d+")
                 if bad.any():
                     i = int(np.flatnonzero(bad.to_numpy())[0])
-                    raise DataValidationError(f"'{raw[col].iloc[i]}' is not an integer", file=file, row=i + 2, column=col)
+                    raise DataValidationError(f"'{raw[col].iloc[i]}' is not an integer", file=file, row=int(raw.index[i]), column=col)
             if raw["congress"].nunique() > 1 or raw["chamber"].nunique() > 1:
                 raise DataValidationError("a Voteview file must hold one congress and one chamber", file=file, column="congress")
             frame = pd.DataFrame(
@@ -245,7 +248,7 @@ def load_rollcalls(
             i = int(np.flatnonzero(key.to_numpy())[0])
             raise DataValidationError(
                 f"duplicate vote for legislator {frame['legislator_id'].iloc[i]} on {frame['rollcall'].iloc[i]}",
-                file=file, row=i + 2, column="rollcall" if format == "long" else "rollnumber",
+                file=file, row=int(frame.index[i]), column="rollcall" if format == "long" else "rollnumber",
             )
         coded = _recode(frame[["vote"]].rename(columns={"vote": "vote" if format == "long" else "cast_code"}), yea, nay, missing, file)[:, 0]
         leg_ids = list(dict.fromkeys(frame["legislator_id"]))

@@ -10,7 +10,7 @@ import pytest
 
 from bayes_coalition import DataValidationError, load_rollcalls
 
-SENATE = Path(__file__).resolve().parents[1] / "data" / "senate106"
+SENATE = Path(__file__).resolve().parents[2] / "data" / "senate106"
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +128,30 @@ def test_filter_reports_what_it_drops(wide):
     assert g.dropped == {"low_activity_legislators": int((n_votes < 600).sum())}
     assert g.n_legislators == int((n_votes >= 600).sum())
     assert "dropped" in g.summary()
+
+
+def test_rows_after_a_blank_line_keep_their_number(tmp_path):
+    """Rows are the editor's: a blank line skipped by the reader still counts."""
+    p = tmp_path / "w.csv"
+    p.write_text("legislator_id,v1,v2\na,1,0\n\nb,1,Y\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as err:
+        load_rollcalls(p)
+    assert (err.value.file, err.value.row, err.value.column) == (str(p), 4, "v2")
+
+
+def test_duplicate_legislator_metadata_rejected_at_its_row(tmp_path):
+    (tmp_path / "votes_wide.csv").write_text("legislator_id,v1\na,1\nb,0\n", encoding="utf-8")
+    legs = tmp_path / "legislators.csv"
+    legs.write_text("legislator_id,party\na,R\n\nb,D\n a ,D\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="duplicate legislator_id 'a'") as err:
+        load_rollcalls(tmp_path)
+    assert (err.value.file, err.value.row, err.value.column) == (str(legs), 5, "legislator_id")
+
+
+def test_duplicate_rollcall_column_rejected(tmp_path):
+    """pandas would read the second rc1 as a roll call of its own named rc1.1."""
+    p = tmp_path / "w.csv"
+    p.write_text("legislator_id,rc1,rc2,rc1\na,1,0,1\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="duplicate column header") as err:
+        load_rollcalls(p)
+    assert (err.value.file, err.value.row, err.value.column) == (str(p), 1, "rc1")
