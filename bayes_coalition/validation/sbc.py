@@ -279,7 +279,9 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
     simulates the votes, fits without filtering, and ranks the identified truth."""
     import pymc as pm
 
-    from bayes_coalition.ideal_points.model import IdealPointModel, align_draws, cell_probabilities
+    from bayes_coalition.ideal_points import IdealPointModel
+    from bayes_coalition.ideal_points.identification import align_draws
+    from bayes_coalition.ideal_points.scores import cell_probabilities
 
     make = model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None))
     store = _Store(out_dir)
