@@ -71,7 +71,8 @@ def tables_from_dataset(ds: xr.Dataset) -> dict[str, pd.DataFrame]:
         cols = {}
         for col in columns:
             values = ds[f"{name}:{col}"].values
-            cols[col] = [str(v) for v in values] if values.dtype == object else [""] * len(values)
+            # an empty string variable comes back from netCDF as float: its cells are blank
+            cols[col] = [str(v) for v in values] if values.dtype.kind in "OUS" else [""] * len(values)
         out[name] = pd.DataFrame(cols, columns=columns, dtype=object)
     return out
 
