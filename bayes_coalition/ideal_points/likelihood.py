@@ -76,7 +76,7 @@ class DenseVoteLogLik(Op):
 
     def perform(self, node, inputs, outputs):
         lp, gx, gb, ga = dense_loglik_and_grad(*inputs, self.link)
-        for store, value in zip(outputs, (np.asarray(lp), gx, gb, ga)):
+        for store, value in zip(outputs, (np.asarray(lp), gx, gb, ga), strict=True):
             store[0] = value
 
     def L_op(self, inputs, outputs, output_grads):
