@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Sequence
 
 import pymc as pm
 
@@ -39,8 +40,16 @@ def sample_model(
     progressbar: bool = True,
     cores: int | None = None,
     low_rank_mass_matrix: bool = True,
+    var_names: Sequence[str] | None = None,
 ):
-    """Sample and return (InferenceData with posterior + sample_stats, seconds, sampler used)."""
+    """Sample and return (InferenceData with posterior + sample_stats, seconds, sampler used).
+
+    By default the free variables are sampled and the deterministics computed from them
+    afterwards.  ``var_names`` instead names what the sampler itself records (deterministics
+    included, nothing is recomputed): nutpie evaluates deterministics in its numba expand
+    function, whose last bits differ from a recomputation on PyTensor's C backend, so a model
+    whose draws were always recorded that way (the ideal-point model) keeps bit-identical
+    posteriors for a given seed."""
     sampler = resolve_sampler(sampler)
     free = [v.name for v in model.free_RVs]
     extra = {}
@@ -58,13 +67,13 @@ def sample_model(
             target_accept=target_accept,
             random_seed=int(random_seed),
             nuts_sampler=sampler,
-            var_names=free,
+            var_names=free if var_names is None else list(var_names),
             progressbar=progressbar,
             compute_convergence_checks=False,
             **extra,
         )
-        det = pm.compute_deterministics(idata.posterior, model=model, progressbar=False)
-    idata.posterior = idata.posterior.assign(det)
+        if var_names is None:
+            idata.posterior = idata.posterior.assign(pm.compute_deterministics(idata.posterior, model=model, progressbar=False))
     for group in ("warmup_posterior", "warmup_sample_stats"):   # nutpie keeps tuning draws; runs do not need them
         if group in idata.groups():
             delattr(idata, group)

@@ -82,7 +82,7 @@ def load_matrix(args):
 def run(args) -> int:
     """Fit, write the files, print a short report; exit code 0, or 2 for bad input."""
     from bayes_coalition.diagnostics import verdict
-    from bayes_coalition.ideal_points.model import IdealPointModel
+    from bayes_coalition.ideal_points import IdealPointModel
 
     try:
         matrix = load_matrix(args)

@@ -1,4 +1,4 @@
-"""Member-level ideal points (2PL IRT) of roll-call matrices."""
+"""Member-level ideal points from roll-call matrices (see :mod:`bayes_coalition.ideal_points.model`)."""
 
 from bayes_coalition.ideal_points.model import IdealPointModel
 

@@ -1,5 +1,12 @@
 """Member-level ideal points from a roll-call matrix: a hierarchical two-parameter IRT model.
 
+One concern per module: :mod:`~bayes_coalition.ideal_points.likelihood` (the vote
+log-likelihood and its formulations), :mod:`~bayes_coalition.ideal_points.graph` (the PyMC
+model), :mod:`~bayes_coalition.ideal_points.identification` (orientation and alignment of the
+draws), :mod:`~bayes_coalition.ideal_points.scores` (holdout split and scores) and
+:mod:`~bayes_coalition.ideal_points.faction_link`; this module holds :class:`IdealPointModel`,
+which ties them together on the shared :class:`~bayes_coalition._base.FittedModel`.
+
 Model (``link`` logit, the default, or probit; logit is about 4x cheaper per evaluation)::
 
     P(yea_ij) = F(discrimination_j * ideal_point_i - difficulty_j)
@@ -8,19 +15,20 @@ Model (``link`` logit, the default, or probit; logit is about 4x cheaper per eva
 
 Identification: the likelihood only sees the standardised ideal points, so location and
 scale are fixed by construction; the sign is left free while sampling (chains may settle
-in mirror-image modes) and every draw is then mapped onto one frame (pscl's postProcess):
-ideal points are standardised and the draw's ideal points, discriminations, party
-locations and covariate effects are multiplied by -1 when the draw points the wrong way.
+in mirror-image modes) and every draw is then mapped onto one frame (pscl's postProcess).
 The direction comes from, in this order: ``anchors``; ``positive_legislator``;
 ``positive_party`` (default ``"R"``: Republicans positive); otherwise the data's first
 principal component (its most extreme legislator positive).  R-hat and ESS are computed
-on these aligned draws.  The raw party means sum to zero and the party sds have geometric
-mean 1, so the only directions the likelihood cannot see are z's mean and spread (prior-fixed).
+on these aligned draws.
 
 Prediction: posterior mean P(yea) of every cell (:meth:`IdealPointModel.predict_proba`);
 ``holdout_fraction`` hides a seeded share of the observed cells before fitting and
 :meth:`IdealPointModel.holdout_scores` scores them (accuracy, Brier, log score, APRE
 against each roll call's majority side in the training cells).
+
+Persistence: the fitted model's file keeps the legislators and roll-call tables in the
+``fit_data`` group (:mod:`bayes_coalition._base`); files written before that kept them as
+CSV text in the attributes ``legislators`` and ``rollcalls`` and still load.
 
 >>> from bayes_coalition import load_rollcalls, IdealPointModel
 >>> model = IdealPointModel(load_rollcalls("data/senate106"), holdout_fraction=0.1)
@@ -30,403 +38,29 @@ against each roll call's majority side in the training cells).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import math
 import os
-import time
-import warnings
 from pathlib import Path
 
-import numba
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor.tensor as pt
 import xarray as xr
-from pytensor.gradient import DisconnectedType
-from pytensor.graph.basic import Apply
-from pytensor.graph.op import Op
-from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_default_op_cache_key
-from pymc.distributions.dist_math import normal_lcdf
-from scipy.special import expit, log_ndtr, ndtr
 
-from bayes_coalition import _arviz
-
-from bayes_coalition import diagnostics
-from bayes_coalition.errors import DataValidationError
+from bayes_coalition import _arviz, diagnostics
+from bayes_coalition._base import FittedModel
 from bayes_coalition.data.rollcalls import RollCallMatrix, load_rollcalls
-from bayes_coalition.sampling import resolve_sampler
+from bayes_coalition.errors import DataValidationError
+from bayes_coalition.ideal_points.graph import build_model, check_options
+from bayes_coalition.ideal_points.identification import IDENTIFIED, align_posterior, orientation_weights
+from bayes_coalition.ideal_points.scores import cdf, cell_probabilities, flat_draws, majority_side, score_cells, split_holdout
+from bayes_coalition.sampling import sample_model
 
-LINKS = ("probit", "logit")
-PARTY_SD = ("party", "common")
-FORMULATIONS = ("dense", "dense_graph", "gather")
 NO_PARTY = "(none)"
-# sampled quantities that change sign with the orientation of the axis
-SIGNED = ("ideal_point", "discrimination", "party_location", "covariate_effect", "faction_location", "faction_loading")
-IDENTIFIED = ("ideal_point", "discrimination", "difficulty", "party_location", "party_scale", "covariate_effect",
-              "faction_location", "faction_loading", "faction_position")
-
-
-# --- holdout --------------------------------------------------------------------------
-
-
-def split_holdout(votes: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hide a seeded random ``fraction`` of the observed cells: returns (training matrix with the
-    hidden cells set to NaN, boolean mask of the hidden cells)."""
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"holdout fraction must be in [0, 1), got {fraction}")
-    votes = np.asarray(votes, dtype=float)
-    observed = np.flatnonzero(np.isfinite(votes).ravel())
-    n_hide = int(round(fraction * observed.size))
-    hidden = np.zeros(votes.size, dtype=bool)
-    if n_hide:
-        hidden[np.random.default_rng(int(seed)).choice(observed, size=n_hide, replace=False)] = True
-    hidden = hidden.reshape(votes.shape)
-    train = votes.copy()
-    train[hidden] = np.nan
-    return train, hidden
-
-
-# --- likelihood -----------------------------------------------------------------------
-# "dense" (default): the full legislator x roll call matrix with a sign mask S (+1 yea, -1 nay,
-# 0 unobserved), log-likelihood and analytic gradient computed together by NumPy's vectorised
-# exp/log in one Op.  "dense_graph" is the same masked matrix as a PyTensor graph (autodiff),
-# "gather" a PyTensor graph over the observed cells only.  The benchmark times all three.
-
-_LOG2 = math.log(2.0)
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def dense_loglik_and_grad(x, beta, alpha, signs, n_unobserved, link):
-    """Log-likelihood and its gradient w.r.t. (x, beta, alpha).  ``signs`` is the N x J mask
-    (+1 yea, -1 nay, 0 unobserved); unobserved cells have t = 0 and contribute exactly
-    log F(0) = -log 2 each, which ``n_unobserved`` removes."""
-    t = signs * (np.outer(x, beta) - alpha)
-    if link == "logit":
-        # log F(t) = -log(1 + e^-t); t is floored at -700 so e^-t stays finite
-        u = np.exp(-np.maximum(t, -700.0))
-        one_plus_u = 1.0 + u
-        lp = -np.sum(np.log(one_plus_u))  # np.log is vectorised, np.log1p is not
-        dlp = u / one_plus_u  # d log F(t) / dt = F(-t)
-    else:
-        log_cdf = log_ndtr(t)
-        lp = np.sum(log_cdf)
-        dlp = np.exp(-0.5 * t * t - _LOG_SQRT_2PI - log_cdf)  # inverse Mills ratio
-    lp += n_unobserved * _LOG2
-    g = signs * dlp
-    return lp, g @ beta, g.T @ x, -g.sum(axis=0)
-
-
-class DenseVoteLogLik(Op):
-    """Log-likelihood of a vote matrix given ideal points, discriminations and difficulties;
-    outputs (logp, d/dx, d/dbeta, d/dalpha) from one vectorised pass."""
-
-    __props__ = ("link",)
-
-    def __init__(self, link: str):
-        self.link = link
-
-    def make_node(self, x, beta, alpha, signs, n_unobserved):
-        inputs = [pt.as_tensor_variable(v).astype("float64") for v in (x, beta, alpha, signs, n_unobserved)]
-        return Apply(self, inputs, [pt.dscalar(), pt.dvector(), pt.dvector(), pt.dvector()])
-
-    def perform(self, node, inputs, outputs):
-        lp, gx, gb, ga = dense_loglik_and_grad(*inputs, self.link)
-        for store, value in zip(outputs, (np.asarray(lp), gx, gb, ga)):
-            store[0] = value
-
-    def L_op(self, inputs, outputs, output_grads):
-        if any(not isinstance(g.type, DisconnectedType) for g in output_grads[1:]):
-            raise NotImplementedError("only the log-likelihood output of DenseVoteLogLik is differentiable")
-        g = output_grads[0]
-        return [g * outputs[1], g * outputs[2], g * outputs[3], DisconnectedType()(), DisconnectedType()()]
-
-    def connection_pattern(self, node):
-        return [[True] * 4] * 3 + [[False] * 4] * 2
-
-
-@register_funcify_default_op_cache_key(DenseVoteLogLik)
-def _numba_dense_vote_loglik(op, node, **kwargs):
-    """Numba (nutpie) calls back into NumPy, whose SIMD exp/log beat numba's scalar libm calls."""
-    link = op.link
-    ret = numba.types.Tuple([numba.types.Array(numba.types.float64, 0, "C")] + [numba.types.Array(numba.types.float64, 1, "C")] * 3)
-
-    def py_loglik(x, beta, alpha, signs, n_unobserved):
-        lp, gx, gb, ga = dense_loglik_and_grad(x, beta, alpha, signs, float(n_unobserved), link)
-        return np.asarray(lp, dtype=np.float64), np.ascontiguousarray(gx), np.ascontiguousarray(gb), np.ascontiguousarray(ga)
-
-    @numba_njit
-    def vote_loglik(x, beta, alpha, signs, n_unobserved):
-        with numba.objmode(out=ret):
-            out = py_loglik(x, beta, alpha, signs, n_unobserved)
-        return out
-
-    return vote_loglik, 1
-
-
-def _graph_loglik(eta, yea, link: str):
-    """Elementwise log-likelihood of yea (1/0) given the linear predictor, as a PyTensor graph."""
-    if link == "probit":
-        return normal_lcdf(0.0, 1.0, (2.0 * yea - 1.0) * eta)
-    return yea * eta - pt.softplus(eta)
-
-
-# --- model ----------------------------------------------------------------------------
-
-
-def check_options(*, link: str, party_sd: str, formulation: str) -> None:
-    """Reject an unknown link, party-sd rule or likelihood formulation."""
-    for name, value, allowed in (("link", link, LINKS), ("party_sd", party_sd, PARTY_SD), ("formulation", formulation, FORMULATIONS)):
-        if value not in allowed:
-            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-
-
-def build_model(
-    train: np.ndarray,
-    party_idx: np.ndarray,
-    coords: dict,
-    *,
-    covariates: np.ndarray | None = None,
-    link: str = "logit",
-    party_sd: str = "party",
-    difficulty_sd: float = 2.5,
-    discrimination_sd: float = 2.5,
-    anchors: dict[int, tuple[float, float]] | None = None,
-    formulation: str = "dense",
-    factions: dict | None = None,
-    faction_weights: np.ndarray | None = None,
-    faction_centre_weights: np.ndarray | None = None,
-) -> pm.Model:
-    """The PyMC model.  ``train`` is legislator x roll call (1/0/NaN); ``coords`` has
-    legislator, rollcall, party (and covariate); ``anchors`` maps a legislator's row to a
-    (value, sd) prior on its identified ideal point; ``factions`` (from
-    :func:`bayes_coalition.ideal_points.faction_link.faction_prior`) with ``faction_weights`` makes the
-    coalition model's factions the hyper-means of members' positions."""
-    check_options(link=link, party_sd=party_sd, formulation=formulation)
-    observed = np.isfinite(train)
-    n_parties = len(coords["party"])
-    with pm.Model(coords=coords) as model:
-        # raw scale fixed (within-party sd 1 on average) and location fixed (party means sum to
-        # zero), so the only directions the likelihood cannot see are z's mean and spread.
-        if n_parties > 1:
-            mu = pm.ZeroSumNormal("party_mu", sigma=3.0, dims="party")
-        else:
-            mu = pt.zeros(1)
-        if party_sd == "party" and n_parties > 1:
-            log_sigma = pm.ZeroSumNormal("party_log_sigma", sigma=0.5, dims="party")
-            sigma_party = pt.exp(log_sigma)
-        else:
-            sigma_party = pt.ones(n_parties)
-        location = mu[party_idx]
-        gamma = None
-        if covariates is not None and covariates.shape[1]:
-            gamma = pm.Normal("gamma", 0.0, 1.0, dims="covariate")
-            location = location + pt.dot(pt.as_tensor(covariates), gamma)
-        if factions is None:
-            z = pm.Normal("z", 0.0, 1.0, dims="legislator")
-            raw = location + sigma_party[party_idx] * z
-        else:
-            # centred mixture: members' positions are strongly identified by their votes
-            model.add_coord("faction", factions["names"])
-            fpos = pm.Normal("faction_position", np.asarray(factions["mean"]), np.asarray(factions["sd"]), dims="faction")
-            loading = pm.Normal("faction_scale", 0.0, 1.0)
-            # positions relative to the party's share-weighted mean faction: the loading sets the
-            # spread within parties and is orthogonal to the party means
-            party_w = np.asarray(faction_centre_weights if faction_centre_weights is not None else faction_weights)
-            centred = fpos[None, :] - pt.dot(pt.as_tensor(party_w), fpos)[:, None]
-            comp_mu = location[:, None] + loading * centred
-            sd = sigma_party[party_idx][:, None]
-            raw = pm.NormalMixture("raw_ideal_point", w=np.asarray(faction_weights), mu=comp_mu, sigma=sd, dims="legislator")
-            with np.errstate(divide="ignore"):
-                logw = np.log(np.asarray(faction_weights))
-            comp_lp = logw - 0.5 * pt.sqr((raw[:, None] - comp_mu) / sd)
-            pm.Deterministic("faction_membership", pt.special.softmax(comp_lp, axis=1), dims=("legislator", "faction"))
-        centre = raw.mean()
-        scale = pt.sqrt(pt.mean(pt.sqr(raw - centre)) + 1e-12)
-        x = pm.Deterministic("ideal_point", (raw - centre) / scale, dims="legislator")
-        pm.Deterministic("party_location", (mu - centre) / scale, dims="party")
-        pm.Deterministic("party_scale", sigma_party / scale, dims="party")
-        if factions is not None:
-            # each faction's hyper-mean on the identified scale (taken for a member of its party)
-            rows = [int(np.flatnonzero(np.asarray(coords["party"]) == p)[0]) if p in coords["party"] else -1 for p in factions["party"]]
-            base = pt.stack([mu[j] if j >= 0 else pt.constant(0.0) for j in rows])
-            first = [int(np.flatnonzero(party_idx == j)[0]) if j >= 0 else 0 for j in rows]
-            hyper = base + loading * centred[first, np.arange(len(rows))]
-            pm.Deterministic("faction_location", (hyper - centre) / scale, dims="faction")
-            pm.Deterministic("faction_loading", loading / scale)
-        if gamma is not None:
-            pm.Deterministic("covariate_effect", gamma / scale, dims="covariate")
-        alpha = pm.Normal("difficulty", 0.0, difficulty_sd, dims="rollcall")
-        beta = pm.Normal("discrimination", 0.0, discrimination_sd, dims="rollcall")
-        if anchors:
-            rows = np.fromiter(anchors, dtype=int)
-            values = np.array([anchors[r][0] for r in rows])
-            sds = np.array([anchors[r][1] for r in rows])
-            pm.Potential("anchors", pm.logp(pm.Normal.dist(values, sds), x[rows]).sum())
-        if formulation == "dense":
-            signs = np.where(observed, 2.0 * np.nan_to_num(train) - 1.0, 0.0)
-            ll = DenseVoteLogLik(link)(x, beta, alpha, signs, float((~observed).sum()))[0]
-        elif formulation == "dense_graph":
-            eta = x[:, None] * beta[None, :] - alpha[None, :]
-            yea = pt.as_tensor(np.nan_to_num(train, nan=0.0))
-            ll = (pt.as_tensor(observed.astype(float)) * _graph_loglik(eta, yea, link)).sum()
-        else:
-            li, ri = np.nonzero(observed)
-            eta = x[li] * beta[ri] - alpha[ri]
-            ll = _graph_loglik(eta, pt.as_tensor(train[li, ri]), link).sum()
-        pm.Potential("votes_loglik", ll)
-    return model
-
-
-# --- identification -------------------------------------------------------------------
-
-
-def first_component(train: np.ndarray) -> np.ndarray:
-    """First principal component of the (mean-imputed, centred) vote matrix, signed so that its
-    largest entry in absolute value is positive: a deterministic reference direction."""
-    v = np.asarray(train, dtype=float)
-    col_mean = np.nanmean(np.where(np.isfinite(v), v, np.nan), axis=0)
-    col_mean = np.nan_to_num(col_mean, nan=0.5)
-    filled = np.where(np.isfinite(v), v, col_mean[None, :]) - col_mean[None, :]
-    u, _, _ = np.linalg.svd(filled, full_matrices=False)
-    pc = u[:, 0]
-    return pc * (1.0 if pc[np.argmax(np.abs(pc))] >= 0 else -1.0)
-
-
-def orientation_weights(
-    parties: np.ndarray,
-    *,
-    positive_party: str | None = "R",
-    positive_legislator: int | None = None,
-    anchors: dict[int, tuple[float, float]] | None = None,
-    train: np.ndarray | None = None,
-) -> tuple[np.ndarray, str]:
-    """Weights w such that a draw is oriented when ``ideal_point @ w > 0``; with the rule used.
-
-    Precedence: anchors, positive_legislator (a row index), positive_party, principal component."""
-    n = len(parties)
-    if anchors:
-        w = np.zeros(n)
-        for row, (value, _) in anchors.items():
-            w[row] = value
-        if np.any(w):
-            return w, "anchors"
-    if positive_legislator is not None:
-        w = np.zeros(n)
-        w[positive_legislator] = 1.0
-        return w, "positive_legislator"
-    if positive_party is not None:
-        member = np.asarray([str(p) == str(positive_party) for p in parties], dtype=float)
-        if 0 < member.sum() < n:
-            return member / member.sum() - 1.0 / n, f"party {positive_party} positive"
-    if train is None:
-        raise ValueError("no orientation rule applies and no vote matrix was given")
-    return first_component(train), "first principal component (most extreme legislator positive)"
-
-
-def align_draws(ideal: np.ndarray, discrimination: np.ndarray, difficulty: np.ndarray, weights: np.ndarray):
-    """Map draws onto the identified frame.  ``ideal`` is (..., legislator), the item arrays
-    (..., rollcall).  Each draw is standardised (mean 0, sd 1; the item parameters absorb the
-    affine map so predictions are unchanged) and flipped when ``ideal @ weights < 0``.
-    Returns (ideal, discrimination, difficulty, sign) with sign shaped like the draws."""
-    centre = ideal.mean(axis=-1, keepdims=True)
-    scale = ideal.std(axis=-1, keepdims=True)
-    scale = np.where(scale > 0, scale, 1.0)
-    std_ideal = (ideal - centre) / scale
-    difficulty = difficulty - discrimination * centre
-    discrimination = discrimination * scale
-    sign = np.sign(std_ideal @ weights)
-    sign = np.where(sign == 0, 1.0, sign)
-    return std_ideal * sign[..., None], discrimination * sign[..., None], difficulty, sign
-
-
-def align_posterior(posterior: xr.Dataset, weights: np.ndarray) -> xr.Dataset:
-    """Identified posterior: :func:`align_draws` applied to every (chain, draw); the party
-    locations and covariate effects follow the sign (they are already on the standardised scale)."""
-    ideal = posterior["ideal_point"].transpose("chain", "draw", "legislator")
-    disc = posterior["discrimination"].transpose("chain", "draw", "rollcall")
-    diff = posterior["difficulty"].transpose("chain", "draw", "rollcall")
-    x, b, a, sign = align_draws(ideal.values, disc.values, diff.values, np.asarray(weights, dtype=float))
-    out = xr.Dataset(
-        {
-            "ideal_point": (ideal.dims, x),
-            "discrimination": (disc.dims, b),
-            "difficulty": (diff.dims, a),
-        },
-        coords={k: v for k, v in posterior.coords.items() if k in ("chain", "draw", "legislator", "rollcall")},
-    )
-    for name in ("party_location", "covariate_effect", "faction_location", "faction_loading"):
-        if name in posterior:
-            da = posterior[name]
-            out[name] = da * xr.DataArray(sign, dims=("chain", "draw"), coords={"chain": da["chain"], "draw": da["draw"]})
-    for name in ("party_scale", "faction_position", "faction_membership"):   # unchanged by a reflection
-        if name in posterior:
-            out[name] = posterior[name]
-    out["orientation_sign"] = (("chain", "draw"), sign)
-    out.attrs.update(posterior.attrs)
-    return out
-
-
-# --- prediction and scores ------------------------------------------------------------
-
-
-def _cdf(eta: np.ndarray, link: str) -> np.ndarray:
-    return ndtr(eta) if link == "probit" else expit(eta)
-
-
-def _flat_draws(da: xr.DataArray, last: str) -> np.ndarray:
-    return da.transpose("chain", "draw", last).values.reshape(-1, da.sizes[last])
-
-
-def cell_probabilities(ideal: np.ndarray, discrimination: np.ndarray, difficulty: np.ndarray, link: str,
-                       max_floats: int = 20_000_000) -> np.ndarray:
-    """Posterior mean P(yea) of every legislator x roll call cell from (draw, .) arrays, in chunks."""
-    n_draws, n_leg = ideal.shape
-    n_rc = discrimination.shape[1]
-    chunk = max(1, max_floats // max(n_leg * n_rc, 1))
-    total = np.zeros((n_leg, n_rc))
-    for start in range(0, n_draws, chunk):
-        s = slice(start, start + chunk)
-        eta = ideal[s, :, None] * discrimination[s, None, :] - difficulty[s, None, :]
-        total += _cdf(eta, link).sum(axis=0)
-    return total / n_draws
-
-
-def majority_side(train: np.ndarray) -> np.ndarray:
-    """Per roll call, the side (1 yea / 0 nay) most of the observed cells took (ties: yea)."""
-    yea = np.nansum(train == 1, axis=0)
-    nay = np.nansum(train == 0, axis=0)
-    return (yea >= nay).astype(float)
-
-
-def score_cells(prob: np.ndarray, votes: np.ndarray, cells: np.ndarray, majority: np.ndarray) -> dict:
-    """Classification and probabilistic scores of ``prob`` on the ``cells`` of ``votes``.
-
-    accuracy (correct classification at 0.5), brier, log_score (mean log predictive
-    probability of the observed vote), gmp (its exponential: geometric mean probability) and
-    apre (1 - errors / errors of predicting every roll call's majority side)."""
-    cells = cells & np.isfinite(votes)
-    y = votes[cells]
-    p = np.clip(prob[cells], 1e-12, 1 - 1e-12)
-    if y.size == 0:
-        return {"n_cells": 0, "accuracy": float("nan"), "brier": float("nan"), "log_score": float("nan"),
-                "gmp": float("nan"), "apre": float("nan")}
-    correct = (p > 0.5) == (y == 1)
-    log_p = np.where(y == 1, np.log(p), np.log1p(-p))
-    baseline_errors = float(np.sum(votes[cells] != np.broadcast_to(majority[None, :], votes.shape)[cells]))
-    errors = float(np.sum(~correct))
-    return {
-        "n_cells": int(y.size),
-        "accuracy": float(correct.mean()),
-        "brier": float(np.mean((p - y) ** 2)),
-        "log_score": float(log_p.mean()),
-        "gmp": float(np.exp(log_p.mean())),
-        "apre": float((baseline_errors - errors) / baseline_errors) if baseline_errors else float("nan"),
-    }
-
-
-# --- the model class ------------------------------------------------------------------
+# how each fit table is read back (ids stay text; other columns are typed as a CSV reader would)
+TABLE_DTYPES = {"legislators": {"legislator_id": str, "party": str}, "rollcalls": {"rollcall": str}}
 
 
 def _frame_to_csv(frame: pd.DataFrame) -> str:
@@ -435,7 +69,12 @@ def _frame_to_csv(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-class IdealPointModel:
+def read_table(name: str, text: str) -> pd.DataFrame:
+    """A fit table from its CSV text (what :meth:`IdealPointModel._fit_tables` stored, either way)."""
+    return pd.read_csv(io.StringIO(text), dtype=TABLE_DTYPES[name])
+
+
+class IdealPointModel(FittedModel):
     """Hierarchical 2PL ideal-point model of a :class:`RollCallMatrix` (fit / save / load / predict).
 
     ``lopsided`` and ``min_votes`` are passed to :meth:`RollCallMatrix.filter` (``None`` keeps
@@ -613,23 +252,18 @@ class IdealPointModel:
         progressbar: bool = False,
     ):
         """Sample (nutpie when installed, else PyMC), align the draws and check convergence;
-        returns the InferenceData (posterior = identified quantities)."""
+        returns the InferenceData (posterior = identified quantities).
+
+        Sampling goes through :func:`bayes_coalition.sampling.sample_model`; the sampler records
+        the deterministics itself (``var_names``), as this model always has: recomputing them
+        afterwards changes nutpie's draws in the last bit."""
         seed = int(random_seed)
-        used = resolve_sampler(sampler)
         names = [v.name for v in self.model.free_RVs] + [v.name for v in self.model.deterministics]
-        kwargs = dict(draws=int(draws), tune=int(tune), chains=int(chains), target_accept=float(target_accept),
-                      random_seed=seed, var_names=names, progressbar=progressbar, compute_convergence_checks=False)
-        if used == "nutpie":
-            kwargs["nuts_sampler_kwargs"] = {"cores": min(int(chains), os.cpu_count() or 1), "save_warmup": False,
-                                             "low_rank_modified_mass_matrix": bool(low_rank_mass_matrix)}
-        else:
-            kwargs["cores"] = min(int(chains), os.cpu_count() or 1)
-            kwargs["idata_kwargs"] = {"log_likelihood": False}
-        t0 = time.perf_counter()
-        with self.model, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*idata_kwargs.*")
-            idata = pm.sample(nuts_sampler=used, **kwargs)
-        seconds = time.perf_counter() - t0
+        idata, seconds, used = sample_model(
+            self.model, sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
+            target_accept=float(target_accept), random_seed=seed, progressbar=progressbar,
+            cores=min(int(chains), os.cpu_count() or 1), low_rank_mass_matrix=bool(low_rank_mass_matrix), var_names=names,
+        )
         self._attach(idata, seed=seed, sampler=used, seconds=seconds, tune=int(tune))
         return self.idata
 
@@ -661,7 +295,7 @@ class IdealPointModel:
         diag.update(self.dropped)
         self.diagnostics = diag
         diagnostics.check(diag)
-        self.idata.attrs.update(self._attrs())
+        self._stamp()
 
     def _add_data_groups(self):
         coords = {"legislator": self.legislator_ids, "rollcall": [str(r) for r in self.rollcalls.votes["rollcall"].values]}
@@ -679,21 +313,19 @@ class IdealPointModel:
         out.update({k: int(v) for k, v in self.rollcalls.dropped.items()})
         return out
 
-    def _attrs(self) -> dict:
-        return {
-            "model_type": self.model_type,
-            "model_version": self.version,
-            "options": json.dumps(self.options),
-            "legislators": _frame_to_csv(self.rollcalls.legislators),
-            "rollcalls": _frame_to_csv(self.rollcalls.rollcalls),
-            "dropped": json.dumps(self.rollcalls.dropped),
-            "source": self.rollcalls.source,
-            "diagnostics": json.dumps(self.diagnostics),
-        }
+    # --- identity and persistence (FittedModel) -----------------------------------------
+    @property
+    def id(self) -> str:
+        """Hash of the options (which define the model given the data) and the model version."""
+        text = json.dumps({**self.options, "_version": self.version}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def _require_fit(self):
-        if self.idata is None or "posterior" not in self.idata:
-            raise RuntimeError("the model has not been fitted: call fit() or IdealPointModel.load()")
+    def _model_attrs(self) -> dict:
+        return {"options": json.dumps(self.options), "dropped": json.dumps(self.rollcalls.dropped),
+                "source": self.rollcalls.source}
+
+    def _fit_tables(self) -> dict[str, pd.DataFrame]:
+        return {"legislators": self.rollcalls.legislators, "rollcalls": self.rollcalls.rollcalls}
 
     # --- estimands ----------------------------------------------------------------
     def ideal_points(self, *, prob: float = 0.94) -> pd.DataFrame:
@@ -742,9 +374,9 @@ class IdealPointModel:
         self._require_fit()
         if self._prob is None:
             post = self.idata.posterior
-            self._prob = cell_probabilities(_flat_draws(post["ideal_point"], "legislator"),
-                                            _flat_draws(post["discrimination"], "rollcall"),
-                                            _flat_draws(post["difficulty"], "rollcall"), self.options["link"])
+            self._prob = cell_probabilities(flat_draws(post["ideal_point"], "legislator"),
+                                            flat_draws(post["discrimination"], "rollcall"),
+                                            flat_draws(post["difficulty"], "rollcall"), self.options["link"])
         return xr.DataArray(self._prob, dims=("legislator", "rollcall"), name="p_yea",
                             coords={"legislator": self.legislator_ids, "rollcall": self.rollcalls.votes["rollcall"].values})
 
@@ -753,9 +385,9 @@ class IdealPointModel:
         self._require_fit()
         rng = np.random.default_rng(int(random_seed))
         post = self.idata.posterior
-        x, b, a = (_flat_draws(post[n], d) for n, d in (("ideal_point", "legislator"), ("discrimination", "rollcall"), ("difficulty", "rollcall")))
+        x, b, a = (flat_draws(post[n], d) for n, d in (("ideal_point", "legislator"), ("discrimination", "rollcall"), ("difficulty", "rollcall")))
         pick = rng.choice(x.shape[0], size=min(int(n_draws), x.shape[0]), replace=False)
-        p = _cdf(x[pick, :, None] * b[pick, None, :] - a[pick, None, :], self.options["link"])
+        p = cdf(x[pick, :, None] * b[pick, None, :] - a[pick, None, :], self.options["link"])
         sims = (rng.random(p.shape) < p).astype(np.int8)
         return xr.DataArray(sims, dims=("sample", "legislator", "rollcall"), name="votes",
                             coords={"sample": pick, "legislator": self.legislator_ids,
@@ -775,26 +407,16 @@ class IdealPointModel:
         prob = self.predict_proba().values
         return score_cells(prob, self.votes, self.holdout_mask, majority_side(self.train))
 
-    # --- persistence --------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write the identified posterior, the votes, the holdout mask, options and metadata to netCDF."""
-        self._require_fit()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.idata.attrs.update(self._attrs())
-        _arviz.to_netcdf(self.idata, path)
-        return path
-
     @classmethod
-    def load(cls, path: str | Path) -> "IdealPointModel":
-        """Rebuild a fitted model from :meth:`save`'s file."""
-        idata = _arviz.from_netcdf(path)
+    def _from_idata(cls, idata, tables: dict[str, pd.DataFrame], path: Path) -> IdealPointModel:
+        """Rebuild the model a file was saved from: its filtered matrix, options and holdout mask.
+
+        The tables come from the ``fit_data`` group, or, in files written before it existed,
+        from CSV text in the attributes ``legislators`` and ``rollcalls``."""
         attrs = idata.attrs
-        if attrs.get("model_type") != cls.model_type:
-            raise ValueError(f"{path}: not a saved {cls.model_type} (model_type={attrs.get('model_type')!r})")
         options = json.loads(attrs["options"])
-        legs = pd.read_csv(io.StringIO(attrs["legislators"]), dtype={"legislator_id": str, "party": str})
-        rcs = pd.read_csv(io.StringIO(attrs["rollcalls"]), dtype={"rollcall": str})
+        texts = {name: _frame_to_csv(tables[name]) if name in tables else attrs[name] for name in TABLE_DTYPES}
+        legs, rcs = (read_table(name, texts[name]) for name in TABLE_DTYPES)
         votes = idata.observed_data["votes"]
         votes = xr.DataArray(votes.values, dims=("legislator", "rollcall"), name="votes",
                              coords={"legislator": np.asarray([str(v) for v in votes["legislator"].values], dtype=object),
@@ -806,6 +428,4 @@ class IdealPointModel:
         model.options.update(json.loads(attrs["options"]))
         model.holdout_mask = idata.constant_data["heldout"].values.astype(bool)
         model.train = np.where(model.holdout_mask, np.nan, model.votes)
-        model.idata = idata
-        model.diagnostics = json.loads(attrs.get("diagnostics", "{}"))
         return model

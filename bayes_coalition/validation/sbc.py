@@ -23,8 +23,8 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -239,7 +239,9 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
     simulates the votes, fits without filtering, and ranks the identified truth."""
     import pymc as pm
 
-    from bayes_coalition.ideal_points.model import IdealPointModel, align_draws, cell_probabilities
+    from bayes_coalition.ideal_points import IdealPointModel
+    from bayes_coalition.ideal_points.identification import align_draws
+    from bayes_coalition.ideal_points.scores import cell_probabilities
 
     make = model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None))
     store = _Store(out_dir)
@@ -277,7 +279,7 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
             coord = {"ideal_point": "legislator", "discrimination": "rollcall", "difficulty": "rollcall",
                      "party_location": "party", "party_scale": "party"}[name]
             labels = idata.posterior[coord].values
-            true_s.update({f"{name}[{c}]": float(v) for c, v in zip(labels, np.atleast_1d(values))})
+            true_s.update({f"{name}[{c}]": float(v) for c, v in zip(labels, np.atleast_1d(values), strict=True)})
         store.add(sim, _ranks(sim, true_s, post, n_keep, rng), _fit_stats(idata, seconds))
         n_new += 1
         _progress(progress, sim, n_sims, t0, n_new)

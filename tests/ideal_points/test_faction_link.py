@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -11,11 +10,10 @@ import pytest
 import xarray as xr
 
 from bayes_coalition import CoalitionModel, IdealPointModel, _arviz
-from bayes_coalition.cli import ideal_points as cli_ideal_points
-from bayes_coalition.errors import DataValidationError
+from bayes_coalition.errors import ConvergenceWarning, DataValidationError
 from bayes_coalition.ideal_points.faction_link import faction_prior, membership_weights
-from bayes_coalition.ideal_points.model import align_posterior, orientation_weights
-from tests.test_ideal_points import _write_dir, simulate_matrix
+from bayes_coalition.ideal_points.identification import align_posterior, orientation_weights
+from tests.ideal_points.helpers import cli_parser, simulate_matrix, write_dir
 
 PRIOR = {"source": "test", "names": ["dem_liberal", "dem_moderate", "rep_conservative", "rep_internationalist"],
          "party": ["D", "D", "R", "R"], "mean": [-1.5, 1.0, -1.5, 1.7], "sd": [0.3, 0.3, 0.3, 0.3],
@@ -62,7 +60,8 @@ def test_linked_model_graph_and_estimands(mock_pymc_sample, tmp_path):
     names = set(m.model.named_vars)
     assert {"faction_position", "faction_scale", "raw_ideal_point", "faction_membership", "faction_location"} <= names
     assert "z" not in names   # the mixture replaces the party-normal prior
-    m.fit(random_seed=1, draws=40, chains=2)
+    with pytest.warns(ConvergenceWarning):
+        m.fit(random_seed=1, draws=40, chains=2)
     member = m.faction_membership()
     probs = member.drop(columns="legislator_id").to_numpy()
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
@@ -98,11 +97,10 @@ def test_cli_link_factions(mock_pymc_sample, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(fl, "faction_prior", lambda source: dict(PRIOR, source=str(source)))
     rc, _ = simulate_matrix(n_leg=20, n_rc=40)
     rc.legislators["faction"] = [""] * 19 + ["rep_internationalist"]
-    data = _write_dir(rc, tmp_path / "data")
+    data = write_dir(rc, tmp_path / "data")
     argv = ["ideal-points", str(data), "--out", str(tmp_path / "out"), "--draws", "20", "--min-votes", "5",
             "--link-factions", "RUN", "--faction-column", "faction", "--no-report"]
-    parser = argparse.ArgumentParser()
-    cli_ideal_points.add_parser(parser.add_subparsers(dest="command", required=True))
+    parser = cli_parser()
     args = parser.parse_args(argv)
     assert args.func(args) == 0
     out = tmp_path / "out"
@@ -113,7 +111,7 @@ def test_cli_link_factions(mock_pymc_sample, tmp_path, monkeypatch, capsys):
     assert "linked to RUN" in capsys.readouterr().out
     # an unknown faction name is a data error naming the column
     rc.legislators.loc[0, "faction"] = "rep_libertarian"
-    bad = _write_dir(rc, tmp_path / "bad")
+    bad = write_dir(rc, tmp_path / "bad")
     args = parser.parse_args(argv[:1] + [str(bad)] + argv[2:])
     assert args.func(args) == 2
     err = capsys.readouterr().err

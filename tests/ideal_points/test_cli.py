@@ -1,0 +1,47 @@
+"""The ideal-point CLI: files written, keys reported, long format, bad input (mocked sampling)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from tests.ideal_points.helpers import run_cli, simulate_matrix, write_dir
+
+
+def test_cli_writes_files_and_keys(mock_pymc_sample, tmp_path, capsys):
+    rc, _ = simulate_matrix(n_leg=30, n_rc=60)
+    data = write_dir(rc, tmp_path / "data")
+    out = tmp_path / "out"
+    code = run_cli(["ideal-points", str(data), "--out", str(out), "--seed", "3", "--holdout-fraction", "0.1",
+                    "--draws", "20", "--chains", "2", "--min-votes", "5"])
+    assert code == 0
+    for name in ("ideal_points.csv", "diagnostics.json", "holdout.json", "posterior.nc", "fit_statistics.json",
+                 "report.html", "report.md"):
+        assert (out / name).is_file(), name
+    assert "Ideal points by party" in (out / "report.html").read_text(encoding="utf-8")
+    table = pd.read_csv(out / "ideal_points.csv")
+    assert list(table.columns) == ["legislator_id", "party", "mean", "sd", "lower", "upper"]
+    diag = json.loads((out / "diagnostics.json").read_text())
+    for key in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds", "sampler",
+                "draws", "chains", "n_legislators", "n_rollcalls", "n_cells", "lopsided_rollcalls", "low_activity_legislators"):
+        assert key in diag
+    assert diag["draws"] == 20 and diag["chains"] == 2
+    hold = json.loads((out / "holdout.json").read_text())
+    assert {"n_cells", "accuracy", "brier", "log_score", "apre"} <= set(hold)
+    assert "convergence:" in capsys.readouterr().out
+
+
+def test_cli_long_format_and_bad_input(mock_pymc_sample, tmp_path, capsys):
+    rc, _ = simulate_matrix(n_leg=10, n_rc=30)
+    long = rc.votes.to_dataframe(name="vote").reset_index().rename(columns={"legislator": "legislator_id"})
+    long["vote"] = long["vote"].map({1.0: "1", 0.0: "0"}).fillna("")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    assert run_cli(["ideal-points", "--votes", str(tmp_path / "long.csv"), "--format", "long", "--out", str(tmp_path / "o"),
+                    "--draws", "10", "--min-votes", "1", "--positive-party", "none"]) == 0
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "votes_wide.csv").write_text("legislator_id,rc1\nA,1\nB,yes\n")
+    assert run_cli(["ideal-points", str(bad), "--out", str(tmp_path / "o2")]) == 2
+    assert "invalid data" in capsys.readouterr().err
+    assert run_cli(["ideal-points", "--out", str(tmp_path / "o3")]) == 2
