@@ -7,8 +7,6 @@ and ``posterior.nc`` to ``--out`` (default ``reports/ideal_points/``).
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -16,7 +14,6 @@ from pathlib import Path
 from bayes_coalition.errors import DataValidationError
 
 DEFAULT_OUT = Path("reports") / "ideal_points"
-HOLDOUT_KEYS = ("n_cells", "accuracy", "brier", "log_score", "apre")
 
 
 def add_parser(subparsers) -> None:
@@ -48,23 +45,6 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _clean(obj):
-    """JSON-safe copy: NaN/inf become null, numpy scalars plain numbers."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def write_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(_clean(obj), indent=2) + "\n", encoding="utf-8")
-
-
 def load_matrix(args):
     """The roll-call matrix named by DIR and/or --votes/--format/--legislators."""
     from bayes_coalition.data.rollcalls import load_rollcalls
@@ -83,6 +63,7 @@ def run(args) -> int:
     """Fit, write the files, print a short report; exit code 0, or 2 for bad input."""
     from bayes_coalition.diagnostics import verdict
     from bayes_coalition.ideal_points import IdealPointModel
+    from bayes_coalition.report.run_dir import write_ideal_point_run
 
     try:
         matrix = load_matrix(args)
@@ -99,24 +80,12 @@ def run(args) -> int:
     t0 = time.perf_counter()
     model.fit(random_seed=args.seed, sampler=args.sampler, draws=args.draws, tune=args.tune, chains=args.chains,
               progressbar=args.progress)
-    model.save(out / "posterior.nc")
-    model.ideal_points().to_csv(out / "ideal_points.csv", index=False)
-    files = ["ideal_points.csv", "diagnostics.json", "fit_statistics.json"]
-    if model.options["factions"] is not None:
-        model.faction_positions().to_csv(out / "faction_positions.csv", index=False)
-        model.faction_membership().to_csv(out / "faction_membership.csv", index=False)
-        files += ["faction_positions.csv", "faction_membership.csv"]
-    diag = dict(model.diagnostics)
-    diag["sampling_seconds"] = diag["wall_seconds"]
-    diag["wall_seconds"] = time.perf_counter() - t0
-    write_json(out / "diagnostics.json", diag)
+    written = write_ideal_point_run(model, out, wall_seconds=time.perf_counter() - t0)
+    diag, files = written.diagnostics, written.files
     stats = model.fit_statistics()
-    write_json(out / "fit_statistics.json", stats)
     lines = [f"in-sample: correct classification {stats['correct_classification']:.3f}, APRE {stats['apre']:.3f}, GMP {stats['gmp']:.3f}"]
     if model.holdout_mask.any():
         hold = model.holdout_scores()
-        files.append("holdout.json")
-        write_json(out / "holdout.json", {k: hold[k] for k in HOLDOUT_KEYS} | {"gmp": hold["gmp"], "fraction": args.holdout_fraction, "seed": args.seed})
         lines.append(f"held out ({hold['n_cells']} cells): accuracy {hold['accuracy']:.3f}, Brier {hold['brier']:.3f}, "
                      f"log score {hold['log_score']:.3f}, APRE {hold['apre']:.3f}")
     status, reasons = verdict(diag)
@@ -128,9 +97,9 @@ def run(args) -> int:
                      f"min ESS bulk {diag['faction_min_ess_bulk']:.0f}")
         lines.append(model.faction_positions().round(3).to_string(index=False))
     print("\n".join(lines))
-    print(f"wrote {out}/ ({', '.join(files + ['posterior.nc'])})")
+    print(f"wrote {out}/ ({', '.join(files)})")
     if not getattr(args, "no_report", False):
-        from bayes_coalition.report.build import report
+        from bayes_coalition.report import report
 
         print(f"report: {report(out, out)}")
     return 0

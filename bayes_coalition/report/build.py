@@ -23,7 +23,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
@@ -130,7 +130,7 @@ def report(run_or_model, out_dir, validation: dict | None = None) -> ReportResul
     name = (run.model.spec["model"].get("name") if run.model is not None else
             (run.run_dir.name if run.run_dir is not None else "ideal points"))
     kind = "coalition model" if run.kind == "coalition" else "ideal-point model"
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     timing = ", ".join(f"{s} {t:.1f} s" for s, t in timings.items())
     page = {
         "title": f"{name}: diagnostic report ({kind})",

@@ -154,8 +154,8 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     """SBC of the coalition model ``spec``; returns all ranks (also in ``out_dir/sbc.csv``)."""
     import pymc as pm
 
-    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.graph import build_pymc_model
+    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
     from bayes_coalition.sampling import available
 

@@ -155,7 +155,6 @@ def convergence_section(ctx: Context) -> Section:
         if run.stored_diag:
             blocks.append(KeyValue(scalar_pairs(run.stored_diag)))
         return Section(TITLE, "convergence", blocks)
-    post = idata.posterior
     verdict_vars = verdict_variables(run.kind, idata)
     if run.kind == "coalition":
         table, diag, elements, per_chain = convergence_tables(idata, verdict_vars)
