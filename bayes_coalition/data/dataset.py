@@ -16,16 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 # the domain's names are defined once in constants; they stay importable from here
-from bayes_coalition.constants import (
-    ACTOR_TYPES,
-    CHAMBERS,
-    CONSTRUCTS,
-    PARTIES,
-    SEATS,
-    STAGES,
-    THRESHOLD_RULES,
-    VOTE_TYPES,
-)
+from bayes_coalition.constants import ACTOR_TYPES, CHAMBERS, CONSTRUCTS, PARTIES, SEATS, STAGES, THRESHOLD_RULES, VOTE_TYPES
 from bayes_coalition.data.rollcalls import DIRECTORY_FILES as ROLLCALL_FILES
 from bayes_coalition.data.tables import Column, TableSchema, read_csv, validate_frame
 from bayes_coalition.errors import DataValidationError

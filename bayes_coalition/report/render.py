@@ -16,21 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from bayes_coalition.report.blocks import (
-    Block,
-    BulletList,
-    Code,
-    Columns,
-    Details,
-    Figure,
-    Heading,
-    KeyValue,
-    Note,
-    Paragraph,
-    Section,
-    Table,
-    Verdict,
-)
+from bayes_coalition.report import blocks as bl
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa;line-height:1.45}
@@ -96,7 +82,7 @@ def _digits(digits: int | dict, column) -> int:
     return digits.get(column, 3) if isinstance(digits, dict) else digits
 
 
-def _flagged(table: Table, i: int, column) -> bool:
+def _flagged(table: bl.Table, i: int, column) -> bool:
     flags = table.flags
     return flags is not None and column in flags.columns and bool(flags[column].iat[i])
 
@@ -113,7 +99,7 @@ def _inline(text: str) -> str:
 # --- HTML -----------------------------------------------------------------------------------------------
 
 
-def _html_table(t: Table) -> str:
+def _html_table(t: bl.Table) -> str:
     df = t.frame
     cols = list(df.columns)
     head = "".join(f"<th>{_esc(c)}</th>" for c in cols)
@@ -131,45 +117,45 @@ def _html_table(t: Table) -> str:
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _html_block(b: Block) -> str:
+def _html_block(b: bl.Block) -> str:
     match b:
-        case Heading(text, level, anchor):
+        case bl.Heading(text, level, anchor):
             ident = f" id=\"{_esc(anchor)}\"" if anchor else ""
             return f"<h{level}{ident}>{_esc(text)}</h{level}>"
-        case Paragraph(text, small):
+        case bl.Paragraph(text, small):
             return f"<p class=\"small\">{_inline(text)}</p>" if small else f"<p>{_inline(text)}</p>"
-        case Note(text, "error"):
+        case bl.Note(text, "error"):
             return f"<div class=\"section-error\">{_esc(text)}</div>"
-        case Note(text, _):
+        case bl.Note(text, _):
             return f"<p class=\"note\">{_esc(text)}</p>"
-        case Table():
+        case bl.Table():
             return _html_table(b)
-        case Figure(uri, alt, caption):
+        case bl.Figure(uri, alt, caption):
             cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
             return f"<figure><img src=\"{_esc(uri)}\" alt=\"{_esc(alt)}\">{cap}</figure>"
-        case KeyValue(pairs):
+        case bl.KeyValue(pairs):
             rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(fmt(v))}</td></tr>" for k, v in pairs)
             return f"<table class=\"kv\">{rows}</table>"
-        case BulletList(items):
+        case bl.BulletList(items):
             return "<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>"
-        case Code(text):
+        case bl.Code(text):
             return f"<pre>{_esc(text)}</pre>"
-        case Verdict(status, reasons, rule):
+        case bl.Verdict(status, reasons, rule):
             why = ": " + _esc("; ".join(reasons)) if reasons else ""
             line = f"<p class=\"verdict {status}\">Convergence verdict: <strong>{status.upper()}</strong>{why}</p>"
             return line + (f"<p class=\"small\">{_esc(rule)}</p>" if rule else "")
-        case Details(summary, blocks):
+        case bl.Details(summary, blocks):
             return f"<details><summary>{_esc(summary)}</summary>{html_blocks(blocks)}</details>"
-        case Columns(columns):
+        case bl.Columns(columns):
             return "<div class=\"cols\">" + "".join(f"<div>{html_blocks(c)}</div>" for c in columns) + "</div>"
     raise TypeError(f"not a report block: {type(b).__name__}")
 
 
-def html_blocks(blocks: Sequence[Block]) -> str:
+def html_blocks(blocks: Sequence[bl.Block]) -> str:
     return "\n".join(_html_block(b) for b in blocks)
 
 
-def render_html(sections: Sequence[Section], *, title: str, headline: Verdict | None = None, meta: str = "",
+def render_html(sections: Sequence[bl.Section], *, title: str, headline: bl.Verdict | None = None, meta: str = "",
                 notes: Sequence[str] = (), footer: str = "") -> str:
     """The whole report page: header with the headline verdict, table of contents, numbered sections."""
     toc = "".join(f"<li><a href=\"#{_esc(s.anchor)}\">{_esc(s.title)}</a></li>" for s in sections)
@@ -196,7 +182,7 @@ def render_html(sections: Sequence[Section], *, title: str, headline: Verdict | 
 # --- Markdown --------------------------------------------------------------------------------------------
 
 
-def _md_table(t: Table) -> str:
+def _md_table(t: bl.Table) -> str:
     df = t.frame
     cols = list(df.columns)
     lines = ["| " + " | ".join(str(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
@@ -209,40 +195,40 @@ def _md_table(t: Table) -> str:
     return "\n".join(lines)
 
 
-def _md_block(b: Block) -> str | None:
+def _md_block(b: bl.Block) -> str | None:
     match b:
-        case Heading(text, level, _):
+        case bl.Heading(text, level, _):
             return "#" * level + " " + text
-        case Paragraph(text, _):
+        case bl.Paragraph(text, _):
             return text
-        case Note(text, "error"):
+        case bl.Note(text, "error"):
             return "```\n" + text + "\n```"
-        case Note(text, _):
+        case bl.Note(text, _):
             return f"_{text}_"
-        case Table():
+        case bl.Table():
             return _md_table(b)
-        case Figure(_, alt, _):
+        case bl.Figure(_, alt, _):
             return f"_(figure in the HTML report: {alt})_"
-        case Details():
+        case bl.Details():
             return None
-        case KeyValue(pairs):
+        case bl.KeyValue(pairs):
             return "\n".join(f"- {k}: {fmt(v)}" for k, v in pairs)
-        case BulletList(items):
+        case bl.BulletList(items):
             return "\n".join(f"- {i}" for i in items)
-        case Code(text):
+        case bl.Code(text):
             return "```\n" + text + "\n```"
-        case Verdict(status, reasons, _):
+        case bl.Verdict(status, reasons, _):
             return f"**Convergence verdict: {status.upper()}**" + (" (" + "; ".join(reasons) + ")" if reasons else "")
-        case Columns(columns):
+        case bl.Columns(columns):
             return markdown_blocks([b for c in columns for b in c])
     raise TypeError(f"not a report block: {type(b).__name__}")
 
 
-def markdown_blocks(blocks: Sequence[Block]) -> str:
+def markdown_blocks(blocks: Sequence[bl.Block]) -> str:
     return "\n\n".join(text for text in map(_md_block, blocks) if text)
 
 
-def render_markdown(sections: Sequence[Section], *, title: str, headline: Verdict | None = None, meta: str = "",
+def render_markdown(sections: Sequence[bl.Section], *, title: str, headline: bl.Verdict | None = None, meta: str = "",
                     notes: Sequence[str] = (), footer: str = "") -> str:
     """The Markdown summary of the same sections (figures named only, no collapsed details)."""
     doc = [f"# {title}", ""]

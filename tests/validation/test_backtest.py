@@ -11,14 +11,7 @@ import pytest
 from bayes_coalition import load_dataset
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
 from bayes_coalition.errors import LeakageError
-from bayes_coalition.validation.backtest import (
-    backtest_scores,
-    case_bill,
-    check_no_leakage,
-    origin_model,
-    score,
-    training_cases,
-)
+from bayes_coalition.validation.backtest import backtest_scores, case_bill, check_no_leakage, origin_model, score, training_cases
 
 
 def test_backtest_training_data_end_before_the_origin():

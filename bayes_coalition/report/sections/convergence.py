@@ -18,19 +18,8 @@ import pandas as pd
 import xarray as xr
 
 from bayes_coalition import _arviz, diagnostics
+from bayes_coalition.report import blocks as bl
 from bayes_coalition.report import figures
-from bayes_coalition.report.blocks import (
-    Columns,
-    Figure,
-    Heading,
-    KeyValue,
-    Note,
-    Paragraph,
-    Section,
-    Table,
-    Verdict,
-    scalar_pairs,
-)
 from bayes_coalition.report.sections import Context
 
 TITLE = "Convergence"
@@ -121,12 +110,12 @@ def _flags(table: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def verdict_block(diag: dict) -> Verdict:
+def verdict_block(diag: dict) -> bl.Verdict:
     t = diagnostics.THRESHOLDS
     status, reasons = diagnostics.verdict(diag)
     rule = (f"thresholds: R-hat \u2264 {t['max_rhat']}, bulk and tail ESS \u2265 {t['min_ess_bulk']:.0f}, "
             f"{t['divergences']} divergences, BFMI \u2265 {t['min_bfmi']}; fail = R-hat or divergences, warn = ESS or BFMI short.")
-    return Verdict(status, tuple(reasons), rule)
+    return bl.Verdict(status, tuple(reasons), rule)
 
 
 def _rank_figure(ds: xr.Dataset) -> str:
@@ -146,15 +135,15 @@ def _element_draws(post: xr.Dataset, picks: list[tuple[str, int]]) -> xr.Dataset
     return xr.Dataset(out, coords={"chain": post["chain"].values, "draw": post["draw"].values})
 
 
-def convergence_section(ctx: Context) -> Section:
+def convergence_section(ctx: Context) -> bl.Section:
     run = ctx.run
     idata = run.idata
     if idata is None or "posterior" not in idata:
-        v = verdict_block(run.stored_diag) if run.stored_diag else Verdict("warn", ("no posterior to check",))
-        blocks = [v, Note("posterior.nc missing: verdict from diagnostics.json only, no plots.")]
+        v = verdict_block(run.stored_diag) if run.stored_diag else bl.Verdict("warn", ("no posterior to check",))
+        blocks = [v, bl.Note("posterior.nc missing: verdict from diagnostics.json only, no plots.")]
         if run.stored_diag:
-            blocks.append(KeyValue(scalar_pairs(run.stored_diag)))
-        return Section(TITLE, "convergence", blocks)
+            blocks.append(bl.KeyValue(bl.scalar_pairs(run.stored_diag)))
+        return bl.Section(TITLE, "convergence", blocks)
     verdict_vars = verdict_variables(run.kind, idata)
     if run.kind == "coalition":
         table, diag, elements, per_chain = convergence_tables(idata, verdict_vars)
@@ -179,18 +168,18 @@ def convergence_section(ctx: Context) -> Section:
                                   "max_mcse": "max MCSE (mean)"})
     blocks = [
         verdict_block(diag),
-        Paragraph(basis),
-        Columns([[KeyValue(summary)],
-                 [Heading("per chain", 4), Table(per_chain, digits={"bfmi": 2, "mean_tree_depth": 2, "saturated_share": 3})]]),
-        Heading("R-hat, ESS and MCSE per variable", anchor="convergence-table"),
-        Paragraph("Aggregated over each variable's elements: max R-hat, min bulk / tail ESS, max MCSE of the mean. "
+        bl.Paragraph(basis),
+        bl.Columns([[bl.KeyValue(summary)],
+                 [bl.Heading("per chain", 4), bl.Table(per_chain, digits={"bfmi": 2, "mean_tree_depth": 2, "saturated_share": 3})]]),
+        bl.Heading("R-hat, ESS and MCSE per variable", anchor="convergence-table"),
+        bl.Paragraph("Aggregated over each variable's elements: max R-hat, min bulk / tail ESS, max MCSE of the mean. "
                   "Highlighted: a sampled variable missing a threshold. Unconstrained copies (name__) stored by the sampler "
                   "are left out.", small=True),
-        Table(shown, digits={"max R-hat": 3, "min ESS bulk": 0, "min ESS tail": 0, "max MCSE (mean)": 4},
+        bl.Table(shown, digits={"max R-hat": 3, "min ESS bulk": 0, "min ESS tail": 0, "max MCSE (mean)": 4},
               flags=_flags(table), compact=True),
     ]
     blocks += _plots(run.kind, idata, verdict_vars, elements)
-    return Section(TITLE, "convergence", blocks)
+    return bl.Section(TITLE, "convergence", blocks)
 
 
 def _plots(kind: str, idata, verdict_vars: list[str], elements: list) -> list:
@@ -204,23 +193,23 @@ def _plots(kind: str, idata, verdict_vars: list[str], elements: list) -> list:
         ds = _element_draws(post, picks)
         few = ds[list(ds.data_vars)[:N_TRACE]]
         trace = figures.tidy(_arviz.plot_trace_dataset(few, figsize=(13, 1.3 * len(few.data_vars) + 0.6)))
-        blocks += [Heading("Rank plots: top-level parameters", anchor="rank-top"),
-                   Figure(_rank_figure(ds), "rank plots of top-level parameters",
+        blocks += [bl.Heading("Rank plots: top-level parameters", anchor="rank-top"),
+                   bl.Figure(_rank_figure(ds), "rank plots of top-level parameters",
                           "Rank histograms per chain should be flat and alike across chains."),
-                   Heading("Trace plots: top-level parameters", anchor="trace-top"),
-                   Figure(figures.to_data_uri(trace), "trace plots of top-level parameters",
+                   bl.Heading("Trace plots: top-level parameters", anchor="trace-top"),
+                   bl.Figure(figures.to_data_uri(trace), "trace plots of top-level parameters",
                           f"The first {len(few.data_vars)} top-level elements: marginal density per chain and the draws.")]
     taken = set(picks)
     worst = [(r, n, i) for r, n, i in elements if (n, i) not in taken][:N_WORST]
     if worst:
         listing = ", ".join(f"{element_label(post[n], i)} ({r:.3f})" for r, n, i in worst)
-        blocks += [Heading("Rank plots: the worst R-hat elements", anchor="rank-worst"),
-                   Figure(_rank_figure(_element_draws(post, [(n, i) for _, n, i in worst])),
+        blocks += [bl.Heading("Rank plots: the worst R-hat elements", anchor="rank-worst"),
+                   bl.Figure(_rank_figure(_element_draws(post, [(n, i) for _, n, i in worst])),
                           "rank plots of the worst R-hat elements",
                           "Highest R-hat among the sampled elements (top-level parameters, shown above, left out): " + listing)]
     stats = idata.get("sample_stats")
     if stats is not None and "energy" in stats:
-        blocks += [Heading("Energy", anchor="energy"),
-                   Figure(figures.to_data_uri(figures.tidy(_arviz.plot_energy(idata))), "energy plot",
+        blocks += [bl.Heading("Energy", anchor="energy"),
+                   bl.Figure(figures.to_data_uri(figures.tidy(_arviz.plot_energy(idata))), "energy plot",
                           "Marginal energy vs energy transition: similar widths mean the sampler explores the tails (E-BFMI).")]
     return blocks

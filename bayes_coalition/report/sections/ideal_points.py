@@ -11,18 +11,7 @@ from bayes_coalition import _arviz
 from bayes_coalition._base import package_versions
 from bayes_coalition.constants import SUMMARY_PROB
 from bayes_coalition.report import figures
-from bayes_coalition.report.blocks import (
-    Code,
-    Details,
-    Figure,
-    Heading,
-    KeyValue,
-    Note,
-    Paragraph,
-    Section,
-    Table,
-    scalar_pairs,
-)
+from bayes_coalition.report.blocks import Code, Details, Figure, Heading, KeyValue, Note, Paragraph, Section, Table, scalar_pairs
 from bayes_coalition.report.run_dir import IDEAL_POINT_TYPE, Run
 from bayes_coalition.report.sections import Context
 
