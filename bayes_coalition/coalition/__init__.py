@@ -1,0 +1,1 @@
+"""The coalition model: spec, model data, rules, vote model, PyMC graph, predictive simulation, model class."""

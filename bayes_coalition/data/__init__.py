@@ -1,0 +1,1 @@
+"""Data: schema-checked tables, the trade data set, roll-call matrices."""

@@ -1,0 +1,1 @@
+"""Hypothetical bills: the bill schema, prediction on stored draws, drivers, coalition analytics."""

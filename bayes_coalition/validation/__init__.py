@@ -1,0 +1,1 @@
+"""Validation: SBC statistics and runners, rolling-origin backtest, H1/H2 comparison."""
