@@ -16,6 +16,7 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition.data.dataset import default_data_dir
+from tests.helpers import mock_sample_stats
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20240611
@@ -26,18 +27,10 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(SEED)
 
 
-def _stats():
-    return {
-        "diverging": lambda size: np.zeros(size, dtype=bool),
-        "energy": lambda size: np.random.default_rng(0).normal(size=size),
-        "tree_depth": lambda size: np.full(size, 4),
-    }
-
-
 @pytest.fixture
 def mock_pymc_sample(monkeypatch):
     """Replace pm.sample by PyMC's mock sampler (prior draws, fake sample_stats)."""
-    monkeypatch.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
+    monkeypatch.setattr(pm, "sample", partial(mock_sample, sample_stats=mock_sample_stats()))
     yield
 
 

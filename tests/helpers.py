@@ -31,3 +31,15 @@ def edit_csv(path: Path, key: dict, column: str, value: str) -> None:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+
+
+def run_cli(argv) -> int:
+    """Run ``bayes-coalition ARGV`` through the package's entry point (``cli.main``), as a user would."""
+    from bayes_coalition.cli.main import main
+
+    return main([str(a) for a in argv])
+
+
+def report_cli(argv) -> int:
+    """``bayes-coalition report ARGV``."""
+    return run_cli(["report", *argv])

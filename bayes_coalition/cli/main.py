@@ -144,7 +144,7 @@ def cmd_sbc(args) -> int:
                                         n_rollcalls=args.rollcalls, missing=args.missing, **common)
     else:
         if not args.spec:
-            raise SystemExit("sbc: give a SPEC.toml (or --ideal-points)")
+            raise ValueError("sbc: give a SPEC.toml (or --ideal-points)")
         from bayes_coalition.coalition.spec import load_spec
 
         spec = load_spec(args.spec)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,6 @@ import pandas as pd
 import xarray as xr
 from scipy.special import expit
 
-from bayes_coalition.cli import ideal_points as cli_ideal_points
 from bayes_coalition.data.rollcalls import RollCallMatrix
 
 
@@ -45,14 +43,3 @@ def write_dir(rc: RollCallMatrix, folder: Path) -> Path:
     wide.to_csv(folder / "votes_wide.csv")
     rc.legislators.to_csv(folder / "legislators.csv", index=False)
     return folder
-
-
-def cli_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser()
-    cli_ideal_points.add_parser(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
-def run_cli(argv) -> int:
-    args = cli_parser().parse_args(argv)
-    return args.func(args)

@@ -6,7 +6,8 @@ import json
 
 import pandas as pd
 
-from tests.ideal_points.helpers import run_cli, simulate_matrix, write_dir
+from tests.helpers import run_cli
+from tests.ideal_points.helpers import simulate_matrix, write_dir
 
 
 def test_cli_writes_files_and_keys(mock_pymc_sample, tmp_path, capsys):

@@ -13,7 +13,8 @@ from bayes_coalition import CoalitionModel, IdealPointModel, _arviz
 from bayes_coalition.errors import ConvergenceWarning, DataValidationError
 from bayes_coalition.ideal_points.faction_link import faction_prior, membership_weights
 from bayes_coalition.ideal_points.identification import align_posterior, orientation_weights
-from tests.ideal_points.helpers import cli_parser, simulate_matrix, write_dir
+from tests.helpers import run_cli
+from tests.ideal_points.helpers import simulate_matrix, write_dir
 
 PRIOR = {"source": "test", "names": ["dem_liberal", "dem_moderate", "rep_conservative", "rep_internationalist"],
          "party": ["D", "D", "R", "R"], "mean": [-1.5, 1.0, -1.5, 1.7], "sd": [0.3, 0.3, 0.3, 0.3],
@@ -100,9 +101,7 @@ def test_cli_link_factions(mock_pymc_sample, tmp_path, monkeypatch, capsys):
     data = write_dir(rc, tmp_path / "data")
     argv = ["ideal-points", str(data), "--out", str(tmp_path / "out"), "--draws", "20", "--min-votes", "5",
             "--link-factions", "RUN", "--faction-column", "faction", "--no-report"]
-    parser = cli_parser()
-    args = parser.parse_args(argv)
-    assert args.func(args) == 0
+    assert run_cli(argv) == 0
     out = tmp_path / "out"
     assert list(pd.read_csv(out / "faction_positions.csv")["faction"]) == PRIOR["names"]
     member = pd.read_csv(out / "faction_membership.csv", dtype={"legislator_id": str}).set_index("legislator_id")
@@ -112,7 +111,6 @@ def test_cli_link_factions(mock_pymc_sample, tmp_path, monkeypatch, capsys):
     # an unknown faction name is a data error naming the column
     rc.legislators.loc[0, "faction"] = "rep_libertarian"
     bad = write_dir(rc, tmp_path / "bad")
-    args = parser.parse_args(argv[:1] + [str(bad)] + argv[2:])
-    assert args.func(args) == 2
+    assert run_cli(argv[:1] + [str(bad)] + argv[2:]) == 2
     err = capsys.readouterr().err
     assert "unknown faction 'rep_libertarian' for legislator" in err and "faction" in err

@@ -17,7 +17,7 @@ from scipy.stats import bernoulli, norm
 
 from bayes_coalition import IdealPointModel
 from bayes_coalition.ideal_points.likelihood import FORMULATIONS, DenseVoteLogLik, dense_loglik_and_grad, vote_loglik, vote_signs
-from tests.conftest import REPO
+from tests.helpers import REPO
 from tests.ideal_points.helpers import simulate_matrix
 
 LINK_CDF = {"logit": expit, "probit": norm.cdf}

@@ -3,7 +3,6 @@ fake sample_stats), its saved run directory with the report built through the CL
 
 from __future__ import annotations
 
-import argparse
 import json
 from functools import partial
 
@@ -12,18 +11,9 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel
-from bayes_coalition.cli import report as cli_report
 from bayes_coalition.errors import ConvergenceWarning
-
-from ..conftest import _stats
-
-
-def report_cli(argv: list[str]) -> int:
-    """Run ``bayes-coalition report ARGV`` through the subcommand's own parser."""
-    parser = argparse.ArgumentParser(prog="bayes-coalition")
-    cli_report.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["report", *argv])
-    return args.func(args)
+from tests.helpers import mock_sample_stats as _stats
+from tests.helpers import report_cli
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,8 @@ from bayes_coalition.report.blocks import Columns
 from bayes_coalition.report.build import build_sections
 from bayes_coalition.report.sections import ideal_points
 from bayes_coalition.report.sections.convergence import convergence_tables
+from tests.helpers import report_cli
 
-from .conftest import report_cli
 from .runs import external_references, ideal_point_run
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,6 @@ and :func:`load_run` reads it back."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from bayes_coalition.cli import ideal_points as cli_ideal_points
+from bayes_coalition.cli.main import main as cli_main
 from bayes_coalition.data.rollcalls import RollCallMatrix
 from bayes_coalition.errors import ConvergenceWarning
 from bayes_coalition.ideal_points.model import IdealPointModel
@@ -75,11 +74,8 @@ def _cli_run(matrix: RollCallMatrix, folder, out) -> int:
     wide.index.name = "legislator_id"
     wide.to_csv(folder / "votes_wide.csv")
     matrix.legislators.to_csv(folder / "legislators.csv", index=False)
-    parser = argparse.ArgumentParser()
-    cli_ideal_points.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["ideal-points", str(folder), "--out", str(out), "--seed", "3", "--holdout-fraction", "0.1",
-                              "--draws", "20", "--chains", "1", "--min-votes", "5", "--no-report"])
-    return args.func(args)
+    return cli_main(["ideal-points", str(folder), "--out", str(out), "--seed", "3", "--holdout-fraction", "0.1",
+                     "--draws", "20", "--chains", "1", "--min-votes", "5", "--no-report"])
 
 
 def test_write_ideal_point_run_matches_the_cli(mock_pymc_sample, tmp_path):

@@ -1,0 +1,90 @@
+"""Every subcommand of ``bayes-coalition`` through the entry point ``cli.main`` (mocked sampling).
+
+The subcommands that other test modules run through ``cli.main`` are listed in ``ELSEWHERE``;
+a subcommand added to the parser without a test here or there fails
+:func:`test_every_subcommand_is_exercised`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bayes_coalition.cli.main import build_parser
+from bayes_coalition.coalition.spec import default_spec_path
+from tests.helpers import REPO, run_cli
+
+# subcommand -> (test, the call through cli.main that the test module makes)
+ELSEWHERE = {
+    "fit": ("tests/coalition/test_model.py::test_cli_fit_writes_run_directory", 'main(["fit"'),
+    "prior": ("tests/coalition/test_model.py::test_cli_prior_and_errors", 'main(["prior"'),
+    "predict": ("tests/prediction/test_bills.py::test_cli_predict_json_and_text", 'main(["predict"'),
+    "report": ("tests/report/test_build.py::test_cli_report_builds_every_section", "report_cli("),
+    "ideal-points": ("tests/ideal_points/test_cli.py::test_cli_writes_files_and_keys", 'run_cli(["ideal-points"'),
+}
+HERE = {"data", "sbc", "backtest", "compare"}
+
+
+def test_every_subcommand_is_exercised():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == HERE | set(ELSEWHERE)
+    for where, call in ELSEWHERE.values():
+        path, test = where.split("::")
+        text = (REPO / path).read_text(encoding="utf-8")
+        assert f"def {test}(" in text and call in text, where
+
+
+def test_help_imports_no_modelling_stack():
+    """`--help` must answer without PyMC (it took 7 s when the CLI imported PyMC first)."""
+    code = ("import sys; from bayes_coalition.cli.main import build_parser; build_parser();"
+            "bad = [m for m in ('pymc', 'pytensor', 'matplotlib', 'numba', 'pandas') if m in sys.modules];"
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_data_summary_and_errors(capsys, tmp_path):
+    assert run_cli(["data"]) == 0
+    out = capsys.readouterr().out
+    assert "episodes: 23" in out and "cases (votes): 50" in out
+    assert run_cli(["data", tmp_path / "nowhere"]) == 2
+    assert "not a directory" in capsys.readouterr().err
+
+
+def test_sbc_ideal_points_runs_and_refuses_other_settings(mock_pymc_sample, tmp_path, capsys):
+    argv = ["sbc", "--ideal-points", "--sims", "2", "--legislators", "8", "--rollcalls", "12", "--draws", "20",
+            "--tune", "5", "--keep", "19", "--out", tmp_path]
+    assert run_cli(argv) == 0
+    summary = json.loads((tmp_path / "sbc.json").read_text())
+    assert summary["n_simulations"] == 2 and summary["settings"]["n_legislators"] == 8
+    assert "verdict at the 1% level" in capsys.readouterr().out
+    assert run_cli([*argv[:-2], "--seed", "9", "--out", tmp_path]) == 2      # resuming with another seed
+    assert "other settings" in capsys.readouterr().err
+    assert run_cli(["sbc", "--sims", "1"]) == 2                                # no spec and not --ideal-points
+
+
+def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
+    assert run_cli(["backtest", default_spec_path(), "--years", "2016", "--draws", "20", "--tune", "5",
+                    "--out", tmp_path]) == 0
+    scores = json.loads((tmp_path / "backtest.json").read_text())
+    assert {"model", "majority_outcome", "party_line", "coverage", "n_predictions"} <= set(scores)
+    assert scores["n_predictions"] > 0
+    assert "fitted on" in capsys.readouterr().out
+
+
+def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monkeypatch):
+    """The CLI layer of `compare`: it calls the API function and writes its result (the five fits
+    of `compare_hypotheses` are tested in tests/validation/test_compare.py)."""
+    import bayes_coalition.validation.compare as compare
+
+    canned = {"loo": {"full": {"elpd": -1.0, "se": 0.5, "p_loo": 2.0, "pareto_k_above_0.7": 0, "n": 3}},
+              "comparison": [{"model": "full", "elpd_diff": 0.0, "dse": 0.0}],
+              "p_hypothesised_sign": {"full": {"willingness": 0.6}},
+              "diagnostics": {"full": {"max_rhat": 1.0, "min_ess_bulk": 500.0, "min_ess_tail": 500.0,
+                                       "divergences": 0, "min_bfmi": 0.9, "wall_seconds": 1.0}}}
+    seen = {}
+    monkeypatch.setattr(compare, "compare_hypotheses", lambda spec, **kw: seen.update(kw) or canned)
+    assert run_cli(["compare", default_spec_path(), "--seed", "4", "--out", tmp_path]) == 0
+    assert seen["seed"] == 4
+    assert json.loads((tmp_path / "hypotheses_comparison.json").read_text()) == canned
+    assert "willingness 0.60" in capsys.readouterr().out
