@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,11 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, ConvergenceWarning, load_dataset
+from bayes_coalition import load_bill as bc_load_bill
 from bayes_coalition.cli.main import main
 from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from tests.helpers import REPO
 from tests.helpers import edit_csv as edit
 from tests.helpers import mock_sample_stats as _stats
 
@@ -262,3 +265,38 @@ def test_diagnostics_flag_divergences_and_depth():
     assert d["divergences"] == 1 and d["max_tree_depth_hits"] == 5
     status, reasons = diagnostics.verdict(d)
     assert status == "fail" and any("divergent" in r for r in reasons)
+
+
+def test_results_pinned_across_the_redesign(fitted):
+    """The approval table and `predict --json` summaries of the three example bills for a fixed
+    mocked-sampling fit (seed 11, 2 x 60 draws) equal those of the code before the architecture
+    redesign (commit 90e54b6, which wrote ``pinned_mock_fit.json``). JSON keeps 15 significant
+    digits, hence the 1e-12 relative tolerance."""
+    from bayes_coalition.prediction.predictor import summary_dict
+
+    BILLS = REPO / "bills"
+    pinned = json.loads((Path(__file__).parent / "pinned_mock_fit.json").read_text())
+    cols = list(pinned["approval"][0])
+    now = json.loads(fitted.approval()[cols].to_json(orient="records", double_precision=15))
+    assert [r["case_id"] for r in now] == [r["case_id"] for r in pinned["approval"]]
+    for got, want in zip(now, pinned["approval"]):
+        for key, value in want.items():
+            if isinstance(value, float):
+                assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), (want["case_id"], key)
+            else:
+                assert got[key] == value, (want["case_id"], key)
+    for name, want in pinned["predict"].items():
+        got = json.loads(json.dumps(summary_dict(fitted.predict(bc_load_bill(BILLS / f"{name}.toml"), seed=0))))
+        assert got.keys() == want.keys()
+        _assert_close(got, want, where=name)
+
+
+def _assert_close(got, want, where: str) -> None:
+    if isinstance(want, dict):
+        assert got.keys() == want.keys(), where
+        for key in want:
+            _assert_close(got[key], want[key], f"{where}.{key}")
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-12), where
+    else:
+        assert got == want, where
