@@ -102,8 +102,9 @@ def test_carries_at_the_boundary(yea: int, n: int, rule: str, chamber: str, expe
 
 @pytest.mark.parametrize(("rule", "chamber", "n", "needed"), NEEDED, ids=_ids(NEEDED))
 def test_votes_needed(rule: str, chamber: str, n: int, needed: int) -> None:
-    """Guards against a wrong threshold count, which the bill predictor uses directly."""
-    assert int(rules.votes_needed(rule, chamber, n)) == needed
+    """Guards against a wrong threshold count, which the bill predictor uses directly; a count is an integer."""
+    got = rules.votes_needed(rule, chamber, n)
+    assert np.issubdtype(np.asarray(got).dtype, np.integer) and int(got) == needed
 
 
 def test_rules_broadcast_over_arrays_of_rules_chambers_and_turnouts() -> None:
@@ -136,9 +137,11 @@ def test_unknown_rule_raises(rule: str) -> None:
 
 
 def test_unknown_rule_in_an_array_is_named() -> None:
-    """Guards against an error that hides which of several rules is wrong."""
-    with pytest.raises(ValueError, match=r"\['bogus'\]"):
-        rules.votes_needed(np.array(["majority_of_voting", "bogus"]), np.array(["House", "House"]), np.array([10, 10]))
+    """Guards against an error that hides which of several rules is wrong, or blames a valid rule
+    (two thirds of nobody voting needs 0 yeas, which is not an unknown rule)."""
+    with pytest.raises(ValueError, match=r"unknown threshold rule\(s\) \['bogus'\] "):
+        rules.votes_needed(np.array(["two_thirds_of_voting", "bogus", "majority_of_voting"]), "House",
+                           np.array([0, 10, 10]))
 
 
 @pytest.mark.parametrize(("rule", "chamber"), [("three_fifths_of_senate", "House"), ("majority_of_voting", "house"),
@@ -243,6 +246,19 @@ def test_party_sign_and_cut_point() -> None:
     """Guards against the tilt moving the parties the same way, or independents being tilted."""
     np.testing.assert_array_equal(rules.party_sign(np.array(["R", "D", "I", "R"])), [1.0, -1.0, 0.0, 1.0])
     np.testing.assert_array_equal(rules.party_cut_point(0.25, 0.5, np.array([1.0, -1.0, 0.0])), [0.75, -0.25, 0.25])
+
+
+@pytest.mark.parametrize("rule", ["signature", "override"])
+def test_president_rules_accepted(rule: str) -> None:
+    """Guards against a valid President rule being refused."""
+    rules.check_president_rule(rule)
+
+
+@pytest.mark.parametrize("rule", ["veto", "Signature", ""])
+def test_unknown_president_rule_raises(rule: str) -> None:
+    """Guards against an unknown President rule silently meaning signature; the message lists the known rules."""
+    with pytest.raises(ValueError, match=r"unknown president rule .*\['signature', 'override'\]"):
+        rules.check_president_rule(rule)
 
 
 # --- the consumers use these rules ----------------------------------------------------
