@@ -43,6 +43,9 @@ def test_draws_are_flattened_chain_major() -> None:
     assert a["republican_share"] is None  # absent when the data have no mixed-party rows
     assert predictive.draws_of(group, "republican_share") is None
     assert predictive.draws_of(group, "cut_point").shape == (6, 3)
+    mixed = group.assign(republican_share=(("chain", "draw", "mix_row"), values[..., :1] / 100))
+    np.testing.assert_array_equal(predictive.draw_arrays(mixed, md)["republican_share"][:, 0],
+                                  [0.0, 0.04, 0.08, 0.12, 0.16, 0.20])
     one_d = xr.Dataset({"x": (("chain", "draw"), np.array([[1.0, 2.0], [3.0, 4.0]]))})
     np.testing.assert_array_equal(predictive.draws_of(one_d, "x"), [1.0, 2.0, 3.0, 4.0])
 
@@ -91,15 +94,16 @@ GAMMA = 1.0
 def _tiny_md(*, mixed: bool = True) -> SimpleNamespace:
     """Two factions (R, D), a pro-trade House case 0 and an anti-trade Senate case 1.
 
-    Point rows: (0, R, 200), (0, D, 150), (1, RD or D, 60), (1, R, 40); interval rows: (0, R, 10), (1, D, 30)."""
+    Point rows: (0, R, 200), (0, D, 150), (1, RD or D, 60), (1, R, 40); interval rows: (1, D, 30), (0, R, 10)
+    (listed against the case order, so a row added to the case of its position is caught)."""
     return SimpleNamespace(
-        coords={"case": ["h", "s"], "obs": ["h:R", "h:D", "s:RD" if mixed else "s:D", "s:R"], "interval_obs": ["h:R", "s:D"]},
+        coords={"case": ["h", "s"], "obs": ["h:R", "h:D", "s:RD" if mixed else "s:D", "s:R"], "interval_obs": ["s:D", "h:R"]},
         faction_party=np.array(["R", "D"]), case_polarity=np.array([1, -1]), case_chamber_idx=np.array([0, 1]),
         obs_case_idx=np.array([0, 0, 1, 1]), obs_group_idx=np.array([0, 1, 3 if mixed else 1, 0]),
         mix_obs_idx=np.array([-1, -1, 0 if mixed else -1, -1]), obs_n=np.array([200, 150, 60, 40]),
         obs_yea=np.array([190, 10, 12, 3]),
-        int_case_idx=np.array([0, 1]), int_group_idx=np.array([0, 1]), mix_int_idx=np.array([-1, -1]),
-        int_n=np.array([10, 30]), int_lower=np.array([8, 20]), int_upper=np.array([10, 25]),
+        int_case_idx=np.array([1, 0]), int_group_idx=np.array([1, 0]), mix_int_idx=np.array([-1, -1]),
+        int_n=np.array([30, 10]), int_lower=np.array([20, 8]), int_upper=np.array([25, 10]),
     )
 
 
@@ -127,9 +131,11 @@ def test_simulated_counts_add_up_by_case() -> None:
     a = _arrays(20, pos=(50.0, -50.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(1e12, 1e12), mix=1.0)
     sim = predictive.simulate(a, md, GAMMA, seed=1)
     np.testing.assert_array_equal(sim["obs_yea"], np.tile([200, 0, 0, 0], (20, 1)))
-    np.testing.assert_array_equal(sim["interval_yea"], np.tile([10, 30], (20, 1)))
+    np.testing.assert_array_equal(sim["interval_yea"], np.tile([30, 10], (20, 1)))
     np.testing.assert_array_equal(sim["case_yea"], np.tile([210, 30], (20, 1)))
     np.testing.assert_array_equal(sim["case_n"], [360, 130])
+    # counts are integers (the thresholds compare integer yea counts)
+    assert np.issubdtype(sim["case_yea"].dtype, np.integer) and np.issubdtype(sim["case_n"].dtype, np.integer)
 
 
 def test_simulated_row_probabilities_are_the_vote_model() -> None:
@@ -144,16 +150,16 @@ def test_simulated_row_probabilities_are_the_vote_model() -> None:
     r_s, d_s = _logistic(0.4 + 0.3), _logistic(-0.3 + 0.1)
     obs = [r_h, d_h, 1 - (0.25 * r_s + 0.75 * d_s), 1 - r_s]
     np.testing.assert_allclose(sim["obs_p"], np.tile(obs, (3, 1)), rtol=1e-12)
-    np.testing.assert_allclose(sim["interval_p"], np.tile([r_h, 1 - d_s], (3, 1)), rtol=1e-12)
+    np.testing.assert_allclose(sim["interval_p"], np.tile([1 - d_s, r_h], (3, 1)), rtol=1e-12)
 
 
 def test_simulation_without_mixed_rows() -> None:
     """Guards against a model without RD rows (no republican_share draws) failing to simulate."""
     md = _tiny_md(mixed=False)
-    a = _arrays(2, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=None)
+    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=None)  # 3 draws, 2 cases
     sim = predictive.simulate(a, md, GAMMA, seed=2)
     d_s = _logistic(-0.3 + 0.1)
-    np.testing.assert_allclose(sim["obs_p"][:, 2], [1 - d_s, 1 - d_s], rtol=1e-12)
+    np.testing.assert_allclose(sim["obs_p"][:, 2], [1 - d_s] * 3, rtol=1e-12)
 
 
 def test_simulation_uses_each_chamber_concentration() -> None:
@@ -165,7 +171,8 @@ def test_simulation_uses_each_chamber_concentration() -> None:
     sim = predictive.simulate(a, md, GAMMA, seed=5)
     for y, n, p, phi in ((sim["obs_yea"][:, 0], 200, sim["obs_p"][0, 0], 1e6),
                          (sim["obs_yea"][:, 3], 40, sim["obs_p"][0, 3], 1.5),
-                         (sim["interval_yea"][:, 1], 30, sim["interval_p"][0, 1], 1.5)):
+                         (sim["interval_yea"][:, 0], 30, sim["interval_p"][0, 0], 1.5),
+                         (sim["interval_yea"][:, 1], 10, sim["interval_p"][0, 1], 1e6)):
         dist = stats.betabinom(n, p * phi, (1 - p) * phi)
         mean, var = dist.mean(), dist.var()
         mu4 = dist.expect(lambda k, m=mean: (k - m) ** 4)
@@ -214,9 +221,12 @@ def test_row_check_intervals_and_consistency() -> None:
     np.testing.assert_allclose(t["predicted_lower"], [2.5] * 8)
     np.testing.assert_allclose(t["predicted_upper"], [97.5] * 8)
     assert t["consistent"].tolist() == [True, False, True, False, False, True, False, True]
-    # prob is honoured: the 50% interval of 0..100 is [25, 75]
+    # prob is honoured: the 50% interval of 0..100 is [25, 75]; its edges count as inside / overlapping
+    md.obs_yea = np.array([25, 75, 24, 76])
+    md.int_lower, md.int_upper = np.array([75, 76, 0, 0]), np.array([80, 80, 25, 24])
     t50 = predictive.row_check({"obs_yea": draws, "interval_yea": draws}, md, prob=0.5)
     np.testing.assert_allclose(t50[["predicted_lower", "predicted_upper"]].to_numpy(), [[25.0, 75.0]] * 8)
+    assert t50["consistent"].tolist() == [True, True, False, False, True, False, True, False]
 
 
 def test_row_check_without_intervals() -> None:
