@@ -1,0 +1,352 @@
+"""Predictive simulation and the tables built from it, on tiny hand-made models and draws.
+
+Expected values come from hand arithmetic (logistic of a known distance, counts added by hand,
+order statistics of short lists) or from SciPy's beta-binomial moments.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from scipy import stats
+
+from bayes_coalition.coalition import predictive
+
+# --- draws ----------------------------------------------------------------------------
+
+
+def test_draws_are_flattened_chain_major() -> None:
+    """Guards against draws reshaped across the wrong axes (mixing chains, draws and coordinates)."""
+    values = np.arange(2 * 3 * 4, dtype=float).reshape(2, 3, 4)  # (chain, draw, actor)
+    group = xr.Dataset({
+        "ideal_point": (("chain", "draw", "actor"), values),
+        "faction_share": (("chain", "draw", "faction"), values[..., :2] / 100),
+        "cut_point": (("chain", "draw", "case"), values[..., :3] + 0.5),
+        "party_tilt": (("chain", "draw", "case"), -values[..., :3]),
+        "concentration": (("chain", "draw", "chamber"), values[..., :2] + 1),
+    })
+    md = SimpleNamespace(faction_actor_idx=np.array([3, 1]))
+    a = predictive.draw_arrays(group, md)
+    # sample s = chain * 3 + draw; the row of sample 4 is chain 1, draw 1: 16, 17, 18, 19
+    np.testing.assert_array_equal(a["ideal_point"][4], [16.0, 17.0, 18.0, 19.0])
+    assert a["ideal_point"].shape == (6, 4)
+    np.testing.assert_array_equal(a["faction_position"][4], [19.0, 17.0])
+    np.testing.assert_array_equal(a["faction_share"][5], [0.20, 0.21])
+    np.testing.assert_array_equal(a["cut_point"][2], [8.5, 9.5, 10.5])
+    np.testing.assert_array_equal(a["party_tilt"][0], [0.0, -1.0, -2.0])
+    np.testing.assert_array_equal(a["concentration"][1], [5.0, 6.0])
+    assert a["republican_share"] is None  # absent when the data have no mixed-party rows
+    assert predictive.draws_of(group, "republican_share") is None
+    assert predictive.draws_of(group, "cut_point").shape == (6, 3)
+    mixed = group.assign(republican_share=(("chain", "draw", "mix_row"), values[..., :1] / 100))
+    np.testing.assert_array_equal(predictive.draw_arrays(mixed, md)["republican_share"][:, 0],
+                                  [0.0, 0.04, 0.08, 0.12, 0.16, 0.20])
+    one_d = xr.Dataset({"x": (("chain", "draw"), np.array([[1.0, 2.0], [3.0, 4.0]]))})
+    np.testing.assert_array_equal(predictive.draws_of(one_d, "x"), [1.0, 2.0, 3.0, 4.0])
+
+
+# --- beta-binomial draws -----------------------------------------------------------------
+
+N_DRAWS = 40_000
+
+
+@pytest.mark.parametrize(("n", "p", "phi"), [(50, 0.3, 4.0), (20, 0.8, 0.7), (435, 0.55, 50.0)])
+def test_beta_binomial_draws_match_scipy(n: int, p: float, phi: float) -> None:
+    """Guards against swapped or mis-scaled beta parameters: BetaBinomial(n, p*phi, (1-p)*phi).
+
+    Mean within 5 standard errors (sd / sqrt(N)); variance within 5 standard errors of the sample
+    variance, sqrt((mu4 - var^2) / N) with SciPy's fourth central moment; the empirical pmf within
+    5 binomial standard errors of SciPy's pmf at every count. A false alarm has probability < 1e-5
+    per check, and the seed is fixed."""
+    rng = np.random.default_rng(7)
+    y = predictive.beta_binomial(rng, n, np.full(N_DRAWS, p), phi)
+    dist = stats.betabinom(n, p * phi, (1 - p) * phi)
+    mean, var = dist.mean(), dist.var()
+    mu4 = dist.expect(lambda k: (k - mean) ** 4)
+    assert abs(y.mean() - mean) < 5 * math.sqrt(var / N_DRAWS)
+    assert abs(y.var() - var) < 5 * math.sqrt((mu4 - var**2) / N_DRAWS)
+    k = np.arange(n + 1)
+    freq = np.bincount(y, minlength=n + 1) / N_DRAWS
+    pmf = dist.pmf(k)
+    assert np.all(np.abs(freq - pmf) < 5 * np.sqrt(pmf * (1 - pmf) / N_DRAWS) + 1e-4)
+
+
+def test_beta_binomial_broadcasts_rows_and_samples() -> None:
+    """Guards against n, p or phi broadcast along the wrong axis: rows of (sample, row) keep their own n."""
+    rng = np.random.default_rng(3)
+    p = np.tile([0.999999, 1e-6, 0.999999], (500, 1))
+    y = predictive.beta_binomial(rng, np.array([7, 9, 3]), p, np.array([1e9, 1e9, 1e9]))
+    assert y.shape == (500, 3)
+    np.testing.assert_array_equal(y.max(axis=0), [7, 0, 3])
+    assert (y[:, 0] >= 6).all() and (y[:, 2] >= 2).all()
+
+
+# --- simulation on a tiny model ----------------------------------------------------------
+
+GAMMA = 1.0
+
+
+def _tiny_md(*, mixed: bool = True) -> SimpleNamespace:
+    """Two factions (R, D), a pro-trade House case 0 and an anti-trade Senate case 1.
+
+    Point rows: (0, R, 200), (0, D, 150), (1, RD or D, 60), (1, R, 40); interval rows: (1, D, 30), (0, R, 10)
+    (listed against the case order, so a row added to the case of its position is caught)."""
+    return SimpleNamespace(
+        coords={"case": ["h", "s"], "obs": ["h:R", "h:D", "s:RD" if mixed else "s:D", "s:R"], "interval_obs": ["s:D", "h:R"]},
+        faction_party=np.array(["R", "D"]), case_polarity=np.array([1, -1]), case_chamber_idx=np.array([0, 1]),
+        obs_case_idx=np.array([0, 0, 1, 1]), obs_group_idx=np.array([0, 1, 3 if mixed else 1, 0]),
+        mix_obs_idx=np.array([-1, -1, 0 if mixed else -1, -1]), obs_n=np.array([200, 150, 60, 40]),
+        obs_yea=np.array([190, 10, 12, 3]),
+        int_case_idx=np.array([1, 0]), int_group_idx=np.array([1, 0]), mix_int_idx=np.array([-1, -1]),
+        int_n=np.array([30, 10]), int_lower=np.array([20, 8]), int_upper=np.array([25, 10]),
+    )
+
+
+def _arrays(S: int, *, pos: tuple[float, float], cut: tuple[float, float], tilt: tuple[float, float],
+            phi: tuple[float, float], mix: float | None) -> dict:
+    def rep(v: object) -> np.ndarray:
+        return np.tile(np.asarray(v, dtype=float), (S, 1))
+
+    return {"faction_position": rep(pos), "faction_share": rep([1.0, 1.0]), "cut_point": rep(cut),
+            "party_tilt": rep(tilt), "concentration": rep(phi), "republican_share": None if mix is None else rep([mix])}
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def test_simulated_counts_add_up_by_case() -> None:
+    """Guards against rows added to the wrong case, intervals left out of the totals, or a flipped polarity.
+
+    Positions +-50 put every faction's pro-trade probability at 0 or 1 (clipped at 1e-9) and a huge
+    concentration makes the counts binomial, so each row's count is n or 0 (by hand):
+    case h (pro-trade yea): R 200 + D 0 + interval R 10 = 210 of 360;
+    case s (anti-trade yea, Republican share of the RD row 1): RD 0 + R 0 + interval D 30 = 30 of 130."""
+    md = _tiny_md()
+    a = _arrays(20, pos=(50.0, -50.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(1e12, 1e12), mix=1.0)
+    sim = predictive.simulate(a, md, GAMMA, seed=1)
+    np.testing.assert_array_equal(sim["obs_yea"], np.tile([200, 0, 0, 0], (20, 1)))
+    np.testing.assert_array_equal(sim["interval_yea"], np.tile([30, 10], (20, 1)))
+    np.testing.assert_array_equal(sim["case_yea"], np.tile([210, 30], (20, 1)))
+    np.testing.assert_array_equal(sim["case_n"], [360, 130])
+    # counts are integers (the thresholds compare integer yea counts)
+    assert np.issubdtype(sim["case_yea"].dtype, np.integer) and np.issubdtype(sim["case_n"].dtype, np.integer)
+
+
+def test_simulated_row_probabilities_are_the_vote_model() -> None:
+    """Guards against the wrong rows, tilts, mix shares or polarity reaching the simulation.
+
+    Hand values, discrimination 1: R at 0.4, D at -0.3; case h cut 0.1 tilt 0.2 (R cut 0.3, D cut -0.1);
+    case s cut -0.2 tilt -0.1 (R cut -0.3, D cut -0.1), yea anti-trade, Republican share of RD 0.25."""
+    md = _tiny_md()
+    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=0.25)
+    sim = predictive.simulate(a, md, GAMMA, seed=2)
+    r_h, d_h = _logistic(0.4 - 0.3), _logistic(-0.3 + 0.1)
+    r_s, d_s = _logistic(0.4 + 0.3), _logistic(-0.3 + 0.1)
+    obs = [r_h, d_h, 1 - (0.25 * r_s + 0.75 * d_s), 1 - r_s]
+    np.testing.assert_allclose(sim["obs_p"], np.tile(obs, (3, 1)), rtol=1e-12)
+    np.testing.assert_allclose(sim["interval_p"], np.tile([1 - d_s, r_h], (3, 1)), rtol=1e-12)
+
+
+def test_simulation_without_mixed_rows() -> None:
+    """Guards against a model without RD rows (no republican_share draws) failing to simulate."""
+    md = _tiny_md(mixed=False)
+    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=None)  # 3 draws, 2 cases
+    sim = predictive.simulate(a, md, GAMMA, seed=2)
+    d_s = _logistic(-0.3 + 0.1)
+    np.testing.assert_allclose(sim["obs_p"][:, 2], [1 - d_s] * 3, rtol=1e-12)
+
+
+def test_simulation_uses_each_chamber_concentration() -> None:
+    """Guards against the House's concentration used for Senate rows (or vice versa): the variance of each
+    row's count is SciPy's beta-binomial variance with its chamber's phi (within 5 standard errors)."""
+    md = _tiny_md()
+    S = 20_000
+    a = _arrays(S, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(1e6, 1.5), mix=0.25)
+    sim = predictive.simulate(a, md, GAMMA, seed=5)
+    for y, n, p, phi in ((sim["obs_yea"][:, 0], 200, sim["obs_p"][0, 0], 1e6),
+                         (sim["obs_yea"][:, 3], 40, sim["obs_p"][0, 3], 1.5),
+                         (sim["interval_yea"][:, 0], 30, sim["interval_p"][0, 0], 1.5),
+                         (sim["interval_yea"][:, 1], 10, sim["interval_p"][0, 1], 1e6)):
+        dist = stats.betabinom(n, p * phi, (1 - p) * phi)
+        mean, var = dist.mean(), dist.var()
+        mu4 = dist.expect(lambda k, m=mean: (k - m) ** 4)
+        assert abs(y.mean() - mean) < 5 * math.sqrt(var / S)
+        assert abs(y.var() - var) < 5 * math.sqrt((mu4 - var**2) / S)
+
+
+def test_simulation_is_seeded() -> None:
+    """Guards against an unseeded generator: an int seed reproduces, a Generator is used as given."""
+    md = _tiny_md()
+    a = _arrays(50, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=0.25)
+    s1 = predictive.simulate(a, md, GAMMA, seed=11)
+    s2 = predictive.simulate(a, md, GAMMA, seed=11)
+    np.testing.assert_array_equal(s1["case_yea"], s2["case_yea"])
+    s3 = predictive.simulate(a, md, GAMMA, seed=np.random.default_rng(11))
+    np.testing.assert_array_equal(s1["case_yea"], s3["case_yea"])
+    g = np.random.default_rng(0)
+    assert predictive._rng(g) is g
+
+
+# --- posterior predictive row check ----------------------------------------------------------
+
+
+def test_row_check_intervals_and_consistency() -> None:
+    """Guards against wrong quantiles, off-by-one interval edges or an overlap test that is not an overlap.
+
+    Draws 0..100 of every row: the equal-tailed 95% interval is [2.5, 97.5] (linear interpolation at
+    positions 2.5 and 97.5). Points inside: 3, 97; outside: 2, 98. Intervals overlap [2.5, 97.5] when
+    upper >= 2.5 and lower <= 97.5."""
+    md = SimpleNamespace(
+        coords={"obs": ["a:R", "a:D", "b:R", "b:I"], "interval_obs": ["c:R", "c:D", "d:R", "d:D"]},
+        obs_n=np.array([100, 100, 100, 100]), obs_yea=np.array([3, 2, 97, 98]),
+        int_case_idx=np.array([2, 2, 3, 3]), int_n=np.array([120, 120, 120, 120]),
+        int_lower=np.array([98, 97, 0, 0]), int_upper=np.array([120, 120, 2, 3]),
+    )
+    draws = np.tile(np.arange(101)[:, None], (1, 4))
+    t = predictive.row_check({"obs_yea": draws, "interval_yea": draws}, md)
+    assert list(t.columns) == ["case_id", "group", "kind", "n", "observed_lower", "observed_upper",
+                               "predicted_lower", "predicted_upper", "consistent"]
+    assert t["case_id"].tolist() == ["a", "a", "b", "b", "c", "c", "d", "d"]
+    assert t["group"].tolist() == ["R", "D", "R", "I", "R", "D", "R", "D"]
+    assert t["kind"].tolist() == ["point"] * 4 + ["interval"] * 4
+    assert t["n"].tolist() == [100] * 4 + [120] * 4
+    assert t["observed_lower"].tolist() == [3, 2, 97, 98, 98, 97, 0, 0]
+    assert t["observed_upper"].tolist() == [3, 2, 97, 98, 120, 120, 2, 3]
+    np.testing.assert_allclose(t["predicted_lower"], [2.5] * 8)
+    np.testing.assert_allclose(t["predicted_upper"], [97.5] * 8)
+    assert t["consistent"].tolist() == [True, False, True, False, False, True, False, True]
+    # prob is honoured: the 50% interval of 0..100 is [25, 75]; its edges count as inside / overlapping
+    md.obs_yea = np.array([25, 75, 24, 76])
+    md.int_lower, md.int_upper = np.array([75, 76, 0, 0]), np.array([80, 80, 25, 24])
+    t50 = predictive.row_check({"obs_yea": draws, "interval_yea": draws}, md, prob=0.5)
+    np.testing.assert_allclose(t50[["predicted_lower", "predicted_upper"]].to_numpy(), [[25.0, 75.0]] * 8)
+    assert t50["consistent"].tolist() == [True, True, False, False, True, False, True, False]
+
+
+def test_row_check_without_intervals() -> None:
+    """Guards against the table requiring interval rows."""
+    md = SimpleNamespace(coords={"obs": ["a:R"]}, obs_n=np.array([10]), obs_yea=np.array([5]),
+                         int_case_idx=np.array([], dtype=int))
+    t = predictive.row_check({"obs_yea": np.arange(11)[:, None]}, md)
+    assert t["kind"].tolist() == ["point"] and t["consistent"].tolist() == [True]
+
+
+# --- decisive votes ---------------------------------------------------------------------------
+
+
+def test_decisive_cases_prefer_the_latest_final_vote_then_cloture_then_procedural() -> None:
+    """Guards against a procedural vote or an earlier vote deciding an episode's chamber (hand table)."""
+    cases = pd.DataFrame({
+        "episode_id": ["e1", "e1", "e1", "e1", "e2", "e2", "e3", "e3", "e4", "e4", "e5"],
+        "chamber": ["House", "House", "Senate", "Senate", "Senate", "Senate", "House", "House", "House", "House", "House"],
+        "vote_type": ["final_passage", "final_passage", "cloture", "final_passage", "procedural", "cloture",
+                      "procedural", "procedural", "whip_estimate", "cloture", "disapproval"],
+        "date": ["2001-01-01", "2001-03-01", "2001-05-01", "2001-04-01", "2002-01-01", "2001-12-01",
+                 "2003-01-01", "2003-01-01", "2004-01-01", "2004-02-01", "2005-01-01"],
+    }, index=[10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])  # positions, not index labels, are returned
+    assert predictive.decisive_cases(cases) == {
+        ("e1", "House"): 1,    # the later final passage
+        ("e1", "Senate"): 3,   # final passage beats a later cloture vote
+        ("e2", "Senate"): 5,   # cloture beats a later procedural vote
+        ("e3", "House"): 7,    # same date: the later row
+        ("e4", "House"): 8,    # a whip count is a final-passage estimate
+        ("e5", "House"): 10,   # a disapproval vote is final
+    }
+
+
+# --- approval table: every column -------------------------------------------------------------
+
+
+def _two_chamber_table(house_yea: list[int], senate_yea: list[int], president: list[float],
+                       cut: tuple[float, float], *, prob: float = 0.5, extra_house_episode: bool = False) -> pd.DataFrame:
+    """approval_table on hand draws: episode ep (House case h, Senate case s, pro-trade yea), and optionally
+    a House-only episode ep2 (case x, anti-trade yea) and an interval-observed case."""
+    S = len(house_yea)
+    cids = ["h", "s"] + (["x"] if extra_house_episode else [])
+    md = SimpleNamespace(
+        coords={"case": cids}, case_threshold=np.array(["majority_of_voting"] * len(cids)),
+        case_chamber_idx=np.array([0, 1, 0][:len(cids)]), case_polarity=np.array([1, 1, -1][:len(cids)]),
+        president_idx=0, obs_case_idx=np.array([0, 0, 1] + ([2] if extra_house_episode else [])),
+        obs_yea=np.array([200.0, 30.0, 52.0] + ([100.0] if extra_house_episode else [])),
+        int_case_idx=np.array([2] if extra_house_episode else [], dtype=int),
+    )
+    cases = pd.DataFrame({
+        "case_id": cids[::-1], "episode_id": (["ep2"] if extra_house_episode else []) + ["ep", "ep"],
+        "chamber": (["House"] if extra_house_episode else []) + ["Senate", "House"],
+        "vote_type": (["disapproval"] if extra_house_episode else []) + ["cloture", "final_passage"],
+        "threshold_rule": (["majority_of_voting"] if extra_house_episode else []) + ["majority_of_voting"] * 2,
+        "date": (["2001-01-01"] if extra_house_episode else []) + ["2000-02-01", "2000-01-01"],
+        "passed": ([False] if extra_house_episode else []) + [True, None],
+        "outcome": (["rejected"] if extra_house_episode else []) + ["cloture invoked", "passed"],
+    })  # listed in another order than md.coords: the table must follow the model's case order
+    columns = [house_yea, senate_yea] + ([[150] * S] if extra_house_episode else [])
+    n = [435, 100] + ([435] if extra_house_episode else [])
+    sim = {"case_yea": np.column_stack(columns), "case_n": np.array(n)}
+    arrays = {"ideal_point": np.array(president, dtype=float)[:, None],
+              "cut_point": np.tile(list(cut) + ([9.0] if extra_house_episode else []), (S, 1))}
+    return predictive.approval_table(sim, arrays, md, cases, prob=prob)
+
+
+def test_approval_table_columns_by_hand() -> None:
+    """Guards against mislabelled columns, intervals over the wrong axis, the pro-trade win of an
+    anti-trade yea, and observed values attached to the wrong case."""
+    # 5 draws; prob 0.5: quantile positions 1 and 3 of the sorted draws
+    t = _two_chamber_table([220, 200, 250, 230, 210], [60, 40, 55, 45, 70], [1.0] * 5, (0.0, 0.0),
+                           extra_house_episode=True)
+    assert t["case_id"].tolist() == ["h", "s", "x"]
+    assert t["episode_id"].tolist() == ["ep", "ep", "ep2"]
+    assert t["chamber"].tolist() == ["House", "Senate", "House"]
+    assert t["vote_type"].tolist() == ["final_passage", "cloture", "disapproval"]
+    assert t["threshold_rule"].tolist() == ["majority_of_voting"] * 3
+    assert t["n_voting"].tolist() == [435, 100, 435]
+    np.testing.assert_allclose(t["yea_mean"], [222.0, 54.0, 150.0])
+    np.testing.assert_allclose(t["yea_lower"], [210.0, 45.0, 150.0])   # sorted 200 210 220 230 250; 40 45 55 60 70
+    np.testing.assert_allclose(t["yea_upper"], [230.0, 60.0, 150.0])
+    np.testing.assert_allclose(t["p_pass"], [3 / 5, 3 / 5, 0.0])        # 218 and 51 needed
+    np.testing.assert_allclose(t["p_pro_trade_win"], [3 / 5, 3 / 5, 1.0])  # x: an anti-trade yea failed
+    np.testing.assert_allclose(t["p_house"], [3 / 5, 3 / 5, 0.0])
+    np.testing.assert_allclose(t["p_senate"].iloc[:2], [3 / 5, 3 / 5])
+    assert np.isnan(t["p_senate"].iloc[2]) and np.isnan(t["p_enacted"].iloc[2])  # no Senate vote: no enactment
+    # signed in every draw: enacted when both pass: draws 0 (220, 60) and 2 (250, 55)
+    np.testing.assert_allclose(t["p_enacted"].iloc[:2], [2 / 5, 2 / 5])
+    np.testing.assert_array_equal(t["observed_yea"].iloc[:2], [230.0, 52.0])
+    assert np.isnan(t["observed_yea"].iloc[2])  # interval-observed case has no count
+    assert t["observed_passed"].isna().tolist() == [True, False, False]  # h has no recorded outcome
+    assert bool(t["observed_passed"].iloc[1]) and not bool(t["observed_passed"].iloc[2])
+    assert str(t["observed_passed"].dtype) == "boolean"
+    assert t["observed_outcome"].tolist() == ["passed", "cloture invoked", "rejected"]
+    # observed 230 in [210, 230] (edge included); 52 in [45, 60]; the interval case is unknown
+    assert t["observed_in_interval"].tolist()[:2] == [True, True] and t["observed_in_interval"].isna().tolist()[2]
+    assert str(t["observed_in_interval"].dtype) == "boolean"
+    assert t.attrs["prob"] == 0.5
+
+
+def test_approval_table_observed_outside_interval() -> None:
+    """Guards against an interval check that accepts values outside (or rejects the lower edge)."""
+    # House draws sorted 190 200 229 240 260: interval [200, 240]; observed 230 inside.
+    # Senate draws sorted 10 52 53 54 90: interval [52, 54]; observed 52 on the lower edge.
+    t = _two_chamber_table([190, 240, 200, 229, 260], [53, 10, 52, 90, 54], [1.0] * 5, (0.0, 0.0))
+    assert t["observed_in_interval"].tolist() == [True, True]
+    # Senate draws sorted 53 54 55 56 57: observed 52 is below
+    t = _two_chamber_table([190, 240, 200, 229, 260], [53, 54, 55, 56, 57], [1.0] * 5, (0.0, 0.0))
+    assert t["observed_in_interval"].tolist() == [True, False]
+    # House draws sorted 100 231 232 233 300: observed 230 is below
+    t = _two_chamber_table([100, 231, 232, 233, 300], [60] * 5, [1.0] * 5, (0.0, 0.0))
+    assert t["observed_in_interval"].tolist() == [False, False]
+    # House draws sorted 100 200 210 229 300: observed 230 is above
+    t = _two_chamber_table([100, 200, 210, 229, 300], [52] * 5, [1.0] * 5, (0.0, 0.0))
+    assert t["observed_in_interval"].tolist() == [False, True]
+
+
+def test_approval_table_signature_uses_the_mean_of_both_cut_points() -> None:
+    """Guards against the President's reference cut-point being one chamber's or a wrong average:
+    House cut 1.0, Senate cut 0.4 -> reference 0.7. Both chambers pass by a simple majority (no override)."""
+    t = _two_chamber_table([220] * 4, [55] * 4, [0.5, 0.75, 0.69, 0.71], (1.0, 0.4))
+    # signs (pro-trade yea, position > 0.7): draws 1 and 3
+    assert t.loc[0, "p_enacted"] == pytest.approx(2 / 4)
