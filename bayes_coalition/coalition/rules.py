@@ -50,22 +50,20 @@ def check_rule(rule: str, chamber: str) -> None:
 def votes_needed(rule, chamber, n_voting):
     """The smallest yea count that carries a motion; broadcasts over arrays of rules, chambers and turnout.
 
-    ``n_voting`` is the number voting yea or nay (used by the rules "of voting")."""
-    rule = np.asarray(rule)
-    chamber = np.asarray(chamber)
-    n = np.asarray(n_voting)
+    ``n_voting`` is the number voting yea or nay (used by the rules "of voting"). Every
+    (rule, chamber) pair is checked with :func:`check_rule`: a Senate rule in the House or an
+    unknown chamber is an error, never a silent default."""
+    rule, chamber, n = np.broadcast_arrays(np.asarray(rule), np.asarray(chamber), np.asarray(n_voting))
+    for r, c in set(zip(rule.ravel().tolist(), chamber.ravel().tolist())):
+        check_rule(r, c)
     seats = np.where(chamber == "House", SEATS["House"], SEATS["Senate"])
     majority_voting = n // 2 + 1                 # yea > n / 2
     two_thirds = -((-2 * n) // 3)                # ceil(2n / 3), in integers: 3 * yea >= 2 * n
     out = np.where(
         rule == "majority_of_voting", majority_voting,
         np.where(rule == "two_thirds_of_voting", two_thirds,
-                 np.where(rule == "majority_of_members", seats // 2 + 1,
-                          np.where(rule == "three_fifths_of_senate", 3 * SEATS["Senate"] // 5, -1))))
-    if np.any(out < 0):
-        bad = sorted(set(np.atleast_1d(rule)[np.atleast_1d(out < 0)].tolist()))
-        raise ValueError(f"unknown threshold rule(s) {bad} (known: {list(THRESHOLD_RULES)})")
-    return out
+                 np.where(rule == "majority_of_members", seats // 2 + 1, 3 * SEATS["Senate"] // 5)))
+    return out[()] if out.ndim == 0 else out
 
 
 def carries(yea, n_voting, rule, chamber):

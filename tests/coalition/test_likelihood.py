@@ -20,11 +20,7 @@ from scipy import special, stats
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
-from bayes_coalition.coalition.vote_model import (
-    EPS,
-    case_row_probability,
-    yea_probability,
-)
+from bayes_coalition.coalition.vote_model import EPS, case_row_probability, yea_probability
 from bayes_coalition.data.dataset import load_dataset
 
 # relative tolerance of model logp vs SciPy (see module docstring); absolute 1e-9 for values near 0
