@@ -166,9 +166,45 @@ def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
     fast = CoalitionModel.load(path, groups=("posterior",))
     assert (path.parent / "posterior.draws.npz").is_file() and list(fast.idata.groups()) == ["posterior", "fit_data"]
     pd.testing.assert_frame_equal(fast.approval(seed=9), fitted.approval(seed=9))
-    # a loaded run can be saved over its own file
+    # a loaded run can be saved over its own file; the run directory loads like the file
     loaded.save(path)
-    assert CoalitionModel.load(path).id == fitted.id
+    assert CoalitionModel.load(path.parent).id == fitted.id
+    # the data set comes back from the fit_data group, table by table
+    for name in ("cases", "vote_counts", "evidence", "actors", "codebook", "episodes"):
+        pd.testing.assert_frame_equal(getattr(loaded.dataset, name), getattr(fitted.dataset, name))
+
+
+def test_runs_saved_before_the_fit_data_group_still_load(fitted, tmp_path):
+    """Runs of the previous layout kept the tables as CSV text in the attribute "dataset"."""
+    from bayes_coalition import _arviz
+
+    path = fitted.save(tmp_path / "new" / "posterior.nc")
+    idata = _arviz.from_netcdf(path)
+    tables = {}
+    for name in ("episodes", "cases", "vote_counts", "actors", "codebook", "evidence"):
+        frame = getattr(fitted.dataset, name).drop(columns=["row"])
+        for col in frame.columns:
+            if str(frame[col].dtype) == "boolean":
+                frame[col] = frame[col].map({True: "yes", False: "no"}, na_action="ignore")
+        tables[f"{name}.csv"] = frame.to_csv(index=False)
+    del idata.fit_data
+    idata.attrs["dataset"] = json.dumps(tables)
+    old = tmp_path / "old" / "posterior.nc"
+    old.parent.mkdir()
+    _arviz.to_netcdf(idata, old)
+    loaded = CoalitionModel.load(old)
+    pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
+
+
+def test_a_run_of_another_version_names_the_version(fitted, tmp_path):
+    from bayes_coalition import _arviz
+
+    path = fitted.save(tmp_path / "posterior.nc")
+    idata = _arviz.from_netcdf(path)
+    idata.attrs["model_version"] = "0.1.0"
+    _arviz.to_netcdf(idata, tmp_path / "v01.nc")
+    with pytest.raises(ValueError, match=r"version 0\.1\.0.*refit"):
+        CoalitionModel.load(tmp_path / "v01.nc")
 
 
 def test_load_rejects_other_files(tmp_path, fitted):
