@@ -63,7 +63,7 @@ def votes_needed(rule, chamber, n_voting):
         rule == "majority_of_voting", majority_voting,
         np.where(rule == "two_thirds_of_voting", two_thirds,
                  np.where(rule == "majority_of_members", seats // 2 + 1, 3 * SEATS["Senate"] // 5)))
-    return out[()] if out.ndim == 0 else out
+    return out
 
 
 def carries(yea, n_voting, rule, chamber):
