@@ -25,3 +25,7 @@ STAGES = ("formulation", "voting")
 # predictive intervals of counts use equal tails at 95%
 SUMMARY_PROB = 0.94
 PREDICTIVE_PROB = 0.95
+
+# posterior contraction 1 - var(posterior) / var(prior) below this: "not identified by the data"
+# (the posterior is still mostly the prior; Betancourt 2018, "Calibrating model-based inferences")
+CONTRACTION_IDENTIFIED = 0.5

@@ -130,3 +130,12 @@ def check(diag: dict, *, warn: bool = True) -> str:
     if status != "pass" and warn:
         warnings.warn("convergence " + status + ": " + "; ".join(reasons), ConvergenceWarning, stacklevel=3)
     return status
+
+
+def contraction(posterior_sd, prior_sd):
+    """Posterior contraction ``1 - var(posterior) / var(prior)``: near 1 when the data pin a quantity
+    down, near 0 (or below) when its posterior is still its prior. NaN where the prior sd is 0."""
+    post = np.asarray(posterior_sd, dtype=float)
+    prior = np.asarray(prior_sd, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(prior > 0, 1.0 - post**2 / prior**2, np.nan)

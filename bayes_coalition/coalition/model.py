@@ -26,6 +26,7 @@ from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.predictive import approval_table, draw_arrays, row_check, simulate
 from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
+from bayes_coalition.constants import CONTRACTION_IDENTIFIED, PREDICTIVE_PROB, SUMMARY_PROB
 from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, dataset_from_frames, load_dataset
 from bayes_coalition.sampling import sample_model
 
@@ -177,7 +178,7 @@ class CoalitionModel(FittedModel):
         self.idata.attrs["predictive_seed"] = seed
         return pp
 
-    def approval(self, *, prob: float = 0.95, seed: int | None = None) -> pd.DataFrame:
+    def approval(self, *, prob: float = PREDICTIVE_PROB, seed: int | None = None) -> pd.DataFrame:
         """Per case: P(the yea count reaches the case's threshold), predictive yea interval, observed
         outcome, and the episode's P(House), P(Senate), P(enacted)."""
         self._require_fit()
@@ -185,7 +186,7 @@ class CoalitionModel(FittedModel):
         arrays, sim = self._simulate(self.idata.posterior, seed)
         return approval_table(sim, arrays, self.model_data, self.dataset.cases, prob=prob)
 
-    def predictive_check(self, *, prob: float = 0.95, seed: int | None = None, group: str = "posterior") -> pd.DataFrame:
+    def predictive_check(self, *, prob: float = PREDICTIVE_PROB, seed: int | None = None, group: str = "posterior") -> pd.DataFrame:
         """Observed yea (or whip interval) of every likelihood row against its predictive interval."""
         data = self.idata.posterior if group == "posterior" else self.idata.prior
         seed = int(self.idata.attrs.get("predictive_seed", 0) if seed is None else seed)
@@ -227,7 +228,7 @@ class CoalitionModel(FittedModel):
         m = self.model
         return [v.name for v in m.free_RVs] + [v.name for v in m.deterministics]
 
-    def predict(self, bill, *, seed: int = 0, prob: float = 0.94):
+    def predict(self, bill, *, seed: int = 0, prob: float = SUMMARY_PROB):
         """Approval probabilities, yea counts, P(pivotal) and P(in coalition) for a hypothetical bill
         (a :class:`HypotheticalBill` or the path of a bill TOML); an xarray Dataset."""
         from bayes_coalition.prediction.bills import load_bill
@@ -254,7 +255,7 @@ class CoalitionModel(FittedModel):
         return self._bill_predictor
 
     # --- estimands ----------------------------------------------------------------
-    def ideal_points(self, *, prob: float = 0.94) -> pd.DataFrame:
+    def ideal_points(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         """Actors' positions on the anti-free-trade (-) / free-trade (+) axis with intervals."""
         self._require_fit()
         s = _arviz.summary(self.idata, ["ideal_point"], prob=prob, kind="hdi")
@@ -270,12 +271,24 @@ class CoalitionModel(FittedModel):
                 "lower": s["lower"].to_numpy(),
                 "upper": s["upper"].to_numpy(),
                 "informed_by_votes": actors["type"].to_numpy() == "legislative_faction",
+                "prior_sd": self._position_prior_sd(actors),
             }
         )
+        out["contraction"] = diagnostics.contraction(out["sd"], out["prior_sd"])
+        out["identified_by_data"] = out["contraction"] >= CONTRACTION_IDENTIFIED
         out.attrs.update(prob=prob, kind="hdi")
         return out
 
-    def hypotheses(self, *, prob: float = 0.94) -> pd.DataFrame:
+    def _position_prior_sd(self, actors: pd.DataFrame) -> np.ndarray:
+        """Prior sd of each actor's position: a faction's zero-sum deviation has marginal variance
+        sd^2 (F - 1) / F; another actor's position is its placement + type shift + its own sd."""
+        pr = self.spec["priors"]
+        n_f = len(self.model_data.coords["faction"])
+        faction = actors["type"].to_numpy() == "legislative_faction"
+        other = np.sqrt(pr["type_shift_sd"] ** 2 + actors["prior_sd"].to_numpy(float) ** 2)
+        return np.where(faction, pr["faction_deviation_sd"] * np.sqrt((n_f - 1) / n_f), other)
+
+    def hypotheses(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         """Effects of the latent constructs on approval (positive = eases approval) and P(hypothesised sign)."""
         self._require_fit()
         eff = self.idata.posterior["effect"]
@@ -284,12 +297,16 @@ class CoalitionModel(FittedModel):
             d = eff.sel(construct=k).values.ravel()
             lo, hi = _arviz.hdi(d, prob)
             sign = HYPOTHESISED_SIGN[k]
-            rows.append((k, HYPOTHESIS[k], sign, d.mean(), d.std(), lo, hi, float(np.mean(np.sign(d) == sign))))
-        out = pd.DataFrame(rows, columns=["construct", "hypothesis", "hypothesised_sign", "mean", "sd", "lower", "upper", "p_hypothesised_sign"])
-        out.attrs.update(prob=prob, kind="hdi")
+            prior_sd = float(self.spec["priors"]["effect_sd"]) if k in self.spec["model"]["constructs"] else 0.0
+            rows.append((k, HYPOTHESIS[k], sign, d.mean(), d.std(), lo, hi, float(np.mean(np.sign(d) == sign)), prior_sd))
+        out = pd.DataFrame(rows, columns=["construct", "hypothesis", "hypothesised_sign", "mean", "sd", "lower", "upper",
+                                          "p_hypothesised_sign", "prior_sd"])
+        out["contraction"] = diagnostics.contraction(out["sd"], out["prior_sd"])
+        out["identified_by_data"] = out["contraction"] >= CONTRACTION_IDENTIFIED
+        out.attrs.update(prob=prob, kind="hdi", contraction_threshold=CONTRACTION_IDENTIFIED)
         return out
 
-    def summary(self, *, prob: float = 0.94) -> pd.DataFrame:
+    def summary(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         self._require_fit()
         names = diagnostics.free_variable_names(self.idata) + ["ideal_point"]
         return _arviz.summary(self.idata, names, prob=prob, kind="hdi")

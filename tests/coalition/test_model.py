@@ -336,3 +336,17 @@ def _assert_close(got, want, where: str) -> None:
         assert got == pytest.approx(want, rel=1e-12, abs=1e-12), where
     else:
         assert got == want, where
+
+
+def test_contraction_marks_what_the_data_do_not_identify(fitted):
+    from bayes_coalition.diagnostics import contraction
+
+    np.testing.assert_allclose(contraction([0.5, 1.0, 0.1], [1.0, 1.0, 0.0]), [0.75, 0.0, np.nan])
+    h = fitted.hypotheses().set_index("construct")
+    sd = fitted.idata.posterior["effect"].sel(construct="willingness").values.std()
+    assert h.loc["willingness", "contraction"] == pytest.approx(1 - (sd / 0.5) ** 2)   # effect_sd 0.5 in the spec
+    # mocked sampling draws the prior: nothing is identified by the data
+    assert not h["identified_by_data"].any()
+    ip = fitted.ideal_points().set_index("actor_id")
+    assert ip.loc["dem_liberal", "prior_sd"] == pytest.approx(0.5 * np.sqrt(3 / 4))    # zero-sum over 4 factions
+    assert not ip["identified_by_data"].any()
