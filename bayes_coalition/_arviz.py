@@ -70,6 +70,11 @@ def mcse(idata, var_names=None) -> xr.Dataset:
     return az.mcse(idata, var_names=var_names, method="mean")
 
 
+def mcse_mean(values: np.ndarray) -> float:
+    """Monte Carlo standard error of the mean of a (chain, draw) array of a scalar quantity."""
+    return float(np.asarray(az.mcse(np.asarray(values, dtype=float), method="mean")).ravel()[0])
+
+
 def bfmi(idata) -> np.ndarray:
     """E-BFMI per chain (needs sample_stats.energy)."""
     return np.atleast_1d(az.bfmi(idata))

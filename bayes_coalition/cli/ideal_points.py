@@ -16,9 +16,9 @@ from bayes_coalition.errors import DataValidationError
 DEFAULT_OUT = Path("reports") / "ideal_points"
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, **kwargs) -> None:
     """Register ``ideal-points`` on an ``argparse`` subparsers object."""
-    p = subparsers.add_parser("ideal-points", help="hierarchical 2PL ideal points from a roll-call matrix")
+    p = subparsers.add_parser("ideal-points", help="hierarchical 2PL ideal points from a roll-call matrix", **kwargs)
     p.add_argument("path", nargs="?", default=None, metavar="DIR",
                    help="directory with legislators.csv + votes_wide.csv (+ rollcalls.csv), e.g. data/senate106")
     p.add_argument("--votes", default=None, help="votes file (instead of DIR's votes_wide.csv)")
@@ -26,13 +26,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--legislators", default=None, help="legislators.csv (default: DIR/legislators.csv)")
     p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT}/)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the sampler and the holdout split")
-    p.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro", "blackjax"], default="auto")
+    p.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro", "blackjax"], default="auto",
+                   help="NUTS implementation (auto = nutpie when installed)")
     p.add_argument("--holdout-fraction", type=float, default=0.0, help="share of observed cells hidden and scored")
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=500)
-    p.add_argument("--chains", type=int, default=2)
-    p.add_argument("--link", choices=["logit", "probit"], default="logit")
-    p.add_argument("--party-sd", choices=["party", "common"], default="party")
+    p.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
+    p.add_argument("--tune", type=int, default=500, help="tuning steps per chain")
+    p.add_argument("--chains", type=int, default=2, help="chains")
+    p.add_argument("--link", choices=["logit", "probit"], default="logit", help="link function of the 2PL model")
+    p.add_argument("--party-sd", choices=["party", "common"], default="party",
+                   help="spread of ideal points around the party mean: one per party, or common")
     p.add_argument("--lopsided", type=float, default=0.025, help="drop roll calls whose minority share is below this")
     p.add_argument("--min-votes", type=int, default=25, help="drop legislators with fewer recorded votes")
     p.add_argument("--positive-party", default="R", help="party placed on the positive side (default R)")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
+from bayes_coalition._io import dumps
 from bayes_coalition.errors import DataValidationError
 
 
@@ -98,36 +98,49 @@ def _write_prior(model, out: Path, args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.prediction.bills import load_bill
-    from bayes_coalition.prediction.drivers import rank_drivers
-    from bayes_coalition.prediction.predictor import summary_dict
 
-    run = Path(args.run_dir)
-    model = CoalitionModel.load(run / "posterior.nc" if run.is_dir() else run, groups=("posterior",))
-    bill = load_bill(args.bill).validate(model.dataset)
+    bill = load_bill(args.bill)            # a malformed bill fails here, before any posterior is read
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.prediction.predict import decimals, summary_dict
+
+    model = CoalitionModel.load(args.run_dir, groups=("posterior",))
+    bill.validate(model.dataset)
     ds = model.predict(bill, seed=args.seed, prob=args.prob)
     summary = summary_dict(ds)
+    drivers = model.drivers(bill, seed=args.seed)
+    summary["drivers"] = drivers.to_dict(orient="records")
+    summary["drivers_rule"] = drivers.attrs["rule"]
+    summary["warnings"] = model.caveats()
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(dumps(summary))
         return 0
-    prob = summary["interval_prob"]
     print(f"{bill.name}" + (f" (like {bill.like})" if bill.like else " (new episode: case effects drawn from their priors)"))
-    if ds.attrs.get("notes"):
-        print(f"  note: {ds.attrs['notes']}")
-    print(f"  {'':10s} {'P':>6s}   {prob:.0%} interval of the per-draw probability")
+    for w in summary["warnings"]:
+        print(f"  warning: {w}")
+    for note in summary["notes"]:
+        print(f"  note: {note}")
+    print(f"  {summary['draws']} posterior draws, seed {summary['seed']}; P = posterior mean +/- Monte Carlo standard error")
+    print(f"  {'':10s} {'P':>14s}   {summary['interval_prob']:.0%} interval*")
     for key, label in (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted")):
         v = summary[key]
-        print(f"  {label:10s} {v['mean']:6.3f}   [{v['lower']:.3f}, {v['upper']:.3f}]")
+        d = v["decimals"]
+        print(f"  {label:10s} {v['mean']:.{d}f} +/- {v['mcse']:.1g}   [{v['lower']:.2f}, {v['upper']:.2f}]")
+    print(f"  * {summary['interval']}")
     for ch in ("house", "senate"):
         v = summary[f"yea_{ch}"]
         print(f"  yea {ch:6s} {v['mean']:6.1f}   [{v['lower']:.0f}, {v['upper']:.0f}]")
     top = sorted(summary["pivotal"].items(), key=lambda kv: -kv[1])[:4]
     print("  most likely pivotal (De Swaan, either chamber): " + ", ".join(f"{a} {p:.2f}" for a, p in top))
-    drivers = rank_drivers(model, bill, seed=args.seed, draws=args.driver_draws)
-    print("  what moves P(both chambers) most (lowest -> highest level):")
-    for r in drivers.head(3).itertuples():
-        print(f"    {r.indicator:40s} {r.p_lowest_level:.3f} -> {r.p_highest_level:.3f}")
+    ranked = drivers[drivers["ranked"]]
+    if ranked.empty:
+        print(f"  no indicator moves P(enacted) by more than 2 Monte Carlo standard errors ({drivers.attrs['draws']} draws)")
+    else:
+        print("  what moves P(enacted) most (lowest -> highest level; effect +/- MCSE; * = tied with the top at 2 MCSE):")
+        for r in ranked.head(max(3, int(ranked["tied_with_top"].sum()))).itertuples():
+            d = decimals(r.effect_mcse)
+            print(f"   {'*' if r.tied_with_top else ' '}{r.indicator:40s} {r.p_lowest_level:.{d}f} -> {r.p_highest_level:.{d}f}"
+                  f"  ({r.effect:+.{d}f} +/- {r.effect_mcse:.1g})")
     return 0
 
 
@@ -207,46 +220,56 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bayes-coalition", description="Bayesian coalition analysis of US trade policymaking")
-    sub = p.add_subparsers(dest="command", required=True)
+HELP = argparse.ArgumentDefaultsHelpFormatter   # every option's help shows its default
 
-    d = sub.add_parser("data", help="validate and summarise a data directory (default: the shipped data)")
-    d.add_argument("path", nargs="?", default=None)
+
+def build_parser() -> argparse.ArgumentParser:
+    from bayes_coalition import __version__
+
+    p = argparse.ArgumentParser(prog="bayes-coalition", description="Bayesian coalition analysis of US trade policymaking",
+                                formatter_class=HELP)
+    p.add_argument("--version", action="version", version=f"bayes-coalition {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    add = lambda name, text: sub.add_parser(name, help=text, description=text, formatter_class=HELP)
+
+    d = add("data", "validate and summarise a data directory")
+    d.add_argument("path", nargs="?", default=None, help="data directory (default: the shipped data/)")
     d.set_defaults(func=cmd_data)
 
+    spec_help = "model spec TOML (e.g. models/trade_coalition.toml)"
     for name, prior_only in (("fit", False), ("prior", True)):
-        f = sub.add_parser(name, help="fit a model spec" if name == "fit" else "prior predictive check of a spec")
-        f.add_argument("spec", help="model spec TOML (e.g. models/trade_coalition.toml)")
-        f.add_argument("--out", help="output directory (default reports/<spec name>/)")
-        f.add_argument("--seed", type=int, default=None)
-        f.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro", "blackjax"], default=None)
-        f.add_argument("--draws", type=int, default=None)
-        f.add_argument("--tune", type=int, default=None)
-        f.add_argument("--chains", type=int, default=None)
+        f = add(name, "fit a model spec and write its run directory" if name == "fit" else "prior predictive check of a spec")
+        f.add_argument("spec", help=spec_help)
+        f.add_argument("--out", help="output directory (default: reports/<spec name>/)")
+        f.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's sampler.random_seed)")
+        f.add_argument("--sampler", choices=["auto", "pymc", "nutpie", "numpyro", "blackjax"], default=None,
+                       help="NUTS implementation (default: the spec's; auto = nutpie when installed)")
+        f.add_argument("--draws", type=int, default=None,
+                       help="posterior draws per chain (default: the spec's); with prior: prior draws (default 500)")
+        f.add_argument("--tune", type=int, default=None, help="tuning steps per chain (default: the spec's)")
+        f.add_argument("--chains", type=int, default=None, help="chains (default: the spec's)")
         f.add_argument("--quiet", action="store_true", help="no progress bar")
         f.add_argument("--no-report", action="store_true", help="skip report.html")
         if not prior_only:
             f.add_argument("--prior-only", action="store_true", help="prior predictive check instead of fitting")
         f.set_defaults(func=cmd_fit, prior_only=prior_only)
 
-    pr = sub.add_parser("predict", help="approval probabilities of a hypothetical bill from a saved run")
+    pr = add("predict", "approval probabilities of a hypothetical bill from a saved run")
     pr.add_argument("run_dir", help="run directory (with posterior.nc) or the posterior.nc file")
-    pr.add_argument("bill", help="bill TOML (see bills/)")
-    pr.add_argument("--json", action="store_true", help="emit JSON")
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--prob", type=float, default=0.94, help="interval probability")
-    pr.add_argument("--driver-draws", type=int, default=250, help="draws used to rank what moves the probability")
+    pr.add_argument("bill", help="bill TOML (see bills/ and the bill schema in README.md)")
+    pr.add_argument("--json", action="store_true", help="emit JSON (keys documented in README.md)")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the bill's case-effect and count draws")
+    pr.add_argument("--prob", type=float, default=0.94, help="probability of the intervals")
     pr.set_defaults(func=cmd_predict)
 
-    sb = sub.add_parser("sbc", help="simulation-based calibration of a spec, or of the ideal-point model (resumable)")
+    sb = add("sbc", "simulation-based calibration of a spec, or of the ideal-point model (resumable)")
     sb.add_argument("spec", nargs="?", help="model spec TOML (not needed with --ideal-points)")
-    sb.add_argument("--sims", type=int, required=True)
-    sb.add_argument("--seed", type=int, default=1)
-    sb.add_argument("--out")
+    sb.add_argument("--sims", type=int, required=True, help="number of simulations")
+    sb.add_argument("--seed", type=int, default=1, help="master seed of the simulations")
+    sb.add_argument("--out", help="output directory (default: reports/<spec name>_sbc/ or reports/ideal_points_sbc/)")
     sb.add_argument("--draws", type=int, default=1000, help="posterior draws per chain per simulation")
-    sb.add_argument("--chains", type=int, default=2)
-    sb.add_argument("--tune", type=int, default=700)
+    sb.add_argument("--chains", type=int, default=2, help="chains per simulation")
+    sb.add_argument("--tune", type=int, default=700, help="tuning steps per chain per simulation")
     sb.add_argument("--keep", type=int, default=99, help="thinned draws ranked per simulation (ranks 0..keep)")
     sb.add_argument("--ideal-points", action="store_true", help="calibrate the member-level model on a synthetic matrix")
     sb.add_argument("--legislators", type=int, default=20, help="--ideal-points: legislators in the synthetic matrix")
@@ -254,29 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--missing", type=float, default=0.1, help="--ideal-points: share of cells missing at random")
     sb.set_defaults(func=cmd_sbc)
 
-    bt = sub.add_parser("backtest", help="rolling-origin backtest on the shipped votes")
-    bt.add_argument("spec")
-    bt.add_argument("--out")
-    bt.add_argument("--years", type=int, nargs="*", help="origin years (default 1998..2019)")
-    bt.add_argument("--seed", type=int, default=1)
-    bt.add_argument("--draws", type=int, default=500)
-    bt.add_argument("--chains", type=int, default=2)
-    bt.add_argument("--tune", type=int, default=1000)
+    bt = add("backtest", "rolling-origin backtest on the shipped votes")
+    bt.add_argument("spec", help=spec_help)
+    bt.add_argument("--out", help="output directory (default: reports/<spec name>_backtest/)")
+    bt.add_argument("--years", type=int, nargs="*", help="origin years (default: 1998..2019)")
+    bt.add_argument("--seed", type=int, default=1, help="random seed (each origin's fit uses seed + year)")
+    bt.add_argument("--draws", type=int, default=500, help="posterior draws per chain per fit")
+    bt.add_argument("--chains", type=int, default=2, help="chains per fit")
+    bt.add_argument("--tune", type=int, default=1000, help="tuning steps per chain per fit")
     bt.set_defaults(func=cmd_backtest)
 
-    cp = sub.add_parser("compare", help="H1/H2: LOO of nested models and sensitivity of the hypotheses")
-    cp.add_argument("spec")
-    cp.add_argument("--out")
-    cp.add_argument("--seed", type=int, default=1)
-    cp.add_argument("--draws", type=int, default=None)
-    cp.add_argument("--chains", type=int, default=None)
+    cp = add("compare", "H1/H2: LOO of nested models and sensitivity of the hypotheses")
+    cp.add_argument("spec", help=spec_help)
+    cp.add_argument("--out", help="output directory (default: reports/<spec name>_hypotheses/)")
+    cp.add_argument("--seed", type=int, default=1, help="random seed of every fit")
+    cp.add_argument("--draws", type=int, default=None, help="posterior draws per chain (default: the spec's)")
+    cp.add_argument("--chains", type=int, default=None, help="chains (default: the spec's)")
     cp.add_argument("--tune", type=int, default=None, help="tuning steps per chain (default: the spec's)")
     cp.set_defaults(func=cmd_compare)
     from bayes_coalition.cli import ideal_points as cli_ideal_points
     from bayes_coalition.cli import report as cli_report
 
     for module in (cli_report, cli_ideal_points):
-        module.add_parser(sub)
+        module.add_parser(sub, formatter_class=HELP)
     return p
 
 

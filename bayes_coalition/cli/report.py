@@ -33,10 +33,10 @@ def cmd_report(args) -> int:
     return 0 if result.ok else 1
 
 
-def add_parser(subparsers):
+def add_parser(subparsers, **kwargs) -> None:
     """Register the ``report`` subcommand on an argparse ``add_subparsers()`` object."""
     p = subparsers.add_parser(
-        "report",
+        "report", **kwargs,
         help="(re)build RUN_DIR/report.html and report.md from a saved run",
         description="Build a self-contained HTML diagnostic report (and a Markdown summary) from a run directory "
                     "written by `bayes-coalition fit` or `bayes-coalition ideal-points`.",

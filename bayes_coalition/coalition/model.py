@@ -229,23 +229,54 @@ class CoalitionModel(FittedModel):
         return [v.name for v in m.free_RVs] + [v.name for v in m.deterministics]
 
     def predict(self, bill, *, seed: int = 0, prob: float = SUMMARY_PROB):
-        """Approval probabilities, yea counts, P(pivotal) and P(in coalition) for a hypothetical bill
-        (a :class:`HypotheticalBill` or the path of a bill TOML); an xarray Dataset."""
+        """Approval probabilities (with Monte Carlo standard errors), yea counts, P(pivotal) and
+        P(in coalition) for a hypothetical bill (a :class:`HypotheticalBill` or the path of a bill
+        TOML); an xarray Dataset. All posterior draws are used."""
         from bayes_coalition.prediction.bills import load_bill
-        from bayes_coalition.prediction.predictor import predict
+        from bayes_coalition.prediction.predict import predict
 
         if not hasattr(bill, "codes"):
             bill = load_bill(bill)
         return predict(self, bill, seed=seed, prob=prob, predictor=self._predictor())
 
-    def sweep(self, base_bill, vary: dict, *, seed: int = 0, max_draws: int | None = 1000) -> pd.DataFrame:
-        """P(House), P(Senate), P(both) over a grid of indicator levels (vectorised, no compilation)."""
+    def sweep(self, base_bill, vary: dict, *, seed: int = 0, max_draws: int | None = None) -> pd.DataFrame:
+        """P(House), P(Senate), P(enacted) with MCSEs over a grid of indicator levels, on the draws and
+        with the estimator of :meth:`predict` (vectorised, no compilation; all draws by default)."""
         from bayes_coalition.prediction.bills import load_bill
         from bayes_coalition.prediction.predictor import BillPredictor, sweep
 
         if not hasattr(base_bill, "codes"):
             base_bill = load_bill(base_bill)
-        return sweep(self, base_bill, vary, seed=seed, predictor=BillPredictor(self, max_draws=max_draws))
+        pr = self._predictor() if max_draws is None else BillPredictor(self, max_draws=max_draws)
+        return sweep(self, base_bill, vary, seed=seed, predictor=pr)
+
+    def drivers(self, bill, *, seed: int = 0) -> pd.DataFrame:
+        """Which coded indicators move the bill's P(enacted), with Monte Carlo errors (see
+        :func:`bayes_coalition.prediction.drivers.rank_drivers`)."""
+        from bayes_coalition.prediction.bills import load_bill
+        from bayes_coalition.prediction.drivers import rank_drivers
+
+        if not hasattr(bill, "codes"):
+            bill = load_bill(bill)
+        return rank_drivers(self, bill, seed=seed, predictor=self._predictor())
+
+    def caveats(self) -> list[str]:
+        """One-line warnings that qualify every number of this fit: a failed convergence check, and
+        effects and positions that the data do not identify (posterior contraction < 0.5)."""
+        out = []
+        status, reasons = diagnostics.verdict(self.diagnostics) if self.diagnostics else ("unknown", [])
+        if status in ("fail", "warn"):
+            out.append(f"convergence {status}: {'; '.join(reasons)}; treat these numbers as provisional")
+        h = self.hypotheses()
+        weak = h[~h["identified_by_data"]]
+        if len(weak):
+            out.append("not identified by the data (posterior contraction < 0.5): "
+                       + ", ".join(f"{r.construct} effect {r.contraction:.2f}" for r in weak.itertuples()))
+        ip = self.ideal_points()
+        prior_only = ip[~ip["informed_by_votes"]]["actor_id"].tolist()
+        if prior_only:
+            out.append("positions with no likelihood term (prior only): " + ", ".join(prior_only))
+        return out
 
     def _predictor(self):
         from bayes_coalition.prediction.predictor import BillPredictor

@@ -13,20 +13,21 @@ codes change: the counterfactual keeps what the votes taught about the episode.
 from __future__ import annotations
 
 import itertools
+import zlib
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 from scipy.special import expit
 from scipy.stats import norm
 
+from bayes_coalition import _arviz
 from bayes_coalition.coalition import rules
 from bayes_coalition.coalition.model_data import ModelData
-from bayes_coalition.coalition.predictive import beta_binomial, decisive_cases, draw_arrays, draws_of
+from bayes_coalition.coalition.predictive import decisive_cases, draw_arrays, draws_of
 from bayes_coalition.coalition.vote_model import yea_probability
 from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB
-from bayes_coalition.prediction import analytics
-from bayes_coalition.prediction.bills import HypotheticalBill
+from bayes_coalition.prediction.bills import HypotheticalBill, parse_code_key
 
 N_CANDIDATES = 128
 
@@ -47,8 +48,13 @@ class BillPredictor:
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
+        self.n_chains = int(post.sizes["chain"])
         if max_draws is not None and max_draws < self.n_samples:
-            keep = np.linspace(0, self.n_samples - 1, max_draws).astype(int)
+            # the same evenly spaced draws from every chain, so MCSEs can use the chain structure
+            per_chain = max(1, -(-max_draws // self.n_chains))
+            n_draw = int(post.sizes["draw"])
+            within = np.unique(np.linspace(0, n_draw - 1, min(per_chain, n_draw)).round().astype(int))
+            keep = (np.arange(self.n_chains)[:, None] * n_draw + within[None, :]).ravel()
             self.arrays = {k: (None if v is None else v[keep]) for k, v in self.arrays.items()}
             self.p = {k: (None if v is None else v[keep]) for k, v in self.p.items()}
             self.cuts = {k: v[keep] for k, v in self.cuts.items()}
@@ -123,6 +129,10 @@ class BillPredictor:
         """Forget cached random latent draws (conditional means stay): each call starts from its seed."""
         self._latent_cache = {k: v for k, v in self._latent_cache.items() if k[2]}
 
+    def signature(self, codes: dict, construct: int) -> tuple:
+        """The codes of one construct, as a hashable key."""
+        return tuple(sorted((key, v) for key, v in codes.items() if self._construct_of(key) == construct))
+
     def _construct_of(self, key) -> int:
         stage, indicator = key
         return int(self.md.item_construct_idx[self.items.index(f"{indicator}:{stage}")])
@@ -164,6 +174,10 @@ class BillPredictor:
         )
         return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": self.p["concentration"][:, ch]}
 
+    def mcse(self, values: np.ndarray) -> float:
+        """Monte Carlo standard error of the mean of a per-draw quantity (chain structure kept)."""
+        return _arviz.mcse_mean(np.asarray(values, dtype=float).reshape(self.n_chains, -1))
+
     @staticmethod
     def threshold(rule: str, chamber: str, n_total):
         """Yeas needed in ``chamber`` (:func:`bayes_coalition.coalition.rules.votes_needed`)."""
@@ -177,159 +191,110 @@ class BillPredictor:
         return norm.sf((thr - 0.5 - mean) / np.sqrt(np.maximum(var, 1e-9)))
 
 
-def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMARY_PROB, predictor: BillPredictor | None = None) -> xr.Dataset:
-    """P(House), P(Senate), P(enacted), yea-count draws per chamber and party, P(pivotal) and
-    P(in the yes coalition) per actor, for one bill."""
-    bill.validate(model.dataset)
-    pr = predictor or BillPredictor(model)
+def case_effects(pr: BillPredictor, bill: HypotheticalBill, seats: dict, seed: int) -> tuple[dict, dict]:
+    """The bill's random case effects, drawn once per posterior draw from the seed: its episode
+    effect (constructs' latent values included) and each chamber's cut-point, tilt and count rows.
+    predict, sweep and the drivers all start here, so they share these draws."""
     pr.reset_draws()
     rng = np.random.default_rng(seed)
-    seats = bill.seats(model.dataset)
-    notes = seats.pop("_notes", [])
     ep, codes = pr.episode_effect(bill, rng)
-    S = pr.n_samples
-    out, passed, yea_tot, n_tot, cuts = {}, {}, {}, {}, {}
-    per_draw = {}
-    actors = model.model_data.coords["actor"]
-    ideal = pr.arrays["ideal_point"]
-    pos = xr.DataArray(ideal, dims=("sample", "actor"), coords={"actor": actors})
-    membership, pivotal, decisive_ = [], [], []
-    for chamber in CHAMBERS:
-        rows = pr.chamber_rows(bill, chamber, ep, seats, rng)
-        y = beta_binomial(rng, rows["n"], rows["prob"], rows["phi"][:, None])
-        total, n_total = y.sum(axis=1), int(rows["n"].sum())
-        rule = bill.house_rule if chamber == "House" else bill.senate_rule
-        thr = pr.threshold(rule, chamber, n_total)
-        passed[chamber] = total >= thr
-        per_draw[chamber] = pr.probability_per_draw(rows, thr)
-        yea_tot[chamber], n_tot[chamber], cuts[chamber] = total, n_total, rows["cut"]
-        party = [GROUPS[g] for g in rows["groups"]]
-        out[f"yea_{chamber.lower()}"] = xr.DataArray(total, dims="sample")
-        out[f"yea_{chamber.lower()}_party"] = xr.DataArray(y, dims=("sample", f"{chamber.lower()}_group"), coords={f"{chamber.lower()}_group": party})
-        # actors: seat weights of factions in this chamber (independents split evenly), bill-given weights for others
-        w = np.zeros((S, len(actors)))
-        share = pr.arrays["faction_share"]
-        n_ind = seats[chamber].get("I", 0)
-        for j, a in enumerate(model.model_data.faction_actor_idx):
-            party_seats = seats[chamber].get(model.model_data.faction_party[j], 0)
-            w[:, a] = share[:, j] * party_seats + n_ind / len(model.model_data.faction_actor_idx)
-        for actor, weight in bill.actor_weights.items():
-            w[:, actors.index(actor)] = weight
-        weight = xr.DataArray(w, dims=("sample", "actor"), coords={"actor": actors})
-        # each legislative faction faces its party's cut-point (cut +/- tilt), as in the likelihood
-        sign = np.zeros(len(actors))
-        sign[model.model_data.faction_actor_idx] = rules.party_sign(model.model_data.faction_party)
-        cut = xr.DataArray(rules.party_cut_point(rows["cut"][:, None], rows["tilt"][:, None], sign[None, :]),
-                           dims=("sample", "actor"), coords={"actor": actors})
-        membership.append(analytics.probability(analytics.yes_coalition(pos, cut, bill.yea_is_pro_trade), ("sample",)))
-        pivotal.append(analytics.probability(analytics.de_swaan_pivotal(pos, weight), ("sample",)))
-        decisive_.append(analytics.probability(analytics.decisive(pos, cut, weight, thr if np.isscalar(thr) else float(thr), bill.yea_is_pro_trade), ("sample",)))
-    pres_idx = model.model_data.president_idx
-    two_thirds = rules.override(yea_tot["House"], n_tot["House"], yea_tot["Senate"], n_tot["Senate"])
-    if bill.president_rule == "override" or pres_idx is None:
-        signs = np.zeros(S, dtype=bool)
-    else:
-        signs = rules.president_signs(ideal[:, pres_idx], 0.5 * (cuts["House"] + cuts["Senate"]), bill.yea_is_pro_trade)
-    enacted = rules.enacted(passed["House"], passed["Senate"], signs, yea_tot["House"], n_tot["House"],
-                            yea_tot["Senate"], n_tot["Senate"])
-    per_draw["enacted"] = per_draw["House"] * per_draw["Senate"] * np.where(signs, 1.0, two_thirds.astype(float))
-    ds = xr.Dataset(out)
-    for key, flag, pd_ in (("p_house", passed["House"], per_draw["House"]), ("p_senate", passed["Senate"], per_draw["Senate"]),
-                           ("p_enacted", enacted, per_draw["enacted"])):
-        lo, hi = np.quantile(pd_, [(1 - prob) / 2, (1 + prob) / 2])
-        ds[key] = xr.DataArray(float(flag.mean()), attrs={"lower": float(lo), "upper": float(hi), "prob": prob,
-                                                           "interval": "equal-tailed interval of the per-draw probability"})
-        ds[f"{key}_per_draw"] = xr.DataArray(pd_, dims="sample")
-    ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
-    ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
-    ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
-    ds.attrs.update(bill=bill.name, like=bill.like or "", seed=seed, prob=prob, n_samples=S,
-                    seats=str(seats), notes="; ".join(notes), codes=str({f"{s}.{i}": v for (s, i), v in codes.items()}))
-    return ds
+    rows = {ch: pr.chamber_rows(bill, ch, ep, seats, rng) for ch in CHAMBERS}
+    return rows, codes
 
 
-def summary_dict(ds: xr.Dataset) -> dict:
-    """The JSON form: p_house, p_senate, p_enacted, yea_house, yea_senate (mean/lower/upper), pivotal, coalition."""
-    prob = float(ds.attrs["prob"])
-    out = {}
-    for key in ("p_house", "p_senate", "p_enacted"):
-        out[key] = {"mean": float(ds[key]), "lower": ds[key].attrs["lower"], "upper": ds[key].attrs["upper"]}
-    for ch in ("house", "senate"):
-        y = ds[f"yea_{ch}"].values
-        lo, hi = np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2])
-        out[f"yea_{ch}"] = {"mean": float(y.mean()), "lower": float(lo), "upper": float(hi)}
-    out["pivotal"] = {a: float(v) for a, v in ds["pivotal"].max("chamber").to_series().items()}
-    out["coalition"] = {a: float(v) for a, v in ds["in_coalition"].mean("chamber").to_series().items()}
-    out["interval_prob"] = prob
-    return out
-
-
-def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws: int | None = 1000,
-          predictor: BillPredictor | None = None, chunk: int = 512) -> pd.DataFrame:
-    """P(House), P(Senate), P(both chambers) over a grid of indicator levels, vectorised on stored draws.
-
-    ``vary`` maps "stage.indicator" (or "indicator" for voting-stage codes) to a list of levels.
-    A bill of the grid differs from ``base`` only through its constructs' latent values, so its
-    episode effect is the base's plus ``effect * (latent - base latent)``; every other random
-    quantity is shared across the grid (common random numbers). Probabilities use the per-draw
-    normal approximation to the yea count (no simulation noise).
-    """
-    pr = predictor or BillPredictor(model, max_draws=max_draws)
-    pr.reset_draws()
-    base.validate(model.dataset)
-    keys = []
-    for k in vary:
-        stage, indicator = k.split(".") if "." in k else ("voting", k)
-        keys.append((stage, indicator))
-    for k, levels in zip(keys, vary.values()):
-        for level in levels:
-            HypotheticalBill(**{**base.__dict__, "codes": {**base.codes, k: level}}).validate(model.dataset)
-    rng = np.random.default_rng(seed)
-    seats = base.seats(model.dataset)
-    seats.pop("_notes", None)
-    ep0, codes0 = pr.episode_effect(base, rng)
-    rows0 = {ch: pr.chamber_rows(base, ch, ep0, seats, rng) for ch in CHAMBERS}
+def code_set_shifts(pr: BillPredictor, bill: HypotheticalBill, base_codes: dict, code_sets: list[dict], seed: int) -> np.ndarray:
+    """Per code set and draw, the shift of the episode effect relative to the base codes:
+    ``effect * (latent | set) - effect * (latent | base)`` for the constructs whose codes differ
+    (conditional means for a bill ``like`` an observed episode, draws for a new one); (B, S)."""
+    as_mean = bill.like is not None
     beta = pr.p["effect"]
-    lat_rng = np.random.default_rng(seed + 1)
-    as_mean = base.like is not None          # counterfactual shifts of an observed episode use conditional means
-    base_latent = [pr.latent_draws(k, codes0, lat_rng, mean=as_mean) for k in range(len(CONSTRUCTS))]
-    combos = list(itertools.product(*vary.values()))
-    # per construct: the distinct code sets across the grid and each bill's index into them
-    delta = np.zeros((len(combos), pr.n_samples))
+    delta = np.zeros((len(code_sets), pr.n_samples))
     for k in range(len(CONSTRUCTS)):
-        if not any(pr._construct_of(key) == k for key in keys):
+        base_sig = pr.signature(base_codes, k)
+        sigs = [pr.signature(c, k) for c in code_sets]
+        if all(sig == base_sig for sig in sigs):
             continue
-        table, index = {}, np.empty(len(combos), dtype=int)
-        for b, combo in enumerate(combos):
-            codes = {**codes0, **dict(zip(keys, combo))}
-            sig = tuple(sorted((key, v) for key, v in codes.items() if pr._construct_of(key) == k))
-            if sig not in table:
-                table[sig] = len(table)
-            index[b] = table[sig]
-        lat = np.stack([pr.latent_draws(k, dict(sig), lat_rng, mean=as_mean) for sig in table])      # (n_sets, S)
-        delta += beta[:, k][None, :] * (lat[index] - base_latent[k][None, :])
-    result = {}
+        base_latent = pr.latent_draws(k, dict(base_sig), np.random.default_rng([seed, 1, k]), mean=as_mean)
+        for b, sig in enumerate(sigs):
+            if sig != base_sig:
+                # each code set's draws come from its own stream (seed, construct, codes): the same
+                # code set gets the same latent draws in any grid, whatever else the grid holds
+                rng = np.random.default_rng([seed, 1, k, zlib.crc32(repr(sig).encode())])
+                delta[b] += beta[:, k] * (pr.latent_draws(k, dict(sig), rng, mean=as_mean) - base_latent)
+    return delta
+
+
+def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, delta: np.ndarray, *, chunk: int = 512) -> dict:
+    """Per bill of a grid (rows of ``delta``) and posterior draw: P(House), P(Senate), P(enacted).
+
+    Rao-Blackwellised: given a draw and the case effects, the yea count's distribution is known,
+    so each probability is computed (normal approximation to the sum of beta-binomial party
+    counts) instead of simulated; the Monte Carlo error left is that of averaging over draws.
+    Enactment: both chambers pass and the President signs, or both reach two thirds of those
+    voting (:mod:`bayes_coalition.coalition.rules`); with no President in the data, passing both
+    chambers enacts; a bill whose president rule is ``override`` assumes a veto."""
+    out = {key: np.empty(delta.shape) for key in ("House", "Senate", "House_override", "Senate_override")}
+    mix = pr.arrays["republican_share"]
     for ch in CHAMBERS:
-        r = rows0[ch]
-        rule = base.house_rule if ch == "House" else base.senate_rule
-        thr = pr.threshold(rule, ch, r["n"].sum())
-        out = np.empty((len(combos), pr.n_samples))
-        mix = pr.arrays["republican_share"]
-        for start in range(0, len(combos), chunk):
+        r = rows[ch]
+        n_total = int(r["n"].sum())
+        rule = bill.house_rule if ch == "House" else bill.senate_rule
+        thr = rules.votes_needed(rule, ch, n_total)
+        thr_override = np.maximum(thr, rules.votes_needed("two_thirds_of_voting", ch, n_total))
+        for start in range(0, len(delta), chunk):
             d = delta[start:start + chunk]
             # one cut-point column shared by every party row: the factions' sigmoids are computed once
             cut = (r["cut"][None, :] - d)[..., None]                                            # (B, S, 1)
             tilt = np.broadcast_to(r["tilt"][None, :, None], cut.shape)
             prob = yea_probability(
                 np, faction_position=pr.arrays["faction_position"][None], faction_share=pr.arrays["faction_share"][None],
-                cut_point=cut, party_tilt=tilt, polarity=np.full(len(r["groups"]), 1.0 if base.yea_is_pro_trade else -1.0),
+                cut_point=cut, party_tilt=tilt, polarity=np.full(len(r["groups"]), 1.0 if bill.yea_is_pro_trade else -1.0),
                 group_idx=r["groups"], mix_share=None if mix is None else np.broadcast_to(mix[None], cut.shape[:2] + mix.shape[1:]),
                 mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=pr.discrimination,
             )
-            out[start:start + chunk] = pr.probability_per_draw({"prob": prob, "n": r["n"], "phi": r["phi"][None, :]}, thr)
-        result[ch] = out
+            counts = {"prob": prob, "n": r["n"], "phi": r["phi"][None, :]}
+            out[ch][start:start + chunk] = pr.probability_per_draw(counts, thr)
+            out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
+    pres = pr.md.president_idx
+    if bill.president_rule == "override":
+        signs = np.zeros(delta.shape, dtype=bool)
+    elif pres is None:
+        signs = np.ones(delta.shape, dtype=bool)
+    else:
+        ref = 0.5 * (rows["House"]["cut"] + rows["Senate"]["cut"])[None, :] - delta
+        signs = rules.president_signs(pr.arrays["ideal_point"][None, :, pres], ref, bill.yea_is_pro_trade)
+    enacted = np.where(signs, out["House"] * out["Senate"], out["House_override"] * out["Senate_override"])
+    return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted}
+
+
+def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws: int | None = None,
+          predictor: BillPredictor | None = None, prob: float = SUMMARY_PROB) -> pd.DataFrame:
+    """P(House), P(Senate), P(enacted) with their Monte Carlo standard errors over a grid of indicator
+    levels, on the same draws and with the same estimator as :func:`predict` (all posterior draws by
+    default).
+
+    ``vary`` maps "stage.indicator" to a list of levels. A bill of the grid differs from ``base``
+    only through its constructs' latent values, so its episode effect is the base's plus
+    ``effect * (latent - base latent)``; every other random quantity is shared across the grid
+    (common random numbers), and the grid point with the base's codes equals ``predict(base)``.
+    """
+    pr = predictor or BillPredictor(model, max_draws=max_draws)
+    base.validate(model.dataset)
+    keys = [parse_code_key(k) for k in vary]
+    combos = list(itertools.product(*vary.values()))
+    code_sets = []
+    for combo in combos:
+        bill = replace(base, codes={**base.codes, **dict(zip(keys, combo))})
+        bill.validate(model.dataset)
+        code_sets.append(bill.codes)
+    seats = base.seats(model.dataset)
+    seats.pop("_notes", None)
+    rows, codes0 = case_effects(pr, base, seats, seed)
+    code_sets = [{**codes0, **dict(zip(keys, combo))} for combo in combos]
+    per_draw = approval_per_draw(pr, base, rows, code_set_shifts(pr, base, codes0, code_sets, seed))
     table = pd.DataFrame(combos, columns=[f"{s}.{i}" for s, i in keys])
-    table["p_house"] = result["House"].mean(axis=1)
-    table["p_senate"] = result["Senate"].mean(axis=1)
-    table["p_both_chambers"] = (result["House"] * result["Senate"]).mean(axis=1)
+    for key, values in (("p_house", per_draw["House"]), ("p_senate", per_draw["Senate"]), ("p_enacted", per_draw["enacted"])):
+        table[key] = values.mean(axis=1)
+        table[f"{key}_mcse"] = [pr.mcse(v) for v in values]
+    table.attrs.update(seed=seed, draws=pr.n_samples, chains=pr.n_chains)
     return table

@@ -116,6 +116,19 @@ def test_sweep_grid_and_common_random_numbers(fitted):
     same = model.sweep(base, {"voting.payoff": [base.codes[("voting", "payoff")]]}, seed=2)
     again = model.sweep(base, {"voting.payoff": [base.codes[("voting", "payoff")]]}, seed=2)
     assert same.equals(again)
+    # predict, sweep and the drivers share draws and estimator: the base's grid point is predict's number
+    ds = model.predict(base, seed=2)
+    for key in ("p_house", "p_senate", "p_enacted"):
+        assert same[key].iloc[0] == pytest.approx(float(ds[key]), rel=1e-12)
+        assert same[f"{key}_mcse"].iloc[0] == pytest.approx(ds[key].attrs["mcse"], rel=1e-12)
+    drivers = model.drivers(base, seed=2).set_index("indicator")
+    payoff = t.set_index(["voting.payoff", "formulation.executive_coordination"])
+    lo_code = {**base.codes, ("voting", "payoff"): 0}
+    hi_code = {**base.codes, ("voting", "payoff"): 2}
+    grid = model.sweep(base, {"voting.payoff": [0, 2]}, seed=2).set_index("voting.payoff")["p_enacted"]
+    assert drivers.loc["voting.payoff", "p_lowest_level"] == pytest.approx(grid[0], rel=1e-12)
+    assert drivers.loc["voting.payoff", "p_highest_level"] == pytest.approx(grid[2], rel=1e-12)
+    assert len(payoff) == 6 and lo_code != hi_code
     with pytest.raises(DataValidationError, match="off the scale"):
         model.sweep(base, {"voting.payoff": [9]})
 
@@ -124,12 +137,18 @@ def test_cli_predict_json_and_text(fitted, capsys):
     _, run = fitted
     assert main(["predict", str(run), str(BILLS / "hypothetical_2027.toml"), "--json", "--seed", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("p_house", "p_senate", "p_enacted", "yea_house", "yea_senate"):
-        assert set(out[key]) >= {"mean", "lower", "upper"}
+    for key in ("p_house", "p_senate", "p_enacted"):
+        assert set(out[key]) == {"mean", "mcse", "lower", "upper", "decimals"}
+    for key in ("yea_house", "yea_senate"):
+        assert set(out[key]) == {"mean", "lower", "upper"}
     assert set(out["pivotal"]) == set(load_dataset().actors["actor_id"]) and set(out["coalition"]) == set(out["pivotal"])
-    assert main(["predict", str(run), str(BILLS / "fasttrack1997_like.toml"), "--driver-draws", "50"]) == 0
+    assert out["bill"]["name"] == "hypothetical 2027 trade promotion authority" and out["seed"] == 1
+    assert out["draws"] == 800 and out["chains"] == 2 and set(out["seats"]) == {"House", "Senate"}
+    assert {"indicator", "effect", "effect_mcse", "ranked", "tied_with_top"} <= set(out["drivers"][0])
+    assert any(w.startswith("convergence fail") for w in out["warnings"])      # mocked draws do not converge
+    assert main(["predict", str(run), str(BILLS / "fasttrack1997_like.toml")]) == 0
     text = capsys.readouterr().out
-    assert "P(both chambers)" in text and "pivotal" in text and "like fasttrack1997" in text
+    assert "warning: convergence fail" in text and "pivotal" in text and "like fasttrack1997" in text
 
 
 def test_cli_predict_bad_bill(fitted, tmp_path, capsys):
@@ -138,3 +157,7 @@ def test_cli_predict_bad_bill(fitted, tmp_path, capsys):
     bad.write_text("[codes.voting]\npayoff = 5\n")
     assert main(["predict", str(run), str(bad)]) == 2
     assert "codes.voting.payoff" in capsys.readouterr().err
+    # a malformed bill is rejected before any posterior is read (no run directory needed)
+    bad.write_text("[bill]\nname = 'x'\nnonsense = 1\n")
+    assert main(["predict", str(tmp_path / "no_run_here"), str(bad)]) == 2
+    assert "bill.nonsense" in capsys.readouterr().err

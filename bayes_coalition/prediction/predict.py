@@ -1,0 +1,113 @@
+"""Approval of one hypothetical bill: probabilities with Monte Carlo errors, yea counts, coalitions.
+
+:func:`predict` returns an xarray Dataset; :func:`summary_dict` its JSON form (``predict --json``).
+Probabilities are posterior means over all draws of a per-draw probability that is computed, not
+simulated (:func:`~bayes_coalition.prediction.predictor.approval_per_draw`), each with its Monte
+Carlo standard error; :func:`sweep` and :func:`~bayes_coalition.prediction.drivers.rank_drivers`
+use the same draws and estimator, so the three agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_coalition.coalition import rules
+from bayes_coalition.coalition.predictive import beta_binomial
+from bayes_coalition.constants import CHAMBERS, GROUPS, SUMMARY_PROB
+from bayes_coalition.prediction import analytics
+from bayes_coalition.prediction.bills import HypotheticalBill
+from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects
+
+INTERVAL_TEXT = ("the share of the bill's possible case effects (draws of its episode, vote and party "
+                 "effects) under which the probability lies in this interval; wide: the outcome hinges on "
+                 "bill-specific factors the model cannot foresee")
+PROBABILITIES = (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted"))
+
+
+def decimals(mcse: float) -> int:
+    """Decimals an estimate supports: the last digit shown is the first that its Monte Carlo standard
+    error reaches (MCSE 0.008 -> 2 decimals: 0.69 +/- 0.008), at least 1 and at most 4."""
+    if not math.isfinite(mcse) or mcse <= 0:
+        return 4
+    return int(min(4, max(1, math.floor(-math.log10(mcse)))))
+
+
+def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMARY_PROB,
+            predictor: BillPredictor | None = None) -> xr.Dataset:
+    """P(House), P(Senate), P(enacted) with Monte Carlo standard errors and intervals, yea-count draws
+    per chamber and party, P(pivotal) and P(in the yes coalition) per actor, for one bill."""
+    bill.validate(model.dataset)
+    pr = predictor or BillPredictor(model)
+    seats = bill.seats(model.dataset)
+    notes = seats.pop("_notes", [])
+    rows, codes = case_effects(pr, bill, seats, seed)
+    per_draw = approval_per_draw(pr, bill, rows, np.zeros((1, pr.n_samples)))
+    sim_rng = np.random.default_rng([seed, 2])            # count draws: a stream of their own
+    S = pr.n_samples
+    md = model.model_data
+    actors = md.coords["actor"]
+    pos = xr.DataArray(pr.arrays["ideal_point"], dims=("sample", "actor"), coords={"actor": actors})
+    sign = np.zeros(len(actors))
+    sign[md.faction_actor_idx] = rules.party_sign(md.faction_party)
+    out, membership, pivotal, decisive_ = {}, [], [], []
+    for chamber in CHAMBERS:
+        r = rows[chamber]
+        y = beta_binomial(sim_rng, r["n"], r["prob"], r["phi"][:, None])
+        out[f"yea_{chamber.lower()}"] = xr.DataArray(y.sum(axis=1), dims="sample")
+        group = f"{chamber.lower()}_group"
+        out[f"yea_{chamber.lower()}_party"] = xr.DataArray(y, dims=("sample", group), coords={group: [GROUPS[g] for g in r["groups"]]})
+        thr = float(rules.votes_needed(bill.house_rule if chamber == "House" else bill.senate_rule, chamber, int(r["n"].sum())))
+        # actors: seat weights of factions in this chamber (independents split evenly), bill-given weights for others
+        w = np.zeros((S, len(actors)))
+        n_ind = seats[chamber].get("I", 0)
+        for j, a in enumerate(md.faction_actor_idx):
+            w[:, a] = pr.arrays["faction_share"][:, j] * seats[chamber].get(md.faction_party[j], 0) + n_ind / len(md.faction_actor_idx)
+        for actor, weight in bill.actor_weights.items():
+            w[:, actors.index(actor)] = weight
+        weight = xr.DataArray(w, dims=("sample", "actor"), coords={"actor": actors})
+        # each legislative faction faces its party's cut-point (cut +/- tilt), as in the likelihood
+        cut = xr.DataArray(rules.party_cut_point(r["cut"][:, None], r["tilt"][:, None], sign[None, :]),
+                           dims=("sample", "actor"), coords={"actor": actors})
+        membership.append(analytics.probability(analytics.yes_coalition(pos, cut, bill.yea_is_pro_trade), ("sample",)))
+        pivotal.append(analytics.probability(analytics.de_swaan_pivotal(pos, weight), ("sample",)))
+        decisive_.append(analytics.probability(analytics.decisive(pos, cut, weight, thr, bill.yea_is_pro_trade), ("sample",)))
+    ds = xr.Dataset(out)
+    for key, label in PROBABILITIES:
+        values = per_draw["enacted" if label == "enacted" else label][0]
+        lo, hi = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2])
+        ds[key] = xr.DataArray(float(values.mean()), attrs={
+            "mcse": pr.mcse(values), "lower": float(lo), "upper": float(hi), "prob": prob, "interval": INTERVAL_TEXT})
+        ds[f"{key}_per_draw"] = xr.DataArray(values, dims="sample")
+    ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
+    ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
+    ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
+    ds.attrs.update(bill=bill.name, like=bill.like or "", source=bill.source, seed=seed, prob=prob, n_samples=S,
+                    n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
+                    codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))
+    return ds
+
+
+def summary_dict(ds: xr.Dataset) -> dict:
+    """The JSON form of :func:`predict` (``predict --json``); README.md documents every key."""
+    prob = float(ds.attrs["prob"])
+    out = {"bill": {"name": ds.attrs["bill"], "like": ds.attrs["like"] or None, "file": ds.attrs.get("source")},
+           "seed": int(ds.attrs["seed"]), "draws": int(ds.attrs["n_samples"]), "chains": int(ds.attrs.get("n_chains", 1)),
+           "seats": json.loads(ds.attrs["seats"]), "codes": json.loads(ds.attrs["codes"]), "notes": [n for n in str(ds.attrs.get("notes", "")).split("; ") if n]}
+    for key, _ in PROBABILITIES:
+        a = ds[key].attrs
+        out[key] = {"mean": float(ds[key]), "mcse": a["mcse"], "lower": a["lower"], "upper": a["upper"],
+                    "decimals": decimals(a["mcse"])}
+    for ch in ("house", "senate"):
+        y = ds[f"yea_{ch}"].values
+        lo, hi = np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2])
+        out[f"yea_{ch}"] = {"mean": float(y.mean()), "lower": float(lo), "upper": float(hi)}
+    out["pivotal"] = {a: float(v) for a, v in ds["pivotal"].max("chamber").to_series().items()}
+    out["coalition"] = {a: float(v) for a, v in ds["in_coalition"].mean("chamber").to_series().items()}
+    out["interval_prob"] = prob
+    out["interval"] = ds["p_house"].attrs["interval"]
+    return out

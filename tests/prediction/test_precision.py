@@ -1,0 +1,66 @@
+"""Monte Carlo precision of bill predictions on a real posterior (tests/fixtures/real_run: a thinned
+copy of the default fit, 4 chains x 50 draws; scripts/make_test_run.py writes it).
+
+The numbers ``predict`` and the drivers print must not change with the seed beyond the Monte Carlo
+standard error they state."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from bayes_coalition import CoalitionModel, load_bill
+from bayes_coalition.prediction.predict import decimals
+from tests.helpers import REPO
+
+SEEDS = (0, 1, 2)
+# two estimates of one quantity from independent seeds differ by N(0, mcse_a^2 + mcse_b^2): 3.5
+# standard deviations bound all three pairs with probability above 0.998
+Z = 3.5
+
+
+@pytest.fixture(scope="module")
+def real():
+    return CoalitionModel.load(REPO / "tests" / "fixtures" / "real_run", groups=("posterior",))
+
+
+@pytest.fixture(scope="module")
+def runs(real):
+    bill = load_bill(REPO / "bills" / "hypothetical_2027.toml")
+    return {s: (real.predict(bill, seed=s), real.drivers(bill, seed=s)) for s in SEEDS}
+
+
+def test_probabilities_agree_across_seeds_to_their_stated_precision(runs):
+    for key in ("p_house", "p_senate", "p_enacted"):
+        for a, b in itertools.combinations(SEEDS, 2):
+            pa, pb = runs[a][0][key], runs[b][0][key]
+            assert abs(float(pa) - float(pb)) <= Z * np.hypot(pa.attrs["mcse"], pb.attrs["mcse"]), (key, a, b)
+            assert 0 < pa.attrs["mcse"] < 0.05
+
+
+def test_the_top_driver_agrees_across_seeds(runs):
+    """Each seed's top driver has, under every other seed, an effect that agrees with its own to the
+    stated precision, and the largest effect of each seed agrees with the others' (which indicator
+    comes first among effects tied at 2 MCSE is Monte Carlo noise, so the CLI marks the tied group)."""
+    for a, b in itertools.permutations(SEEDS, 2):
+        da, db = runs[a][1].set_index("indicator"), runs[b][1].set_index("indicator")
+        top = da.index[0]
+        assert da.loc[top, "ranked"] and da.loc[top, "tied_with_top"]
+        assert abs(da.loc[top, "effect"] - db.loc[top, "effect"]) <= Z * np.hypot(
+            da.loc[top, "effect_mcse"], db.loc[top, "effect_mcse"]), (a, b, top)
+        top_b = db.index[0]
+        assert abs(abs(da.loc[top, "effect"]) - abs(db.loc[top_b, "effect"])) <= Z * np.hypot(
+            da.loc[top, "effect_mcse"], db.loc[top_b, "effect_mcse"])
+
+
+def test_drivers_within_two_mcse_of_zero_are_not_ranked(runs):
+    d = runs[0][1]
+    noise = np.abs(d["effect"]) <= 2 * d["effect_mcse"]
+    assert (d.loc[noise, "ranked"] == False).all() and (d.loc[~noise, "ranked"] == True).all()  # noqa: E712
+    assert list(d["ranked"]) == sorted(d["ranked"], reverse=True)          # ranked rows come first
+
+
+def test_decimals_follow_the_mcse():
+    assert [decimals(m) for m in (0.3, 0.08, 0.008, 0.0004, 1e-9, 0.0)] == [1, 1, 2, 3, 4, 4]
