@@ -33,6 +33,7 @@ wrong TOML type (``"no"`` for a boolean, ``2.0`` for an integer) and conflicting
 :class:`~bayes_coalition.errors.DataValidationError` naming the file and the field.
 :func:`load_bill` checks what needs no data; :meth:`HypotheticalBill.validate` checks the rest
 against the fitted data (indicators and levels of the codebook, actors, episodes, Congresses).
+:func:`schema_markdown` documents the schema from the same tables (``scripts/bill_schema.py``).
 """
 
 from __future__ import annotations
@@ -415,3 +416,36 @@ def load_bill(path: str | Path) -> HypotheticalBill:
 def bill_codes_frame(bill: HypotheticalBill) -> pd.DataFrame:
     return pd.DataFrame([(s, i, lvl) for (s, i), lvl in bill.codes.items()], columns=["stage", "indicator", "level"])
 
+
+def schema_markdown(codebook: pd.DataFrame) -> str:
+    """The bill schema in Markdown, from the schema tables, the rules and the codebook (README's block)."""
+    out = ["A bill file is TOML; every section is optional. Unknown sections, fields, stages, indicators and "
+           "actors are errors (with a suggestion), and so are values of the wrong TOML type.", ""]
+
+    def table(section: str) -> None:
+        out.extend([f"`[{section}]`", "", "| field | type | default | meaning |", "|---|---|---|---|"])
+        out.extend(f"| `{name}` | {typ} | {default} | {meaning} |" for name, (typ, default, meaning) in SCHEMA[section].items())
+        out.append("")
+
+    table("bill")
+    out.extend(["`[codes.STAGE]` (STAGE: " + ", ".join(f"`{s}`" for s in STAGES) + ")", "",
+                "`indicator = level`, an integer on the indicator's scale (below); any subset, the rest unknown.", ""])
+    table("composition")
+    table("thresholds")
+    lo, hi = POSITION_RANGE
+    out.extend(["`[actors]`", "",
+                f"`actor = {{ position = x }}` sets the actor's ideal point (a number in [{lo:g}, {hi:g}]) in every draw; "
+                f"`actor = {{ shift = x }}` adds x (in [{-SHIFT_LIMIT:g}, {SHIFT_LIMIT:g}]) to it. Exactly one of the two; "
+                "actor ids of the fitted data (`actors.csv`).", "",
+                "`[actor_weights]`", "",
+                "`actor = w`: a non-negative number, the weight of a non-legislative actor for pivotality (default 0).", "",
+                "Threshold rules per chamber:", "", "| rule | " + " | ".join(CHAMBERS) + " |",
+                "|---|" + "---|" * len(CHAMBERS)])
+    for rule in THRESHOLD_RULES:
+        out.append(f"| `{rule}` | " + " | ".join("yes" if rule in CHAMBER_RULES[c] else "no" for c in CHAMBERS) + " |")
+    out.extend(["", "Indicators:", "", "| indicator | construct | stages | levels |", "|---|---|---|---|"])
+    for indicator, rows in codebook.groupby("indicator", sort=False):
+        stages = ", ".join(str(rows["stages"].iloc[0]).split(";"))
+        levels = ", ".join(f"{int(r.level)} {r.label}" for r in rows.sort_values("level").itertuples())
+        out.append(f"| `{indicator}` | {rows['construct'].iloc[0]} | {stages} | {levels} |")
+    return "\n".join(out) + "\n"

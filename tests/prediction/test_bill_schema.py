@@ -1,8 +1,10 @@
 """The strict bill schema: every malformed bill file is a one-line DataValidationError naming the file and
-the field; the shipped bills still load; [actors]; code keys."""
+the field; the shipped bills still load; [actors]; code keys; the README's generated schema block."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -10,10 +12,11 @@ import pytest
 
 from bayes_coalition import DataValidationError, load_dataset
 from bayes_coalition.coalition.rules import CHAMBER_RULES
-from bayes_coalition.prediction.bills import SCHEMA, HypotheticalBill, load_bill, parse_code_key
+from bayes_coalition.prediction.bills import SCHEMA, HypotheticalBill, load_bill, parse_code_key, schema_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 BILLS = ROOT / "bills"
+START, END = "<!-- bill-schema:start -->", "<!-- bill-schema:end -->"
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +259,33 @@ def test_parse_code_key():
     with pytest.raises(ValueError, match="must be a string"):
         parse_code_key(3)
 
+
+# --- generated documentation ----------------------------------------------------------------------------
+def test_schema_markdown_lists_every_indicator_and_rule(ds):
+    md = schema_markdown(ds.codebook)
+    for indicator in set(ds.codebook["indicator"]):
+        assert f"| `{indicator}` |" in md
+    assert "| `three_fifths_of_senate` | no | yes |" in md and "| `two_thirds_of_voting` | yes | yes |" in md
+    assert "| `payoff` | willingness | formulation, voting | 0 low, 1 medium, 2 high |" in md
+    assert "`[actors]`" in md
+
+
+def test_script_writes_between_the_markers(tmp_path, ds):
+    readme = write(tmp_path, f"# x\n\n{START}\nold text\n{END}\n\nafter\n", "README.md")
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bill_schema.py"), "--write", str(readme)],
+                         capture_output=True, text=True, check=True)
+    assert "wrote" in run.stdout
+    assert readme.read_text() == f"# x\n\n{START}\n{schema_markdown(ds.codebook)}{END}\n\nafter\n"
+    bad = write(tmp_path, "# no markers\n", "OTHER.md")
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bill_schema.py"), "--write", str(bad)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "markers" in run.stderr
+
+
+def test_readme_block_is_the_generated_schema(ds):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        pytest.skip(f"README.md has no {START} ... {END} block yet; add the markers and run "
+                    "`python scripts/bill_schema.py --write README.md`")
+    block = text[text.index(START) + len(START):text.index(END)]
+    assert block == "\n" + schema_markdown(ds.codebook), "README's bill schema is stale: run scripts/bill_schema.py --write README.md"
