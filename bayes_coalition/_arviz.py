@@ -9,22 +9,36 @@ from __future__ import annotations
 
 import warnings
 
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
-    import arviz as az
-
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-InferenceData = az.InferenceData
-ARVIZ_VERSION = az.__version__
+
+def _az():
+    """ArviZ, imported on first use (it loads matplotlib and numba: about 1.5-2.5 s), so reading a
+    saved run's draws and predicting a bill does not pay for it unless it needs an ArviZ statistic."""
+    import sys
+
+    if "arviz" not in sys.modules:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+            import arviz  # noqa: F401
+    return sys.modules["arviz"]
+
+
+def __getattr__(name: str):
+    if name == "InferenceData":
+        return _az().InferenceData
+    if name == "ARVIZ_VERSION":
+        return _az().__version__
+    raise AttributeError(name)
+
 
 def summary(idata, var_names=None, *, prob: float = 0.94, kind: str = "hdi") -> pd.DataFrame:
     """Posterior summary with columns mean, sd, lower, upper, mcse_mean, ess_bulk, ess_tail, r_hat."""
     if kind not in ("hdi", "eti"):
         raise ValueError("kind must be 'hdi' or 'eti'")
-    df = az.summary(idata, var_names=var_names, hdi_prob=prob, kind="all", stat_focus="mean", round_to="none")
+    df = _az().summary(idata, var_names=var_names, hdi_prob=prob, kind="all", stat_focus="mean", round_to="none")
     if kind == "hdi":
         lo, hi = [c for c in df.columns if c.startswith("hdi_")][:2]
         lower, upper = df[lo], df[hi]
@@ -59,30 +73,30 @@ def quantiles(post: xr.Dataset, probs) -> list[np.ndarray]:
 
 
 def rhat(idata, var_names=None) -> xr.Dataset:
-    return az.rhat(idata, var_names=var_names, method="rank")
+    return _az().rhat(idata, var_names=var_names, method="rank")
 
 
 def ess(idata, var_names=None, method: str = "bulk") -> xr.Dataset:
-    return az.ess(idata, var_names=var_names, method=method)
+    return _az().ess(idata, var_names=var_names, method=method)
 
 
 def mcse(idata, var_names=None) -> xr.Dataset:
-    return az.mcse(idata, var_names=var_names, method="mean")
+    return _az().mcse(idata, var_names=var_names, method="mean")
 
 
 def mcse_mean(values: np.ndarray) -> float:
     """Monte Carlo standard error of the mean of a (chain, draw) array of a scalar quantity."""
-    return float(np.asarray(az.mcse(np.asarray(values, dtype=float), method="mean")).ravel()[0])
+    return float(np.asarray(_az().mcse(np.asarray(values, dtype=float), method="mean")).ravel()[0])
 
 
 def bfmi(idata) -> np.ndarray:
     """E-BFMI per chain (needs sample_stats.energy)."""
-    return np.atleast_1d(az.bfmi(idata))
+    return np.atleast_1d(_az().bfmi(idata))
 
 
 def hdi(values: np.ndarray, prob: float) -> tuple[float, float]:
     """HDI of a 1-D array of draws."""
-    lo, hi = az.hdi(np.asarray(values, dtype=float).ravel(), hdi_prob=prob)
+    lo, hi = _az().hdi(np.asarray(values, dtype=float).ravel(), hdi_prob=prob)
     return float(lo), float(hi)
 
 
@@ -90,7 +104,7 @@ def loo(idata, var_name: str | None = None):
     """PSIS-LOO; returns (elpd, se, p_loo, pareto_k array, warning flag)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = az.loo(idata, var_name=var_name, pointwise=True)
+        res = _az().loo(idata, var_name=var_name, pointwise=True)
     return {
         "elpd": float(res["elpd_loo"]),
         "se": float(res["se"]),
@@ -103,7 +117,7 @@ def loo(idata, var_name: str | None = None):
 def compare_loo(models: dict, var_name: str | None = None) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        df = az.compare(models, ic="loo", var_name=var_name)
+        df = _az().compare(models, ic="loo", var_name=var_name)
     return pd.DataFrame({"elpd": df["elpd_loo"], "elpd_diff": df["elpd_diff"], "dse": df["dse"], "se": df["se"]})
 
 
@@ -127,13 +141,13 @@ def from_netcdf(path, groups=None):
             continue
         with xr.open_dataset(str(path), group=g, engine="h5netcdf") as ds:
             data[g] = ds.load()
-    idata = az.InferenceData(**data)
+    idata = _az().InferenceData(**data)
     idata.attrs.update(attrs)
     return idata
 
 
 def from_dict(**groups):
-    return az.from_dict(**groups)
+    return _az().from_dict(**groups)
 
 
 # --- plots (each returns a matplotlib Figure) ---------------------------------
@@ -145,15 +159,15 @@ def _fig(ax):
 
 
 def plot_rank(idata, var_names):
-    return _fig(az.plot_rank(idata, var_names=var_names, kind="bars", show=False))
+    return _fig(_az().plot_rank(idata, var_names=var_names, kind="bars", show=False))
 
 
 def plot_trace(idata, var_names):
-    return _fig(az.plot_trace(idata, var_names=var_names, compact=True, show=False))
+    return _fig(_az().plot_trace(idata, var_names=var_names, compact=True, show=False))
 
 
 def plot_energy(idata):
-    return _fig(az.plot_energy(idata, show=False))
+    return _fig(_az().plot_energy(idata, show=False))
 
 
 def plot_khat(loo_result_k):
@@ -169,7 +183,7 @@ def plot_khat(loo_result_k):
 
 
 def plot_forest(idata, var_names, *, prob: float, combined: bool = True):
-    return _fig(az.plot_forest(idata, var_names=var_names, hdi_prob=prob, combined=combined, show=False))
+    return _fig(_az().plot_forest(idata, var_names=var_names, hdi_prob=prob, combined=combined, show=False))
 
 
 # --- appended for bayes_coalition.report.build ---------------------------------------
@@ -179,14 +193,14 @@ def plot_loo_pit(idata, y: str, *, ecdf: bool = True):
     """LOO-PIT of observed variable ``y`` against its posterior predictive (needs log_likelihood[y])."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _fig(az.plot_loo_pit(idata, y=y, ecdf=ecdf, show=False))
+        return _fig(_az().plot_loo_pit(idata, y=y, ecdf=ecdf, show=False))
 
 
 def plot_rank_dataset(draws: xr.Dataset, *, grid=None, figsize=None):
     """Rank plots (bars) of every variable of a (chain, draw) Dataset, e.g. hand-picked scalar elements."""
-    return _fig(az.plot_rank(draws, kind="bars", grid=grid, figsize=figsize, show=False))
+    return _fig(_az().plot_rank(draws, kind="bars", grid=grid, figsize=figsize, show=False))
 
 
 def plot_trace_dataset(draws: xr.Dataset, *, figsize=None):
     """Compact trace plots of every variable of a (chain, draw) Dataset."""
-    return _fig(az.plot_trace(draws, compact=True, figsize=figsize, show=False))
+    return _fig(_az().plot_trace(draws, compact=True, figsize=figsize, show=False))

@@ -14,21 +14,23 @@ import json
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 
 from bayes_coalition import _arviz, diagnostics
 from bayes_coalition._base import FIT_DATA, FittedModel, run_file, tables_from_dataset, tables_to_dataset
-from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.predictive import approval_table, draw_arrays, row_check, simulate
 from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
 from bayes_coalition.constants import CONTRACTION_IDENTIFIED, PREDICTIVE_PROB, SUMMARY_PROB
+
+if TYPE_CHECKING:
+    import pymc as pm
+
 from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, dataset_from_frames, load_dataset
-from bayes_coalition.sampling import sample_model
 
 HYPOTHESISED_SIGN = {"willingness": 1, "pivotal": 1, "deadlock_convergence": -1, "formulation_coordination": 1}
 HYPOTHESIS = {
@@ -75,6 +77,8 @@ class CoalitionModel(FittedModel):
     @property
     def model(self) -> pm.Model:
         if self._model is None:
+            from bayes_coalition.coalition.graph import build_pymc_model  # PyMC loads only when a graph is needed
+
             self._model = build_pymc_model(self.model_data, self.spec)
         return self._model
 
@@ -97,6 +101,10 @@ class CoalitionModel(FittedModel):
             if val is not None:
                 s[key] = val
         seed = int(s["random_seed"] if random_seed is None else random_seed)
+        import pymc as pm
+
+        from bayes_coalition.sampling import sample_model
+
         idata, seconds, used = sample_model(
             self.model,
             sampler=s["sampler"],
@@ -204,6 +212,8 @@ class CoalitionModel(FittedModel):
         """Prior draws of every parameter plus simulated yea counts (as group ``prior_predictive``)."""
         seed = int(self.spec["sampler"]["random_seed"] if random_seed is None else random_seed)
         with self.model:
+            import pymc as pm
+
             prior = pm.sample_prior_predictive(draws=draws, random_seed=seed, var_names=self._prior_var_names())
         arrays, sim = self._simulate(prior.prior, seed + 1)
         md = self.model_data

@@ -413,16 +413,6 @@ def load_bill(path: str | Path) -> HypotheticalBill:
     ).check_schema()
 
 
-def parse_code_key(key) -> tuple[str, str]:
-    """``"stage.indicator"`` (or a ``(stage, indicator)`` pair) -> ``(stage, indicator)``."""
-    if isinstance(key, tuple) and len(key) == 2:
-        return key
-    stage, sep, indicator = str(key).partition(".")
-    if not sep or not stage or not indicator:
-        raise ValueError(f"code key {key!r} must be 'stage.indicator' (e.g. 'voting.payoff')")
-    return stage, indicator
-
-
 def bill_codes_frame(bill: HypotheticalBill) -> pd.DataFrame:
     return pd.DataFrame([(s, i, lvl) for (s, i), lvl in bill.codes.items()], columns=["stage", "indicator", "level"])
 

@@ -51,7 +51,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     S = pr.n_samples
     md = model.model_data
     actors = md.coords["actor"]
-    pos = xr.DataArray(pr.arrays["ideal_point"], dims=("sample", "actor"), coords={"actor": actors})
+    pos = xr.DataArray(rows["House"]["ideal"], dims=("sample", "actor"), coords={"actor": actors})
     sign = np.zeros(len(actors))
     sign[md.faction_actor_idx] = rules.party_sign(md.faction_party)
     out, membership, pivotal, decisive_ = {}, [], [], []

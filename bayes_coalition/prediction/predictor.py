@@ -138,9 +138,13 @@ class BillPredictor:
         return int(self.md.item_construct_idx[self.items.index(f"{indicator}:{stage}")])
 
     # --- chambers -----------------------------------------------------------------
-    def chamber_rows(self, bill: HypotheticalBill, chamber: str, ep: np.ndarray, seats: dict, rng) -> dict:
-        """Cut-point, tilt and count rows (group, n, mix) of the bill's vote in one chamber."""
+    def chamber_rows(self, bill: HypotheticalBill, chamber: str, ep: np.ndarray, seats: dict, rng,
+                     ideal: np.ndarray | None = None) -> dict:
+        """Cut-point, tilt and count rows (group, n, mix) of the bill's vote in one chamber; ``ideal``:
+        the actors' positions to use (default: the posterior draws)."""
         md = self.md
+        ideal = self.arrays["ideal_point"] if ideal is None else ideal
+        faction_position = ideal[:, md.faction_actor_idx]
         ch = CHAMBERS.index(chamber)
         case = self.decisive.get((bill.like, chamber)) if bill.like is not None else None
         if case is not None:
@@ -167,12 +171,13 @@ class BillPredictor:
         pol = 1.0 if bill.yea_is_pro_trade else -1.0
         mix_share = self.arrays["republican_share"] if self.arrays["republican_share"] is not None else np.zeros((self.n_samples, 0))
         prob = yea_probability(
-            np, faction_position=self.arrays["faction_position"], faction_share=self.arrays["faction_share"],
+            np, faction_position=faction_position, faction_share=self.arrays["faction_share"],
             cut_point=np.repeat(cut[:, None], len(groups), axis=1), party_tilt=np.repeat(tilt[:, None], len(groups), axis=1),
             polarity=np.full(len(groups), pol), group_idx=groups, mix_share=mix_share, mix_idx=mix,
             faction_party=md.faction_party, discrimination=self.discrimination,
         )
-        return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": self.p["concentration"][:, ch]}
+        return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": self.p["concentration"][:, ch],
+                "ideal": ideal, "faction_position": faction_position}
 
     def mcse(self, values: np.ndarray) -> float:
         """Monte Carlo standard error of the mean of a per-draw quantity (chain structure kept)."""
@@ -198,8 +203,20 @@ def case_effects(pr: BillPredictor, bill: HypotheticalBill, seats: dict, seed: i
     pr.reset_draws()
     rng = np.random.default_rng(seed)
     ep, codes = pr.episode_effect(bill, rng)
-    rows = {ch: pr.chamber_rows(bill, ch, ep, seats, rng) for ch in CHAMBERS}
+    ideal = actor_positions(pr, bill)
+    rows = {ch: pr.chamber_rows(bill, ch, ep, seats, rng, ideal=ideal) for ch in CHAMBERS}
     return rows, codes
+
+
+def actor_positions(pr: BillPredictor, bill: HypotheticalBill) -> np.ndarray:
+    """Posterior draws of every actor's position with the bill's ``[actors]`` settings applied
+    (``("set", x)`` replaces the draws by x, ``("shift", x)`` adds x); a copy, (S, actor)."""
+    ideal = pr.arrays["ideal_point"].copy()
+    actors = pr.md.coords["actor"]
+    for actor, (kind, value) in getattr(bill, "actor_positions", {}).items():
+        j = actors.index(actor)
+        ideal[:, j] = value if kind == "set" else ideal[:, j] + value
+    return ideal
 
 
 def code_set_shifts(pr: BillPredictor, bill: HypotheticalBill, base_codes: dict, code_sets: list[dict], seed: int) -> np.ndarray:
@@ -247,7 +264,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             cut = (r["cut"][None, :] - d)[..., None]                                            # (B, S, 1)
             tilt = np.broadcast_to(r["tilt"][None, :, None], cut.shape)
             prob = yea_probability(
-                np, faction_position=pr.arrays["faction_position"][None], faction_share=pr.arrays["faction_share"][None],
+                np, faction_position=r["faction_position"][None], faction_share=pr.arrays["faction_share"][None],
                 cut_point=cut, party_tilt=tilt, polarity=np.full(len(r["groups"]), 1.0 if bill.yea_is_pro_trade else -1.0),
                 group_idx=r["groups"], mix_share=None if mix is None else np.broadcast_to(mix[None], cut.shape[:2] + mix.shape[1:]),
                 mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=pr.discrimination,
@@ -262,7 +279,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
         signs = np.ones(delta.shape, dtype=bool)
     else:
         ref = 0.5 * (rows["House"]["cut"] + rows["Senate"]["cut"])[None, :] - delta
-        signs = rules.president_signs(pr.arrays["ideal_point"][None, :, pres], ref, bill.yea_is_pro_trade)
+        signs = rules.president_signs(rows["House"]["ideal"][None, :, pres], ref, bill.yea_is_pro_trade)
     enacted = np.where(signs, out["House"] * out["Senate"], out["House_override"] * out["Senate_override"])
     return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted}
 
@@ -280,7 +297,7 @@ def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws
     """
     pr = predictor or BillPredictor(model, max_draws=max_draws)
     base.validate(model.dataset)
-    keys = [parse_code_key(k) for k in vary]
+    keys = [parse_code_key(k, default_stage="voting") for k in vary]
     combos = list(itertools.product(*vary.values()))
     code_sets = []
     for combo in combos:

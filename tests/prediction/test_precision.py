@@ -64,3 +64,21 @@ def test_drivers_within_two_mcse_of_zero_are_not_ranked(runs):
 
 def test_decimals_follow_the_mcse():
     assert [decimals(m) for m in (0.3, 0.08, 0.008, 0.0004, 1e-9, 0.0)] == [1, 1, 2, 3, 4, 4]
+
+
+def test_actor_positions_of_a_bill_move_what_they_should(real):
+    """[actors] president = {position = ...}: the President does not vote, so P(House) stays; a
+    President against a pro-trade bill vetoes it, so P(enacted) falls to the override probability.
+    Moving a legislative faction moves the vote itself."""
+    from dataclasses import replace
+
+    bill = load_bill(REPO / "bills" / "hypothetical_2027.toml")
+    base = real.predict(bill, seed=0)
+    against = real.predict(replace(bill, actor_positions={"president": ("set", -2.0)}), seed=0)
+    favour = real.predict(replace(bill, actor_positions={"president": ("set", 2.0)}), seed=0)
+    assert float(against["p_house"]) == float(base["p_house"]) == float(favour["p_house"])
+    assert float(against["p_enacted"]) < float(base["p_enacted"]) <= float(favour["p_enacted"])
+    # a veto leaves only the override: both chambers at two thirds, far less likely than passing
+    assert float(against["p_enacted"]) < 0.5 * float(base["p_enacted"])
+    moderates_leave = real.predict(replace(bill, actor_positions={"dem_moderate": ("shift", -1.5)}), seed=0)
+    assert float(moderates_leave["p_house"]) < float(base["p_house"]) - 5 * base["p_house"].attrs["mcse"]
