@@ -23,9 +23,10 @@ from bayes_coalition.prediction import analytics
 from bayes_coalition.prediction.bills import HypotheticalBill
 from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects
 
-INTERVAL_TEXT = ("the share of the bill's possible case effects (draws of its episode, vote and party "
-                 "effects) under which the probability lies in this interval; wide: the outcome hinges on "
-                 "bill-specific factors the model cannot foresee")
+INTERVAL_TEXT = ("the probability lies in this interval for that share of the draws of the bill's case effects "
+                 "(episode, vote and party effects: from their posterior for a bill like an observed episode, "
+                 "from their priors for a new one); wide: the outcome hinges on bill-specific factors the votes "
+                 "cannot foresee")
 PROBABILITIES = (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted"))
 
 
