@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from bayes_coalition.constants import CONTRACTION_IDENTIFIED
 from bayes_coalition.validation.sbc_stats import ecdf_band
 
 TYPE_COLORS = {
@@ -88,8 +89,21 @@ def _type_color(t) -> str:
     return TYPE_COLORS.get(str(t), "#555555")
 
 
-def _rows_height(n: int, per_row: float = 0.2, base: float = 1.2, cap: float = 30.0) -> float:
-    return float(min(cap, base + per_row * n))
+MAX_HEIGHT = 12.0   # inches: no report figure is taller (at DPI 90, about 1,100 px)
+
+
+def _rows_height(n: int, per_row: float = 0.2, base: float = 1.2, cap: float = MAX_HEIGHT) -> float:
+    return float(min(cap, MAX_HEIGHT, base + per_row * n))
+
+
+def legislator_labels(ip: pd.DataFrame) -> np.ndarray:
+    """A legislator's name where the table has one (a repeated name gets its id), else the id."""
+    ids = ip["legislator_id"].astype(str)
+    if "name" not in ip:
+        return ids.to_numpy()
+    names = ip["name"].where(ip["name"].notna() & (ip["name"].astype(str).str.strip() != ""), ids).astype(str)
+    repeated = names.duplicated(keep=False)
+    return names.where(~repeated, names + " (" + ids + ")").to_numpy()
 
 
 # --- posterior predictive ------------------------------------------------------------------
@@ -182,6 +196,26 @@ def whip_evidence(panels: list[tuple[str, np.ndarray, float, float]]):
     return fig
 
 
+def pit(u: np.ndarray, z: np.ndarray, diff: np.ndarray, half: float, *, prob: float):
+    """Randomised PIT values: histogram against the uniform, and ECDF - uniform with its simultaneous band."""
+    fig, (ax, ax2) = _subplots(1, 2, figsize=(11, 3.2))
+    n = len(u)
+    bins = int(np.clip(round(np.sqrt(n)), 5, 20))
+    ax.hist(u, bins=bins, range=(0, 1), color="#6a51a3", alpha=0.7)
+    ax.axhline(n / bins, color="black", lw=0.8, ls="--", label="uniform")
+    ax.set_xlabel("randomised PIT")
+    ax.set_ylabel("rows")
+    ax.legend(fontsize=8, frameon=False)
+    ax2.fill_between(z, -half, half, color="#bbbbbb", alpha=0.5, lw=0, label=f"{prob:.0%} simultaneous band")
+    ax2.plot(z, diff, color="#1f5fa8", lw=1.4)
+    ax2.axhline(0, color="black", lw=0.5)
+    ax2.set_xlabel("randomised PIT")
+    ax2.set_ylabel("ECDF - uniform")
+    ax2.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 # --- prior predictive ------------------------------------------------------------------------
 
 
@@ -262,7 +296,7 @@ def case_coalitions(ip: pd.DataFrame, cases: list[dict]):
         ax.set_xlabel("ideal point (cut-point: orange)")
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(y)
-    axes[0][0].set_yticklabels(t["name"].str.slice(0, 38), fontsize=7.5)
+    axes[0][0].set_yticklabels(t["name"].str.slice(0, 44), fontsize=7.5)
     fig.text(0.99, 0.005, "numbers: P(actor on the pro-trade side = minimum winning coalition); dashed: the Republican (red) "
              "and Democratic (blue) factions' cut-points (cut-point \u00b1 party tilt)", ha="right", fontsize=8)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
@@ -295,14 +329,20 @@ def cut_points(table: pd.DataFrame, *, prob: float):
 
 
 def hypotheses(h: pd.DataFrame, *, prob: float):
-    fig, ax = _subplots(figsize=(10, 0.6 * len(h) + 1.2))
+    fig, ax = _subplots(figsize=(10, min(MAX_HEIGHT, 0.6 * len(h) + 1.2)))
     y = np.arange(len(h))[::-1]
-    for yi, r in zip(y, h.itertuples()):
+    contraction = h["contraction"] if "contraction" in h else pd.Series(np.ones(len(h)), index=h.index)
+    for yi, r, k in zip(y, h.itertuples(), contraction):
         c = "#1a9850" if r.p_hypothesised_sign >= 0.9 else ("#fdae61" if r.p_hypothesised_sign >= 0.5 else "#d73027")
+        label = f"P(sign {'+' if r.hypothesised_sign > 0 else '-'}) = {r.p_hypothesised_sign:.2f}"
+        if not k >= CONTRACTION_IDENTIFIED:   # NaN too: an effect fixed at zero
+            c = "#999999"
+            label = "not identified by the data" + ("" if np.isnan(k) else f" (contraction {k:.2f})")
+        elif "contraction" in h:
+            label += f", contraction {k:.2f}"
         ax.plot([r.lower, r.upper], [yi, yi], color=c, lw=3, solid_capstyle="butt")
-        ax.plot(r.mean, yi, "o", color=c, ms=7)
-        ax.text(1.01, yi, f"P(sign {'+' if r.hypothesised_sign > 0 else '-'}) = {r.p_hypothesised_sign:.2f}", va="center",
-                fontsize=8.5, transform=ax.get_yaxis_transform(), clip_on=False)
+        ax.plot(r.mean, yi, "o", color=c, ms=7, mfc=c if c != "#999999" else "none")
+        ax.text(1.01, yi, label, va="center", fontsize=8.5, transform=ax.get_yaxis_transform(), clip_on=False)
     ax.axvline(0, color="#777777", lw=1)
     ax.set_yticks(y)
     ax.set_yticklabels(h["hypothesis"], fontsize=8.5)
@@ -340,10 +380,11 @@ def approval(a: pd.DataFrame):
 
 
 def ideal_points_by_party(ip: pd.DataFrame, *, max_rows: int = 120):
-    """Legislators' ideal points sorted, coloured by party; long lists are thinned in labels only."""
+    """Legislators' ideal points sorted, coloured by party (labelled by name where the table has names; long
+    lists are thinned in labels only), and a histogram per party; at most :data:`MAX_HEIGHT` inches tall."""
     t = ip.sort_values("mean").reset_index(drop=True)
     party = t["party"].fillna("(none)").astype(str)
-    fig, (ax, ax2) = _subplots(1, 2, figsize=(13, _rows_height(min(len(t), max_rows), 0.12, 2.0, 16)),
+    fig, (ax, ax2) = _subplots(1, 2, figsize=(13, _rows_height(min(len(t), max_rows), 0.09, 2.0)),
                                   gridspec_kw={"width_ratios": [3, 1]})
     y = np.arange(len(t))
     colors = [PARTY_COLORS.get(p, "#7f7f7f") for p in party]
@@ -351,7 +392,7 @@ def ideal_points_by_party(ip: pd.DataFrame, *, max_rows: int = 120):
     ax.scatter(t["mean"], y, c=colors, s=8, zorder=3)
     step = max(1, len(t) // max_rows)
     ax.set_yticks(y[::step])
-    ax.set_yticklabels(t["legislator_id"].astype(str).to_numpy()[::step], fontsize=5.5 if len(t) > 60 else 7)
+    ax.set_yticklabels(legislator_labels(t)[::step], fontsize=5.5 if len(t) > 60 else 7)
     ax.set_ylim(-1, len(t))
     ax.set_xlabel("ideal point (posterior mean and interval)")
     ax.grid(axis="x", alpha=0.3)
@@ -379,7 +420,7 @@ def sbc_ecdf(ranks: pd.DataFrame, *, prob: float = 0.99):
     z, half = ecdf_band(n_sims, n_draws, prob=prob)
     ncol = 4
     nrow = int(np.ceil(len(groups) / ncol))
-    fig, axes = _subplots(nrow, ncol, figsize=(11, 2.1 * nrow), sharex=True, sharey=True, squeeze=False)
+    fig, axes = _subplots(nrow, ncol, figsize=(11, min(MAX_HEIGHT, 2.1 * nrow)), sharex=True, sharey=True, squeeze=False)
     for ax, group in zip(axes.flat, groups):
         g = ranks[ranks["group"] == group]
         for _, s in g.groupby("parameter"):
@@ -403,7 +444,7 @@ def sbc_histogram(ranks: pd.DataFrame, bins: int = 10):
     groups = list(dict.fromkeys(ranks["group"]))
     ncol = 6
     nrow = int(np.ceil(len(groups) / ncol))
-    fig, axes = _subplots(nrow, ncol, figsize=(11, 1.6 * nrow), squeeze=False)
+    fig, axes = _subplots(nrow, ncol, figsize=(11, min(MAX_HEIGHT, 1.6 * nrow)), squeeze=False)
     for ax, group in zip(axes.flat, groups):
         g = ranks[ranks["group"] == group]
         n_draws = int(g["n_draws"].max())

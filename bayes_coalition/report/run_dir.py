@@ -105,6 +105,16 @@ def write_prior_run(model, out_dir: str | Path, *, draws: int = 500, seed: int |
     return table, summary
 
 
+def with_names(ideal_points: pd.DataFrame, legislators: pd.DataFrame) -> pd.DataFrame:
+    """An ideal-point table with the legislators' ``name`` beside their id, when the legislators table has names."""
+    if "name" not in legislators or "name" in ideal_points:
+        return ideal_points
+    names = dict(zip(legislators["legislator_id"].astype(str), legislators["name"]))
+    out = ideal_points.copy()
+    out.insert(1, "name", out["legislator_id"].astype(str).map(names))
+    return out
+
+
 def write_ideal_point_run(model, out_dir: str | Path, *, wall_seconds: float | None = None) -> WrittenRun:
     """Write a fitted IdealPointModel's run files (as ``bayes-coalition ideal-points`` does).
 
@@ -114,7 +124,7 @@ def write_ideal_point_run(model, out_dir: str | Path, *, wall_seconds: float | N
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / POSTERIOR)
-    model.ideal_points().to_csv(out / IDEAL_POINTS, index=False)
+    with_names(model.ideal_points(), model.rollcalls.legislators).to_csv(out / IDEAL_POINTS, index=False)
     files = [IDEAL_POINTS, DIAGNOSTICS, FIT_STATISTICS]
     if model.options["factions"] is not None:
         model.faction_positions().to_csv(out / FACTION_POSITIONS, index=False)
@@ -176,7 +186,7 @@ def load_run(run_or_model) -> Run:
                    stored_diag=dict(run_or_model.diagnostics))
     if model_type == IDEAL_POINT_TYPE:
         run_or_model._require_fit()
-        files: dict = {"ideal_points": run_or_model.ideal_points(prob=SUMMARY_PROB)}
+        files: dict = {"ideal_points": with_names(run_or_model.ideal_points(prob=SUMMARY_PROB), run_or_model.rollcalls.legislators)}
         if run_or_model.holdout_mask.any():
             files["holdout"] = run_or_model.holdout_scores()
         return Run("ideal_points", None, idata=run_or_model.idata, stored_diag=dict(run_or_model.diagnostics), files=files)
@@ -202,7 +212,7 @@ def load_run(run_or_model) -> Run:
 def _load_ideal_point_dir(path: Path, stored: dict) -> Run:
     files: dict = {}
     if (path / IDEAL_POINTS).is_file():
-        files["ideal_points"] = pd.read_csv(path / IDEAL_POINTS, dtype={"legislator_id": str, "party": str})
+        files["ideal_points"] = pd.read_csv(path / IDEAL_POINTS, dtype={"legislator_id": str, "party": str, "name": str})
     if (path / HOLDOUT).is_file():
         files["holdout"] = read_json(path / HOLDOUT, missing_ok=True)
     for name in (FIT_STATISTICS, FIT_STATISTICS_OLD):

@@ -64,8 +64,8 @@ def _matrix(n_leg=16, n_rc=30, seed=0) -> RollCallMatrix:
     ids, rcs = [f"L{i}" for i in range(n_leg)], [f"rc{j}" for j in range(n_rc)]
     da = xr.DataArray(votes, dims=("legislator", "rollcall"),
                       coords={"legislator": np.array(ids, dtype=object), "rollcall": np.array(rcs, dtype=object)})
-    return RollCallMatrix(da, pd.DataFrame({"legislator_id": ids, "party": party}), pd.DataFrame({"rollcall": rcs}),
-                          source="simulated")
+    legislators = pd.DataFrame({"legislator_id": ids, "name": [f"NAME {i}" for i in range(n_leg)], "party": party})
+    return RollCallMatrix(da, legislators, pd.DataFrame({"rollcall": rcs}), source="simulated")
 
 
 def _cli_run(matrix: RollCallMatrix, folder, out) -> int:
@@ -99,3 +99,8 @@ def test_write_ideal_point_run_matches_the_cli(mock_pymc_sample, tmp_path):
         pd.read_csv(tmp_path / "cli" / "ideal_points.csv").columns)
     run = load_run(tmp_path / "api")
     assert run.kind == "ideal_points" and set(run.files) == {"ideal_points", "holdout", "fit_statistics"}
+    # legislators are named beside their ids, in the files and for an in-memory model
+    for table in (run.files["ideal_points"], pd.read_csv(tmp_path / "cli" / "ideal_points.csv", dtype=str),
+                  load_run(model).files["ideal_points"]):
+        assert list(table.columns[:2]) == ["legislator_id", "name"]
+        assert (table["name"] == "NAME " + table["legislator_id"].str.slice(1)).all()

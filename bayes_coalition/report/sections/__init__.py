@@ -25,3 +25,27 @@ class Context:
     def approval(self) -> pd.DataFrame:
         """The coalition model's approval table (used by three sections, computed once)."""
         return self.run.model.approval(prob=PREDICTIVE_PROB)
+
+    @cached_property
+    def convergence(self) -> dict:
+        """The headline diagnostics (what the convergence section's verdict is computed from), computed once:
+        :func:`diagnostics.convergence` on the fit's own variables plus the sampler statistics; the stored
+        diagnostics when the run has no posterior."""
+        from bayes_coalition import diagnostics
+        from bayes_coalition.report.sections.convergence import verdict_variables
+
+        idata = self.run.idata
+        if idata is None or "posterior" not in idata:
+            return dict(self.run.stored_diag)
+        diag = diagnostics.convergence(idata, verdict_variables(self.run.kind, idata))
+        stats = diagnostics.sampler_stats(idata)
+        stats.pop("per_chain", None)
+        return diag | stats
+
+    def provisional(self) -> list:
+        """A one-line warning block for a fit that did not pass its convergence check (empty for a pass)."""
+        from bayes_coalition.report.blocks import Note
+        from bayes_coalition.report.checks import provisional_note
+
+        line = provisional_note(self.convergence)
+        return [Note(line)] if line else []

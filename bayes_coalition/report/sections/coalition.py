@@ -16,8 +16,8 @@ import pandas as pd
 
 from bayes_coalition import _arviz
 from bayes_coalition._base import package_versions
-from bayes_coalition.constants import PREDICTIVE_PROB, SUMMARY_PROB
-from bayes_coalition.report import figures
+from bayes_coalition.constants import CONTRACTION_IDENTIFIED, PREDICTIVE_PROB, SUMMARY_PROB
+from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import (
     BulletList,
     Code,
@@ -137,11 +137,17 @@ def ppc_section(ctx: Context) -> Section:
     pc = m.predictive_check(prob=PREDICTIVE_PROB)
     a = ctx.approval
     chamber_of = dict(zip(a["case_id"], a["chamber"]))
-    n_ok = int(pc["consistent"].sum())
     p = f"{PREDICTIVE_PROB:.0%}"
+    point = pc[pc["kind"] == "point"]
+    interval = pc[pc["kind"] != "point"]
+    cov = checks.coverage_verdict(int(point["consistent"].sum()), len(point), PREDICTIVE_PROB)
     blocks = [
-        Paragraph(f"{n_ok} of {len(pc)} likelihood rows ({n_ok / max(len(pc), 1):.0%}) have the observed yea count (or the "
-                  f"whip-count interval) inside / overlapping the {p} posterior predictive interval."),
+        *ctx.provisional(),
+        Paragraph(f"**{cov.line}.**"),
+        Paragraph(f"Point rows (observed yea counts) only, {checks.IN_SAMPLE}. Coverage well above the nominal {p} is not "
+                  f"a success: the intervals are wider than the data need. Rows of one vote share its cut-point, so they "
+                  f"are not independent and the binomial interval is a guide. {int(interval['consistent'].sum())} of "
+                  f"{len(interval)} whip-count intervals overlap their {p} predictive interval.", small=True),
         Heading("Per case", anchor="ppc-cases"),
         _figure(figures.ppc_cases(a, _whip_intervals(m), prob=PREDICTIVE_PROB), "predicted vs observed yea per case",
                 f"Total yea count per case: {p} posterior predictive interval against the observed count."),
@@ -160,7 +166,9 @@ def ppc_section(ctx: Context) -> Section:
                              "interval-censored yea counts (the chamber total only as a check)."),
                    _figure(figures.whip_evidence(panels), "whip-count intervals",
                            "Posterior predictive yea counts (histogram) against the whip-count interval (shaded).")]
-    return Section(TITLES["ppc"], "ppc", blocks + [Heading("PSIS-LOO", anchor="loo")] + _loo_blocks(idata))
+    seed = int(ctx.run.stored_diag.get("random_seed", 0) or 0)
+    return Section(TITLES["ppc"], "ppc", blocks + [Heading("PSIS-LOO", anchor="loo")] + _loo_blocks(idata)
+                   + [Heading("Randomised PIT", anchor="pit")] + _pit_blocks(m, idata, seed))
 
 
 def _loo_blocks(idata) -> list:
@@ -177,8 +185,10 @@ def _loo_blocks(idata) -> list:
     worst = np.argsort(-np.where(np.isfinite(k), k, -np.inf), kind="stable")[:8]
     wtab = pd.DataFrame({"row": [labels[i] for i in worst], "Pareto k": k[worst]})
     n_nan = int((~np.isfinite(k)).sum())
+    rel = checks.loo_reliability(k)
     blocks = [
-        KeyValue([("ELPD (LOO)", res["elpd"]), ("SE", res["se"]), ("p_loo", res["p_loo"]),
+        Paragraph(f"**PSIS-LOO: {rel.line}.**"),
+        KeyValue([("ELPD (LOO)", res["elpd"]), ("PSIS-LOO reliability", rel.line), ("SE", res["se"]), ("p_loo", res["p_loo"]),
                   ("ArviZ warning (high k)", res["warning"])]),
         Columns([[Table(ktab, digits={"count": 0, "share": 2})], [Heading("highest k", 4), Table(wtab, digits=2)]]),
         Paragraph("Point rows of the beta-binomial likelihood (variable yea) only; the interval-censored whip counts enter "
@@ -186,16 +196,35 @@ def _loo_blocks(idata) -> list:
                   + (f" {n_nan} rows have no finite k (a constant log-likelihood, e.g. a row with no or one voter)."
                      if n_nan else ""), small=True),
         _figure(_arviz.plot_khat(k), "Pareto k", "Pareto k per likelihood row."),
-        Heading("LOO-PIT", anchor="loo-pit"),
+        Paragraph(f"Rule: reliable when at most {checks.LOO_MAX_BAD_SHARE:.0%} of the rows have k > {checks.K_BAD} and none "
+                  f"has k > {checks.K_VERY_BAD:g}; otherwise the ELPD above (and any comparison built on it) is not an "
+                  "estimate to act on.", small=True),
     ]
-    try:
-        with figures.closing_new_figures():
-            blocks.append(_figure(_arviz.plot_loo_pit(idata, "yea"), "LOO-PIT",
-                                  "LOO-PIT ECDF difference with its simultaneous band; the counts are discrete, so expect "
-                                  "mild departures from uniformity even for a well-calibrated model."))
-    except Exception as err:  # noqa: BLE001 - optional plot
-        blocks.append(Note(f"LOO-PIT not available: {err}"))
+    if not rel.ok:
+        blocks.insert(1, Note("PSIS-LOO cannot be trusted for this model: the ELPD, its SE and p_loo below are shown for "
+                              "reference only (refit without the high-k rows, or use K-fold cross-validation)."))
     return blocks
+
+
+def _pit_blocks(m, idata, seed: int) -> list:
+    """Randomised PIT of the point rows' yea counts against their posterior predictive draws (seeded)."""
+    pp = idata.get("posterior_predictive")
+    if pp is None or "yea" not in pp:
+        return [Note("No posterior predictive draws of 'yea' in this run: PIT skipped.")]
+    draws = pp["yea"].transpose("chain", "draw", ...).values.reshape(-1, pp["yea"].shape[-1])
+    u = checks.randomised_pit(m.model_data.obs_yea, draws, np.random.default_rng(seed))
+    check, z, diff, half = checks.pit_verdict(u)
+    return [
+        Paragraph(f"**{check.line}.**"),
+        Paragraph("The yea counts are discrete, so the plain (LOO-)PIT piles up at 0 and 1 even for a calibrated model and "
+                  "is not shown. Instead, per row u ~ Uniform(F(y - 1), F(y)), F the row's posterior predictive ECDF "
+                  f"(random seed {seed}); under a calibrated model u is uniform. A hump in the middle means over-dispersed "
+                  f"predictions, U shape under-dispersed. Posterior predictive, not leave-one-out: {checks.IN_SAMPLE}.",
+                  small=True),
+        _figure(figures.pit(u, z, diff, half, prob=checks.PIT_BAND_PROB), "randomised PIT",
+                f"Randomised PIT of {len(u)} point rows: histogram, and ECDF - uniform with its "
+                f"{checks.PIT_BAND_PROB:.0%} simultaneous band (grey)."),
+    ]
 
 
 # --- prior predictive check ----------------------------------------------------------------------------
@@ -311,19 +340,47 @@ def _paper_cases(m, ip: pd.DataFrame) -> tuple[list[dict], dict, list[str]]:
     return cases, member_cols, lines
 
 
+PRIOR_ONLY = "[prior only]"
+
+
+def actor_labels(ip: pd.DataFrame, width: int = 30) -> pd.Series:
+    """Actor names for figures, marked "[prior only]" where the data do not identify the position."""
+    names = ip["name"].astype(str)
+    short = names.where(names.str.len() <= width, names.str.slice(0, width - 1) + "\u2026")
+    marked = ~ip["identified_by_data"].astype(bool)
+    return names.where(~marked, short + " " + PRIOR_ONLY)
+
+
+def _prior_only_note(prior_only: pd.DataFrame, n: int) -> Paragraph:
+    if prior_only.empty:
+        return Paragraph(f"All {n} actors' positions are identified by the data (posterior contraction >= "
+                         f"{CONTRACTION_IDENTIFIED}).", small=True)
+    listing = ", ".join(f"{r.name} (contraction {r.contraction:.2f})" for r in prior_only.itertuples())
+    return Paragraph(f"**{len(prior_only)} of {n} actors are not identified by the data** (posterior contraction = 1 - "
+                     f"posterior variance / prior variance below {CONTRACTION_IDENTIFIED}: their positions are essentially "
+                     f"their priors, marked {PRIOR_ONLY}): {listing}.")
+
+
 def illustration_section(ctx: Context) -> Section:
     m = ctx.run.model
     md = m.model_data
-    ip = m.ideal_points(prob=SUMMARY_PROB)
+    fitted = m.ideal_points(prob=SUMMARY_PROB)
+    ip = fitted.assign(name=actor_labels(fitted))
+    prior_only = fitted[~fitted["identified_by_data"].astype(bool)]
     blocks = [
+        *ctx.provisional(),
         Paragraph("Actors on the anti-free-trade (-) / free-trade (+) axis, estimated from the votes (legislative factions) "
                   "and from the paper's placements as priors (other actors)."),
-        _figure(figures.actor_axis(ip, prob=SUMMARY_PROB), "actors on the trade axis"),
-        Details("Ideal points (table)", [Table(ip.drop(columns=["actor_id"]), digits=2)]),
+        _prior_only_note(prior_only, len(fitted)),
+        _figure(figures.actor_axis(ip, prob=SUMMARY_PROB), "actors on the trade axis",
+                f"{PRIOR_ONLY}: posterior contraction below {CONTRACTION_IDENTIFIED} (the position is still close to its "
+                "prior)."),
+        Details("Ideal points (table)", [Table(fitted.drop(columns=["actor_id"]), digits=2,
+                                               flags=pd.DataFrame({"contraction": ~fitted["identified_by_data"].astype(bool)}))]),
     ]
     cases, member_cols, lines = _paper_cases(m, ip)
     if cases:
-        mem = pd.DataFrame({"actor": ip["name"], "type": ip["type"]})
+        mem = pd.DataFrame({"actor": ip["name"], "type": ip["type"], "contraction": fitted["contraction"]})
         for case, p in member_cols.items():
             mem[f"{case}: P(MWC)"] = p
             mem[f"{case}: P(deadlock)"] = 1 - p
@@ -354,8 +411,22 @@ def illustration_section(ctx: Context) -> Section:
 # --- hypotheses and approval ------------------------------------------------------------------------------
 
 
+def hypotheses_table(h: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hypotheses as shown: contraction beside P(hypothesised sign), which reads "not identified by the data
+    (contraction c)" where the posterior barely moved from the prior; and the flags of those cells."""
+    shown = pd.DataFrame({
+        "hypothesis": h["hypothesis"], "sign": np.where(h["hypothesised_sign"] > 0, "+", "-"),
+        "mean": h["mean"], "sd": h["sd"], "lower": h["lower"], "upper": h["upper"], "prior sd": h["prior_sd"],
+        "contraction": h["contraction"],
+        "P(hypothesised sign)": [checks.identification_text(p, c) for p, c in zip(h["p_hypothesised_sign"], h["contraction"])],
+    })
+    bad = ~h["identified_by_data"].astype(bool).to_numpy()
+    return shown, pd.DataFrame({"contraction": bad, "P(hypothesised sign)": bad})
+
+
 def hypotheses_section(ctx: Context) -> Section:
     h = ctx.run.model.hypotheses(prob=SUMMARY_PROB)
+    shown, flags = hypotheses_table(h)
     a = ctx.approval
     known = a.dropna(subset=["observed_passed"])
     obs = known["observed_passed"].astype(bool).to_numpy()
@@ -368,14 +439,18 @@ def hypotheses_section(ctx: Context) -> Section:
     paper = a[a["case_id"].isin([c for c, _ in PAPER_CASES])][
         ["case_id", "p_pass", "yea_lower", "yea_upper", "observed_yea", "observed_outcome", "p_enacted"]]
     return Section(TITLES["hypotheses"], "hypotheses", [
+        *ctx.provisional(),
         Paragraph("Effects of the latent constructs on approval (positive = eases approval) with the posterior probability "
-                  "of the hypothesised sign."),
+                  "of the hypothesised sign, beside the posterior contraction (1 - posterior variance / prior variance). "
+                  f"Where the contraction is below {CONTRACTION_IDENTIFIED} the posterior is still mostly the prior, and "
+                  "P(hypothesised sign) says little about the data: it reads \"not identified by the data\"."),
         _figure(figures.hypotheses(h, prob=SUMMARY_PROB), "hypotheses"),
-        Table(h, digits={"hypothesised_sign": 0, "mean": 2, "sd": 2, "lower": 2, "upper": 2, "p_hypothesised_sign": 2}),
+        Table(shown, digits={"mean": 2, "sd": 2, "lower": 2, "upper": 2, "prior sd": 2, "contraction": 2}, flags=flags),
         Heading("Approval per case against the observed outcome", anchor="approval"),
-        Paragraph(f"Brier score of P(motion carries) over {len(known)} decided votes: {brier:.3f}; "
-                  f"{len(wrong)} votes on the wrong side of 0.5."),
+        *ctx.provisional(),
+        Paragraph(f"Brier score of P(motion carries) over {len(known)} decided votes ({checks.IN_SAMPLE}): {brier:.3f}; "
+                  f"{len(wrong)} votes on the wrong side of 0.5 (in sample)."),
         Table(paper, digits=counts | probs),
-        _figure(figures.approval(a), "approval probabilities"),
+        _figure(figures.approval(a), "approval probabilities", f"P(motion carries) per case, {checks.IN_SAMPLE}."),
         Details("Approval table", [Table(a[cols], digits=counts | probs)]),
     ])

@@ -27,6 +27,9 @@ TOP_LEVEL = ("cut_point_mean", "sigma_episode", "sigma_case", "sigma_party_tilt"
              "concentration", "type_shift")
 IDEAL_TOP_LEVEL = ("party_location", "party_scale", "covariate_effect")
 IDEAL_VERDICT_VARS = ("ideal_point",)    # what IdealPointModel.fit's diagnostics cover
+# bookkeeping, not parameters: the ideal-point alignment's per-draw sign flip (+-1; chains that settle in mirror
+# modes differ in it by design, so its R-hat is meaningless); never tabulated, named under the table
+BOOKKEEPING = ("orientation_sign",)
 MAX_RANK_ELEMENTS = 12
 N_WORST = 8
 N_TRACE = 4
@@ -69,7 +72,8 @@ def convergence_tables(idata, verdict_vars: list[str], other_role: str = "derive
     """
     post = idata.posterior
     verdict_set = set(verdict_vars)
-    names = [n for n in post.data_vars if not str(n).endswith("__") or n in verdict_set]
+    names = [n for n in post.data_vars
+             if (not str(n).endswith("__") or n in verdict_set) and (n not in BOOKKEEPING or n in verdict_set)]
     chains = int(post.sizes["chain"])
     rhat = _arviz.rhat(idata, names) if chains > 1 else None
     ess_b = _arviz.ess(idata, names, "bulk")
@@ -174,12 +178,18 @@ def convergence_section(ctx: Context) -> bl.Section:
         bl.Heading("R-hat, ESS and MCSE per variable", anchor="convergence-table"),
         bl.Paragraph("Aggregated over each variable's elements: max R-hat, min bulk / tail ESS, max MCSE of the mean. "
                   "Highlighted: a sampled variable missing a threshold. Unconstrained copies (name__) stored by the sampler "
-                  "are left out.", small=True),
+                  "are left out." + _hidden_text(idata, verdict_vars), small=True),
         bl.Table(shown, digits={"max R-hat": 3, "min ESS bulk": 0, "min ESS tail": 0, "max MCSE (mean)": 4},
               flags=_flags(table), compact=True),
     ]
     blocks += _plots(run.kind, idata, verdict_vars, elements)
     return bl.Section(TITLE, "convergence", blocks)
+
+
+def _hidden_text(idata, verdict_vars) -> str:
+    hidden = [n for n in BOOKKEEPING if n in idata.posterior and n not in verdict_vars]
+    return (f" Bookkeeping variables not tabulated: {', '.join(hidden)} (the sign each draw was aligned by, not a "
+            "parameter: its R-hat says nothing about convergence)." if hidden else "")
 
 
 def _plots(kind: str, idata, verdict_vars: list[str], elements: list) -> list:

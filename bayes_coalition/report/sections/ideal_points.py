@@ -12,6 +12,7 @@ from bayes_coalition._base import package_versions
 from bayes_coalition.constants import SUMMARY_PROB
 from bayes_coalition.report import figures
 from bayes_coalition.report.blocks import Code, Details, Figure, Heading, KeyValue, Note, Paragraph, Section, Table, scalar_pairs
+from bayes_coalition.report.checks import IN_SAMPLE
 from bayes_coalition.report.run_dir import IDEAL_POINT_TYPE, Run
 from bayes_coalition.report.sections import Context
 
@@ -56,7 +57,7 @@ def _ideal_points(run: Run) -> pd.DataFrame | None:
 def ideal_points_section(ctx: Context) -> Section:
     run = ctx.run
     ip = _ideal_points(run)
-    blocks: list = []
+    blocks: list = [*ctx.provisional()]
     if ip is not None:
         party = ip["party"].fillna("(none)").astype(str)
         by = ip.assign(party=party, width=ip["upper"] - ip["lower"]).groupby("party").agg(
@@ -80,5 +81,6 @@ def ideal_points_section(ctx: Context) -> Section:
         blocks.append(Note("No holdout.json: the run held no cells out."))
     fit = run.files.get("fit_statistics")
     if fit:
-        blocks += [Heading("In-sample fit"), KeyValue(scalar_pairs(fit))]
+        blocks += [Heading("In-sample fit"), Paragraph(f"Scores on the training cells ({IN_SAMPLE}).", small=True),
+                   KeyValue(scalar_pairs(fit))]
     return Section(TITLES["ideal-points"], "ideal-points", blocks)

@@ -1,0 +1,152 @@
+"""The report's honesty rules: every reliability verdict the report prints is one small function here.
+
+Each rule is defined once and tested at its boundaries (``tests/report/test_checks.py``):
+
+- :func:`loo_reliability`: whether PSIS-LOO can be trusted, from the share of rows with Pareto k > 0.7;
+- :func:`coverage_verdict`: observed coverage of predictive intervals against the nominal
+  probability, with an exact (Clopper-Pearson) binomial interval: too narrow, too wide or consistent;
+- :func:`randomised_pit` and :func:`pit_verdict`: the randomised PIT of discrete counts (the plain
+  PIT of counts piles up at 0 and 1 even for a calibrated model) and whether its ECDF stays inside
+  a simultaneous band;
+- :func:`provisional_note`: the one-line warning a section of an unconverged fit carries;
+- :func:`identification_text`: P(hypothesised sign) or "not identified by the data (contraction c)".
+
+No plotting here: sections call these and turn the results into blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayes_coalition import diagnostics
+from bayes_coalition.constants import CONTRACTION_IDENTIFIED
+
+K_BAD = 0.7                  # Pareto k above which a row's PSIS estimate is unreliable
+K_VERY_BAD = 1.0             # above which the importance ratios have no finite mean
+LOO_MAX_BAD_SHARE = 0.10     # at most this share of rows may have k > K_BAD
+COVERAGE_LEVEL = 0.95        # confidence of the binomial interval of an observed coverage
+PIT_BAND_PROB = 0.95         # simultaneous band of the randomised PIT's ECDF
+
+IN_SAMPLE = "in sample: the votes were used to fit the model; see the backtest for out-of-sample scores"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A verdict: ``status`` (a short word), ``ok`` and the line the report prints."""
+
+    status: str
+    ok: bool
+    line: str
+
+
+def loo_reliability(pareto_k) -> Check:
+    """PSIS-LOO is "reliable" when at most 10% of the rows have Pareto k > 0.7 and none has k > 1.
+
+    Rows without a finite k (a constant log-likelihood) count in the total but not as bad rows.
+    """
+    k = np.asarray(pareto_k, dtype=float).ravel()
+    n = int(k.size)
+    bad = int(np.sum(k > K_BAD))
+    very = int(np.sum(k > K_VERY_BAD))
+    if n and bad <= LOO_MAX_BAD_SHARE * n + 1e-9 and very == 0:
+        return Check("reliable", True, f"reliable: {bad} of {n} rows have Pareto k > {K_BAD}, none above {K_VERY_BAD:g}")
+    extra = f" ({very} above {K_VERY_BAD:g})" if very else ""
+    return Check("unreliable", False, f"unreliable: {bad} of {n} rows have k > {K_BAD}{extra} \u2014 PSIS-LOO cannot be "
+                                      "trusted for this model")
+
+
+def binomial_interval(successes: int, n: int, level: float = COVERAGE_LEVEL) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) ``level`` interval of a binomial proportion."""
+    from scipy import stats
+
+    a = (1 - level) / 2
+    lo = 0.0 if successes <= 0 else float(stats.beta.ppf(a, successes, n - successes + 1))
+    hi = 1.0 if successes >= n else float(stats.beta.ppf(1 - a, successes + 1, n - successes))
+    return lo, hi
+
+
+def coverage_verdict(inside: int, n: int, nominal: float, *, level: float = COVERAGE_LEVEL) -> Check:
+    """Observed coverage ``inside / n`` of ``nominal`` predictive intervals against the nominal probability.
+
+    "too narrow" when the nominal probability lies above the exact ``level`` binomial interval of
+    the observed coverage, "too wide" when below it (predictions over-dispersed), else "consistent".
+    """
+    if n <= 0:
+        return Check("none", False, "Coverage: no rows to check")
+    lo, hi = binomial_interval(inside, n, level)
+    head = (f"Coverage: {inside} of {n} rows ({inside / n:.0%}) inside their {nominal:.0%} predictive intervals "
+            f"({level:.0%} binomial interval [{lo:.3f}, {hi:.3f}])")
+    if nominal > hi:
+        return Check("too narrow", False, f"{head}: intervals too narrow (coverage below the nominal {nominal:.0%})")
+    if nominal < lo:
+        return Check("too wide", False, f"{head}: intervals too wide (over-dispersed predictions; coverage above the "
+                                        f"nominal {nominal:.0%})")
+    return Check("consistent", True, f"{head}: consistent with the nominal {nominal:.0%}")
+
+
+def randomised_pit(observed, draws, rng: np.random.Generator) -> np.ndarray:
+    """Randomised PIT of discrete counts: per row u ~ Uniform(F(y - 1), F(y)), F the row's predictive ECDF.
+
+    ``observed`` has shape (rows,), ``draws`` (samples, rows) of integer counts; under a calibrated
+    model the values are uniform on (0, 1).
+    """
+    y = np.asarray(observed, dtype=float)
+    d = np.asarray(draws, dtype=float)
+    below = np.mean(d < y[None, :], axis=0)
+    at_or_below = np.mean(d <= y[None, :], axis=0)
+    return rng.uniform(below, at_or_below)
+
+
+def pit_band(n: int, *, prob: float = PIT_BAND_PROB, grid: int = 99, n_rep: int = 2000, seed: int = 0):
+    """Grid and half-width of the simultaneous ``prob`` band of ECDF - uniform for ``n`` uniform values."""
+    rng = np.random.default_rng(seed)
+    z = np.linspace(0, 1, grid + 2)[1:-1]
+    sims = np.sort(rng.uniform(size=(n_rep, n)), axis=1)
+    ecdf = np.stack([np.searchsorted(s, z, side="right") for s in sims]) / n
+    half = float(np.quantile(np.max(np.abs(ecdf - z[None, :]), axis=1), prob))
+    return z, half
+
+
+def pit_verdict(pit, *, prob: float = PIT_BAND_PROB) -> tuple[Check, np.ndarray, np.ndarray, float]:
+    """Whether the ECDF of PIT values stays inside the simultaneous band: (check, grid, ECDF - uniform, half-width)."""
+    u = np.sort(np.asarray(pit, dtype=float).ravel())
+    z, half = pit_band(len(u), prob=prob)
+    diff = np.searchsorted(u, z, side="right") / max(len(u), 1) - z
+    worst = float(np.max(np.abs(diff))) if len(u) else float("nan")
+    if len(u) and worst <= half:
+        return Check("calibrated", True, f"randomised PIT inside the {prob:.0%} simultaneous band (max |ECDF - uniform| "
+                                         f"{worst:.3f} <= {half:.3f})"), z, diff, half
+    mid = float(np.mean((u > 0.25) & (u < 0.75))) if len(u) else float("nan")
+    shape = (" (too many values in the middle: predictions over-dispersed)" if mid > 0.5 else
+             " (too many values in the tails: predictions under-dispersed)" if mid < 0.5 else "")
+    return Check("miscalibrated", False, f"randomised PIT leaves the {prob:.0%} simultaneous band (max |ECDF - uniform| "
+                                         f"{worst:.3f} > {half:.3f}){shape}"), z, diff, half
+
+
+def provisional_note(diag: dict | None) -> str | None:
+    """The one line a section of a fit that did not pass its convergence check carries (None for a pass)."""
+    if not diag:
+        return None
+    status, reasons = diagnostics.verdict(diag)
+    if status == "pass":
+        return None
+    head = "This fit did not converge" if status == "fail" else "This fit's convergence check warned"
+    return f"{head} ({'; '.join(reasons)}): treat these numbers as provisional."
+
+
+def identification_text(value: float, contraction: float, *, digits: int = 2) -> str:
+    """``value`` formatted, or "not identified by the data (contraction c)" when the posterior barely moved
+    from the prior (contraction below :data:`~bayes_coalition.constants.CONTRACTION_IDENTIFIED`)."""
+    c = float(contraction)
+    if math.isnan(c):
+        return "not estimated (fixed at zero in this spec)"
+    if c < CONTRACTION_IDENTIFIED:
+        return f"not identified by the data (contraction {c:.2f})"
+    return f"{float(value):.{digits}f}"
+
+
+__all__ = ["IN_SAMPLE", "Check", "binomial_interval", "coverage_verdict", "identification_text", "loo_reliability",
+           "pit_band", "pit_verdict", "provisional_note", "randomised_pit"]

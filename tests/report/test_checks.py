@@ -1,0 +1,115 @@
+"""The report's honesty rules at their boundaries: LOO reliability, interval coverage, randomised PIT,
+the provisional-fit line and the not-identified label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bayes_coalition.report.checks import (
+    binomial_interval,
+    coverage_verdict,
+    identification_text,
+    loo_reliability,
+    pit_verdict,
+    provisional_note,
+    randomised_pit,
+)
+
+# --- PSIS-LOO reliability -----------------------------------------------------------------------------
+
+
+def _k(n_bad: int, n: int = 100, bad: float = 0.71) -> np.ndarray:
+    return np.array([bad] * n_bad + [0.3] * (n - n_bad))
+
+
+def test_loo_is_reliable_up_to_ten_percent_of_rows_above_0_7():
+    assert loo_reliability(_k(10)).ok                      # exactly 10%: still reliable
+    assert loo_reliability(_k(10)).line == "reliable: 10 of 100 rows have Pareto k > 0.7, none above 1"
+    eleven = loo_reliability(_k(11))
+    assert not eleven.ok and eleven.status == "unreliable"
+    assert eleven.line == "unreliable: 11 of 100 rows have k > 0.7 \u2014 PSIS-LOO cannot be trusted for this model"
+    assert not loo_reliability(_k(9, n=89)).ok             # 9 / 89 > 10%
+    assert loo_reliability(_k(8, n=89)).ok
+
+
+def test_loo_k_boundaries_and_a_single_row_above_1():
+    assert loo_reliability(_k(100, bad=0.7)).ok            # k = 0.7 is not above 0.7
+    assert loo_reliability(_k(10, bad=1.0)).ok             # k = 1 counts as > 0.7, not as > 1
+    one = loo_reliability(np.r_[1.01, np.full(99, 0.2)])
+    assert not one.ok and "1 of 100 rows have k > 0.7 (1 above 1)" in one.line
+    assert loo_reliability(np.r_[np.nan, np.full(9, 0.2)]).line.startswith("reliable: 0 of 10")  # a constant row
+    assert not loo_reliability([]).ok
+
+
+# --- coverage of predictive intervals ----------------------------------------------------------------
+
+
+def test_binomial_interval_is_clopper_pearson():
+    for k, n in ((0, 10), (3, 10), (83, 92), (92, 92)):
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+        assert binomial_interval(k, n) == pytest.approx((ci.low, ci.high))
+
+
+def test_coverage_verdict_boundaries():
+    # 92 rows at nominal 95%: 92 inside is too wide (lower bound 0.961 > 0.95), 91 is consistent;
+    # 83 is the fewest consistent with 95% (upper bound of 82/92 is 0.947 < 0.95)
+    assert coverage_verdict(92, 92, 0.95).status == "too wide"
+    assert "intervals too wide (over-dispersed predictions" in coverage_verdict(92, 92, 0.95).line
+    assert coverage_verdict(91, 92, 0.95).status == "consistent"
+    assert coverage_verdict(83, 92, 0.95).status == "consistent"
+    assert coverage_verdict(82, 92, 0.95).status == "too narrow"
+    assert "intervals too narrow" in coverage_verdict(82, 92, 0.95).line
+    for k in range(93):
+        lo, hi = binomial_interval(k, 92)
+        expected = "too narrow" if 0.95 > hi else ("too wide" if 0.95 < lo else "consistent")
+        assert coverage_verdict(k, 92, 0.95).status == expected, k
+    assert coverage_verdict(0, 0, 0.95).status == "none"
+
+
+# --- randomised PIT -----------------------------------------------------------------------------------
+
+
+def test_randomised_pit_lies_between_the_cdf_steps_and_is_seeded():
+    draws = np.array([[0, 1], [1, 1], [2, 3], [2, 5]])          # 4 draws of 2 rows
+    y = np.array([2, 1])
+    u = randomised_pit(y, draws, np.random.default_rng(1))
+    assert 0.5 <= u[0] <= 1.0 and 0.0 <= u[1] <= 0.5            # row 0: F(1) = 0.5, F(2) = 1; row 1: F(0) = 0, F(1) = 0.5
+    assert np.array_equal(u, randomised_pit(y, draws, np.random.default_rng(1)))
+
+
+def test_randomised_pit_of_calibrated_counts_is_uniform_where_the_plain_pit_is_not():
+    """Counts from the predictive distribution itself: the randomised PIT passes the band, the plain PIT
+    (F(y)) is pushed towards 1 and fails it; over-dispersed predictions pile the PIT in the middle.
+
+    A fixed seed: a calibrated sample leaves the 95% band in 5% of seeds (2 of 40 checked), this one does not."""
+    rng = np.random.default_rng(7)
+    n_rows, n_draws = 300, 400
+    draws = rng.binomial(4, 0.5, size=(n_draws, n_rows))
+    y = rng.binomial(4, 0.5, size=n_rows)
+    ok, *_ = pit_verdict(randomised_pit(y, draws, rng))
+    assert ok.ok and ok.status == "calibrated"
+    plain, *_ = pit_verdict(np.mean(draws <= y, axis=0))
+    assert not plain.ok
+    wide = rng.binomial(40, 0.5, size=(n_draws, n_rows)) - 18      # mean 2, sd 3.2 against sd 1 of y
+    over, *_ = pit_verdict(randomised_pit(y, wide, rng))
+    assert not over.ok and "over-dispersed" in over.line
+
+
+# --- provisional fits and identification ------------------------------------------------------------------
+
+
+def test_provisional_note_only_for_a_fit_that_did_not_pass():
+    good = {"max_rhat": 1.001, "min_ess_bulk": 900, "min_ess_tail": 900, "divergences": 0, "min_bfmi": 0.9}
+    assert provisional_note(good) is None and provisional_note({}) is None
+    assert provisional_note({**good, "max_rhat": 1.015}) == ("This fit did not converge (max R-hat 1.015 > 1.01): "
+                                                             "treat these numbers as provisional.")
+    assert provisional_note({**good, "min_ess_bulk": 150}).startswith("This fit's convergence check warned (min bulk ESS 150")
+
+
+def test_identification_text_at_the_threshold():
+    assert identification_text(0.912, 0.5) == "0.91"
+    assert identification_text(0.912, 0.49) == "not identified by the data (contraction 0.49)"
+    assert identification_text(0.912, -0.03) == "not identified by the data (contraction -0.03)"
+    assert identification_text(0.0, float("nan")) == "not estimated (fixed at zero in this spec)"
