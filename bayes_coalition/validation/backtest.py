@@ -121,7 +121,7 @@ def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def backtest(spec, years, *, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 1000, progress: bool = True) -> pd.DataFrame:
     """Rolling-origin backtest; one row per (origin year, later case) with predictions and baselines."""
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.prediction.predictor import predict
+    from bayes_coalition.prediction.predict import predict
 
     ds = load_dataset(spec["data"]["path"] or None)
     rows = []

@@ -22,7 +22,8 @@ def test_cli_writes_files_and_keys(mock_pymc_sample, tmp_path, capsys):
         assert (out / name).is_file(), name
     assert "Ideal points by party" in (out / "report.html").read_text(encoding="utf-8")
     table = pd.read_csv(out / "ideal_points.csv")
-    assert list(table.columns) == ["legislator_id", "party", "mean", "sd", "lower", "upper"]
+    assert list(table.columns) == ["legislator_id", "name", "party", "mean", "sd", "lower", "upper"]
+    assert table["name"].str.startswith("name").all()          # names from legislators.csv ride along
     diag = json.loads((out / "diagnostics.json").read_text())
     for key in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds", "sampler",
                 "draws", "chains", "n_legislators", "n_rollcalls", "n_cells", "lopsided_rollcalls", "low_activity_legislators"):
