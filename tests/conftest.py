@@ -40,3 +40,14 @@ def data_copy(tmp_path) -> Path:
     dst = tmp_path / "data"
     shutil.copytree(default_data_dir(), dst, ignore=shutil.ignore_patterns("raw", "senate106", "*.md"))
     return dst
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _small_report_figures():
+    """Tests check what the report shows, not its pixels: draw its PNGs at a low resolution (the
+    report's figures cost most of a report's build time, and reports are built in many tests)."""
+    from bayes_coalition.report import figures
+
+    dpi, figures.DPI = figures.DPI, 30
+    yield
+    figures.DPI = dpi

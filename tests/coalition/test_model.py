@@ -50,8 +50,8 @@ def test_model_dims_and_shapes():
 def test_finite_logp_and_gradient_at_initial_point():
     m = CoalitionModel().model
     ip = m.initial_point()
-    assert np.isfinite(m.compile_logp()(ip))
-    grad = m.compile_dlogp()(ip)
+    assert np.isfinite(m.compile_logp(mode="FAST_COMPILE")(ip))
+    grad = m.compile_dlogp(mode="FAST_COMPILE")(ip)
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
 
 
@@ -81,7 +81,7 @@ def test_interval_observations_are_general(data_copy):
     md = build_model_data(load_dataset(data_copy))
     assert {"pntr_s:R", "pntr_s:D"} <= set(md.coords["interval_obs"])
     m = CoalitionModel(dataset=load_dataset(data_copy)).model
-    assert np.isfinite(m.compile_logp()(m.initial_point()))
+    assert np.isfinite(m.compile_logp(mode="FAST_COMPILE")(m.initial_point()))
 
 
 def test_missing_codes_are_unobserved_not_zero(data_copy):
@@ -174,12 +174,17 @@ def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
         pd.testing.assert_frame_equal(getattr(loaded.dataset, name), getattr(fitted.dataset, name))
 
 
-def test_runs_saved_before_the_fit_data_group_still_load(fitted, tmp_path):
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    """The shared fit saved once (the tests below read it; saving and loading cost seconds each)."""
+    return fitted.save(tmp_path_factory.mktemp("saved") / "posterior.nc")
+
+
+def test_runs_saved_before_the_fit_data_group_still_load(fitted, saved, tmp_path):
     """Runs of the previous layout kept the tables as CSV text in the attribute "dataset"."""
     from bayes_coalition import _arviz
 
-    path = fitted.save(tmp_path / "new" / "posterior.nc")
-    idata = _arviz.from_netcdf(path)
+    idata = _arviz.from_netcdf(saved)
     tables = {}
     for name in ("episodes", "cases", "vote_counts", "actors", "codebook", "evidence"):
         frame = getattr(fitted.dataset, name).drop(columns=["row"])
@@ -196,11 +201,10 @@ def test_runs_saved_before_the_fit_data_group_still_load(fitted, tmp_path):
     pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
 
 
-def test_a_run_of_another_version_names_the_version(fitted, tmp_path):
+def test_a_run_of_another_version_names_the_version(saved, tmp_path):
     from bayes_coalition import _arviz
 
-    path = fitted.save(tmp_path / "posterior.nc")
-    idata = _arviz.from_netcdf(path)
+    idata = _arviz.from_netcdf(saved)
     idata.attrs["model_version"] = "0.1.0"
     _arviz.to_netcdf(idata, tmp_path / "v01.nc")
     with pytest.raises(ValueError, match=r"version 0\.1\.0.*refit"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 import pymc as pm
 import pytest
@@ -34,3 +35,12 @@ def coalition_run(fitted, tmp_path_factory):
     (run / "diagnostics.json").write_text(json.dumps({**fitted.diagnostics, "wall_seconds": 12.5,
                                                       "sampling_seconds": fitted.diagnostics["wall_seconds"]}))
     return run, report_cli([str(run)])
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (--dist loadgroup) every report test runs on one worker, so the session's
+    report runs above are built once, not once per worker."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("report"))
