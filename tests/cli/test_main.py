@@ -11,6 +11,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bayes_coalition.cli.main import build_parser
 from bayes_coalition.coalition.spec import default_spec_path
 from tests.helpers import REPO, run_cli
@@ -88,3 +90,17 @@ def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monke
     assert seen["seed"] == 4
     assert json.loads((tmp_path / "hypotheses_comparison.json").read_text()) == canned
     assert "willingness 0.60" in capsys.readouterr().out
+
+
+def test_every_option_has_help_and_a_version(capsys):
+    import argparse
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {a.option_strings or a.dest}" for name, sp in sub.choices.items() for a in sp._actions
+               if a.dest != "help" and not a.help]
+    assert not missing
+    assert all(sp.formatter_class is argparse.ArgumentDefaultsHelpFormatter for sp in sub.choices.values())
+    with pytest.raises(SystemExit) as done:
+        run_cli(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("bayes-coalition ")
