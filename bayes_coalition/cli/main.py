@@ -223,6 +223,13 @@ def cmd_compare(args) -> int:
 HELP = argparse.ArgumentDefaultsHelpFormatter   # every option's help shows its default
 
 
+def sampling_options(parser, *, draws, chains, tune, per: str) -> None:
+    """--draws, --chains and --tune of a command that runs fits."""
+    parser.add_argument("--draws", type=int, default=draws, help=f"posterior draws per chain {per}")
+    parser.add_argument("--chains", type=int, default=chains, help=f"chains {per}")
+    parser.add_argument("--tune", type=int, default=tune, help=f"tuning steps per chain {per}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bayes_coalition import __version__
 
@@ -267,9 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--sims", type=int, required=True, help="number of simulations")
     sb.add_argument("--seed", type=int, default=1, help="master seed of the simulations")
     sb.add_argument("--out", help="output directory (default: reports/<spec name>_sbc/ or reports/ideal_points_sbc/)")
-    sb.add_argument("--draws", type=int, default=1000, help="posterior draws per chain per simulation")
-    sb.add_argument("--chains", type=int, default=2, help="chains per simulation")
-    sb.add_argument("--tune", type=int, default=700, help="tuning steps per chain per simulation")
+    sampling_options(sb, draws=1000, chains=2, tune=700, per="per simulation")
     sb.add_argument("--keep", type=int, default=99, help="thinned draws ranked per simulation (ranks 0..keep)")
     sb.add_argument("--ideal-points", action="store_true", help="calibrate the member-level model on a synthetic matrix")
     sb.add_argument("--legislators", type=int, default=20, help="--ideal-points: legislators in the synthetic matrix")
@@ -282,18 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", help="output directory (default: reports/<spec name>_backtest/)")
     bt.add_argument("--years", type=int, nargs="*", help="origin years (default: 1998..2019)")
     bt.add_argument("--seed", type=int, default=1, help="random seed (each origin's fit uses seed + year)")
-    bt.add_argument("--draws", type=int, default=500, help="posterior draws per chain per fit")
-    bt.add_argument("--chains", type=int, default=2, help="chains per fit")
-    bt.add_argument("--tune", type=int, default=1000, help="tuning steps per chain per fit")
+    sampling_options(bt, draws=500, chains=2, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)
 
     cp = add("compare", "H1/H2: LOO of nested models and sensitivity of the hypotheses")
     cp.add_argument("spec", help=spec_help)
     cp.add_argument("--out", help="output directory (default: reports/<spec name>_hypotheses/)")
     cp.add_argument("--seed", type=int, default=1, help="random seed of every fit")
-    cp.add_argument("--draws", type=int, default=None, help="posterior draws per chain (default: the spec's)")
-    cp.add_argument("--chains", type=int, default=None, help="chains (default: the spec's)")
-    cp.add_argument("--tune", type=int, default=None, help="tuning steps per chain (default: the spec's)")
+    sampling_options(cp, draws=None, chains=None, tune=None, per="(default: the spec's)")
     cp.set_defaults(func=cmd_compare)
     from bayes_coalition.cli import ideal_points as cli_ideal_points
     from bayes_coalition.cli import report as cli_report
