@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_coalition.constants import SUMMARY_PROB
+
 
 def _az():
     """ArviZ, imported on first use (it loads matplotlib and numba: about 1.5-2.5 s), so reading a
@@ -34,7 +36,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-def summary(idata, var_names=None, *, prob: float = 0.94, kind: str = "hdi") -> pd.DataFrame:
+def summary(idata, var_names=None, *, prob: float = SUMMARY_PROB, kind: str = "hdi") -> pd.DataFrame:
     """Posterior summary with columns mean, sd, lower, upper, mcse_mean, ess_bulk, ess_tail, r_hat."""
     if kind not in ("hdi", "eti"):
         raise ValueError("kind must be 'hdi' or 'eti'")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bayes_coalition._io import dumps
+from bayes_coalition.constants import PREDICTIVE_PROB, SUMMARY_PROB
 from bayes_coalition.errors import DataValidationError
 
 
@@ -21,7 +22,7 @@ def print_approval(table, out=None) -> None:
     import pandas as pd
 
     out = out or sys.stdout
-    prob = table.attrs.get("prob", 0.95)
+    prob = table.attrs.get("prob", PREDICTIVE_PROB)
     print(f"\nP(threshold reached) per case, with the {prob:.0%} predictive interval of the yea count:", file=out)
     print(f"{'case':24s} {'chamber':7s} {'p_pass':>6s}  {'yea interval':>13s} {'observed':>8s}  outcome", file=out)
     for r in table.itertuples():
@@ -266,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("bill", help="bill TOML (see bills/ and the bill schema in README.md)")
     pr.add_argument("--json", action="store_true", help="emit JSON (keys documented in README.md)")
     pr.add_argument("--seed", type=int, default=0, help="seed of the bill's case-effect and count draws")
-    pr.add_argument("--prob", type=float, default=0.94, help="probability of the intervals")
+    pr.add_argument("--prob", type=float, default=SUMMARY_PROB, help="probability of the intervals")
     pr.set_defaults(func=cmd_predict)
 
     sb = add("sbc", "simulation-based calibration of a spec, or of the ideal-point model (resumable)")

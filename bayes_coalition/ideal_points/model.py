@@ -51,6 +51,7 @@ import xarray as xr
 
 from bayes_coalition import _arviz, diagnostics
 from bayes_coalition._base import FittedModel
+from bayes_coalition.constants import SUMMARY_PROB
 from bayes_coalition.data.rollcalls import RollCallMatrix, load_rollcalls
 from bayes_coalition.errors import DataValidationError
 from bayes_coalition.ideal_points.graph import build_model, check_options
@@ -328,7 +329,7 @@ class IdealPointModel(FittedModel):
         return {"legislators": self.rollcalls.legislators, "rollcalls": self.rollcalls.rollcalls}
 
     # --- estimands ----------------------------------------------------------------
-    def ideal_points(self, *, prob: float = 0.94) -> pd.DataFrame:
+    def ideal_points(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         """Posterior mean, sd and ``prob`` HDI of every legislator's identified ideal point."""
         self._require_fit()
         s = _arviz.summary(self.idata, ["ideal_point"], prob=prob, kind="hdi")
@@ -350,7 +351,7 @@ class IdealPointModel(FittedModel):
 
         return membership_table(self.idata.posterior, self.legislator_ids, self.options["factions"]["names"])
 
-    def faction_positions(self, *, prob: float = 0.94) -> pd.DataFrame:
+    def faction_positions(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         """Each faction: coalition-model prior, position after the roll calls, and its hyper-mean on the member scale."""
         self._require_fit()
         if "faction_position" not in self.idata.posterior:
@@ -364,7 +365,7 @@ class IdealPointModel(FittedModel):
             "member_scale_lower": loc["lower"].to_numpy(), "member_scale_upper": loc["upper"].to_numpy(),
         })
 
-    def summary(self, var_names=None, *, prob: float = 0.94) -> pd.DataFrame:
+    def summary(self, var_names=None, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         self._require_fit()
         names = var_names or [n for n in IDENTIFIED if n in self.idata.posterior]
         return _arviz.summary(self.idata, names, prob=prob, kind="hdi")
