@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_coalition.constants import CHAMBERS, PRESIDENT_RULES, SEATS, THRESHOLD_RULES
+from bayes_coalition.constants import CHAMBERS, SEATS, THRESHOLD_RULES
 
 # which rules a chamber can use (three fifths of the Senate is a Senate rule)
 CHAMBER_RULES = {
@@ -90,11 +90,6 @@ def enacted(house_passed, senate_passed, signs, house_yea, house_n, senate_yea, 
     """Law: both chambers pass, and the President signs or both chambers override."""
     return (np.asarray(house_passed, dtype=bool) & np.asarray(senate_passed, dtype=bool)
             & (np.asarray(signs, dtype=bool) | override(house_yea, house_n, senate_yea, senate_n)))
-
-
-def check_president_rule(rule: str) -> None:
-    if rule not in PRESIDENT_RULES:
-        raise ValueError(f"unknown president rule {rule!r} (known: {list(PRESIDENT_RULES)})")
 
 
 def party_sign(faction_party) -> np.ndarray:

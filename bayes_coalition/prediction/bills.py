@@ -413,10 +413,6 @@ def load_bill(path: str | Path) -> HypotheticalBill:
     ).check_schema()
 
 
-def bill_codes_frame(bill: HypotheticalBill) -> pd.DataFrame:
-    return pd.DataFrame([(s, i, lvl) for (s, i), lvl in bill.codes.items()], columns=["stage", "indicator", "level"])
-
-
 def schema_markdown(codebook: pd.DataFrame) -> str:
     """The bill schema in Markdown, from the schema tables, the rules and the codebook (README's block)."""
     out = ["A bill file is TOML; every section is optional. Unknown sections, fields, stages, indicators and "

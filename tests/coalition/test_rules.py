@@ -246,19 +246,6 @@ def test_party_sign_and_cut_point() -> None:
     np.testing.assert_array_equal(rules.party_cut_point(0.25, 0.5, np.array([1.0, -1.0, 0.0])), [0.75, -0.25, 0.25])
 
 
-@pytest.mark.parametrize("rule", ["signature", "override"])
-def test_president_rules_accepted(rule: str) -> None:
-    """Guards against a valid President rule being refused."""
-    rules.check_president_rule(rule)
-
-
-@pytest.mark.parametrize("rule", ["veto", "Signature", ""])
-def test_unknown_president_rule_raises(rule: str) -> None:
-    """Guards against an unknown President rule silently meaning signature; the message lists the known rules."""
-    with pytest.raises(ValueError, match=r"unknown president rule .*\['signature', 'override'\]"):
-        rules.check_president_rule(rule)
-
-
 # --- the consumers use these rules ----------------------------------------------------
 
 
