@@ -16,6 +16,7 @@ import pytest
 from pymc.testing import mock_sample
 
 from bayes_coalition.data.dataset import default_data_dir
+from bayes_coalition.errors import ConvergenceWarning
 from tests.helpers import mock_sample_stats
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,3 +52,23 @@ def _small_report_figures():
     dpi, figures.DPI = figures.DPI, 30
     yield
     figures.DPI = dpi
+
+
+@pytest.fixture(scope="session")
+def mock_fit():
+    """One mock-sampled coalition model for the whole session (prior draws stand in for the posterior).
+
+    Shared by the model's contract tests and the report tests, so each pytest-xdist worker builds it
+    once. (Grouping its users on one worker with ``--dist loadgroup`` would build it once per session,
+    but pytest-xdist 3.8 cannot group under pytest 9.2: it renames ``item._nodeid``, which pytest 9.2
+    no longer reads.)
+    """
+    from bayes_coalition import CoalitionModel
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=mock_sample_stats()))
+        model = CoalitionModel()
+        with pytest.warns(ConvergenceWarning, match="convergence fail"):  # prior draws do not converge: the fit must say so
+            model.fit(random_seed=11, draws=60, chains=2, progressbar=False)
+    return model
+

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import pytest
-from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, ConvergenceWarning, load_dataset
 from bayes_coalition import load_bill as bc_load_bill
@@ -19,18 +16,12 @@ from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
 from tests.helpers import REPO
 from tests.helpers import edit_csv as edit
-from tests.helpers import mock_sample_stats as _stats
 
 
 @pytest.fixture(scope="module")
-def fitted():
-    """One mock-sampled model shared by the contract tests (prior draws stand in for the posterior)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
-        model = CoalitionModel()
-        with pytest.warns(ConvergenceWarning, match="convergence fail"):  # prior draws do not converge: the fit must say so
-            model.fit(random_seed=11, draws=60, chains=2, progressbar=False)
-    return model
+def fitted(mock_fit):
+    """The session's mock-sampled model (tests/conftest.py), shared with the report tests."""
+    return mock_fit
 
 
 def test_model_dims_and_shapes():

@@ -7,7 +7,6 @@ ideal-point run is a hand-made posterior.nc with the files ``bayes-coalition ide
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -93,12 +92,12 @@ def test_headline_agrees_with_diagnostics_convergence(coalition_run, fitted):
         assert diag[key] == expected[key], key
 
 
-def test_prior_draws_are_cached_for_the_next_report(coalition_run):
+def test_prior_draws_are_cached_for_the_next_report(coalition_run, fitted):
     run = coalition_run[0]
     assert (run / "prior.nc").is_file()
     prior = _arviz.from_netcdf(run / "prior.nc")
-    assert prior.prior_predictive.sizes["draw"] == 200 and prior.attrs["model_id"] == json.loads(
-        json.dumps(prior.attrs["model_id"]))
+    # the cache is stamped with the id of the model it was drawn from (a stale cache is redrawn)
+    assert prior.prior_predictive.sizes["draw"] == 200 and prior.attrs["model_id"] == fitted.id
 
 
 def test_load_run_accepts_model_directory_and_file(fitted, coalition_run):
