@@ -1,9 +1,14 @@
-"""Rebuild data/cases.csv, data/vote_counts.csv and data/episodes.csv from data/raw/trade_votes.csv.
+"""Rebuild data/cases.csv, data/vote_counts.csv and data/episodes.csv from data/raw/.
 
-The raw file is a verbatim copy of ../shared/data/trade_votes.csv (see data/README.md).
-This script only reshapes it and adds the annotations below (episode, vote type,
-threshold rule, direction of the yea vote).  It never fills a blank cell: a party
-cell that the sources did not give stays missing in vote_counts.csv.
+`raw/trade_votes.csv` is a verbatim copy of ../shared/data/trade_votes.csv (see data/README.md).
+`raw/party_splits.csv` holds the party splits sourced later for votes that the first file gives
+only as totals: each row has its source, the publication date, a short quote and its method
+(`stated` by the source, `tallied` from a member-by-member roll-call list, `derived` by arithmetic
+from a source's own figures, shown in the note).  This script reshapes the raw files, fills a
+blank party cell from party_splits.csv (a filled cell that disagrees is an error, never
+overwritten), applies the few corrections listed in CORRECTIONS (each with its source) and adds
+the annotations below (episode, vote type, threshold rule, direction of the yea vote).  A party
+cell that no source gives stays missing in vote_counts.csv.
 
 The one non-vote, the 1997 fast-track whip count, becomes interval evidence on the
 yea counts; the bounds and their sources are spelled out in WHIP_1997 below.
@@ -22,6 +27,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "trade_votes.csv"
+SPLITS = ROOT / "data" / "raw" / "party_splits.csv"
+# the stage boundary of each episode: the day the final proposal went to Congress, with its source
+STAGES = ROOT / "data" / "raw" / "episode_stages.csv"
+
+# Corrections of trade_votes.csv by later sources: case_id -> ({column: value}, why).  Roll numbers
+# are the clerk's (House) or the Senate's record vote numbers, read from the roll-call records that
+# party_splits.csv tallies (its source_url column names each record).
+CORRECTIONS = {
+    "chinamfn1991_h": ({"date": "1991-07-10", "roll_number": "203", "bill": "H.J.Res. 263 (102nd)"},
+                       "date, roll and measure from the clerk's roll 203 of 1991 (tallied in party_splits.csv); "
+                       "'Wednesday' in the Christian Science Monitor of 1991-07-12"),
+    "chile_s": ({"yea_total": "65", "nay_total": "32", "roll_number": "319"},
+                "the Senate's record of vote 319 (108th Congress) reads 'Bill Passed (65-32)'; the LA Times and "
+                "CRS RL31144 give 66-31. The party tallies of the record (R 43-7, D 22-24, I 0-1) sum to 65-32"),
+    "tpa2001_h": ({"roll_number": "481"}, "clerk roll 481 of 2001"),
+    "tradeact2002_h_rule": ({"roll_number": "264"}, "clerk roll 264 of 2002"),
+    "singapore_h": ({"roll_number": "432"}, "clerk roll 432 of 2003 (Voteview RH1080430)"),
+    "australia_h": ({"roll_number": "375"}, "clerk roll 375 of 2004"),
+    "taa2011_h": ({"roll_number": "784"}, "clerk roll 784 of 2011 (motion to agree to the Senate amendment to H.R. 2832)"),
+    "chinamfn1996_h": ({"roll_number": "284"}, "clerk roll 284 of 1996 (H.J.Res. 182)"),
+    "chinamfn1998_h": ({"roll_number": "317"}, "clerk roll 317 of 1998 (H.J.Res. 121)"),
+    "chinantr2000_h": ({"roll_number": "405"}, "clerk roll 405 of 2000 (H.J.Res. 103)"),
+    "ft1997_s_cloture": ({"roll_number": "292"}, "Senate record vote 292 (105th Congress)"),
+    "tradeact2002_s_conf": ({"roll_number": "207"}, "Senate record vote 207 (107th Congress)"),
+    "australia_s": ({"roll_number": "156"}, "Senate record vote 156 (108th Congress)"),
+    "korea_s": ({"roll_number": "161"}, "Senate record vote 161 (112th Congress)"),
+    "panama_s": ({"roll_number": "162"}, "Senate record vote 162 (112th Congress)"),
+    "tpa2015_s_may": ({"roll_number": "193"}, "Senate record vote 193 (114th Congress)"),
+    "tpa2015_s_final": ({"roll_number": "219"}, "Senate record vote 219 (114th Congress)"),
+}
 
 # episode_id, name, year, description.  An episode is one legislative fight; its votes are cases.
 EPISODES = [
@@ -133,30 +168,86 @@ def congress_of(date: str) -> int:
     return (year - 1789) // 2 + 1
 
 
-def build(out: Path, raw_path: Path = RAW) -> int:
+def read_splits(path: Path = SPLITS) -> dict:
+    """(case_id, party) -> the party_splits.csv row."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = {}
+    for r in rows:
+        key = (r["case_id"], r["party"])
+        if key in out:
+            raise SystemExit(f"{path.name}: duplicate split {key}")
+        out[key] = r
+    return out
+
+
+def apply_corrections(raw: list[dict]) -> None:
+    by_id = {r["case_id"]: r for r in raw}
+    for case_id, (values, why) in CORRECTIONS.items():
+        row = by_id[case_id]
+        for col, value in values.items():
+            row[col] = value
+        note = f"Corrected here ({', '.join(f'{c} = {v}' for c, v in values.items())}): {why}."
+        row["notes"] = f"{row['notes']} {note}".strip()
+
+
+def party_rows(r: dict, splits: dict) -> list[list]:
+    """vote_counts.csv rows of one raw vote: the raw party cells, blanks filled from party_splits.csv."""
+    rows = []
+    for party, (ycol, ncol) in PARTY_COLUMNS.items():
+        cells = {"yea": r[ycol].strip(), "nay": r[ncol].strip()}
+        source, method = ("cases.csv source_url", "reported") if any(cells.values()) else ("", "")
+        split = splits.get((r["case_id"], party))
+        if split is not None:
+            for key in ("yea", "nay"):
+                new = split[key].strip()
+                if cells[key] and new and cells[key] != new:
+                    raise SystemExit(f"party_splits.csv: {r['case_id']} {party} {key} = {new} disagrees with "
+                                     f"trade_votes.csv ({cells[key]}); resolve it in CORRECTIONS with a source")
+                cells[key] = cells[key] or new
+            source, method = split["source_url"], split["method"]
+        if cells["yea"] == "" and cells["nay"] == "":
+            continue
+        rows.append([r["case_id"], party, cells["yea"], cells["nay"], "", "", "", "", method, source])
+    return rows
+
+
+def build(out: Path, raw_path: Path = RAW, splits_path: Path = SPLITS) -> int:
     """Write episodes.csv, cases.csv and vote_counts.csv into ``out``; 0 on success, 1 when annotations are stale.
 
     A function apart from :func:`main` so that a test can build into a scratch folder."""
     with raw_path.open(newline="", encoding="utf-8") as fh:
         raw = list(csv.DictReader(fh))
+    splits = read_splits(splits_path)
     unknown = [r["case_id"] for r in raw if r["case_id"] not in CASES]
     missing = [c for c in CASES if c not in {r["case_id"] for r in raw}]
-    if unknown or missing:
-        print(f"case annotations out of date: unknown {unknown}, missing {missing}", file=sys.stderr)
+    stray = sorted({c for c, _ in splits} - set(CASES))
+    if unknown or missing or stray:
+        print(f"case annotations out of date: unknown {unknown}, missing {missing}, splits of unknown cases {stray}",
+              file=sys.stderr)
         return 1
+    apply_corrections(raw)
 
     out.mkdir(parents=True, exist_ok=True)
+    with STAGES.open(newline="", encoding="utf-8") as fh:
+        stages = {r["episode_id"]: r for r in csv.DictReader(fh)}
+    if set(stages) != {e[0] for e in EPISODES}:
+        print(f"episode_stages.csv out of date: {sorted(set(stages) ^ {e[0] for e in EPISODES})}", file=sys.stderr)
+        return 1
     with (out / "episodes.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["episode_id", "name", "year", "description"])
-        w.writerows(EPISODES)
+        w.writerow(["episode_id", "name", "year", "description", "proposal_date", "proposal_event", "proposal_source"])
+        for episode in EPISODES:
+            st = stages[episode[0]]
+            w.writerow([*episode, st["proposal_date"], st["proposal_event"],
+                        f"{st['outlet']}, {st['pub_date']}: {st['source_url']}" if st["source_url"] else ""])
 
     case_cols = [
         "case_id", "episode_id", "measure", "bill", "chamber", "date", "congress", "vote_type",
         "threshold_rule", "yea_is_pro_trade", "passed", "outcome", "roll_number", "not_voting",
         "threshold_note", "verified", "source_url", "notes",
     ]
-    count_cols = ["case_id", "party", "yea", "nay", "yea_lower", "yea_upper", "n_members", "note"]
+    count_cols = ["case_id", "party", "yea", "nay", "yea_lower", "yea_upper", "n_members", "note", "method", "source"]
     with (out / "cases.csv").open("w", newline="", encoding="utf-8") as fc, (out / "vote_counts.csv").open(
         "w", newline="", encoding="utf-8"
     ) as fv:
@@ -174,13 +265,9 @@ def build(out: Path, raw_path: Path = RAW) -> int:
             ])
             if vote_type == "whip_estimate":
                 for party, (lo, hi, n, note) in WHIP_1997.items():
-                    wv.writerow([r["case_id"], party, "", "", lo, hi, n, note])
+                    wv.writerow([r["case_id"], party, "", "", lo, hi, n, note, "whip_count", "cases.csv source_url"])
                 continue
-            for party, (ycol, ncol) in PARTY_COLUMNS.items():
-                yea, nay = r[ycol].strip(), r[ncol].strip()
-                if yea == "" and nay == "":
-                    continue
-                wv.writerow([r["case_id"], party, yea, nay, "", "", "", ""])
+            wv.writerows(party_rows(r, splits))
     print(f"wrote {len(raw)} cases, {len(EPISODES)} episodes to {out}")
     return 0
 
