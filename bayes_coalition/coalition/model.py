@@ -59,7 +59,8 @@ class CoalitionModel(FittedModel):
         if dataset is None:
             dataset = load_dataset(spec["data"]["path"] or None)
         self.dataset = dataset
-        self.model_data: ModelData = build_model_data(dataset, spec["data"]["exclude_cases"])
+        self.model_data: ModelData = build_model_data(dataset, spec["data"]["exclude_cases"],
+                                                          spec["data"].get("include_ex_post", False))
         self._model: pm.Model | None = None
         self.idata = None
         self.diagnostics: dict = {}

@@ -76,7 +76,34 @@ class ModelData:
         return int(max(self.mix_obs_idx.max(initial=-1), self.mix_int_idx.max(initial=-1)) + 1)
 
 
-def build_model_data(ds: TradeDataset, exclude_cases=()) -> ModelData:
+def model_codes(evidence: pd.DataFrame, include_ex_post: bool = False) -> pd.DataFrame:
+    """The coded evidence the model reads: one level per (episode, stage, indicator).
+
+    - Codes flagged ``ex_post`` (a source dated after its stage, or the paper's retrospective
+      account; see data/evidence.py) are left out unless ``include_ex_post``.
+    - Of several codes of one unit (episode, stage, indicator, actor), the contemporaneous one is
+      used before an ex post one, and the adjudicated double coding before the paper's.
+    - The pivotal indicators are coded per actor; the model's item is the stage's *most* pivotal
+      actor, so an episode's level is the largest over its coded actors (H1 asks whether a pivotal
+      actor is present, not which one).
+    """
+    ev = evidence
+    if "ex_post" in ev.columns:
+        # blank flags (a data set or saved run from before the columns existed) count as not ex post
+        ex_post = ev["ex_post"].eq(True).to_numpy(dtype=bool, na_value=False)
+        paper = (ev["adjudication"].eq("paper").to_numpy(dtype=bool, na_value=False) if "adjudication" in ev.columns
+                 else np.zeros(len(ev), dtype=bool))
+        ev = ev.assign(_rank=2 * ex_post.astype(int) + paper.astype(int))
+        if not include_ex_post:
+            ev = ev[~ex_post]
+        ev = ev.assign(_actor=ev["actor_id"].fillna("")).sort_values("_rank", kind="stable")
+        ev = ev.drop_duplicates(["episode_id", "stage", "indicator", "_actor"])
+    keys = ["episode_id", "stage", "indicator"]
+    return (ev.groupby(keys, sort=False)["level"].max().reset_index()
+            .sort_values(keys, kind="stable").reset_index(drop=True))
+
+
+def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool = False) -> ModelData:
     """Index the data set for the model; ``exclude_cases`` leaves those votes out."""
     unknown = sorted(set(exclude_cases) - set(ds.cases["case_id"]))
     if unknown:
@@ -147,7 +174,8 @@ def build_model_data(ds: TradeDataset, exclude_cases=()) -> ModelData:
 
     # coded evidence: one item per (indicator, stage)
     ind = ds.indicators
-    ev = ds.evidence[ds.evidence["episode_id"].isin(set(ep_pos))]
+    ev = model_codes(ds.evidence, include_ex_post)
+    ev = ev[ev["episode_id"].isin(set(ep_pos))]
     items = [(i, s) for i in ind.index for s in str(ind.loc[i, "stages"]).split(";")]
     item_pos = {it: j for j, it in enumerate(items)}
     code_item = np.array([item_pos[(r.indicator, r.stage)] for r in ev.itertuples()], dtype=int)

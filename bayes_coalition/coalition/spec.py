@@ -18,7 +18,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "description": "",
             "constructs": ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"],
         },
-        "data": {"path": "", "exclude_cases": []},
+        "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
         "priors": {
             "faction_deviation_sd": 0.5,
@@ -108,6 +108,8 @@ def validate_spec(spec: Mapping) -> None:
             raise ValueError(f"sampler.{key} must be a non-negative int, got {s[key]!r}")
     if not 0 < s["target_accept"] < 1:
         raise ValueError("sampler.target_accept must lie in (0, 1)")
+    if not isinstance(spec["data"]["include_ex_post"], bool):
+        raise ValueError(f"data.include_ex_post must be true or false, got {spec['data']['include_ex_post']!r}")
     if spec["identification"]["discrimination"] <= 0:
         raise ValueError("identification.discrimination must be positive (it fixes the sign and scale of the axis)")
 
@@ -115,6 +117,12 @@ def validate_spec(spec: Mapping) -> None:
 def spec_hash(spec: Mapping) -> str:
     """A short stable id of the model definition (sampler settings excluded)."""
     core = {k: v for k, v in spec.items() if k not in ("sampler", "_source")}
+    # keys added after runs were saved enter the id only when set away from their default, so a run
+    # saved before a key existed keeps its id (and loads); their default reproduces the old behaviour
+    data = dict(core.get("data", {}))
+    if data.get("include_ex_post") is False:
+        data.pop("include_ex_post")
+    core["data"] = data
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

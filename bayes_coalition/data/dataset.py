@@ -17,6 +17,7 @@ import pandas as pd
 
 # the domain's names are defined once in constants; they stay importable from here
 from bayes_coalition.constants import ACTOR_TYPES, CHAMBERS, CONSTRUCTS, PARTIES, SEATS, STAGES, THRESHOLD_RULES, VOTE_TYPES
+from bayes_coalition.data.evidence import QUOTE_MAX_WORDS, stage_windows, within_window, word_count
 from bayes_coalition.data.rollcalls import DIRECTORY_FILES as ROLLCALL_FILES
 from bayes_coalition.data.tables import Column, TableSchema, read_csv, validate_frame
 from bayes_coalition.errors import DataValidationError
@@ -26,12 +27,21 @@ __all__ = [
     "TABLES", "TradeDataset", "dataset_from_frames", "default_data_dir", "load_dataset",
 ]
 
+COUNT_METHODS = ("reported", "stated", "tallied", "derived", "whip_count")
+# how a coded unit's final level was reached (data/CODING.md): both coders agreed; they disagreed and
+# the adjudicator resolved it; one coder coded it and the adjudicator kept it; coded from the paper
+ADJUDICATION = ("agree", "resolved", "single", "paper")
+
 # One schema a table: its name and primary key first, then one line a column.
 EPISODES = TableSchema("episodes.csv", primary_key=("episode_id",), columns=(
     Column("episode_id", nullable=False),
     Column("name", nullable=False),
     Column("year", "int", nullable=False, min=1900, max=2100),
     Column("description", required=False),
+    # the stage boundary (see data/evidence.py); blank: the episode has no formulation stage of its own
+    Column("proposal_date", required=False),
+    Column("proposal_event", required=False),
+    Column("proposal_source", required=False),
 ))
 
 CASES = TableSchema("cases.csv", primary_key=("case_id",), columns=(
@@ -64,6 +74,11 @@ VOTE_COUNTS = TableSchema("vote_counts.csv", primary_key=("case_id", "party"), c
     Column("yea_upper", "int", required=False, min=0),
     Column("n_members", "int", required=False, min=1),
     Column("note", required=False),
+    # how the numbers were obtained and where (data/README.md): reported with the case's sources,
+    # stated by a later source, tallied from a member-by-member roll-call list, derived by arithmetic
+    # from a source's own figures, or a press whip count
+    Column("method", required=False, choices=COUNT_METHODS),
+    Column("source", required=False),
 ))
 
 ACTORS = TableSchema("actors.csv", primary_key=("actor_id",), columns=(
@@ -87,15 +102,22 @@ CODEBOOK = TableSchema("codebook.csv", primary_key=("indicator", "level"), colum
     Column("definition", nullable=False),
 ))
 
-EVIDENCE = TableSchema("evidence.csv", primary_key=("episode_id", "stage", "indicator"), columns=(
+# one row per coded unit (episode, stage, indicator, actor) and coder; the source columns are optional
+# so that runs saved before they existed still load, and required where present (see _check_evidence)
+EVIDENCE = TableSchema("evidence.csv", primary_key=("episode_id", "stage", "indicator", "actor_id", "coder"), columns=(
     Column("episode_id", nullable=False),
     Column("stage", nullable=False, choices=STAGES),
     Column("indicator", nullable=False),
     Column("level", "int", nullable=False),
     Column("actor_id"),
+    Column("source_url", required=False),
+    Column("outlet", required=False),
+    Column("pub_date", required=False),
     Column("quote", nullable=False),
     Column("justification", nullable=False),
     Column("coder", nullable=False),
+    Column("ex_post", "bool", required=False),
+    Column("adjudication", required=False, choices=ADJUDICATION),
 ))
 
 TABLES = {s.name: s for s in (EPISODES, CASES, VOTE_COUNTS, ACTORS, CODEBOOK, EVIDENCE)}
@@ -127,6 +149,38 @@ class TradeDataset:
             }
         )
 
+    def coverage(self) -> dict:
+        """What the evidence and the vote data cover: episodes coded, cells per stage, the ex post
+        share, the coders' agreement (``coding/reliability.json`` of the data directory, when it has
+        one) and the votes with an R and D split (yea and nay of both parties)."""
+        ev = self.evidence
+        ex_post = ev["ex_post"].fillna(False).astype(bool) if "ex_post" in ev else pd.Series(False, index=ev.index)
+        cells = ev.groupby("episode_id").size()
+        vc = self.vote_counts
+        full = vc[vc["party"].isin(["R", "D"]) & vc["yea"].notna() & vc["nay"].notna()]
+        split = set(full.groupby("case_id")["party"].nunique().loc[lambda n: n == 2].index)
+        alpha = units = None
+        rel = Path(self.path) / "coding" / "reliability.json"
+        if rel.is_file():
+            import json
+
+            overall = json.loads(rel.read_text(encoding="utf-8"))["overall"]
+            alpha, units = overall["alpha_ordinal"], overall["units_both"]
+        return {
+            "episodes": len(self.episodes),
+            "episodes_coded": int(ev["episode_id"].nunique()),
+            "episodes_with_10_cells": int((cells >= 10).sum()),
+            "cells": len(ev),
+            "cells_per_stage": {st: int((ev["stage"] == st).sum()) for st in STAGES},
+            "ex_post": int(ex_post.sum()),
+            "ex_post_share": float(ex_post.mean()) if len(ev) else 0.0,
+            "alpha_ordinal": alpha,
+            "alpha_units": units,
+            "votes": len(self.cases),
+            "votes_with_party_split": len(split),
+            "votes_without_party_split": sorted(set(self.cases["case_id"]) - split),
+        }
+
     def summary(self) -> str:
         """A short human-readable summary of what the data set holds."""
         c = self.cases
@@ -142,8 +196,20 @@ class TradeDataset:
             f"  count rows: {len(vc)} (complete yea+nay {int(point.sum())}, interval {int(interval.sum())}, "
             f"partial {int((~point & ~interval).sum())})",
             f"  actors: {len(self.actors)} (" + ", ".join(f"{k} {v}" for k, v in self.actors["type"].value_counts().items()) + ")",
-            f"  indicators: {self.codebook['indicator'].nunique()}; coded evidence rows: {len(self.evidence)} "
-            f"for episodes {', '.join(sorted(self.evidence['episode_id'].unique()))}",
+            f"  indicators: {self.codebook['indicator'].nunique()}; coded evidence rows: {len(self.evidence)}",
+        ]
+        cov = self.coverage()
+        per_stage = ", ".join(f"{k} {v}" for k, v in cov["cells_per_stage"].items())
+        lines += [
+            f"  episodes coded: {cov['episodes_coded']} of {cov['episodes']} "
+            f"({cov['episodes_with_10_cells']} with at least 10 cells); cells per stage: {per_stage}",
+            f"  ex post (excluded from the model by default): {cov['ex_post']} of {cov['cells']} cells "
+            f"({cov['ex_post_share']:.0%})",
+            "  reliability (Krippendorff's alpha, ordinal): " + (
+                "not computed (no coding/reliability.json)" if cov["alpha_ordinal"] is None else
+                f"{cov['alpha_ordinal']:.3f} overall on {cov['alpha_units']} double-coded units"),
+            f"  votes with an R/D party split: {cov['votes_with_party_split']} of {cov['votes']}"
+            + (f" (without: {', '.join(cov['votes_without_party_split'])})" if cov["votes_without_party_split"] else ""),
         ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -197,11 +263,13 @@ def dataset_from_frames(
         if name not in frames:
             raise DataValidationError(f"missing table '{name}'", file=file(name))
     t = {name: validate_frame(frames[name], schema, file=file(name)) for name, schema in TABLES.items()}
+    _check_episodes(file("episodes.csv"), t["episodes.csv"], t["cases.csv"])
     _check_cases(file("cases.csv"), t["cases.csv"], t["episodes.csv"])
     _check_counts(file("vote_counts.csv"), t["vote_counts.csv"], t["cases.csv"])
     _check_actors(file("actors.csv"), t["actors.csv"])
     _check_codebook(file("codebook.csv"), t["codebook.csv"])
-    _check_evidence(file("evidence.csv"), t["evidence.csv"], t["episodes.csv"], t["codebook.csv"], t["actors.csv"])
+    _check_evidence(file("evidence.csv"), t["evidence.csv"], t["episodes.csv"], t["codebook.csv"], t["actors.csv"],
+                    t["cases.csv"])
     return TradeDataset(
         path=root,
         episodes=t["episodes.csv"],
@@ -237,6 +305,23 @@ def _check_foreign(file: str, frame: pd.DataFrame, column: str, valid, what: str
         _fail(file, r["row"], column, f"unknown {what} '{r[column]}'")
 
 
+def _is_date(text) -> bool:
+    return isinstance(text, str) and pd.notna(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
+
+
+def _check_episodes(file: str, episodes: pd.DataFrame, cases: pd.DataFrame) -> None:
+    first_vote = pd.to_datetime(cases["date"], format="%Y-%m-%d", errors="coerce").groupby(cases["episode_id"]).min()
+    for _, r in episodes.iterrows():
+        if pd.isna(r["proposal_date"]):
+            continue
+        if not _is_date(r["proposal_date"]):
+            _fail(file, r["row"], "proposal_date", f"'{r['proposal_date']}' is not a date (YYYY-MM-DD)")
+        vote = first_vote.get(r["episode_id"])
+        if vote is not None and pd.notna(vote) and pd.Timestamp(r["proposal_date"]) > vote:
+            _fail(file, r["row"], "proposal_date", f"the proposal date {r['proposal_date']} is after the episode's "
+                  f"first vote ({vote.date()})")
+
+
 def _check_cases(file: str, cases: pd.DataFrame, episodes: pd.DataFrame) -> None:
     _check_foreign(file, cases, "episode_id", episodes["episode_id"], "episode")
     for _, r in cases.iterrows():
@@ -252,6 +337,8 @@ def _check_counts(file: str, counts: pd.DataFrame, cases: pd.DataFrame) -> None:
     _check_foreign(file, counts, "case_id", cases["case_id"], "case")
     chamber = cases.set_index("case_id")["chamber"]
     for _, r in counts.iterrows():
+        if pd.notna(r["method"]) and pd.isna(r["source"]):
+            _fail(file, r["row"], "source", f"counts obtained by '{r['method']}' need their source")
         seats = SEATS[chamber[r["case_id"]]]
         has_point = pd.notna(r["yea"]) or pd.notna(r["nay"])
         has_interval = pd.notna(r["yea_lower"]) or pd.notna(r["yea_upper"])
@@ -332,9 +419,35 @@ def _check_codebook(file: str, codebook: pd.DataFrame) -> None:
 
 
 def _check_evidence(
-    file: str, evidence: pd.DataFrame, episodes: pd.DataFrame, codebook: pd.DataFrame, actors: pd.DataFrame
+    file: str, evidence: pd.DataFrame, episodes: pd.DataFrame, codebook: pd.DataFrame, actors: pd.DataFrame,
+    cases: pd.DataFrame,
 ) -> None:
     _check_foreign(file, evidence, "episode_id", episodes["episode_id"], "episode")
+    sourced = evidence["source_url"].notna().any() or "pub_date" in evidence and evidence["pub_date"].notna().any()
+    if sourced:  # a data set with sources: every row has them, and the date rule holds (data/evidence.py)
+        inside = within_window(evidence, stage_windows(episodes, cases))
+        for _, r in evidence.iterrows():
+            retrospective = str(r["adjudication"]) == "paper"   # the source paper: undated, always ex post
+            for col in ("source_url", "outlet", "ex_post") + (() if retrospective else ("pub_date",)):
+                if pd.isna(r[col]):
+                    _fail(file, r["row"], col, f"a coded unit needs its {col} (every row has source_url, outlet, "
+                          "pub_date, a quote and ex_post)")
+            if retrospective:
+                if not r["ex_post"]:
+                    _fail(file, r["row"], "ex_post", "a code from the paper's retrospective account is ex post")
+                continue
+            if not _is_date(r["pub_date"]):
+                _fail(file, r["row"], "pub_date", f"'{r['pub_date']}' is not a date (YYYY-MM-DD)")
+            if word_count(r["quote"]) > QUOTE_MAX_WORDS:
+                _fail(file, r["row"], "quote", f"the quote has {word_count(r['quote'])} words; quote at most "
+                      f"{QUOTE_MAX_WORDS} (never copy an article)")
+            if r["stage"] == "formulation" and not has_formulation(episodes, r["episode_id"]):
+                _fail(file, r["row"], "stage", f"episode {r['episode_id']} has no formulation stage of its own "
+                      "(episodes.csv: blank proposal_date)")
+            if not r["ex_post"] and not inside[r.name]:
+                _fail(file, r["row"], "pub_date", f"a source dated {r['pub_date']} is outside the {r['stage']} window "
+                      f"of {r['episode_id']} (formulation: before the proposal date; voting: on or before the last "
+                      "vote): set ex_post = yes")
     _check_foreign(file, evidence, "indicator", codebook["indicator"], "indicator")
     _check_foreign(file, evidence, "actor_id", actors["actor_id"], "actor")
     levels = codebook.groupby("indicator")["level"].apply(set)
@@ -344,3 +457,11 @@ def _check_evidence(
             _fail(file, r["row"], "level", f"level {r['level']} is off the scale of '{r['indicator']}' ({sorted(levels[r['indicator']])})")
         if r["stage"] not in str(stages[r["indicator"]]).split(";"):
             _fail(file, r["row"], "stage", f"indicator '{r['indicator']}' is not coded in the {r['stage']} stage")
+
+
+def has_formulation(episodes: pd.DataFrame, episode_id: str) -> bool:
+    """Whether an episode has a formulation stage of its own: a proposal date, or no stage
+    columns at all (data sets made before the columns existed)."""
+    if episodes["proposal_date"].isna().all():
+        return True
+    return bool(episodes.loc[episodes["episode_id"] == episode_id, "proposal_date"].notna().any())

@@ -23,7 +23,7 @@ from scipy.stats import norm
 
 from bayes_coalition import _arviz
 from bayes_coalition.coalition import rules
-from bayes_coalition.coalition.model_data import ModelData
+from bayes_coalition.coalition.model_data import ModelData, model_codes
 from bayes_coalition.coalition.predictive import decisive_cases, draw_arrays, draws_of
 from bayes_coalition.coalition.vote_model import yea_probability
 from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB
@@ -66,7 +66,8 @@ class BillPredictor:
 
     # --- latent constructs ------------------------------------------------------
     def episode_codes(self, episode: str) -> dict:
-        ev = self.dataset.evidence[self.dataset.evidence.episode_id == episode]
+        ev = model_codes(self.dataset.evidence, self.model.spec["data"].get("include_ex_post", False))
+        ev = ev[ev.episode_id == episode]
         return {(r.stage, r.indicator): int(r.level) for r in ev.itertuples()}
 
     def latent_draws(self, construct: int, codes: dict, rng, *, mean: bool = False) -> np.ndarray:

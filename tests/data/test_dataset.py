@@ -60,12 +60,12 @@ def test_shipped_dataset_loads_with_the_papers_cases():
     whip = pntr.loc["ft1997_h_whip"]
     assert whip["yea"].isna().all() and (whip.loc["R", "yea_lower"], whip.loc["R", "yea_upper"]) == (160, 170)
     assert whip.loc["ALL", "yea_lower"] <= 196 <= whip.loc["ALL", "yea_upper"]  # the paper's "22 short of 218"
-    # blank party cells stay missing, never zero
-    assert pd.isna(pntr.loc[("uraa_s", "R"), "nay"])
+    # blank party cells stay missing, never zero (the Washington Post gives the independent's nay only)
+    assert pd.isna(pntr.loc[("ft1998_h", "I"), "yea"]) and pntr.loc[("ft1998_h", "I"), "nay"] == 1
     assert set(ds.actors["actor_id"]) >= {"afl_cio", "dem_liberal", "dem_moderate", "rep_conservative",
                                           "rep_internationalist", "business", "ustr", "president"}
     assert ds.actors["source_sentence"].str.len().min() > 20
-    assert set(ds.evidence["episode_id"]) == {"fasttrack1997", "pntr2000"}
+    assert set(ds.evidence["episode_id"]) == set(ds.episodes["episode_id"])
     assert ds.evidence["coder"].notna().all() and ds.evidence["quote"].notna().all()
     assert "cases (votes): 50" in ds.summary()
 
@@ -76,7 +76,8 @@ def test_every_evidence_quote_is_in_the_paper():
     if not texts:
         pytest.skip("the source paper is not beside the checkout")
     norm = " ".join(texts[0].read_text(encoding="utf-8").split())
-    for quote in load_dataset().evidence["quote"]:
+    ev = load_dataset().evidence
+    for quote in ev.loc[ev["adjudication"] == "paper", "quote"]:
         for piece in str(quote).split("..."):
             piece = " ".join(piece.split()).strip(" .\"'")
             if len(piece) > 15:
@@ -170,7 +171,8 @@ def test_not_a_directory(data_copy):
 
 CASES_KEY = {"case_id": "pntr_h"}
 WHIP = "ft1997_h_whip"
-PNTR_VOTING_PAYOFF = {"episode_id": "pntr2000", "stage": "voting", "indicator": "payoff"}
+PNTR_VOTING_PAYOFF = {"episode_id": "pntr2000", "stage": "voting", "indicator": "payoff", "coder": "coder_a"}
+FT1998_PAYOFF = {"episode_id": "fasttrack1998", "stage": "voting", "indicator": "payoff"}
 
 
 @pytest.mark.parametrize(
@@ -199,7 +201,7 @@ PNTR_VOTING_PAYOFF = {"episode_id": "pntr2000", "stage": "voting", "indicator": 
         ("vote_counts.csv", {"case_id": "pntr_s", "party": "ALL"}, "yea", "90", "exceeds the 100 seats", "yea+nay"),
         ("vote_counts.csv", {"case_id": WHIP, "party": "R"}, "yea_upper", "150", "below yea_lower", None),
         ("vote_counts.csv", {"case_id": WHIP, "party": "R"}, "yea", "165", "either an observed count", None),
-        ("vote_counts.csv", {"case_id": "uraa_s", "party": "R"}, "yea", "", "neither counts nor an interval", None),
+        ("vote_counts.csv", {"case_id": "ft1998_h", "party": "I"}, "nay", "", "neither counts nor an interval", "yea"),
         ("vote_counts.csv", {"case_id": WHIP, "party": "R"}, "n_members", "", "needs yea_lower, yea_upper and n_members", None),
         ("vote_counts.csv", {"case_id": WHIP, "party": "R"}, "yea_upper", "229", "exceeds n_members 228", None),
         ("vote_counts.csv", {"case_id": WHIP, "party": "ALL"}, "n_members", "436", "exceeds the 435 seats", None),
@@ -215,9 +217,29 @@ PNTR_VOTING_PAYOFF = {"episode_id": "pntr2000", "stage": "voting", "indicator": 
         ("evidence.csv", PNTR_VOTING_PAYOFF, "level", "7", "off the scale", None),
         ("evidence.csv", PNTR_VOTING_PAYOFF, "episode_id", "nafta2099", "unknown episode", None),
         ("evidence.csv", PNTR_VOTING_PAYOFF, "indicator", "bargaining_mood", "unknown indicator", None),
-        ("evidence.csv", {**PNTR_VOTING_PAYOFF, "indicator": "policy_impact"}, "actor_id", "martians", "unknown actor", None),
-        ("evidence.csv", {"episode_id": "pntr2000", "stage": "formulation", "indicator": "executive_coordination"},
-         "stage", "voting", "not coded in the voting stage", None),
+        ("evidence.csv", {**PNTR_VOTING_PAYOFF, "indicator": "policy_impact", "actor_id": "business"}, "actor_id", "martians", "unknown actor", None),
+        ("evidence.csv", {"episode_id": "pntr2000", "stage": "formulation", "indicator": "executive_coordination",
+                          "coder": "coder_a"}, "stage", "voting", "not coded in the voting stage", None),
+        # evidence: sources and the date rule (data/evidence.py)
+        ("evidence.csv", FT1998_PAYOFF, "source_url", "", "needs its source_url", None),
+        ("evidence.csv", FT1998_PAYOFF, "outlet", "", "needs its outlet", None),
+        ("evidence.csv", FT1998_PAYOFF, "pub_date", "", "needs its pub_date", None),
+        ("evidence.csv", FT1998_PAYOFF, "pub_date", "1998-09-31", "is not a date", None),
+        ("evidence.csv", FT1998_PAYOFF, "pub_date", "1998-09-26", "outside the voting window", None),
+        ("evidence.csv", FT1998_PAYOFF, "stage", "formulation", "has no formulation stage of its own", None),
+        ("evidence.csv", FT1998_PAYOFF, "quote", " ".join(["word"] * 31), "the quote has 31 words", None),
+        ("evidence.csv", FT1998_PAYOFF, "ex_post", "", "needs its ex_post", None),
+        ("evidence.csv", FT1998_PAYOFF, "adjudication", "guess", "is not one of", None),
+        ("evidence.csv", {**PNTR_VOTING_PAYOFF, "coder": "paper-coding/2026-11 (bayes_coalition dev, from the source paper text)"},
+         "ex_post", "no", "retrospective account is ex post", None),
+        ("evidence.csv", {"episode_id": "pntr2000", "stage": "formulation", "indicator": "executive_coordination",
+                          "coder": "coder_a"}, "pub_date", "2000-03-08", "outside the formulation window", None),
+        # episodes: the stage boundary
+        ("episodes.csv", {"episode_id": "nafta1993"}, "proposal_date", "1993-11", "is not a date", None),
+        ("episodes.csv", {"episode_id": "nafta1993"}, "proposal_date", "1993-11-18", "after the episode's first vote", None),
+        # vote counts: every count obtained by a method names its source
+        ("vote_counts.csv", {"case_id": "oman_h", "party": "R"}, "source", "", "need their source", None),
+        ("vote_counts.csv", {"case_id": "oman_h", "party": "R"}, "method", "guessed", "is not one of", None),
     ],
 )
 def test_rejection_rules(data_copy, table, key, column, value, message, expected_column):
@@ -322,10 +344,13 @@ def test_duplicate_case_rejected(data_copy):
 def test_duplicate_evidence_code_rejected(data_copy):
     path = data_copy / "evidence.csv"
     n = len(path.read_text(encoding="utf-8").splitlines())
-    append(path, {**PNTR_VOTING_PAYOFF, "level": "1", "quote": "q", "justification": "j", "coder": "c"})
-    with pytest.raises(DataValidationError, match="duplicate primary key \\(pntr2000, voting, payoff\\)") as err:
+    row = pd.read_csv(path, dtype=str, keep_default_na=False).query(
+        "episode_id == 'pntr2000' and stage == 'voting' and indicator == 'payoff' and coder == 'coder_a'").iloc[0]
+    append(path, {**row.to_dict(), "level": "1"})
+    with pytest.raises(DataValidationError, match="duplicate primary key \\(pntr2000, voting, payoff, <NA>, coder_a\\)") as err:
         load_dataset(data_copy)
-    assert (err.value.file, err.value.row, err.value.column) == (str(path), n + 1, "episode_id+stage+indicator")
+    assert (err.value.file, err.value.row, err.value.column) == (str(path), n + 1,
+                                                                 "episode_id+stage+indicator+actor_id+coder")
 
 
 def test_missing_required_column_is_named(data_copy):

@@ -18,8 +18,11 @@ def test_perturbed_codes_move_one_level_and_stay_on_the_scale():
     assert (again.evidence["level"] == moved.evidence["level"]).all()
     from bayes_coalition import CoalitionModel
 
-    m = CoalitionModel(moved)   # a perturbed data set still builds a model
-    assert len(m.model_data.code_level) == len(ds.evidence)
+    from bayes_coalition.coalition.model_data import model_codes
+
+    m = CoalitionModel(moved)   # a perturbed data set still builds a model, on the perturbed codes
+    assert m.model_data.code_level.tolist() == model_codes(moved.evidence)["level"].tolist()
+    assert m.model_data.code_level.tolist() != model_codes(ds.evidence)["level"].tolist()
 
 
 def test_constructs_can_be_left_out():
