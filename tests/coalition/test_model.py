@@ -303,8 +303,9 @@ def test_results_pinned_across_the_redesign(fitted):
     """A fixed mocked-sampling fit (seed 11, 2 x 60 draws): its approval table equals that of the code
     before the architecture redesign (commit 90e54b6 wrote it), and the `predict` summaries of the
     three example bills equal those pinned when predict moved to the Rao-Blackwellised estimator
-    with Monte Carlo errors (the redesign itself left them unchanged: checked at commit 60f999c).
-    JSON keeps 15 significant digits, hence the 1e-12 relative tolerance."""
+    with Monte Carlo errors (the redesign itself left them unchanged: checked at commit 60f999c), and
+    re-pinned when a bill's seats came from data/composition.csv instead of the votes (the `like` bills'
+    probabilities unchanged: they vote with their case's observed voters). JSON keeps 15 significant digits, hence the 1e-12 relative tolerance."""
     from bayes_coalition.prediction.predict import summary_dict
 
     BILLS = REPO / "bills"
