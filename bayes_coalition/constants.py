@@ -11,11 +11,19 @@ SEATS = {"House": 435, "Senate": 100}
 HOUSE_SEATS, SENATE_SEATS = SEATS["House"], SEATS["Senate"]
 
 PARTIES = ("R", "D", "I", "ALL")          # party column of vote_counts.csv (ALL = chamber total)
+SEAT_PARTIES = ("R", "D", "I")            # parties that hold seats (composition.csv, a bill's [composition])
 GROUPS = ("R", "D", "I", "RD")            # voter groups a likelihood row can describe (RD: both parties, unknown mix)
 
 VOTE_TYPES = ("final_passage", "cloture", "procedural", "whip_estimate", "disapproval")
 THRESHOLD_RULES = ("majority_of_voting", "three_fifths_of_senate", "majority_of_members", "two_thirds_of_voting")
 PRESIDENT_RULES = ("signature", "override")
+
+FIRST_CONGRESS_YEAR = 1789                # the 1st Congress met in 1789; each Congress lasts two years
+
+
+def congress_year(congress: int) -> int:
+    """The year a Congress first met (the 106th: 1999)."""
+    return FIRST_CONGRESS_YEAR + 2 * (congress - 1)
 
 ACTOR_TYPES = ("legislative_faction", "executive_agency", "president", "interest_group")
 CONSTRUCTS = ("willingness", "pivotal", "deadlock_convergence", "formulation_coordination")

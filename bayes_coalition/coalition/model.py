@@ -30,7 +30,7 @@ from bayes_coalition.constants import CONTRACTION_IDENTIFIED, PREDICTIVE_PROB, S
 if TYPE_CHECKING:
     import pymc as pm
 
-from bayes_coalition.data.dataset import CONSTRUCTS, TABLES, TradeDataset, dataset_from_frames, load_dataset
+from bayes_coalition.data.dataset import CONSTRUCTS, OPTIONAL_TABLES, TABLES, TradeDataset, dataset_from_frames, load_dataset
 
 HYPOTHESISED_SIGN = {"willingness": 1, "pivotal": 1, "deadlock_convergence": -1, "formulation_coordination": 1}
 HYPOTHESIS = {
@@ -391,7 +391,8 @@ class CoalitionModel(FittedModel):
 
 def _dataset_tables(ds: TradeDataset) -> dict:
     """The data tables a fit used, as stored with a saved run (no ``row`` bookkeeping column)."""
-    return {name.removesuffix(".csv"): getattr(ds, name.removesuffix(".csv")).drop(columns=["row"]) for name in TABLES}
+    names = [*TABLES, *(n for n in OPTIONAL_TABLES if getattr(ds, n.removesuffix(".csv")) is not None)]
+    return {name.removesuffix(".csv"): getattr(ds, name.removesuffix(".csv")).drop(columns=["row"]) for name in names}
 
 
 def _dataset_from_tables(tables: dict, path: Path) -> TradeDataset:

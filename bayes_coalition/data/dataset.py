@@ -16,7 +16,18 @@ from pathlib import Path
 import pandas as pd
 
 # the domain's names are defined once in constants; they stay importable from here
-from bayes_coalition.constants import ACTOR_TYPES, CHAMBERS, CONSTRUCTS, PARTIES, SEATS, STAGES, THRESHOLD_RULES, VOTE_TYPES
+from bayes_coalition.constants import (
+    ACTOR_TYPES,
+    CHAMBERS,
+    CONSTRUCTS,
+    PARTIES,
+    SEAT_PARTIES,
+    SEATS,
+    STAGES,
+    THRESHOLD_RULES,
+    VOTE_TYPES,
+    congress_year,
+)
 from bayes_coalition.data.evidence import QUOTE_MAX_WORDS, stage_windows, within_window, word_count
 from bayes_coalition.data.rollcalls import DIRECTORY_FILES as ROLLCALL_FILES
 from bayes_coalition.data.tables import Column, TableSchema, read_csv, validate_frame
@@ -24,7 +35,7 @@ from bayes_coalition.errors import DataValidationError
 
 __all__ = [
     "ACTOR_TYPES", "CONSTRUCTS", "PARTIES", "SEATS", "STAGES", "THRESHOLD_RULES", "VOTE_TYPES",
-    "TABLES", "TradeDataset", "dataset_from_frames", "default_data_dir", "load_dataset",
+    "OPTIONAL_TABLES", "TABLES", "TradeDataset", "dataset_from_frames", "default_data_dir", "load_dataset",
 ]
 
 COUNT_METHODS = ("reported", "stated", "tallied", "derived", "whip_count")
@@ -120,7 +131,36 @@ EVIDENCE = TableSchema("evidence.csv", primary_key=("episode_id", "stage", "indi
     Column("adjudication", required=False, choices=ADJUDICATION),
 ))
 
+# Congress-level tables (scripts/build_composition.py from Voteview); optional: a data directory in the
+# older layout and a run saved before them lack them (TradeDataset.notes says what that changes)
+COMPOSITION = TableSchema("composition.csv", primary_key=("congress", "chamber", "party"), columns=(
+    Column("congress", "int", nullable=False, min=1, max=200),
+    Column("chamber", nullable=False, choices=CHAMBERS),
+    Column("party", nullable=False, choices=SEAT_PARTIES),
+    Column("members", "int", min=0),               # distinct members who served; blank: the source does not list them
+    Column("seats", "int", nullable=False, min=0),  # seats held, the chamber's parties summing to at most its seats
+    Column("note", required=False),
+))
+
+COVARIATES = TableSchema("covariates.csv", primary_key=("congress", "chamber"), columns=(
+    Column("congress", "int", nullable=False, min=1, max=200),
+    Column("chamber", nullable=False, choices=CHAMBERS),
+    Column("year", "int", nullable=False, min=1789, max=2100),
+    Column("dem_mean_d1", "float", nullable=False, min=-1.0, max=1.0),
+    Column("rep_mean_d1", "float", nullable=False, min=-1.0, max=1.0),
+    Column("dem_mean_d2", "float", nullable=False, min=-1.0, max=1.0),
+    Column("rep_mean_d2", "float", nullable=False, min=-1.0, max=1.0),
+    Column("party_gap_d1", "float", nullable=False, min=-2.0, max=2.0),
+))
+
 TABLES = {s.name: s for s in (EPISODES, CASES, VOTE_COUNTS, ACTORS, CODEBOOK, EVIDENCE)}
+OPTIONAL_TABLES = {s.name: s for s in (COMPOSITION, COVARIATES)}
+ABSENT_NOTES = {
+    "composition.csv": "no composition.csv: a bill's seats are inferred from the largest number voting per party "
+                       "in its Congress's votes",
+    "covariates.csv": "no covariates.csv: no Congress-level polarization covariates",
+}
+GAP_TOLERANCE = 1e-9   # party_gap_d1 is rep_mean_d1 - dem_mean_d1 (Voteview's party.mean.diff.d1)
 
 
 @dataclass(frozen=True)
@@ -134,6 +174,8 @@ class TradeDataset:
     actors: pd.DataFrame
     codebook: pd.DataFrame
     evidence: pd.DataFrame
+    composition: pd.DataFrame | None = None   # seats per (congress, chamber, party); None: not in the directory
+    covariates: pd.DataFrame | None = None    # DW-NOMINATE party means per (congress, chamber); None: absent
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -211,6 +253,11 @@ class TradeDataset:
             f"  votes with an R/D party split: {cov['votes_with_party_split']} of {cov['votes']}"
             + (f" (without: {', '.join(cov['votes_without_party_split'])})" if cov["votes_without_party_split"] else ""),
         ]
+        if self.composition is not None:
+            congresses = sorted(set(self.composition["congress"]))
+            lines.append(f"  composition: {len(self.composition)} rows (Congresses {congresses[0]}-{congresses[-1]})")
+        if self.covariates is not None:
+            lines.append(f"  covariates: {len(self.covariates)} rows (DW-NOMINATE party means per Congress and chamber)")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -236,6 +283,9 @@ def load_dataset(path: str | Path | None = None) -> TradeDataset:
         if not (root / name).is_file():
             raise DataValidationError(f"missing table '{name}'", file=str(root / name))
         frames[name] = read_csv(root / name)
+    for name in OPTIONAL_TABLES:
+        if (root / name).is_file():
+            frames[name] = read_csv(root / name)
     return dataset_from_frames(frames, path=root)
 
 
@@ -255,9 +305,10 @@ def dataset_from_frames(
     def file(name: str) -> str:
         return str(root / name) if source_label is None else f"{source_label}:{name}"
 
-    unknown = sorted(set(frames) - set(TABLES))
+    unknown = sorted(set(frames) - set(TABLES) - set(OPTIONAL_TABLES))
     if unknown:
-        raise DataValidationError(f"unknown table(s) {', '.join(unknown)}; the tables are {', '.join(TABLES)}",
+        raise DataValidationError(f"unknown table(s) {', '.join(unknown)}; the tables are "
+                                  f"{', '.join([*TABLES, *OPTIONAL_TABLES])}",
                                   file=file(unknown[0]))
     for name in TABLES:
         if name not in frames:
@@ -270,6 +321,12 @@ def dataset_from_frames(
     _check_codebook(file("codebook.csv"), t["codebook.csv"])
     _check_evidence(file("evidence.csv"), t["evidence.csv"], t["episodes.csv"], t["codebook.csv"], t["actors.csv"],
                     t["cases.csv"])
+    for name, schema in OPTIONAL_TABLES.items():
+        t[name] = validate_frame(frames[name], schema, file=file(name)) if name in frames else None
+    if t["composition.csv"] is not None:
+        _check_composition(file("composition.csv"), t["composition.csv"])
+    if t["covariates.csv"] is not None:
+        _check_covariates(file("covariates.csv"), t["covariates.csv"])
     return TradeDataset(
         path=root,
         episodes=t["episodes.csv"],
@@ -278,6 +335,9 @@ def dataset_from_frames(
         actors=t["actors.csv"],
         codebook=t["codebook.csv"],
         evidence=t["evidence.csv"],
+        composition=t["composition.csv"],
+        covariates=t["covariates.csv"],
+        notes=tuple(note for name, note in ABSENT_NOTES.items() if t[name] is None),
     )
 
 
@@ -465,3 +525,34 @@ def has_formulation(episodes: pd.DataFrame, episode_id: str) -> bool:
     if episodes["proposal_date"].isna().all():
         return True
     return bool(episodes.loc[episodes["episode_id"] == episode_id, "proposal_date"].notna().any())
+
+
+def _check_composition(file: str, comp: pd.DataFrame) -> None:
+    for _, r in comp.iterrows():
+        if pd.notna(r["members"]) and r["seats"] > r["members"]:
+            _fail(file, r["row"], "seats", f"{r['seats']} seats held by {r['members']} members: every seat needs a member")
+        if pd.isna(r["members"]) and r["party"] != "I":
+            _fail(file, r["row"], "members", f"party {r['party']}: members may be blank only for independents (I), "
+                  "whom the source may not list")
+    for (congress, chamber), grp in comp.groupby(["congress", "chamber"], sort=False):
+        total = int(grp["seats"].sum())
+        if total > SEATS[chamber]:
+            _fail(file, grp["row"].max(), "seats", f"the {chamber} of Congress {congress} sums to {total} seats, "
+                  f"more than its {SEATS[chamber]}")
+        if total == 0:
+            _fail(file, grp["row"].max(), "seats", f"the {chamber} of Congress {congress} has no seats")
+    for congress, grp in comp.groupby("congress", sort=False):
+        for chamber in CHAMBERS:
+            if chamber not in set(grp["chamber"]):
+                _fail(file, grp["row"].max(), "chamber", f"Congress {congress} has no {chamber} rows: "
+                      "a Congress needs both chambers")
+
+
+def _check_covariates(file: str, cov: pd.DataFrame) -> None:
+    for _, r in cov.iterrows():
+        year = congress_year(int(r["congress"]))
+        if r["year"] != year:
+            _fail(file, r["row"], "year", f"Congress {r['congress']} first met in {year}, not {r['year']}")
+        gap = r["rep_mean_d1"] - r["dem_mean_d1"]
+        if abs(r["party_gap_d1"] - gap) > GAP_TOLERANCE:
+            _fail(file, r["row"], "party_gap_d1", f"party_gap_d1 {r['party_gap_d1']} is not rep_mean_d1 - dem_mean_d1 = {gap}")

@@ -13,7 +13,7 @@ A bill file (see ``bills/*.toml``)::
     [codes.voting]
     payoff = 2
 
-    [composition]                  # seats per party, or a Congress taken from the data (not both)
+    [composition]                  # seats per party, or a Congress of the data's composition.csv (not both)
     congress = 106                 # or: House = { R = 223, D = 211, I = 1 } and Senate = { R = 55, D = 45 }
 
     [thresholds]
@@ -50,13 +50,12 @@ from typing import NoReturn
 import pandas as pd
 
 from bayes_coalition.coalition.rules import CHAMBER_RULES, check_rule
-from bayes_coalition.constants import CHAMBERS, PRESIDENT_RULES, SEATS, STAGES, THRESHOLD_RULES, VOTE_TYPES
+from bayes_coalition.constants import CHAMBERS, PRESIDENT_RULES, SEAT_PARTIES, SEATS, STAGES, THRESHOLD_RULES, VOTE_TYPES
 from bayes_coalition.data.dataset import TradeDataset
 from bayes_coalition.errors import DataValidationError
 
 HOUSE_RULES = CHAMBER_RULES["House"]
 SENATE_RULES = CHAMBER_RULES["Senate"]
-SEAT_PARTIES = ("R", "D", "I")
 POSITION_RANGE = (-2.0, 2.0)          # the ideal-point scale of actors.csv
 SHIFT_LIMIT = POSITION_RANGE[1] - POSITION_RANGE[0]   # a larger move leaves the scale from any point
 ACTOR_KEYS = {"position": "set", "shift": "shift"}    # [actors] key -> stored kind
@@ -72,7 +71,8 @@ SCHEMA = {
     },
     "composition": {
         "congress": ("integer", "the `like` episode's Congress, else the latest in the data",
-                     "seats per party from that Congress's votes (not together with House/Senate)"),
+                     "seats per party of that Congress from the data's `composition.csv` (Voteview; not "
+                     "together with House/Senate)"),
         "House": ("table of integers {R, D, I}", "from `congress`", "seats per party; give both chambers"),
         "Senate": ("table of integers {R, D, I}", "from `congress`", "seats per party; give both chambers"),
     },
@@ -296,14 +296,16 @@ class HypotheticalBill:
         episodes = list(dataset.episodes["episode_id"])
         if self.like is not None and self.like not in episodes:
             _fail(f"unknown episode '{self.like}' {_suggest(self.like, episodes)}", f, "bill.like")
-        congresses = sorted({int(c) for c in dataset.cases["congress"]})
-        if self.congress is not None and self.congress not in congresses:
-            _fail(f"Congress {self.congress} is not in the data (valid: {', '.join(map(str, congresses))})",
-                  f, "composition.congress")
+        if self.congress is not None and self.congress not in known_congresses(dataset):
+            _fail(_unknown_congress(self.congress, dataset), f, "composition.congress")
         return self
 
     def seats(self, dataset: TradeDataset) -> dict:
-        """Seats per chamber and party: explicit, or the largest number voting per party in that Congress."""
+        """Seats per chamber and party: explicit, or the Congress's row of the data's composition table.
+
+        The Congress is ``congress``, else the ``like`` episode's, else the latest of the cases. A data
+        set without a composition table (an older directory or saved run) falls back to the largest
+        number voting per party in that Congress's votes, and says so under the key ``_notes``."""
         if self.composition is not None:
             out = copy.deepcopy(self.composition)
         else:
@@ -311,23 +313,52 @@ class HypotheticalBill:
             if congress is None:
                 congress = int(dataset.cases["congress"].max()) if self.like is None else int(
                     dataset.cases.loc[dataset.cases.episode_id == self.like, "congress"].iloc[0])
+            if congress not in known_congresses(dataset):
+                _fail(_unknown_congress(congress, dataset), self.source, "composition.congress")
             out = composition_of_congress(dataset, congress)
-            # a chamber with no party-split vote in that Congress: the nearest Congress that has one
-            for chamber in SEATS:
-                if chamber not in out:
-                    for other in sorted(set(dataset.cases["congress"]), key=lambda c: (abs(c - congress), c)):
-                        alt = composition_of_congress(dataset, int(other)).get(chamber)
-                        if alt:
-                            out[chamber] = alt
-                            out.setdefault("_notes", []).append(f"{chamber} seats taken from Congress {other}")
-                            break
+            if dataset.composition is None:
+                out["_notes"] = [f"no composition table: seats inferred from the votes of Congress {congress}"]
+                # a chamber with no party-split vote in that Congress: the nearest Congress that has one
+                for chamber in SEATS:
+                    if chamber not in out:
+                        for other in sorted(set(dataset.cases["congress"]), key=lambda c: (abs(c - congress), c)):
+                            alt = _voters_of_congress(dataset, int(other)).get(chamber)
+                            if alt:
+                                out[chamber] = alt
+                                out["_notes"].append(f"{chamber} seats taken from Congress {other}")
+                                break
         for chamber in SEATS:
             if chamber not in out or not out[chamber]:
                 raise DataValidationError(f"no composition for the {chamber}", file=self.source, column=f"composition.{chamber}")
         return out
 
 
+def known_congresses(dataset: TradeDataset) -> list[int]:
+    """Congresses a bill may name: those of the composition table, or (without one) of the cases."""
+    table = dataset.composition if dataset.composition is not None else dataset.cases
+    return sorted({int(c) for c in table["congress"]})
+
+
+def _unknown_congress(congress: int, dataset: TradeDataset) -> str:
+    valid = known_congresses(dataset)
+    where = "composition.csv" if dataset.composition is not None else "the data's cases"
+    span = f"{valid[0]}-{valid[-1]}" if valid == list(range(valid[0], valid[-1] + 1)) else ", ".join(map(str, valid))
+    return f"Congress {congress} is not in {where} (valid: {span})"
+
+
 def composition_of_congress(dataset: TradeDataset, congress: int) -> dict:
+    """Seats per chamber and party of a Congress: the composition table's ``seats`` (parties with
+    seats only); without a table, the members voting per party in its votes (see ``_voters_of_congress``)."""
+    if dataset.composition is None:
+        return _voters_of_congress(dataset, congress)
+    rows = dataset.composition[(dataset.composition.congress == congress) & (dataset.composition.seats > 0)]
+    out: dict = {}
+    for r in rows.itertuples():
+        out.setdefault(str(r.chamber), {})[str(r.party)] = int(r.seats)
+    return out
+
+
+def _voters_of_congress(dataset: TradeDataset, congress: int) -> dict:
     """Members voting per party in a Congress, read from its fully split votes (max over votes)."""
     cases = dataset.cases[dataset.cases.congress == congress].set_index("case_id")
     vc = dataset.vote_counts[dataset.vote_counts.case_id.isin(cases.index) & dataset.vote_counts.party.isin(["R", "D", "I"])]

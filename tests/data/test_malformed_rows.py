@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bayes_coalition import DataValidationError, load_dataset, load_rollcalls
-from bayes_coalition.data.dataset import TABLES
+from bayes_coalition.data.dataset import OPTIONAL_TABLES, TABLES
 
 REPO = Path(__file__).resolve().parents[2]
-TRADE_FILES = sorted(TABLES)
+TRADE_FILES = sorted([*TABLES, *OPTIONAL_TABLES])
 SENATE_FILES = ("votes_wide.csv", "legislators.csv", "rollcalls.csv")
 
 

@@ -93,7 +93,7 @@ AGAINST_DATA = [
     ("[codes.voting]\npayoff = 3\n", "codes.voting.payoff", "level 3 is off the scale [0, 1, 2] (0 low, 1 medium, 2 high)"),
     ('[bill]\nlike = "pntr200"\n', "bill.like", "unknown episode 'pntr200' (did you mean 'pntr2000'?"),
     ("[actor_weights]\npresidnet = 1\n", "actor_weights.presidnet", "unknown actor 'presidnet' (did you mean 'president'?"),
-    ("[composition]\ncongress = 99\n", "composition.congress", "Congress 99 is not in the data (valid: 102,"),
+    ("[composition]\ncongress = 99\n", "composition.congress", "Congress 99 is not in composition.csv (valid: 102-116)"),
 ]
 
 

@@ -64,12 +64,46 @@ def test_bad_bill_files_name_the_field(tmp_path, toml, column, message):
     assert err.value.column == column and message in str(err.value) and str(p) in str(err.value)
 
 
-def test_congress_composition_comes_from_the_data():
+def test_congress_composition_comes_from_the_composition_table():
     ds = load_dataset()
+    # data/composition.csv (Voteview): the 106th House 223 R, 211 D and Sanders's seat; the Senate 55 R, 45 D
+    assert HypotheticalBill(congress=106).seats(ds) == {"House": {"R": 223, "D": 211, "I": 1}, "Senate": {"R": 55, "D": 45}}
+    # without `congress`: the `like` episode's Congress (fast-track 1997: the 105th), else the latest (116th)
+    assert HypotheticalBill(like="fasttrack1997").seats(ds) == {"House": {"R": 228, "D": 206, "I": 1},
+                                                                "Senate": {"R": 55, "D": 45}}
+    assert HypotheticalBill().seats(ds) == {"House": {"R": 201, "D": 234}, "Senate": {"R": 53, "D": 45, "I": 2}}
+    # a Congress of the table without a trade vote in the data is a valid composition
+    assert HypotheticalBill(congress=111).validate(ds).seats(ds)["Senate"] == {"R": 42, "D": 57, "I": 1}
+
+
+def test_a_congress_missing_from_the_composition_table_names_the_bill_and_field(tmp_path):
+    p = tmp_path / "old.toml"
+    p.write_text("[composition]\ncongress = 101\n", encoding="utf-8")
+    bill = load_bill(p)
+    for check in (bill.validate, bill.seats):
+        with pytest.raises(DataValidationError, match=r"Congress 101 is not in composition.csv \(valid: 102-116\)") as err:
+            check(load_dataset())
+        assert (err.value.file, err.value.column) == (str(p), "composition.congress")
+
+
+def test_explicit_seats_override_the_table(tmp_path):
+    p = tmp_path / "seats.toml"
+    p.write_text("[composition]\nHouse = { R = 218, D = 217 }\nSenate = { R = 51, D = 49 }\n", encoding="utf-8")
+    assert load_bill(p).validate(load_dataset()).seats(load_dataset()) == {"House": {"R": 218, "D": 217}, "Senate": {"R": 51, "D": 49}}
+
+
+def test_without_a_composition_table_seats_come_from_the_votes(data_copy):
+    """A data directory in the older layout: the largest number voting per party, and a note saying so."""
+    (data_copy / "composition.csv").unlink()
+    ds = load_dataset(data_copy)
+    assert ds.composition is None and any("no composition.csv" in n for n in ds.notes)
     seats = HypotheticalBill(congress=106).seats(ds)
-    # PNTR 2000: 221 R + 211 D + 2 I voting in the House, 54 R + 44 D in the Senate
-    assert seats["House"]["R"] >= 221 and seats["House"]["D"] >= 211
-    assert seats["Senate"] == {"R": 54, "D": 44}
+    # PNTR 2000: 221 R + 211 D + 2 I voting in the House; the Senate's largest R turnout is the July 1999
+    # NTR vote (R 8-47: 55, Bob Smith still listed R), its largest D turnout PNTR's 44
+    assert seats["House"]["R"] >= 221 and seats["House"]["D"] >= 211 and seats["Senate"] == {"R": 55, "D": 44}
+    assert seats["_notes"][0] == "no composition table: seats inferred from the votes of Congress 106"
+    with pytest.raises(DataValidationError, match="Congress 111 is not in the data's cases"):
+        HypotheticalBill(congress=111).validate(ds)
 
 
 def test_bill_like_an_observed_case_reproduces_its_approval(fitted):
@@ -100,7 +134,9 @@ def test_prediction_contents(fitted):
     assert float(ds["p_enacted"]) <= min(float(ds["p_house"]), float(ds["p_senate"])) + 1e-12
     assert ds["in_coalition"].dims == ("chamber", "actor") and ds["pivotal"].sizes["actor"] == 15
     assert ds["yea_house"].max() <= 435 and ds["yea_senate"].max() <= 100
-    assert set(ds["yea_house_party"]["house_group"].values) == {"R", "D", "I"}
+    # the 116th Congress of composition.csv: no independent in the House, King and Sanders in the Senate
+    assert set(ds["yea_house_party"]["house_group"].values) == {"R", "D"}
+    assert set(ds["yea_senate_party"]["senate_group"].values) == {"R", "D", "I"}
     # seeds reproduce
     again = model.predict(load_bill(BILLS / "hypothetical_2027.toml"), seed=3)
     np.testing.assert_array_equal(ds["yea_house"].values, again["yea_house"].values)

@@ -17,7 +17,6 @@ def test_perturbed_codes_move_one_level_and_stay_on_the_scale():
     again = perturb_codes(ds, seed=4)
     assert (again.evidence["level"] == moved.evidence["level"]).all()
     from bayes_coalition import CoalitionModel
-
     from bayes_coalition.coalition.model_data import model_codes
 
     m = CoalitionModel(moved)   # a perturbed data set still builds a model, on the perturbed codes
