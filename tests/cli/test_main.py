@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from bayes_coalition.cli.main import build_parser
@@ -49,6 +50,14 @@ def test_data_summary_and_errors(capsys, tmp_path):
     assert run_cli(["data"]) == 0
     out = capsys.readouterr().out
     assert "episodes: 23" in out and "cases (votes): 50" in out
+    # the coverage of the evidence and the vote data, with the figures of data/coding and data/evidence.csv
+    rel = json.loads((REPO / "data" / "coding" / "reliability.json").read_text())["overall"]
+    ev = pd.read_csv(REPO / "data" / "evidence.csv", dtype=str)
+    assert "episodes coded: 23 of 23" in out
+    assert f"formulation {(ev.stage == 'formulation').sum()}, voting {(ev.stage == 'voting').sum()}" in out
+    assert f"ex post (excluded from the model by default): {(ev.ex_post == 'yes').sum()} of {len(ev)} cells" in out
+    assert f"{rel['alpha_ordinal']:.3f} overall on {rel['units_both']} double-coded units" in out
+    assert "votes with an R/D party split: 49 of 50 (without: ft1997_h_whip)" in out
     assert run_cli(["data", tmp_path / "nowhere"]) == 2
     assert "not a directory" in capsys.readouterr().err
 
