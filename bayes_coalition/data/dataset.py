@@ -9,6 +9,7 @@ sources.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,6 +355,12 @@ def _not_a_trade_directory(root: Path) -> str:
     return message
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """The rows as plain dicts (``_index``: the frame's index label), for the row-by-row rules:
+    an order of magnitude faster than ``iterrows`` and the same values (missing cells are NA)."""
+    return [{**r, "_index": i} for i, r in zip(frame.index, frame.to_dict("records"), strict=True)]
+
+
 def _fail(file: str, row, column: str, message: str):
     raise DataValidationError(message, file=file, row=int(row), column=column)
 
@@ -366,12 +373,19 @@ def _check_foreign(file: str, frame: pd.DataFrame, column: str, valid, what: str
 
 
 def _is_date(text) -> bool:
-    return isinstance(text, str) and pd.notna(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
+    """A calendar date written YYYY-MM-DD."""
+    if not isinstance(text, str) or len(text) != 10:
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_episodes(file: str, episodes: pd.DataFrame, cases: pd.DataFrame) -> None:
     first_vote = pd.to_datetime(cases["date"], format="%Y-%m-%d", errors="coerce").groupby(cases["episode_id"]).min()
-    for _, r in episodes.iterrows():
+    for r in _records(episodes):
         if pd.isna(r["proposal_date"]):
             continue
         if not _is_date(r["proposal_date"]):
@@ -384,7 +398,7 @@ def _check_episodes(file: str, episodes: pd.DataFrame, cases: pd.DataFrame) -> N
 
 def _check_cases(file: str, cases: pd.DataFrame, episodes: pd.DataFrame) -> None:
     _check_foreign(file, cases, "episode_id", episodes["episode_id"], "episode")
-    for _, r in cases.iterrows():
+    for r in _records(cases):
         if r["threshold_rule"] == "three_fifths_of_senate" and r["chamber"] != "Senate":
             _fail(file, r["row"], "threshold_rule", "three_fifths_of_senate applies to the Senate only")
         if r["vote_type"] != "whip_estimate" and pd.isna(r["passed"]):
@@ -396,7 +410,7 @@ def _check_cases(file: str, cases: pd.DataFrame, episodes: pd.DataFrame) -> None
 def _check_counts(file: str, counts: pd.DataFrame, cases: pd.DataFrame) -> None:
     _check_foreign(file, counts, "case_id", cases["case_id"], "case")
     chamber = cases.set_index("case_id")["chamber"]
-    for _, r in counts.iterrows():
+    for r in _records(counts):
         if pd.notna(r["method"]) and pd.isna(r["source"]):
             _fail(file, r["row"], "source", f"counts obtained by '{r['method']}' need their source")
         seats = SEATS[chamber[r["case_id"]]]
@@ -447,7 +461,7 @@ def _check_counts(file: str, counts: pd.DataFrame, cases: pd.DataFrame) -> None:
 
 
 def _check_actors(file: str, actors: pd.DataFrame) -> None:
-    for _, r in actors.iterrows():
+    for r in _records(actors):
         faction = r["type"] == "legislative_faction"
         if faction and pd.isna(r["party"]):
             _fail(file, r["row"], "party", "a legislative faction needs its party (D or R)")
@@ -486,7 +500,8 @@ def _check_evidence(
     sourced = evidence["source_url"].notna().any() or "pub_date" in evidence and evidence["pub_date"].notna().any()
     if sourced:  # a data set with sources: every row has them, and the date rule holds (data/evidence.py)
         inside = within_window(evidence, stage_windows(episodes, cases))
-        for _, r in evidence.iterrows():
+        formulation = {e for e in episodes["episode_id"] if has_formulation(episodes, e)}
+        for r in _records(evidence):
             retrospective = str(r["adjudication"]) == "paper"   # the source paper: undated, always ex post
             for col in ("source_url", "outlet", "ex_post") + (() if retrospective else ("pub_date",)):
                 if pd.isna(r[col]):
@@ -501,10 +516,10 @@ def _check_evidence(
             if word_count(r["quote"]) > QUOTE_MAX_WORDS:
                 _fail(file, r["row"], "quote", f"the quote has {word_count(r['quote'])} words; quote at most "
                       f"{QUOTE_MAX_WORDS} (never copy an article)")
-            if r["stage"] == "formulation" and not has_formulation(episodes, r["episode_id"]):
+            if r["stage"] == "formulation" and r["episode_id"] not in formulation:
                 _fail(file, r["row"], "stage", f"episode {r['episode_id']} has no formulation stage of its own "
                       "(episodes.csv: blank proposal_date)")
-            if not r["ex_post"] and not inside[r.name]:
+            if not r["ex_post"] and not inside[r["_index"]]:
                 _fail(file, r["row"], "pub_date", f"a source dated {r['pub_date']} is outside the {r['stage']} window "
                       f"of {r['episode_id']} (formulation: before the proposal date; voting: on or before the last "
                       "vote): set ex_post = yes")
@@ -512,7 +527,7 @@ def _check_evidence(
     _check_foreign(file, evidence, "actor_id", actors["actor_id"], "actor")
     levels = codebook.groupby("indicator")["level"].apply(set)
     stages = codebook.groupby("indicator")["stages"].first()
-    for _, r in evidence.iterrows():
+    for r in _records(evidence):
         if r["level"] not in levels[r["indicator"]]:
             _fail(file, r["row"], "level", f"level {r['level']} is off the scale of '{r['indicator']}' ({sorted(levels[r['indicator']])})")
         if r["stage"] not in str(stages[r["indicator"]]).split(";"):
@@ -528,7 +543,7 @@ def has_formulation(episodes: pd.DataFrame, episode_id: str) -> bool:
 
 
 def _check_composition(file: str, comp: pd.DataFrame) -> None:
-    for _, r in comp.iterrows():
+    for r in _records(comp):
         if pd.notna(r["members"]) and r["seats"] > r["members"]:
             _fail(file, r["row"], "seats", f"{r['seats']} seats held by {r['members']} members: every seat needs a member")
         if pd.isna(r["members"]) and r["party"] != "I":
@@ -549,7 +564,7 @@ def _check_composition(file: str, comp: pd.DataFrame) -> None:
 
 
 def _check_covariates(file: str, cov: pd.DataFrame) -> None:
-    for _, r in cov.iterrows():
+    for r in _records(cov):
         year = congress_year(int(r["congress"]))
         if r["year"] != year:
             _fail(file, r["row"], "year", f"Congress {r['congress']} first met in {year}, not {r['year']}")
