@@ -24,13 +24,28 @@ def training_cases(cases: pd.DataFrame, year: int) -> list[str]:
     return cases.loc[y < year, "case_id"].tolist()
 
 
+def case_codes(dataset, case_id: str, include_ex_post: bool = False) -> pd.DataFrame:
+    """The codes that may inform a prediction of one vote: its episode's, as the model reads them
+    (:func:`~bayes_coalition.coalition.model_data.model_codes`), from sources dated strictly before
+    the vote. An episode's voting-stage code may be dated between two of its votes (the date rule of
+    the evidence is per episode); predicting the earlier vote must not see it."""
+    from bayes_coalition.coalition.model_data import model_codes
+
+    c = dataset.cases.set_index("case_id").loc[case_id]
+    ev = dataset.evidence[dataset.evidence["episode_id"] == c["episode_id"]]
+    if "pub_date" in ev.columns and ev["pub_date"].notna().any():
+        # an undated code (the paper's) is ex post and left out unless include_ex_post
+        dated_before = ev["pub_date"].notna() & (ev["pub_date"].astype(str) < str(c["date"]))
+        ev = ev[dated_before | (ev["pub_date"].isna() & include_ex_post)]
+    return model_codes(ev, include_ex_post)
+
+
 def case_bill(dataset, case_id: str):
     """A case as a new bill: its episode's codes, its own voters per party, its threshold rule."""
     from bayes_coalition.prediction.bills import HypotheticalBill, composition_of_congress
 
     c = dataset.cases.set_index("case_id").loc[case_id]
-    ev = dataset.evidence[dataset.evidence.episode_id == c["episode_id"]]
-    codes = {(r.stage, r.indicator): int(r.level) for r in ev.itertuples()}
+    codes = {(r.stage, r.indicator): int(r.level) for r in case_codes(dataset, case_id).itertuples()}
     vc = dataset.vote_counts[dataset.vote_counts.case_id == case_id].set_index("party")
     seats = {}
     for p in ("R", "D", "I"):

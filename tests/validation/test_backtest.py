@@ -31,9 +31,30 @@ def test_case_as_a_bill_uses_its_voters_and_rule():
     s = case_bill(ds, "tpa2015_s_cloture")
     assert s.senate_rule == "three_fifths_of_senate" and s.vote_type == "cloture"
     bill.validate(ds)
-    # a case without party split: the total is split by the Congress's composition
+    # the 1997 cloture vote: its voters per party (tallied from the Senate's record, all 100 voting)
     u = case_bill(ds, "ft1997_s_cloture")
-    assert sum(u.composition["Senate"].values()) == 100
+    assert u.composition["Senate"] == {"R": 55, "D": 45}
+
+
+def test_a_vote_is_predicted_from_codes_dated_before_it():
+    """CAFTA: the Senate voted on 2005-06-30, the House on 2005-07-28. Voting-stage codes dated
+    2005-07-21 inform the House vote, not the Senate's; codes dated on the House vote's day inform neither."""
+    ds = load_dataset()
+    ev = ds.evidence[(ds.evidence.episode_id == "cafta2005") & (ds.evidence.stage == "voting")]
+    dates = ev.groupby("indicator")["pub_date"].min()
+    assert dates["payoff"] == "2005-07-21" and dates["pivotal_resources"] == "2005-07-28"
+    senate = case_bill(ds, "cafta_s").codes
+    house = case_bill(ds, "cafta_h").codes
+    assert ("voting", "payoff") in house and ("voting", "payoff") not in senate
+    assert ("voting", "pivotal_resources") not in house
+    # every code behind a prediction is dated before the vote (checked on the evidence rows directly)
+    for case_id, codes in (("cafta_s", senate), ("cafta_h", house)):
+        vote = ds.cases.set_index("case_id").loc[case_id, "date"]
+        for stage, indicator in codes:
+            rows = ev if stage == "voting" else ds.evidence[(ds.evidence.episode_id == "cafta2005")
+                                                            & (ds.evidence.stage == stage)]
+            rows = rows[(rows.indicator == indicator) & ~rows.ex_post.astype(bool)]
+            assert (rows.pub_date < vote).any(), (case_id, stage, indicator)
 
 
 def test_scores_and_coverage():
