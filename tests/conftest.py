@@ -72,3 +72,21 @@ def mock_fit():
             model.fit(random_seed=11, draws=60, chains=2, progressbar=False)
     return model
 
+
+
+# Test modules that share the built report run (tests/report/conftest.py ``coalition_run``: a mock fit,
+# its saved run directory and its report, about 14 s): pytest-xdist sends all of them to one worker, so the
+# run is built once per session instead of once per worker. Every other test is scheduled on its own, as
+# under ``--dist load``. (``--dist loadgroup`` would do the same from marks, but pytest-xdist 3.8 cannot
+# group under pytest 9.2: it renames ``item._nodeid``, which pytest 9.2 no longer reads.)
+SHARED_RUN_MODULES = ("tests/report/test_build.py", "tests/report/test_honesty.py", "tests/report/test_run_dir.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "shared-report-run" if nodeid.split("::")[0] in SHARED_RUN_MODULES else nodeid
+
+    return SharedRunScheduling(config, log)

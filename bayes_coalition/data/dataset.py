@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import pandas as pd
@@ -279,15 +279,44 @@ def load_dataset(path: str | Path | None = None) -> TradeDataset:
         raise DataValidationError("not a directory", file=str(root))
     if not any((root / name).is_file() for name in TABLES):
         raise DataValidationError(_not_a_trade_directory(root), file=str(root))
-    frames = {}
     for name in TABLES:
         if not (root / name).is_file():
             raise DataValidationError(f"missing table '{name}'", file=str(root / name))
-        frames[name] = read_csv(root / name)
-    for name in OPTIONAL_TABLES:
-        if (root / name).is_file():
-            frames[name] = read_csv(root / name)
-    return dataset_from_frames(frames, path=root)
+    key = _fingerprint(root)
+    if key not in _LOADED:
+        frames = {name: read_csv(root / name) for name in TABLES}
+        for name in OPTIONAL_TABLES:
+            if (root / name).is_file():
+                frames[name] = read_csv(root / name)
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = dataset_from_frames(frames, path=root)
+    return _copy(_LOADED[key])
+
+
+# Validated data sets by directory and the state of its files: loading the same unchanged files again
+# (a script, a notebook, a batch of fits) skips parsing and validation. A changed, added or removed table
+# file changes the key. Callers get copies of the frames, so editing one never reaches the cache.
+_LOADED: dict = {}
+_LOADED_MAX = 8
+
+
+def _fingerprint(root: Path) -> tuple:
+    stamps = []
+    for name in (*TABLES, *OPTIONAL_TABLES):
+        try:
+            st = (root / name).stat()
+        except FileNotFoundError:
+            stamps.append((name, None))
+            continue
+        stamps.append((name, st.st_mtime_ns, st.st_size, st.st_ino))
+    return (str(root.resolve()), tuple(stamps))
+
+
+def _copy(ds: TradeDataset) -> TradeDataset:
+    frames = {f.name: getattr(ds, f.name).copy() for f in fields(ds)
+              if isinstance(getattr(ds, f.name), pd.DataFrame)}
+    return replace(ds, **frames)
 
 
 def dataset_from_frames(

@@ -367,3 +367,17 @@ def test_missing_table_is_named(data_copy):
     with pytest.raises(DataValidationError, match="missing table 'actors.csv'") as err:
         load_dataset(data_copy)
     assert (err.value.file, err.value.row) == (str(data_copy / "actors.csv"), None)
+
+
+def test_loading_again_returns_fresh_copies_and_sees_edited_files(data_copy):
+    """Unchanged files are not parsed twice, but every call gets its own frames, and an edited,
+    added or removed file is read again."""
+    first = load_dataset(data_copy)
+    first.cases.loc[first.cases.index[0], "measure"] = "edited in memory"
+    again = load_dataset(data_copy)
+    assert again.cases["measure"].iloc[0] != "edited in memory"
+    _assert_same(again, load_dataset(data_copy))
+    edit(data_copy / "cases.csv", {"case_id": "pntr_h"}, "measure", "edited on disk")
+    assert load_dataset(data_copy).cases.set_index("case_id").loc["pntr_h", "measure"] == "edited on disk"
+    (data_copy / "composition.csv").unlink()
+    assert load_dataset(data_copy).composition is None
