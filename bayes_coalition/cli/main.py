@@ -182,15 +182,22 @@ def cmd_backtest(args) -> int:
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_backtest"
     out.mkdir(parents=True, exist_ok=True)
-    years = args.years or list(range(1998, 2020))
-    table = backtest(spec, years, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
+    table = backtest(spec, args.years or None, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
     table.to_csv(out / "backtest.csv", index=False)
     scores = backtest_scores(table)
     write_json(out / "backtest.json", scores)
     for name in ("model", "majority_outcome", "party_line"):
         print(f"{name:18s} Brier {scores[name]['brier']:.3f}   log score {scores[name]['log_score']:.3f}")
+    for base in ("party_line", "majority_outcome"):
+        d = scores[f"model_minus_{base}"]
+        print(f"model - {base:16s} Brier {d['brier']['difference']:+.3f} [{d['brier']['interval_95'][0]:+.3f}, "
+              f"{d['brier']['interval_95'][1]:+.3f}]   log score {d['log_score']['difference']:+.3f} "
+              f"[{d['log_score']['interval_95'][0]:+.3f}, {d['log_score']['interval_95'][1]:+.3f}]   "
+              f"(95% over {d['n_clusters']} episodes)")
     c = scores["coverage"]
-    print(f"yea-count interval coverage over {c['n']} votes: 50% -> {c['interval_50']}, 90% -> {c['interval_90']}")
+    print(f"yea-share interval coverage over {c['n']} votes: 50% -> {c['interval_50']}, 90% -> {c['interval_90']}")
+    o = scores["origins"]
+    print(f"origin fits: {o['n']} ({', '.join(f'{k} {v}' for k, v in o['verdicts'].items())}; max R-hat {o['max_rhat']:.3f})")
     print(f"wrote {out}/backtest.csv and backtest.json ({scores['n_predictions']} predictions)")
     return 0
 
@@ -286,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt = add("backtest", "rolling-origin backtest on the shipped votes")
     bt.add_argument("spec", help=spec_help)
     bt.add_argument("--out", help="output directory (default: reports/<spec name>_backtest/)")
-    bt.add_argument("--years", type=int, nargs="*", help="origin years (default: 1998..2019)")
+    bt.add_argument("--years", type=int, nargs="*",
+                    help="origin years; each vote is predicted once, by the latest origin not after its year "
+                         "(default: every year from 1996 with a decided vote)")
     bt.add_argument("--seed", type=int, default=1, help="random seed (each origin's fit uses seed + year)")
     sampling_options(bt, draws=500, chains=2, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)

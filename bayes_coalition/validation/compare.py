@@ -8,7 +8,6 @@ codes moved one level at random (:func:`perturb_codes`).
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -45,9 +44,8 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     fits, hyp, diag = {}, {}, {}
 
     def fit(label, model):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(random_seed=seed, draws=draws, chains=chains, tune=tune, progressbar=False)
+        # never silenced: an unconverged fit warns (ConvergenceWarning) and its diagnostics are returned
+        model.fit(random_seed=seed, draws=draws, chains=chains, tune=tune, progressbar=False)
         hyp[label] = model.hypotheses().set_index("construct")["p_hypothesised_sign"].to_dict()
         d = model.diagnostics
         diag[label] = {k: d.get(k) for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds")}

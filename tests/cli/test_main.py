@@ -16,6 +16,7 @@ import pytest
 
 from bayes_coalition.cli.main import build_parser
 from bayes_coalition.coalition.spec import default_spec_path
+from bayes_coalition.errors import ConvergenceWarning
 from tests.helpers import REPO, run_cli
 
 # subcommand -> (test, the call through cli.main that the test module makes)
@@ -75,12 +76,18 @@ def test_sbc_ideal_points_runs_and_refuses_other_settings(mock_pymc_sample, tmp_
 
 
 def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
-    assert run_cli(["backtest", default_spec_path(), "--years", "2016", "--draws", "20", "--tune", "5",
-                    "--out", tmp_path]) == 0
+    # the mock fit draws the prior: its origin does not converge, and the backtest says so (never silenced)
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        assert run_cli(["backtest", default_spec_path(), "--years", "2016", "--draws", "20", "--tune", "5",
+                        "--out", tmp_path]) == 0
     scores = json.loads((tmp_path / "backtest.json").read_text())
-    assert {"model", "majority_outcome", "party_line", "coverage", "n_predictions"} <= set(scores)
-    assert scores["n_predictions"] > 0
-    assert "fitted on" in capsys.readouterr().out
+    assert {"model", "majority_outcome", "party_line", "coverage", "n_predictions", "model_minus_party_line"} <= set(scores)
+    # the three USMCA votes (2019-12-19, 2020-01-16 twice), the only decided votes from 2016 on, each once
+    table = pd.read_csv(tmp_path / "backtest.csv")
+    assert sorted(table["case_id"]) == ["usmca_h", "usmca_s", "usmca_s_waiver"] and scores["n_predictions"] == 3
+    assert scores["origins"] == {"n": 1, "verdicts": {"fail": 1}, "max_rhat": table["origin_max_rhat"].max()}
+    out = capsys.readouterr().out
+    assert "fitted on 47 votes (fail" in out and "model - party_line" in out and "origin fits: 1 (fail 1" in out
 
 
 def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monkeypatch):

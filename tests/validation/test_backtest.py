@@ -11,7 +11,15 @@ import pytest
 from bayes_coalition import load_dataset
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
 from bayes_coalition.errors import LeakageError
-from bayes_coalition.validation.backtest import backtest_scores, case_bill, check_no_leakage, origin_model, score, training_cases
+from bayes_coalition.validation.backtest import (
+    backtest_scores,
+    case_bill,
+    check_no_leakage,
+    origin_model,
+    paired_difference,
+    score,
+    training_cases,
+)
 
 
 def test_backtest_training_data_end_before_the_origin():
@@ -23,17 +31,22 @@ def test_backtest_training_data_end_before_the_origin():
     assert all(int(d[:4]) >= 2000 for d in ds.cases.set_index("case_id").loc[sorted(later), "date"])
 
 
-def test_case_as_a_bill_uses_its_voters_and_rule():
+def test_case_as_a_bill_knows_its_congress_not_its_turnout():
+    """A forecast of a vote uses what was known before it: its Congress's seats (composition.csv,
+    every member voting), not how many voted; the in-sample variant uses its own voters."""
     ds = load_dataset()
     bill = case_bill(ds, "pntr_h")
-    assert bill.composition["House"] == {"R": 221, "D": 211, "I": 2}
+    comp = ds.composition[(ds.composition.congress == 106) & (ds.composition.chamber == "House")]
+    assert {p: n for p, n in bill.seats(ds)["House"].items()} == dict(zip(comp.party, comp.seats, strict=True))
+    assert bill.composition is None and bill.congress == 106
     assert bill.codes[("voting", "payoff")] == 2 and bill.house_rule == "majority_of_voting"
+    own = case_bill(ds, "pntr_h", voters=True)
+    assert own.composition["House"] == {"R": 221, "D": 211, "I": 2}            # 164+57, 73+138, 0+2
     s = case_bill(ds, "tpa2015_s_cloture")
     assert s.senate_rule == "three_fifths_of_senate" and s.vote_type == "cloture"
     bill.validate(ds)
     # the 1997 cloture vote: its voters per party (tallied from the Senate's record, all 100 voting)
-    u = case_bill(ds, "ft1997_s_cloture")
-    assert u.composition["Senate"] == {"R": 55, "D": 45}
+    assert case_bill(ds, "ft1997_s_cloture", voters=True).composition["Senate"] == {"R": 55, "D": 45}
 
 
 def test_a_vote_is_predicted_from_codes_dated_before_it():
@@ -64,7 +77,66 @@ def test_scores_and_coverage():
                       "p_party_line": [0.5, 0.5], "in_50": [True, False], "in_90": [True, True]})
     s = backtest_scores(t)
     assert s["model"]["brier"] == pytest.approx((0.01 + 0.04) / 2)
-    assert s["coverage"] == {"n": 2, "interval_50": 0.5, "interval_90": 1.0}
+    assert s["coverage"] == {"n": 2, "of": "yea share (yea / seats of the Congress)", "interval_50": 0.5,
+                             "interval_90": 1.0}
+    # paired difference model - party line, by hand: Brier (0.01 - 0.25 + 0.04 - 0.25) / 2
+    d = s["model_minus_party_line"]
+    assert d["brier"]["difference"] == pytest.approx((0.01 - 0.25 + 0.04 - 0.25) / 2)
+    log = lambda p: np.log(p)   # noqa: E731
+    assert d["log_score"]["difference"] == pytest.approx((log(0.9) - log(0.5) + log(0.8) - log(0.5)) / 2)
+
+
+def test_paired_difference_resamples_episodes():
+    rng = np.random.default_rng(0)
+    n = 60
+    t = pd.DataFrame({"observed_passed": rng.random(n) < 0.7, "episode_id": np.repeat(np.arange(12), 5)})
+    t["a"] = np.where(t.observed_passed, 0.8, 0.3)
+    t["b"] = 0.6
+    d = paired_difference(t, "a", "b", n_boot=2000, seed=1)
+    y = t.observed_passed.to_numpy(float)
+    assert d["brier"]["difference"] == pytest.approx(np.mean((t.a - y) ** 2 - (t.b - y) ** 2))
+    lo, hi = d["brier"]["interval_95"]
+    assert lo < d["brier"]["difference"] < hi and hi < 0          # a is better, clearly
+    assert d["n_clusters"] == 12 and d["n_votes"] == 60
+    # one episode: nothing to resample, the interval collapses to the difference
+    one = paired_difference(t.assign(episode_id=0), "a", "b", n_boot=200)
+    assert one["brier"]["interval_95"] == pytest.approx([one["brier"]["difference"]] * 2)
+    # clustering widens the interval when votes of an episode share their errors
+    shared = t.assign(a=np.where(t.episode_id % 2 == 0, 0.9, 0.1)[: n], observed_passed=t.episode_id % 3 == 0)
+    w_cluster = np.diff(paired_difference(shared, "a", "b", seed=2)["brier"]["interval_95"])[0]
+    w_votes = np.diff(paired_difference(shared.assign(episode_id=np.arange(n)), "a", "b", seed=2)["brier"]["interval_95"])[0]
+    assert w_cluster > 1.5 * w_votes
+
+
+def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
+    """The origin fits are replaced by a stub (this checks the schedule, not the model)."""
+    import bayes_coalition.prediction.predict as predict_mod
+    import bayes_coalition.validation.backtest as bt
+
+    fitted = []
+
+    class Stub:
+        diagnostics = {"max_rhat": 1.0, "min_ess_bulk": 1000.0, "min_ess_tail": 1000.0, "divergences": 0,
+                       "min_bfmi": 1.0, "max_tree_depth_hits": 0}
+
+        def __init__(self, year):
+            self.year = year
+
+        def fit(self, **kw):
+            fitted.append(self.year)
+
+    monkeypatch.setattr(bt, "origin_model", lambda ds, spec, year: Stub(year))
+    monkeypatch.setattr(predict_mod, "predict", lambda model, bill, seed: {
+        "p_house": 0.5, "p_senate": 0.5, "yea_house": pd.Series(np.full(10, 200)), "yea_senate": pd.Series(np.full(10, 50))})
+    spec = load_spec(default_spec_path())
+    table = bt.backtest(spec, [2003, 2005, 2011], progress=False)
+    ds = load_dataset()
+    decided = ds.cases[ds.cases.passed.notna() & (ds.cases.date >= "2003")]
+    assert fitted == [2003, 2005, 2011]
+    assert sorted(table.case_id) == sorted(decided.case_id) and table.case_id.is_unique
+    year = table.date.str[:4].astype(int)
+    origin_of = {2003: range(2003, 2005), 2005: range(2005, 2011), 2011: range(2011, 3000)}
+    assert all(y in origin_of[o] for y, o in zip(year, table.origin_year, strict=True))
 
 
 def _with_counts(ds, case_id: str, party: str, yea: int, nay: int):

@@ -75,10 +75,22 @@ def _backtest_part(folder: Path | None) -> list[Block]:
                                ("party_line", "party-line rates (no latent variables)")) if key in scores]
     c = scores["coverage"]
     years = sorted(table["origin_year"].unique())
-    lead = (f"Rolling origin: a fit on the votes before year T predicts every later vote as a new bill from its coded "
-            f"evidence and its voters; origins {years[0]}-{years[-1]} ({len(years)}), {scores['n_predictions']} predictions "
-            f"of {table['case_id'].nunique()} votes. Yea-count interval coverage: 50% interval {c['interval_50']:.2f}, "
-            f"90% interval {c['interval_90']:.2f} (over {c['n']}).")
+    lead = (f"Rolling origin: a fit on the votes before year T predicts the votes of the years up to the next "
+            f"origin as new bills, from their codes dated before each vote and their Congress's seats; each vote is "
+            f"predicted once. Origins {years[0]}-{years[-1]} ({len(years)}), {scores['n_predictions']} predictions. "
+            f"Yea-share interval coverage: 50% interval {c['interval_50']:.2f}, 90% interval {c['interval_90']:.2f} "
+            f"(over {c['n']}).")
+    gap = scores.get("model_minus_party_line")
+    if gap:
+        b, lg = gap["brier"], gap["log_score"]
+        lead += (f" Model minus party-line baseline: Brier {b['difference']:+.3f} (95% interval "
+                 f"{b['interval_95'][0]:+.3f} to {b['interval_95'][1]:+.3f}; negative favours the model), log score "
+                 f"{lg['difference']:+.3f} ({lg['interval_95'][0]:+.3f} to {lg['interval_95'][1]:+.3f}; positive favours "
+                 f"the model), resampling {gap['n_clusters']} episodes.")
+    origins = scores.get("origins")
+    if origins and origins["verdicts"].get("fail"):
+        lead += (f" {origins['verdicts']['fail']} of {origins['n']} origin fits did not converge (max R-hat "
+                 f"{origins['max_rhat']:.3f}); their predictions are flagged in backtest.csv.")
     return [Paragraph(lead), Table(pd.DataFrame(rows)),
             Figure(figures.to_data_uri(figures.calibration(table)), "backtest calibration",
                    "Observed share of votes carried against the binned predicted probability (5 bins).")]
