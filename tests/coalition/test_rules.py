@@ -299,7 +299,7 @@ def test_backtest_party_line_baseline_rule(monkeypatch: pytest.MonkeyPatch, yea:
     votes = pd.DataFrame({"case_id": pd.Series([], dtype=str), "party": pd.Series([], dtype=str),
                           "yea": pd.Series([], dtype=float), "nay": pd.Series([], dtype=float)})
     dataset = SimpleNamespace(cases=cases, vote_counts=votes)
-    monkeypatch.setattr(backtest, "case_bill", lambda ds, case_id: SimpleNamespace(composition={chamber: {"R": n}}))
+    monkeypatch.setattr(backtest, "case_bill", lambda ds, case_id: SimpleNamespace(seats=lambda ds: {chamber: {"R": n}}))
     monkeypatch.setattr(backtest.np.random, "default_rng", lambda seed: _FixedCountRng(yea))
     p, total = backtest.party_line_baseline(dataset, [], "c", n_sim=3)
     np.testing.assert_array_equal(total, [yea if n else 0] * 3)
