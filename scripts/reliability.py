@@ -12,7 +12,6 @@ Run:  python scripts/reliability.py [--out FILE]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +20,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bayes_coalition._io import write_json  # noqa: E402
+from bayes_coalition.data.dataset import has_formulation  # noqa: E402
 from bayes_coalition.data.reliability import krippendorff_alpha, paired_units  # noqa: E402
 
 KEY = ("episode_id", "stage", "indicator", "actor_id")
@@ -31,7 +32,7 @@ def reliability(coding: Path = ROOT / "data" / "coding", episodes: Path = ROOT /
     a = pd.read_csv(coding / "coder_a.csv", dtype=str)
     b = pd.read_csv(coding / "coder_b.csv", dtype=str)
     ep = pd.read_csv(episodes, dtype=str)
-    no_formulation = set(ep.loc[ep["proposal_date"].isna(), "episode_id"])
+    no_formulation = {e for e in ep["episode_id"] if not has_formulation(ep, e)}
     pairs = paired_units(a, b, KEY)
     pairs = pairs[~((pairs["stage"] == "formulation") & pairs["episode_id"].isin(no_formulation))]
     for side in ("a", "b"):
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "coding" / "reliability.json")
     args = parser.parse_args(argv)
     result = reliability()
-    args.out.write_text(json.dumps(result, indent=2, allow_nan=False, default=str).replace("NaN", "null") + "\n")
+    write_json(args.out, result)   # the package's JSON writer: an undefined alpha (NaN) becomes null
     o = result["overall"]
     print(f"overall ordinal alpha {o['alpha_ordinal']} on {o['units_both']} units coded by both "
           f"(agreement {o['agreement']}); below {THRESHOLD}: {', '.join(result['below_threshold']) or 'none'}")

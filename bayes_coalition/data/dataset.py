@@ -526,8 +526,7 @@ def _check_evidence(
     cases: pd.DataFrame,
 ) -> None:
     _check_foreign(file, evidence, "episode_id", episodes["episode_id"], "episode")
-    sourced = evidence["source_url"].notna().any() or "pub_date" in evidence and evidence["pub_date"].notna().any()
-    if sourced:  # a data set with sources: every row has them, and the date rule holds (data/evidence.py)
+    if evidence["source_url"].notna().any() or evidence["pub_date"].notna().any():  # a data set with sources: every row has them, and the date rule holds (data/evidence.py)
         inside = within_window(evidence, stage_windows(episodes, cases))
         formulation = {e for e in episodes["episode_id"] if has_formulation(episodes, e)}
         for r in _records(evidence):

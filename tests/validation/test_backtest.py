@@ -102,7 +102,7 @@ def test_paired_difference_resamples_episodes():
     one = paired_difference(t.assign(episode_id=0), "a", "b", n_boot=200)
     assert one["brier"]["interval_95"] == pytest.approx([one["brier"]["difference"]] * 2)
     # clustering widens the interval when votes of an episode share their errors
-    shared = t.assign(a=np.where(t.episode_id % 2 == 0, 0.9, 0.1)[: n], observed_passed=t.episode_id % 3 == 0)
+    shared = t.assign(a=np.where(t.episode_id % 2 == 0, 0.9, 0.1), observed_passed=t.episode_id % 3 == 0)
     w_cluster = np.diff(paired_difference(shared, "a", "b", seed=2)["brier"]["interval_95"])[0]
     w_votes = np.diff(paired_difference(shared.assign(episode_id=np.arange(n)), "a", "b", seed=2)["brier"]["interval_95"])[0]
     assert w_cluster > 1.5 * w_votes
