@@ -25,6 +25,33 @@ def congress_year(congress: int) -> int:
     """The year a Congress first met (the 106th: 1999)."""
     return FIRST_CONGRESS_YEAR + 2 * (congress - 1)
 
+# Presidents since 1989 and their parties, with the day each took office (inauguration, 20 January):
+# the National Archives' list of Presidents (https://www.archives.gov/presidential-libraries/presidents)
+# and the White House's (https://www.whitehouse.gov/about-the-white-house/presidents/).
+PRESIDENTS = (
+    ("George H. W. Bush", "R", "1989-01-20"),
+    ("Bill Clinton", "D", "1993-01-20"),
+    ("George W. Bush", "R", "2001-01-20"),
+    ("Barack Obama", "D", "2009-01-20"),
+    ("Donald J. Trump", "R", "2017-01-20"),
+    ("Joseph R. Biden", "D", "2021-01-20"),
+    ("Donald J. Trump", "R", "2025-01-20"),
+)
+
+
+def president_party(date: str) -> str:
+    """The party ("R"/"D") of the President in office on ``date`` (ISO text, 1989-01-20 or later)."""
+    if str(date) < PRESIDENTS[0][2]:
+        raise ValueError(f"no President listed before {PRESIDENTS[0][2]} (asked for {date})")
+    return [party for _, party, start in PRESIDENTS if start <= str(date)][-1]
+
+
+def congress_president_party(congress: int) -> str:
+    """The party of the President for most of a Congress: in office on 1 July of its first year (a new
+    President takes office on 20 January, 17 days after a new Congress first meets)."""
+    return president_party(f"{congress_year(congress)}-07-01")
+
+
 ACTOR_TYPES = ("legislative_faction", "executive_agency", "president", "interest_group")
 CONSTRUCTS = ("willingness", "pivotal", "deadlock_convergence", "formulation_coordination")
 STAGES = ("formulation", "voting")

@@ -43,3 +43,21 @@ def run_cli(argv) -> int:
 def report_cli(argv) -> int:
     """``bayes-coalition report ARGV``."""
     return run_cli(["report", *argv])
+
+
+def python_logp(model, *, gradient: bool = False):
+    """The model's log density (and its gradient) at a point, compiled in PyTensor's Python mode.
+
+    The terms are compiled as separate outputs and summed in NumPy: PyTensor's Python
+    implementation of an addition fails beyond 32 operands (a NumPy ufunc limit), and the model
+    has more terms than that. Returns ``f(point) -> logp`` or ``(logp, gradient)``."""
+    terms = model.logp(sum=False)
+    outs = list(terms) + ([model.dlogp()] if gradient else [])
+    fn = model.compile_fn(outs, mode="FAST_COMPILE")
+
+    def evaluate(point):
+        values = fn(point)
+        total = float(sum(np.sum(v) for v in values[:len(terms)]))
+        return (total, values[-1]) if gradient else total
+
+    return evaluate

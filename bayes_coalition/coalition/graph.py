@@ -25,7 +25,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayes_coalition.coalition.model_data import ModelData
+from bayes_coalition.coalition import likelihood
+from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.data.dataset import CONSTRUCTS
 
@@ -33,6 +34,34 @@ from bayes_coalition.data.dataset import CONSTRUCTS
 def latent_pairs(md: ModelData) -> list[tuple[int, int]]:
     """(episode, construct) pairs with coded evidence, in a fixed order."""
     return [tuple(map(int, p)) for p in np.argwhere(md.construct_observed)]
+
+
+def _random_walk(name: str, pr: dict, congresses: list, model: pm.Model):
+    """A Gaussian random walk over consecutive Congresses, non-centred: a start ~ N(0, party_tilt_sd)
+    and steps sigma_walk * z. A Congress without votes sits between its neighbours, so a new vote
+    borrows from the nearest Congresses."""
+    start = pm.Normal(f"{name}_start", 0.0, pr["party_tilt_sd"])
+    if len(congresses) < 2:
+        return pm.Deterministic(name, start[None], dims="congress")
+    model.add_coord("congress_step", congresses[1:])
+    sigma = pm.HalfNormal(f"sigma_{name}_step", pr["tilt_walk_sd"])
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims="congress_step")
+    return pm.Deterministic(name, start + pt.concatenate([pt.zeros(1), pt.cumsum(sigma * z)]), dims="congress")
+
+
+def _rd_parts(md: ModelData, rows, case_idx, n, mix_idx, probs, phi):
+    """(n_r, n_d, p_r, p_d, phi_r, phi_d) of count rows of both parties together: the group sizes from the
+    composition (md.mix_n_r), each party's probability and over-dispersion."""
+    cases = case_idx[rows]
+    n_r = md.mix_n_r[mix_idx[rows]]
+    n_d = n[rows] - n_r
+    none = np.full(len(rows), -1)
+    p_r = probs(cases, np.full(len(rows), GROUPS.index("R")), none)
+    p_d = probs(cases, np.full(len(rows), GROUPS.index("D")), none)
+    chamber = md.case_chamber_idx[cases]
+    phi_r = phi[dispersion_index(chamber, np.full(len(rows), 0))]
+    phi_d = phi[dispersion_index(chamber, np.full(len(rows), 1))]
+    return n_r, n_d, p_r, p_d, phi_r, phi_d
 
 
 def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False) -> pm.Model:
@@ -80,10 +109,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False) -
                 w = pm.Dirichlet(name, a=np.full(len(idx), pr["faction_share_concentration"]), dims=f"faction_{party}")
                 share = pt.set_subtensor(share[idx], w)
         pm.Deterministic("faction_share", share, dims="faction")
-        mix = None
-        if md.n_mix:
-            c = pr["party_share_concentration"]
-            mix = pm.Beta("republican_share", c, c, dims="mix_row")
+        mix = pt.as_tensor(md.mix_share) if md.n_mix else None
 
         # --- case cut-points
         mu = pm.Normal("cut_point_mean", 0.0, pr["cut_point_mean_sd"])
@@ -93,6 +119,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False) -
             if len(md.coords["vote_type"]) > 1
             else pt.zeros(1)
         )
+        divided = pm.Normal("divided_government", 0.0, pr["covariate_sd"])
         # the cut-point deviation not explained by chamber, vote type and constructs has a total
         # spread tau (identified by the data) split between episode and vote by a share rho
         # (weakly identified: most episodes hold one to three votes). Separate Gamma(2) scales
@@ -126,43 +153,95 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False) -
             mu
             + chamber[md.case_chamber_idx]
             + vtype[md.case_vote_type_idx]
+            + divided * md.case_divided
             - approval_shift[md.case_episode_idx]
         )
         case_z = pm.Normal("case_z", 0.0, 1.0, dims="case")
         cut = pm.Deterministic("cut_point", cut_mean + sigma_case * case_z, dims="case")
-        sigma_tilt = pm.HalfNormal("sigma_party_tilt", pr["party_tilt_sd"])
+
+        # --- the party tilt: a random walk over Congresses shared by both chambers, the President's
+        # co-partisans moving toward the motion (a Republican President lowers the Republicans'
+        # cut-point by `president_tilt`, a Democratic one the Democrats'), and a vote-level deviation
+        congress_tilt = _random_walk("congress_tilt", pr, md.coords["congress"], model)
+        pres = pm.Normal("president_tilt", 0.0, pr["covariate_sd"])
+        sigma_tilt = pm.HalfNormal("sigma_party_tilt", pr["case_tilt_sd"])
         tilt_z = pm.Normal("party_tilt_z", 0.0, 1.0, dims="case")
-        tilt = pm.Deterministic("party_tilt", sigma_tilt * tilt_z, dims="case")
-        phi = pm.LogNormal("concentration", pr["overdispersion_log_mean"], pr["overdispersion_log_sd"], dims="chamber")
+        tilt = pm.Deterministic(
+            "party_tilt",
+            congress_tilt[md.case_congress_idx] - pres * md.case_president_sign + sigma_tilt * tilt_z,
+            dims="case",
+        )
+
+        # --- discrimination per vote type: the spec's value for final passage (it fixes the scale),
+        # the other types' relative to it on the log scale
+        n_disc = len(md.coords["discrimination_type"])
+        if n_disc > 1:
+            model.add_coord("relative_discrimination_type", md.coords["discrimination_type"][1:])
+            log_rel = pm.Normal("log_relative_discrimination", 0.0, pr["discrimination_log_sd"],
+                                dims="relative_discrimination_type")
+            disc = pm.Deterministic("discrimination", gamma * pt.exp(pt.concatenate([pt.zeros(1), log_rel])),
+                                    dims="discrimination_type")
+        else:
+            disc = pt.as_tensor(np.full(max(n_disc, 1), gamma))
+        phi = pm.LogNormal("concentration", pr["overdispersion_log_mean"], pr["overdispersion_log_sd"], dims="dispersion")
 
         def probs(case_idx, group_idx, mix_idx):
             return case_row_probability(
                 pt, cut_point=cut, party_tilt=tilt, md=md, case_idx=case_idx, group_idx=group_idx, mix_idx=mix_idx,
-                faction_position=faction_pos, faction_share=share, mix_share=mix, discrimination=gamma,
+                faction_position=faction_pos, faction_share=share, mix_share=mix, discrimination=disc,
             )
 
         # --- point observations: beta-binomial (members of a faction are not exchangeable)
+        obs_yea = observed("obs_yea", md.obs_yea, "obs")
         p_obs = probs(md.obs_case_idx, md.obs_group_idx, md.mix_obs_idx)
-        phi_obs = phi[md.case_chamber_idx[md.obs_case_idx]]
-        pm.BetaBinomial("yea", n=md.obs_n, alpha=p_obs * phi_obs, beta=(1 - p_obs) * phi_obs, observed=observed("obs_yea", md.obs_yea, "obs"), dims="obs")
+        phi_obs = phi[md.obs_dispersion_idx]
+        pm.BetaBinomial("yea", n=md.obs_n, alpha=p_obs * phi_obs, beta=(1 - p_obs) * phi_obs, observed=obs_yea, dims="obs")
+        rd_obs = np.flatnonzero(md.mix_obs_idx >= 0)
+        if len(rd_obs):
+            # a count of both parties together is the sum of two party counts whose sizes the composition
+            # gives; `yea` scored it as one beta-binomial at the mean probability: replace that by the sum
+            parts = _rd_parts(md, rd_obs, md.obs_case_idx, md.obs_n, md.mix_obs_idx, probs, phi)
+            y = obs_yea[rd_obs]
+            exact = likelihood.sum_logp(*parts, y, y, 1)
+            # (probabilities built for the subset: indexing p_obs made the gradient's compilation take minutes)
+            p_rd = probs(md.obs_case_idx[rd_obs], md.obs_group_idx[rd_obs], md.mix_obs_idx[rd_obs])
+            phi_rd = phi[md.obs_dispersion_idx[rd_obs]]
+            approx = pm.logp(pm.BetaBinomial.dist(n=md.obs_n[rd_obs], alpha=p_rd * phi_rd, beta=(1 - p_rd) * phi_rd), y)
+            pm.Potential("yea_two_party_sum", (exact - approx).sum())
 
-        # --- interval observations: log P(lower <= yea <= upper)
-        if len(md.int_case_idx):
-            p_int = probs(md.int_case_idx, md.int_group_idx, md.mix_int_idx)
-            phi_int = phi[md.case_chamber_idx[md.int_case_idx]]
-            width = int((md.int_upper - md.int_lower).max()) + 1
-            lower = observed("interval_lower", md.int_lower)
-            upper = observed("interval_upper", md.int_upper)
-            grid = lower[:, None] + np.arange(width)[None, :]
-            valid = grid <= upper[:, None]
-            grid = pt.minimum(grid, upper[:, None])
-            dist = pm.BetaBinomial.dist(
-                n=md.int_n[:, None], alpha=(p_int * phi_int)[:, None], beta=((1 - p_int) * phi_int)[:, None]
-            )
-            lp = pm.logp(dist, grid)
-            lp = pt.switch(valid, lp, -np.inf)
-            interval_lp = pm.logsumexp(lp, axis=1).flatten()
-            pm.Potential("interval_yea", interval_lp.sum())
+        # --- interval observations: log P(lower <= yea <= upper); whip counts: a measurement
+        hard = np.flatnonzero(~md.int_whip | (spec["model"]["whip_count"] == "interval"))
+        whip = np.setdiff1d(np.arange(len(md.int_case_idx)), hard)
+        def int_probs(rows):
+            """Yea probability and over-dispersion of some interval rows (built per subset)."""
+            return (probs(md.int_case_idx[rows], md.int_group_idx[rows], md.mix_int_idx[rows]),
+                    phi[md.int_dispersion_idx[rows]])
+        # bounds: NumPy constants unless the data are mutable (SBC); constant bounds keep the grids'
+        # masks constant, which the gradient's compilation needs (symbolic masks took minutes)
+        def bounds(name, rows, dtype):
+            lo, hi = md.int_lower[rows].astype(dtype), md.int_upper[rows].astype(dtype)
+            return (observed(f"{name}_lower", lo), observed(f"{name}_upper", hi)) if len(rows) else (lo, hi)
+
+        terms = []
+        single = hard[md.mix_int_idx[hard] < 0]
+        both = np.flatnonzero(md.mix_int_idx >= 0)   # every two-party interval, a whip count of both too
+        if len(single):
+            width = int((md.int_upper[single] - md.int_lower[single]).max()) + 1
+            lo, hi = bounds("interval", single, "int64")
+            terms.append(likelihood.interval_logp_data(md.int_n[single], *int_probs(single), lo, hi, width))
+        if len(both):   # a total of both parties (a whip count of both is read as a hard interval)
+            width = int((md.int_upper[both] - md.int_lower[both]).max()) + 1
+            parts = _rd_parts(md, both, md.int_case_idx, md.int_n, md.mix_int_idx, probs, phi)
+            lo, hi = bounds("interval_two_party", both, "int64")
+            terms.append(likelihood.sum_logp(*parts, lo, hi, width))
+        if len(terms):
+            pm.Potential("interval_yea", pt.concatenate(terms).sum())
+        whip = whip[md.mix_int_idx[whip] < 0]
+        if len(whip):
+            bias = pm.Normal("whip_bias", 0.0, pr["whip_bias_sd"])
+            error = pm.LogNormal("whip_error", np.log(pr["whip_error_median"]), pr["whip_error_log_sd"])
+            lo, hi = bounds("whip", whip, "float64")
+            pm.Potential("whip_count", likelihood.whip_logp(md.int_n[whip], *int_probs(whip), lo, hi, bias, error).sum())
 
         # --- measurement model of the coded indicators
         if len(md.code_item_idx):

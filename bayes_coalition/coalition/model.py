@@ -45,7 +45,7 @@ class CoalitionModel(FittedModel):
     """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
 
     model_type = "bayes_coalition.CoalitionModel"
-    version = "0.2.0"
+    version = "0.3.0"
 
     def __init__(self, dataset: TradeDataset | None = None, spec: Mapping | str | Path | None = None):
         if spec is None:
@@ -161,8 +161,8 @@ class CoalitionModel(FittedModel):
 
     # --- prediction ---------------------------------------------------------------
     def _simulate(self, group: xr.Dataset, seed: int) -> tuple[dict, dict]:
-        arrays = draw_arrays(group, self.model_data)
-        return arrays, simulate(arrays, self.model_data, self.discrimination, seed)
+        arrays = draw_arrays(group, self.model_data, self.discrimination)
+        return arrays, simulate(arrays, self.model_data, seed)
 
     def posterior_predictive(self, seed: int | None = None):
         """Posterior predictive yea counts (per count row, interval row and case) added to ``idata``."""

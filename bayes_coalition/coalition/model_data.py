@@ -9,8 +9,18 @@ recorded in :attr:`ModelData.usage` so that nothing is dropped silently:
   mix is a latent share;
 - a party row with only yea or only nay cannot enter a binomial likelihood on its own:
   it is listed as ``partial_cell_unused`` (the total still enters through the residual);
-- interval rows (yea_lower..yea_upper of n_members) are interval-censored observations;
-  an ALL interval whose parties all have interval rows is redundant and kept for checks only.
+- interval rows (yea_lower..yea_upper of n_members) are interval-censored observations, except a
+  press whip count (``method = whip_count``), which is a noisy measurement of the yea count the
+  motion would have got (``whip_row``; the graph decides how it enters, see ``[model] whip_count``);
+  an ALL interval whose parties all have interval rows is redundant and kept for checks only;
+- a row mixing both parties (RD) is the sum of a Republican and a Democratic count whose sizes
+  come from the Congress's composition (``mix_share``, ``mix_n_r``): the split is never a free share.
+
+Congress-level structure (model v2): every case has its Congress (an index into the unbroken range of
+Congresses of the data, so a Congress without votes still sits between its neighbours), the party
+of the President for most of that Congress (``case_president_sign``: +1 Republican, -1 Democrat)
+and whether the President's party lacks the majority of the case's chamber (``case_divided``, from
+composition.csv; without it, from the party that cast more votes in that Congress's roll calls).
 """
 
 from __future__ import annotations
@@ -20,11 +30,23 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bayes_coalition.constants import congress_president_party
 from bayes_coalition.data.dataset import CONSTRUCTS, TradeDataset
 
 GROUPS = ("R", "D", "I", "RD")  # voter groups a count row can describe
 CHAMBERS = ("House", "Senate")
 HOUSE_SEATS, SENATE_SEATS = 435, 100
+DISPERSION_GROUPS = ("R", "D", "other")   # beta-binomial over-dispersion per chamber and party (I and RD: other)
+# a whip count estimates the final-passage vote the leaders expected: it shares that vote type's
+# cut-point offset and discrimination
+EFFECTIVE_VOTE_TYPE = {"whip_estimate": "final_passage"}
+REFERENCE_VOTE_TYPE = "final_passage"     # its discrimination is the spec's; other types' are relative to it
+
+
+def dispersion_index(chamber_idx, group_idx) -> np.ndarray:
+    """Index into the (chamber x DISPERSION_GROUPS) over-dispersion parameters of count rows."""
+    g = np.minimum(np.asarray(group_idx), 2)          # R 0, D 1, I and RD 2
+    return np.asarray(chamber_idx) * len(DISPERSION_GROUPS) + g
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,10 @@ class ModelData:
     case_vote_type_idx: np.ndarray
     case_polarity: np.ndarray          # +1 if yea is the pro-trade side, -1 otherwise
     case_threshold: np.ndarray         # rule name per case
+    case_congress_idx: np.ndarray      # index into coords["congress"] (an unbroken range of Congresses)
+    case_president_sign: np.ndarray    # +1 Republican President, -1 Democratic (for most of the Congress)
+    case_divided: np.ndarray           # 1.0 when the President's party lacks the chamber's majority
+    case_disc_idx: np.ndarray          # index into coords["discrimination_type"]; 0 is the reference type
     # point observations
     obs_case_idx: np.ndarray
     obs_group_idx: np.ndarray
@@ -56,9 +82,12 @@ class ModelData:
     int_n: np.ndarray
     int_lower: np.ndarray
     int_upper: np.ndarray
+    int_whip: np.ndarray               # bool: the interval is a press whip count (a measurement)
     # rows mixing both parties with an unknown share
     mix_obs_idx: np.ndarray            # which point rows are RD rows (index into mix_share)
     mix_int_idx: np.ndarray
+    mix_share: np.ndarray              # (n_mix,) Republican share of an RD row's voters, from the composition
+    mix_n_r: np.ndarray                # (n_mix,) Republicans among the row's voters (the rest are Democrats)
     # coded evidence
     item_construct_idx: np.ndarray
     item_direction: np.ndarray
@@ -74,6 +103,14 @@ class ModelData:
     @property
     def n_mix(self) -> int:
         return int(max(self.mix_obs_idx.max(initial=-1), self.mix_int_idx.max(initial=-1)) + 1)
+
+    @property
+    def obs_dispersion_idx(self) -> np.ndarray:
+        return dispersion_index(self.case_chamber_idx[self.obs_case_idx], self.obs_group_idx)
+
+    @property
+    def int_dispersion_idx(self) -> np.ndarray:
+        return dispersion_index(self.case_chamber_idx[self.int_case_idx], self.int_group_idx)
 
 
 def model_codes(evidence: pd.DataFrame, include_ex_post: bool = False) -> pd.DataFrame:
@@ -112,7 +149,7 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
     episodes = ds.episodes[ds.episodes["episode_id"].isin(set(cases["episode_id"]))].reset_index(drop=True)
     actors = ds.actors.reset_index(drop=True)
     types = list(dict.fromkeys(actors["type"]))
-    vote_types = list(dict.fromkeys(cases["vote_type"]))
+    vote_types = list(dict.fromkeys(EFFECTIVE_VOTE_TYPE.get(v, v) for v in cases["vote_type"]))
     factions = actors[actors["type"] == "legislative_faction"]
     pres = actors.index[actors["type"] == "president"]
 
@@ -133,8 +170,9 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         interval_parties = [p for p in ("R", "D", "I") if p in g.index and pd.notna(g.loc[p, "yea_lower"])]
         for p in interval_parties:
             r = g.loc[p]
-            ints.append((ci, GROUPS.index(p), int(r["n_members"]), int(r["yea_lower"]), int(r["yea_upper"])))
-            usage.append((case_id, p, "interval"))
+            whip = int(str(r.get("method")) == "whip_count")
+            ints.append((ci, GROUPS.index(p), int(r["n_members"]), int(r["yea_lower"]), int(r["yea_upper"]), whip))
+            usage.append((case_id, p, "whip_count" if whip else "interval"))
         if "ALL" not in g.index:
             continue
         a = g.loc["ALL"]
@@ -144,8 +182,9 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
                 usage.append((case_id, "ALL", "interval_redundant_check_only"))
                 checks.append((case_id, int(a["n_members"]), int(a["yea_lower"]), int(a["yea_upper"])))
             else:
-                ints.append((ci, GROUPS.index("RD"), int(a["n_members"]), int(a["yea_lower"]), int(a["yea_upper"])))
-                usage.append((case_id, "ALL", "interval"))
+                whip = int(str(a.get("method")) == "whip_count")
+                ints.append((ci, GROUPS.index("RD"), int(a["n_members"]), int(a["yea_lower"]), int(a["yea_upper"]), whip))
+                usage.append((case_id, "ALL", "whip_count" if whip else "interval"))
             continue
         if pd.isna(a["yea"]) or pd.isna(a["nay"]):
             usage.append((case_id, "ALL", "partial_cell_unused"))
@@ -161,16 +200,33 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         usage.append((case_id, "ALL", f"residual_as_{group}"))
 
     obs_a = np.array(obs, dtype=int).reshape(-1, 4)
-    int_a = np.array(ints, dtype=int).reshape(-1, 5)
+    int_a = np.array(ints, dtype=int).reshape(-1, 6)
     rd = GROUPS.index("RD")
     mix_obs = np.full(len(obs_a), -1)
     mix_int = np.full(len(int_a), -1)
     k = 0
-    for arr, out in ((obs_a, mix_obs), (int_a, mix_int)):
+    mix_share, mix_n_r = [], []
+    r_share = _republican_share(ds, cases)
+    for arr, out, n_col in ((obs_a, mix_obs, 2), (int_a, mix_int, 2)):
         for i in range(len(arr)):
             if arr[i, 1] == rd:
                 out[i] = k
+                share = r_share[arr[i, 0]]
+                if np.isnan(share):
+                    raise ValueError(f"case {cases['case_id'][arr[i, 0]]}: a count of both parties together needs "
+                                     "the seats per party of its Congress (composition.csv, or a party split in "
+                                     "another of its votes)")
+                mix_share.append(share)
+                mix_n_r.append(int(round(arr[i, n_col] * share)))
                 k += 1
+
+    congress = cases["congress"].astype(int).to_numpy()
+    congress_range = list(range(int(congress.min()), int(congress.max()) + 1)) if len(cases) else []
+    president = np.array([1.0 if congress_president_party(int(c)) == "R" else -1.0 for c in congress])
+    majority = _chamber_majority(ds, cases)
+    divided = np.array([float(m != "" and m != ("R" if s > 0 else "D")) for m, s in zip(majority, president)])
+    effective = [EFFECTIVE_VOTE_TYPE.get(v, v) for v in cases["vote_type"]]
+    disc_types = sorted(set(effective), key=lambda v: (v != REFERENCE_VOTE_TYPE, v))
 
     # coded evidence: one item per (indicator, stage)
     ind = ds.indicators
@@ -199,6 +255,9 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         "interval_obs": [f"{cases['case_id'][c]}:{GROUPS[g]}" for c, g, *_ in int_a],
         "code": [f"{e}:{s}:{i}" for e, s, i in zip(ev["episode_id"], ev["stage"], ev["indicator"])],
         "mix_row": [f"mix{j}" for j in range(k)],
+        "congress": congress_range,
+        "discrimination_type": disc_types,
+        "dispersion": [f"{c}:{g}" for c in CHAMBERS for g in DISPERSION_GROUPS],
     }
     return ModelData(
         coords=coords,
@@ -210,13 +269,18 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         president_idx=int(pres[0]) if len(pres) else None,
         case_episode_idx=np.array([ep_pos[e] for e in cases["episode_id"]]),
         case_chamber_idx=np.array([CHAMBERS.index(c) for c in cases["chamber"]]),
-        case_vote_type_idx=np.array([vote_types.index(v) for v in cases["vote_type"]]),
+        case_vote_type_idx=np.array([vote_types.index(v) for v in effective], dtype=int),
         case_polarity=np.where(cases["yea_is_pro_trade"].to_numpy(bool), 1.0, -1.0),
         case_threshold=cases["threshold_rule"].to_numpy(str),
+        case_congress_idx=(congress - congress_range[0]) if len(cases) else np.zeros(0, dtype=int),
+        case_president_sign=president,
+        case_divided=divided,
+        case_disc_idx=np.array([disc_types.index(v) for v in effective], dtype=int),
         obs_case_idx=obs_a[:, 0], obs_group_idx=obs_a[:, 1], obs_n=obs_a[:, 2], obs_yea=obs_a[:, 3],
         int_case_idx=int_a[:, 0], int_group_idx=int_a[:, 1], int_n=int_a[:, 2],
-        int_lower=int_a[:, 3], int_upper=int_a[:, 4],
+        int_lower=int_a[:, 3], int_upper=int_a[:, 4], int_whip=int_a[:, 5].astype(bool),
         mix_obs_idx=mix_obs, mix_int_idx=mix_int,
+        mix_share=np.array(mix_share, dtype=float), mix_n_r=np.array(mix_n_r, dtype=int),
         item_construct_idx=item_construct,
         item_direction=np.array([ind.loc[i, "direction"] for i, _ in items], dtype=float),
         item_n_levels=np.array([ind.loc[i, "n_levels"] for i, _ in items], dtype=int),
@@ -225,3 +289,37 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         usage=pd.DataFrame(usage, columns=["case_id", "party", "use"]),
         checks=pd.DataFrame(checks, columns=["case_id", "n_members", "yea_lower", "yea_upper"]),
     )
+
+
+def _party_seats(ds: TradeDataset, congress: int, chamber: str) -> dict:
+    """Seats per party of a Congress's chamber: composition.csv, else the most members of each party
+    voting in one of that Congress's roll calls in the chamber (an older data directory)."""
+    if ds.composition is not None:
+        c = ds.composition
+        rows = c[(c["congress"] == congress) & (c["chamber"] == chamber)]
+        if len(rows):
+            return {r.party: int(r.seats) for r in rows.itertuples()}
+    vc = ds.vote_counts.merge(ds.cases[["case_id", "congress", "chamber"]], on="case_id")
+    vc = vc[(vc["congress"] == congress) & (vc["chamber"] == chamber) & vc["party"].isin(["R", "D"])]
+    voters = (vc["yea"].fillna(0) + vc["nay"].fillna(0)).where(vc["yea"].notna() & vc["nay"].notna(), vc["n_members"])
+    return {p: int(v) for p, v in voters.groupby(vc["party"]).max().dropna().items()}
+
+
+def _republican_share(ds: TradeDataset, cases: pd.DataFrame) -> np.ndarray:
+    """Per case, the Republicans' share of the two parties' seats in its Congress and chamber (NaN: unknown)."""
+    out = np.full(len(cases), np.nan)
+    for i, (congress, chamber) in enumerate(zip(cases["congress"], cases["chamber"])):
+        s = _party_seats(ds, int(congress), chamber)
+        if s.get("R", 0) + s.get("D", 0) > 0:
+            out[i] = s.get("R", 0) / (s.get("R", 0) + s.get("D", 0))
+    return out
+
+
+def _chamber_majority(ds: TradeDataset, cases: pd.DataFrame) -> list[str]:
+    """Per case, the party holding more seats of its chamber in its Congress ("" if unknown or tied)."""
+    out = []
+    for congress, chamber in zip(cases["congress"], cases["chamber"]):
+        s = _party_seats(ds, int(congress), chamber)
+        r, d = s.get("R", 0), s.get("D", 0)
+        out.append("R" if r > d else "D" if d > r else "")
+    return out

@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_coalition.coalition import rules
-from bayes_coalition.coalition.model_data import ModelData
+from bayes_coalition.coalition.model_data import ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.constants import CHAMBERS, PREDICTIVE_PROB
 
@@ -28,8 +28,13 @@ def draws_of(group: xr.Dataset, name: str) -> np.ndarray | None:
     return v.values.reshape((-1,) + v.shape[2:])
 
 
-def draw_arrays(group: xr.Dataset, md: ModelData) -> dict:
+def draw_arrays(group: xr.Dataset, md: ModelData, discrimination: float = 2.0) -> dict:
+    """The draws the vote model needs, (sample, ...); ``discrimination`` is the spec's value, used
+    when the model has one vote type (no ``discrimination`` variable)."""
     ideal = draws_of(group, "ideal_point")
+    disc = draws_of(group, "discrimination")
+    if disc is None:
+        disc = np.full((ideal.shape[0], max(len(md.coords["discrimination_type"]), 1)), float(discrimination))
     return {
         "ideal_point": ideal,
         "faction_position": ideal[:, md.faction_actor_idx],
@@ -37,7 +42,8 @@ def draw_arrays(group: xr.Dataset, md: ModelData) -> dict:
         "cut_point": draws_of(group, "cut_point"),
         "party_tilt": draws_of(group, "party_tilt"),
         "concentration": draws_of(group, "concentration"),
-        "republican_share": draws_of(group, "republican_share"),
+        "discrimination": disc,
+        "mix_share": np.broadcast_to(md.mix_share, (ideal.shape[0], md.n_mix)),
     }
 
 
@@ -51,29 +57,49 @@ def beta_binomial(rng, n, p, phi):
     return rng.binomial(n, q)
 
 
-def row_probabilities(arrays: dict, md: ModelData, discrimination: float, *, interval: bool) -> np.ndarray:
+def row_probabilities(arrays: dict, md: ModelData, *, interval: bool, group_idx=None, mix_idx=None) -> np.ndarray:
+    """Yea probability of the point (or interval) rows per draw; ``group_idx``/``mix_idx`` override the
+    rows' own groups (the party parts of a two-party row)."""
     case_idx = md.int_case_idx if interval else md.obs_case_idx
-    group_idx = md.int_group_idx if interval else md.obs_group_idx
-    mix_idx = md.mix_int_idx if interval else md.mix_obs_idx
-    mix = arrays["republican_share"]
-    n_samples = arrays["cut_point"].shape[0]
-    if mix is None:
-        mix = np.zeros((n_samples, 0))
+    group_idx = (md.int_group_idx if interval else md.obs_group_idx) if group_idx is None else group_idx
+    mix_idx = (md.mix_int_idx if interval else md.mix_obs_idx) if mix_idx is None else mix_idx
     return case_row_probability(
         np, cut_point=arrays["cut_point"], party_tilt=arrays["party_tilt"], md=md, case_idx=case_idx,
         group_idx=group_idx, mix_idx=mix_idx, faction_position=arrays["faction_position"],
-        faction_share=arrays["faction_share"], mix_share=mix, discrimination=discrimination,
+        faction_share=arrays["faction_share"], mix_share=arrays["mix_share"], discrimination=arrays["discrimination"],
     )
 
 
-def simulate(arrays: dict, md: ModelData, discrimination: float, seed) -> dict:
+def _simulate_rows(rng, arrays: dict, md: ModelData, *, interval: bool):
+    """Yea counts of the point (or interval) rows: beta-binomial per row; a two-party row is the sum of
+    its Republican and Democratic counts (sizes from the composition), as in the likelihood."""
+    n = md.int_n if interval else md.obs_n
+    case_idx = md.int_case_idx if interval else md.obs_case_idx
+    group_idx = md.int_group_idx if interval else md.obs_group_idx
+    mix_idx = md.mix_int_idx if interval else md.mix_obs_idx
+    disp = md.int_dispersion_idx if interval else md.obs_dispersion_idx
+    phi = arrays["concentration"]
+    p = row_probabilities(arrays, md, interval=interval)
+    y = beta_binomial(rng, n, p, phi[:, disp])
+    rd = np.flatnonzero(mix_idx >= 0)
+    if len(rd):
+        chamber = md.case_chamber_idx[case_idx[rd]]
+        n_r = md.mix_n_r[mix_idx[rd]]
+        none = np.full(len(group_idx), -1)
+        parts = []
+        for party, size in ((0, n_r), (1, n[rd] - n_r)):
+            p_party = row_probabilities(arrays, md, interval=interval, group_idx=np.full(len(group_idx), party),
+                                        mix_idx=none)[:, rd]
+            parts.append(beta_binomial(rng, size, p_party, phi[:, dispersion_index(chamber, np.full(len(rd), party))]))
+        y[:, rd] = parts[0] + parts[1]
+    return y, p
+
+
+def simulate(arrays: dict, md: ModelData, seed) -> dict:
     """Simulated yea counts: per point row, per interval row and per case total; shapes (sample, ...)."""
     rng = _rng(seed)
-    phi = arrays["concentration"]
-    p_obs = row_probabilities(arrays, md, discrimination, interval=False)
-    y_obs = beta_binomial(rng, md.obs_n, p_obs, phi[:, md.case_chamber_idx[md.obs_case_idx]])
-    p_int = row_probabilities(arrays, md, discrimination, interval=True)
-    y_int = beta_binomial(rng, md.int_n, p_int, phi[:, md.case_chamber_idx[md.int_case_idx]])
+    y_obs, p_obs = _simulate_rows(rng, arrays, md, interval=False)
+    y_int, p_int = _simulate_rows(rng, arrays, md, interval=True)
     n_cases = len(md.coords["case"])
     total = np.zeros((y_obs.shape[0], n_cases), dtype=np.int64)
     n_total = np.zeros(n_cases, dtype=np.int64)

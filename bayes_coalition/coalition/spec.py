@@ -11,12 +11,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+# how a press whip count enters: a noisy measurement of the count (bias and error with priors), or
+# the sensitivity run's hard interval (the count certainly inside the reported range)
+WHIP_COUNT_MODES = ("measurement", "interval")
+
 DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
     {
         "model": {
             "name": "trade_coalition",
             "description": "",
             "constructs": ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"],
+            "whip_count": "measurement",
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -28,6 +33,13 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "vote_type_sd": 0.5,
             "case_sd": 0.5,
             "party_tilt_sd": 1.0,
+            "tilt_walk_sd": 0.3,
+            "case_tilt_sd": 0.5,
+            "covariate_sd": 0.5,
+            "discrimination_log_sd": 0.5,
+            "whip_bias_sd": 6.0,
+            "whip_error_median": 6.0,
+            "whip_error_log_sd": 0.5,
             "episode_sd": 0.5,
             "effect_sd": 0.5,
             "loading_log_sd": 0.5,
@@ -99,6 +111,8 @@ def validate_spec(spec: Mapping) -> None:
     unknown = set(spec["model"]["constructs"]) - set(CONSTRUCTS)
     if unknown:
         raise ValueError(f"model.constructs: unknown construct(s) {sorted(unknown)} (known: {list(CONSTRUCTS)})")
+    if spec["model"]["whip_count"] not in WHIP_COUNT_MODES:
+        raise ValueError(f"model.whip_count must be one of {list(WHIP_COUNT_MODES)}, got {spec['model']['whip_count']!r}")
     for key, value in spec["priors"].items():
         if not isinstance(value, (int, float)) or (value <= 0 and key != "overdispersion_log_mean"):
             raise ValueError(f"priors.{key} must be a positive number, got {value!r}")

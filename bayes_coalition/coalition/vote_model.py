@@ -8,8 +8,10 @@ A member of faction f votes yea on a pro-trade motion with probability
 ``logistic(discrimination * (position_f - cut_point_case))``; a party's yea share is
 the mixture over its factions with the within-party faction shares; independents
 mix all factions equally; a per-case partisan tilt moves the Republicans' and the
-Democrats' cut-points in opposite directions (party-by-case effect); rows whose party mix is unknown mix R and D with a latent
-Republican share.  On a motion whose yea side is anti-trade the probability flips.
+Democrats' cut-points in opposite directions (party-by-case effect); a row counting both parties
+together (RD) has the mean probability of R and D weighted by the Republicans' share of its
+voters, known from the Congress's composition.  The discrimination may differ by vote type.  On a
+motion whose yea side is anti-trade the probability flips.
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ def yea_probability(
     mix_share,          # (..., n_mix) Republican share of RD rows (may be empty)
     mix_idx,            # (row,) index into mix_share, -1 for non-RD rows
     faction_party,      # (faction,) "R"/"D"
-    discrimination: float,
+    discrimination,     # a number, or (..., row): the slope of each row's vote type
 ):
     """Yea probability of each count row; leading sample dims broadcast."""
     pm_ = party_matrix(faction_party)
     pos = faction_position[..., None, :]                                   # (..., 1, F)
     cut = party_cut_point(cut_point[..., :, None], party_tilt[..., :, None], party_sign(faction_party))  # (..., row, F)
-    fac_p = 1.0 / (1.0 + xp.exp(-discrimination * (pos - cut)))           # (..., row, F)
+    slope = discrimination[..., None] if hasattr(discrimination, "ndim") else discrimination
+    fac_p = 1.0 / (1.0 + xp.exp(-slope * (pos - cut)))                    # (..., row, F)
     weighted = fac_p * faction_share[..., None, :]
     p_r = xp.sum(weighted * pm_[:, 0], axis=-1)
     p_d = xp.sum(weighted * pm_[:, 1], axis=-1)
@@ -66,12 +69,16 @@ def yea_probability(
     return xp.clip(p, EPS, 1.0 - EPS)
 
 
-def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, mix_idx, **params):
-    """:func:`yea_probability` of count rows given per-case cut-points and tilts (``(..., case)``):
+def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, mix_idx, discrimination, **params):
+    """:func:`yea_probability` of count rows given per-case cut-points and tilts (``(..., case)``) and
+    the discrimination per vote type (``(..., discrimination_type)``, a number: the same for all):
     the one call shared by the PyMC likelihood and NumPy simulation. ``params`` holds
-    ``faction_position``, ``faction_share``, ``mix_share`` and ``discrimination``."""
+    ``faction_position``, ``faction_share`` and ``mix_share``."""
+    if hasattr(discrimination, "ndim") and discrimination.ndim:
+        discrimination = discrimination[..., md.case_disc_idx[case_idx]]
     return yea_probability(
         xp,
+        discrimination=discrimination,
         cut_point=cut_point[..., case_idx],
         party_tilt=party_tilt[..., case_idx],
         polarity=md.case_polarity[case_idx],

@@ -300,6 +300,15 @@ class HypotheticalBill:
             _fail(_unknown_congress(self.congress, dataset), f, "composition.congress")
         return self
 
+    def congress_of(self, dataset: TradeDataset) -> int:
+        """The bill's Congress: ``congress``, else the ``like`` episode's, else the latest of the cases
+        (its seats, its President and its place on the model's random walk over Congresses)."""
+        if self.congress is not None:
+            return int(self.congress)
+        if self.like is not None:
+            return int(dataset.cases.loc[dataset.cases.episode_id == self.like, "congress"].iloc[0])
+        return int(dataset.cases["congress"].max())
+
     def seats(self, dataset: TradeDataset) -> dict:
         """Seats per chamber and party: explicit, or the Congress's row of the data's composition table.
 
@@ -309,10 +318,7 @@ class HypotheticalBill:
         if self.composition is not None:
             out = copy.deepcopy(self.composition)
         else:
-            congress = self.congress
-            if congress is None:
-                congress = int(dataset.cases["congress"].max()) if self.like is None else int(
-                    dataset.cases.loc[dataset.cases.episode_id == self.like, "congress"].iloc[0])
+            congress = self.congress_of(dataset)
             if congress not in known_congresses(dataset):
                 _fail(_unknown_congress(congress, dataset), self.source, "composition.congress")
             out = composition_of_congress(dataset, congress)

@@ -58,7 +58,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     out, membership, pivotal, decisive_ = {}, [], [], []
     for chamber in CHAMBERS:
         r = rows[chamber]
-        y = beta_binomial(sim_rng, r["n"], r["prob"], r["phi"][:, None])
+        y = beta_binomial(sim_rng, r["n"], r["prob"], r["phi"])
         out[f"yea_{chamber.lower()}"] = xr.DataArray(y.sum(axis=1), dims="sample")
         group = f"{chamber.lower()}_group"
         out[f"yea_{chamber.lower()}_party"] = xr.DataArray(y, dims=("sample", group), coords={group: [GROUPS[g] for g in r["groups"]]})

@@ -23,10 +23,16 @@ from scipy.stats import norm
 
 from bayes_coalition import _arviz
 from bayes_coalition.coalition import rules
-from bayes_coalition.coalition.model_data import ModelData, model_codes
+from bayes_coalition.coalition.model_data import (
+    EFFECTIVE_VOTE_TYPE,
+    REFERENCE_VOTE_TYPE,
+    ModelData,
+    dispersion_index,
+    model_codes,
+)
 from bayes_coalition.coalition.predictive import decisive_cases, draw_arrays, draws_of
 from bayes_coalition.coalition.vote_model import yea_probability
-from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB
+from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB, congress_president_party
 from bayes_coalition.prediction.bills import HypotheticalBill, parse_code_key
 
 N_CANDIDATES = 128
@@ -41,11 +47,12 @@ class BillPredictor:
         self.md: ModelData = model.model_data
         self.dataset = model.dataset
         post = model.idata.posterior
-        self.arrays = draw_arrays(post, self.md)
+        self.arrays = draw_arrays(post, self.md, model.discrimination)
         get = lambda name: draws_of(post, name)
         self.p = {name: get(name) for name in (
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
-            "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point")}
+            "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
+            "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
         self.n_chains = int(post.sizes["chain"])
@@ -148,16 +155,6 @@ class BillPredictor:
         faction_position = ideal[:, md.faction_actor_idx]
         ch = CHAMBERS.index(chamber)
         case = self.decisive.get((bill.like, chamber)) if bill.like is not None else None
-        if case is not None:
-            e = md.case_episode_idx[case]
-            cut = self.p["cut_point"][:, case] - (ep - self.p["episode_effect"][:, e])
-            tilt = self.p["party_tilt"][:, case]
-        else:
-            vt = md.coords["vote_type"]
-            vt_off = self.p["vote_type_offset"][:, vt.index(bill.vote_type)] if bill.vote_type in vt and self.p["vote_type_offset"] is not None else 0.0
-            cut = (self.p["cut_point_mean"] + self.p["chamber_offset"][:, ch] + vt_off - ep
-                   + self.p["sigma_case"] * rng.standard_normal(self.n_samples))
-            tilt = self.p["sigma_party_tilt"] * rng.standard_normal(self.n_samples)
         if case is not None and bill.composition is None and bill.congress is None:
             sel = md.obs_case_idx == case
             isel = md.int_case_idx == case
@@ -169,16 +166,67 @@ class BillPredictor:
             groups = np.array([GROUPS.index(p) for p in parties])
             n = np.array([seats[chamber][p] for p in parties])
             mix = np.full(len(parties), -1)
+        congress = bill.congress_of(self.dataset)
+        if case is not None:
+            e = md.case_episode_idx[case]
+            cut = self.p["cut_point"][:, case] - (ep - self.p["episode_effect"][:, e])
+            tilt = self.p["party_tilt"][:, case]
+            disc = self.discrimination_draws(md.coords["discrimination_type"][md.case_disc_idx[case]], rng)
+        else:
+            vt = md.coords["vote_type"]
+            vt_off = self.p["vote_type_offset"][:, vt.index(bill.vote_type)] if bill.vote_type in vt and self.p["vote_type_offset"] is not None else 0.0
+            pres = 1.0 if congress_president_party(congress) == "R" else -1.0
+            r_seats, d_seats = seats[chamber].get("R", 0), seats[chamber].get("D", 0)
+            majority = "R" if r_seats > d_seats else "D" if d_seats > r_seats else ""
+            divided = float(majority != "" and majority != ("R" if pres > 0 else "D"))
+            cut = (self.p["cut_point_mean"] + self.p["chamber_offset"][:, ch] + vt_off - ep
+                   + self._draws_or_zero("divided_government") * divided
+                   + self.p["sigma_case"] * rng.standard_normal(self.n_samples))
+            tilt = (self.congress_tilt(congress, rng) - self._draws_or_zero("president_tilt") * pres
+                    + self.p["sigma_party_tilt"] * rng.standard_normal(self.n_samples))
+            disc = self.discrimination_draws(EFFECTIVE_VOTE_TYPE.get(bill.vote_type, bill.vote_type), rng)
         pol = 1.0 if bill.yea_is_pro_trade else -1.0
-        mix_share = self.arrays["republican_share"] if self.arrays["republican_share"] is not None else np.zeros((self.n_samples, 0))
         prob = yea_probability(
             np, faction_position=faction_position, faction_share=self.arrays["faction_share"],
             cut_point=np.repeat(cut[:, None], len(groups), axis=1), party_tilt=np.repeat(tilt[:, None], len(groups), axis=1),
-            polarity=np.full(len(groups), pol), group_idx=groups, mix_share=mix_share, mix_idx=mix,
-            faction_party=md.faction_party, discrimination=self.discrimination,
+            polarity=np.full(len(groups), pol), group_idx=groups, mix_share=self.arrays["mix_share"], mix_idx=mix,
+            faction_party=md.faction_party, discrimination=np.repeat(disc[:, None], len(groups), axis=1),
         )
-        return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": self.p["concentration"][:, ch],
+        phi = self.p["concentration"][:, dispersion_index(np.full(len(groups), ch), groups)]
+        return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": phi, "discrimination": disc,
                 "ideal": ideal, "faction_position": faction_position}
+
+    def _draws_or_zero(self, name: str):
+        v = self.p[name]
+        return 0.0 if v is None else v
+
+    def congress_tilt(self, congress: int, rng) -> np.ndarray:
+        """Per draw, the party tilt of a Congress on the fitted random walk; a Congress beyond the fitted
+        range continues the walk from the nearest fitted Congress (k steps: sd sigma_step * sqrt(k))."""
+        walk = self.p["congress_tilt"]
+        if walk is None:
+            return np.zeros(self.n_samples)
+        grid = self.md.coords["congress"]
+        if grid[0] <= congress <= grid[-1]:
+            return walk[:, congress - grid[0]]
+        edge = 0 if congress < grid[0] else -1
+        steps = abs(congress - grid[edge])
+        sigma = self.p["sigma_congress_tilt_step"]
+        if sigma is None:   # a walk over a single Congress: the step scale's prior (HalfNormal)
+            sigma = np.abs(rng.standard_normal(self.n_samples)) * float(self.model.spec["priors"]["tilt_walk_sd"])
+        return walk[:, edge] + sigma * np.sqrt(steps) * rng.standard_normal(self.n_samples)
+
+    def discrimination_draws(self, vote_type: str, rng) -> np.ndarray:
+        """Per draw, the discrimination of a vote type; a type the fit has not seen draws its log ratio
+        to final passage from the prior."""
+        types = self.md.coords["discrimination_type"]
+        d = self.p["discrimination"]
+        if vote_type in types and d is not None:
+            return d[:, types.index(vote_type)]
+        if vote_type in types or vote_type == REFERENCE_VOTE_TYPE:
+            return np.full(self.n_samples, self.discrimination)
+        sd = float(self.model.spec["priors"]["discrimination_log_sd"])
+        return self.discrimination * np.exp(sd * rng.standard_normal(self.n_samples))
 
     def mcse(self, values: np.ndarray) -> float:
         """Monte Carlo standard error of the mean of a per-draw quantity (chain structure kept)."""
@@ -191,7 +239,7 @@ class BillPredictor:
 
     def probability_per_draw(self, rows: dict, thr) -> np.ndarray:
         """P(yea >= thr | draw) with a normal approximation to the sum of beta-binomial counts."""
-        p, n, phi = rows["prob"], rows["n"], rows["phi"][..., None]
+        p, n, phi = rows["prob"], rows["n"], rows["phi"]
         mean = (n * p).sum(axis=-1)
         var = (n * p * (1 - p) * (n + phi) / (1 + phi)).sum(axis=-1)
         return norm.sf((thr - 0.5 - mean) / np.sqrt(np.maximum(var, 1e-9)))
@@ -252,7 +300,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     voting (:mod:`bayes_coalition.coalition.rules`); with no President in the data, passing both
     chambers enacts; a bill whose president rule is ``override`` assumes a veto."""
     out = {key: np.empty(delta.shape) for key in ("House", "Senate", "House_override", "Senate_override")}
-    mix = pr.arrays["republican_share"]
+    mix = pr.arrays["mix_share"]
     for ch in CHAMBERS:
         r = rows[ch]
         n_total = int(r["n"].sum())
@@ -267,10 +315,10 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             prob = yea_probability(
                 np, faction_position=r["faction_position"][None], faction_share=pr.arrays["faction_share"][None],
                 cut_point=cut, party_tilt=tilt, polarity=np.full(len(r["groups"]), 1.0 if bill.yea_is_pro_trade else -1.0),
-                group_idx=r["groups"], mix_share=None if mix is None else np.broadcast_to(mix[None], cut.shape[:2] + mix.shape[1:]),
-                mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=pr.discrimination,
+                group_idx=r["groups"], mix_share=np.broadcast_to(mix[None], cut.shape[:2] + mix.shape[1:]),
+                mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=r["discrimination"][None, :, None],
             )
-            counts = {"prob": prob, "n": r["n"], "phi": r["phi"][None, :]}
+            counts = {"prob": prob, "n": r["n"], "phi": r["phi"][None]}
             out[ch][start:start + chunk] = pr.probability_per_draw(counts, thr)
             out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
     pres = pr.md.president_idx

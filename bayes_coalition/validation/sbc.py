@@ -8,9 +8,9 @@ draws.  If the sampler and the model agree the ranks are uniform.
   :mod:`bayes_coalition.validation.sbc_stats`;
 - :func:`run_coalition_sbc`: compiles the coalition model once with its observations in
   ``pm.Data`` and swaps simulated data in (nutpie ``with_data``; PyMC's sampler otherwise).
-  The 1997 whip counts are intervals: a simulated count is coarsened into an interval of the
-  same width at a random offset, a coarsening at random under which the interval likelihood
-  is exact.
+  Interval rows: a simulated count is coarsened into an interval of the same width at a random
+  offset, a coarsening at random under which the interval likelihood is exact; a whip count read
+  as a measurement reports its range around the count plus the drawn bias and error.
 - :func:`run_ideal_point_sbc`: the member-level model on a small synthetic matrix; the truth
   is mapped onto the identified frame exactly as the posterior draws are.
 
@@ -33,8 +33,10 @@ from bayes_coalition import _io
 from bayes_coalition.validation.sbc_stats import rank_statistic, summarise_sbc, thin
 
 COALITION_GROUPS = (
-    "faction_deviation", "faction_share", "republican_share", "type_shift", "cut_point_mean", "chamber_offset",
-    "vote_type_offset", "sigma_total", "episode_share", "sigma_party_tilt", "effect_included", "concentration",
+    "faction_deviation", "faction_share", "type_shift", "cut_point_mean", "chamber_offset",
+    "vote_type_offset", "divided_government", "sigma_total", "episode_share", "congress_tilt",
+    "sigma_congress_tilt_step", "president_tilt", "sigma_party_tilt", "log_relative_discrimination",
+    "whip_bias", "whip_error", "effect_included", "concentration",
     "construct_latent", "loading", "indicator_first_cut_3", "episode_effect", "cut_point", "party_tilt",
 )
 IDEAL_POINT_GROUPS = ("ideal_point", "discrimination", "difficulty", "party_location", "party_scale")
@@ -155,6 +157,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     import pymc as pm
 
     from bayes_coalition.coalition.graph import build_pymc_model
+    from bayes_coalition.coalition.likelihood import whip_sd
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
     from bayes_coalition.sampling import available
@@ -186,8 +189,20 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         for name in code_vars:
             data[f"{name}_data"] = pp[name].values[0, sim]
         if len(md.int_case_idx):
-            y_int = simulate(draw_arrays(truth, md), md, base.discrimination, rng)["interval_yea"][0]
-            data["interval_lower"], data["interval_upper"] = coarsen(y_int, widths, md.int_n, rng)
+            y_int = simulate(draw_arrays(truth, md, base.discrimination), md, rng)["interval_yea"][0]
+            lower, upper = coarsen(y_int, widths, md.int_n, rng)
+            measured = md.int_whip & (base.spec["model"]["whip_count"] == "measurement")
+            for name, rows in (("interval", ~measured & (md.mix_int_idx < 0)), ("interval_two_party", md.mix_int_idx >= 0)):
+                if rows.any():
+                    data[f"{name}_lower"], data[f"{name}_upper"] = lower[rows], upper[rows]
+            whip = measured & (md.mix_int_idx < 0)
+            if whip.any():
+                # a whip count reports the count plus its bias and error: its middle is drawn from the
+                # measurement model (the likelihood reads only the middle and the width)
+                t = {k: float(truth[k].values.ravel()[0]) for k in ("whip_bias", "whip_error")}
+                middle = rng.normal(y_int[whip] + t["whip_bias"], whip_sd(t["whip_error"], md.int_lower[whip], md.int_upper[whip]))
+                half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
+                data["whip_lower"], data["whip_upper"] = middle - half, middle + half
         fit_seed = int(rng.integers(2**31 - 1))
         ts = time.perf_counter()
         with warnings.catch_warnings():

@@ -17,6 +17,7 @@ import pytensor.tensor as pt
 import pytest
 from scipy import special, stats
 
+from bayes_coalition.coalition import likelihood
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
@@ -28,8 +29,8 @@ RTOL, ATOL = 1e-9, 1e-9
 SEEDS = (0, 1, 2)
 JITTER_SD = 0.3  # on the unconstrained scale: moves every parameter off its initial value, stays in a plausible region
 
-CONSTRAINED = ["cut_point", "party_tilt", "ideal_point", "faction_share", "concentration",
-               "republican_share", "loading", "construct_latent", "indicator_cuts_3"]
+CONSTRAINED = ["cut_point", "party_tilt", "ideal_point", "faction_share", "concentration", "discrimination",
+               "whip_bias", "whip_error", "loading", "construct_latent", "indicator_cuts_3"]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def built() -> dict:
     spec = load_spec(default_spec_path())
     model = build_pymc_model(md, spec)
     names = [n for n in CONSTRAINED if n in model.named_vars]
-    terms = [model["interval_yea"]] + model.logp(vars=[model["yea"], model["code_3_levels"]], sum=False)
+    terms = [model["whip_count"]] + model.logp(vars=[model["yea"], model["code_3_levels"]], sum=False)
     outs = model.replace_rvs_by_values(terms + [model[n] for n in names])
     fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
     return {"md": md, "spec": spec, "model": model, "fn": fn, "names": names}
@@ -49,9 +50,9 @@ def _evaluate(built: dict, seed: int) -> dict:
     """All terms and constrained values at the initial point jittered with a seeded rng."""
     rng = np.random.default_rng(seed)
     point = {k: v + rng.normal(0.0, JITTER_SD, size=np.shape(v)) for k, v in built["model"].initial_point().items()}
-    interval, yea, code, *values = built["fn"](point)
+    whip, yea, code, *values = built["fn"](point)
     out = dict(zip(built["names"], values))
-    out.update(interval=float(interval), yea=yea, code=code)
+    out.update(whip=float(whip), yea=yea, code=code)
     return out
 
 
@@ -64,52 +65,49 @@ def _row_p(built: dict, v: dict, *, interval: bool) -> np.ndarray:
         group_idx=md.int_group_idx if interval else md.obs_group_idx,
         mix_idx=md.mix_int_idx if interval else md.mix_obs_idx,
         faction_position=v["ideal_point"][md.faction_actor_idx], faction_share=v["faction_share"],
-        mix_share=v.get("republican_share", np.zeros(0)),
-        discrimination=float(built["spec"]["identification"]["discrimination"]),
+        mix_share=md.mix_share, discrimination=v["discrimination"],
     )
 
 
+def _phi(md: ModelData, v: dict, case_idx, group_idx) -> np.ndarray:
+    """The over-dispersion of each row by hand: chamber x (R, D, other) in the order of coords["dispersion"]."""
+    labels = [f"{md.coords['chamber'][md.case_chamber_idx[c]]}:{ {0: 'R', 1: 'D'}.get(int(g), 'other')}"
+              for c, g in zip(case_idx, group_idx)]
+    return np.array([v["concentration"][md.coords["dispersion"].index(lab)] for lab in labels])
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-def test_interval_term_is_the_beta_binomial_mass_between_the_bounds(built: dict, seed: int) -> None:
-    """Guards against a dropped or shifted bound, a swapped alpha/beta, or a wrong concentration
-    in the whip-count term: log P(lower <= yea <= upper) under BetaBinomial(n, p*phi, (1-p)*phi)."""
+def test_whip_count_is_a_noisy_measurement_of_the_count(built: dict, seed: int) -> None:
+    """Guards against a dropped bias or error term, a wrong middle or width, or a wrong count distribution
+    in the whip-count term: log sum_y BetaBinomial(y | n, p, phi) Normal(middle | y + bias, sd),
+    sd^2 = error^2 + width^2 / 12, summed over the 1997 party rows (SciPy)."""
     md = built["md"]
     v = _evaluate(built, seed)
+    assert md.int_whip.all() and len(md.int_n) == 2          # the 1997 whip count's R and D rows
     p = _row_p(built, v, interval=True)
-    phi = v["concentration"][md.case_chamber_idx[md.int_case_idx]]
+    phi = _phi(md, v, md.int_case_idx, md.int_group_idx)
     expected = 0.0
     for i in range(len(md.int_n)):
-        k = np.arange(md.int_lower[i], md.int_upper[i] + 1)
-        expected += math.log(stats.betabinom.pmf(k, md.int_n[i], p[i] * phi[i], (1 - p[i]) * phi[i]).sum())
-    assert v["interval"] == pytest.approx(expected, rel=RTOL, abs=ATOL)
-
-
-def test_interval_term_depends_on_both_bounds(built: dict) -> None:
-    """The jittered points are ones where the upper tail matters: a test that dropped the upper bound
-    (mass from lower to n) or the lower one (0 to upper) would differ from the interval mass by far
-    more than the tolerance, so the comparison above can see either mistake."""
-    md = built["md"]
-    v = _evaluate(built, SEEDS[0])
-    p = _row_p(built, v, interval=True)
-    phi = v["concentration"][md.case_chamber_idx[md.int_case_idx]]
-    a, b, n = p * phi, (1 - p) * phi, md.int_n
-    inside = np.log(stats.betabinom.cdf(md.int_upper, n, a, b) - stats.betabinom.cdf(md.int_lower - 1, n, a, b)).sum()
-    no_upper = np.log(stats.betabinom.sf(md.int_lower - 1, n, a, b)).sum()
-    no_lower = np.log(stats.betabinom.cdf(md.int_upper, n, a, b)).sum()
-    assert v["interval"] == pytest.approx(inside, rel=1e-8)
-    assert abs(no_upper - inside) > 1e-3 and abs(no_lower - inside) > 1e-3
+        y = np.arange(md.int_n[i] + 1)
+        middle = (md.int_lower[i] + md.int_upper[i]) / 2
+        sd = math.sqrt(v["whip_error"] ** 2 + (md.int_upper[i] - md.int_lower[i]) ** 2 / 12)
+        mass = stats.betabinom.pmf(y, md.int_n[i], p[i] * phi[i], (1 - p[i]) * phi[i]) * stats.norm.pdf(middle, y + v["whip_bias"], sd)
+        expected += math.log(mass.sum())
+    assert v["whip"] == pytest.approx(expected, rel=RTOL, abs=ATOL)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_point_rows_are_beta_binomial(built: dict, seed: int) -> None:
-    """Guards against a wrong n, a swapped alpha/beta or the wrong chamber's concentration in the point rows."""
+    """Guards against a wrong n, a swapped alpha/beta, the wrong vote type's discrimination or the wrong
+    chamber's or party's concentration in the point rows."""
     md = built["md"]
     v = _evaluate(built, seed)
     p = _row_p(built, v, interval=False)
-    phi = v["concentration"][md.case_chamber_idx[md.obs_case_idx]]
+    phi = _phi(md, v, md.obs_case_idx, md.obs_group_idx)
     expected = stats.betabinom.logpmf(md.obs_yea, md.obs_n, p * phi, (1 - p) * phi)
     assert v["yea"].shape == expected.shape
     np.testing.assert_allclose(v["yea"], expected, rtol=RTOL, atol=ATOL)
+    assert np.ptp(v["discrimination"]) > 0.01 and np.ptp(v["concentration"]) > 0.01   # the jitter separates them
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -128,6 +126,102 @@ def test_indicator_codes_are_ordered_logistic(built: dict, seed: int) -> None:
         c = np.concatenate([[-np.inf], v["indicator_cuts_3"][np.searchsorted(items3, item)], [np.inf]])
         expected.append(math.log(special.expit(eta - c[level]) - special.expit(eta - c[level + 1])))
     np.testing.assert_allclose(v["code"], expected, rtol=1e-7, atol=1e-9)  # PyMC clips probabilities at ~1e-15
+
+
+# --- the likelihood pieces on their own, against SciPy -------------------------------------
+
+N = np.array([228, 205, 60, 9])
+P = np.array([0.71, 0.18, 0.5, 0.93])
+PHI = np.array([40.0, 120.0, 7.5, 300.0])
+LOWER = np.array([160, 32, 0, 8])
+UPPER = np.array([170, 45, 3, 9])
+
+
+def _reference_interval(lower, upper) -> np.ndarray:
+    return np.array([math.log(stats.betabinom.pmf(np.arange(lo, hi + 1), n, p * f, (1 - p) * f).sum())
+                     for n, p, f, lo, hi in zip(N, P, PHI, lower, upper)])
+
+
+def test_interval_logp_is_the_mass_between_both_bounds() -> None:
+    """Guards against a dropped or shifted bound: log P(lower <= Y <= upper) for each row, and the
+    rows chosen so that dropping either bound moves the value by far more than the tolerance."""
+    got = likelihood.interval_logp(N, pt.as_tensor(P), pt.as_tensor(PHI), LOWER, UPPER).eval()
+    np.testing.assert_allclose(got, _reference_interval(LOWER, UPPER), rtol=RTOL, atol=ATOL)
+    no_upper = _reference_interval(LOWER, N)
+    no_lower = _reference_interval(np.zeros_like(LOWER), UPPER)
+    assert np.all(np.abs(no_upper - got)[:3] > 1e-3) and np.all(np.abs(no_lower - got)[:2] > 1e-3)
+
+
+def test_sum_logp_is_the_convolution_of_two_party_counts() -> None:
+    """Guards against the two-party total being scored as one count (or with the wrong group sizes):
+    P(lower <= Y_R + Y_D <= upper) by brute-force convolution of SciPy's beta-binomial pmfs."""
+    n_r, n_d = np.array([120, 10, 30]), np.array([95, 40, 0])
+    p_r, p_d = np.array([0.8, 0.3, 0.6]), np.array([0.2, 0.55, 0.4])
+    f_r, f_d = np.array([50.0, 8.0, 20.0]), np.array([90.0, 15.0, 5.0])
+    lower, upper = np.array([110, 17, 18]), np.array([110, 25, 21])      # a point count, then two intervals
+    expected = []
+    for i in range(3):
+        pr_ = stats.betabinom.pmf(np.arange(n_r[i] + 1), n_r[i], p_r[i] * f_r[i], (1 - p_r[i]) * f_r[i])
+        pd_ = stats.betabinom.pmf(np.arange(n_d[i] + 1), n_d[i], p_d[i] * f_d[i], (1 - p_d[i]) * f_d[i])
+        total = np.convolve(pr_, pd_)
+        expected.append(math.log(total[lower[i]:upper[i] + 1].sum()))
+    got = likelihood.sum_logp(n_r, n_d, pt.as_tensor(p_r), pt.as_tensor(p_d), pt.as_tensor(f_r), pt.as_tensor(f_d),
+                              pt.as_tensor(lower), pt.as_tensor(upper), int((upper - lower).max()) + 1).eval()
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+    pooled = stats.betabinom.logpmf(110, 215, 0.5 * 50, 0.5 * 50)          # what a single pooled count would say
+    assert abs(got[0] - pooled) > 0.1
+
+
+UNSPLIT = ("nafta_h", "pntr_s", "korea_h", "cafta_h", "usmca_s")
+
+
+def test_a_two_party_total_enters_as_the_sum_of_party_counts(data_copy) -> None:
+    """Guards against the chamber total of a vote without a party split being scored with a free or pooled
+    share: with the party rows of five votes removed, the model's density of their totals is the exact
+    convolution of the two party counts, sized by the Congress's composition (yea and its correction
+    together), checked against SciPy."""
+    counts = data_copy / "vote_counts.csv"
+    lines = counts.read_text().splitlines(keepends=True)
+    keep = [ln for ln in lines if not (ln.split(",")[0] in UNSPLIT and ln.split(",")[1] in ("R", "D"))]
+    counts.write_text("".join(keep))
+    ds = load_dataset(data_copy)
+    md = build_model_data(ds)
+    rd = np.flatnonzero(md.mix_obs_idx >= 0)
+    assert sorted(md.coords["obs"][i].split(":")[0] for i in rd) == sorted(UNSPLIT)
+    comp = ds.composition.set_index(["congress", "chamber", "party"])["seats"]
+    for i in rd:      # the Republicans' share of the voters is their share of the two parties' seats
+        case = ds.cases.set_index("case_id").loc[md.coords["obs"][i].split(":")[0]]
+        r, d = comp[(case["congress"], case["chamber"], "R")], comp[(case["congress"], case["chamber"], "D")]
+        assert md.mix_n_r[md.mix_obs_idx[i]] == round(md.obs_n[i] * r / (r + d))
+    spec = load_spec(default_spec_path())
+    model = build_pymc_model(md, spec)
+    outs = model.replace_rvs_by_values(model.logp(vars=[model["yea"]], sum=False)
+                                       + [model["yea_two_party_sum"], model["cut_point"], model["party_tilt"],
+                                          model["ideal_point"], model["faction_share"], model["concentration"],
+                                          model["discrimination"]])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    rng = np.random.default_rng(5)
+    point = {k: x + rng.normal(0.0, JITTER_SD, size=np.shape(x)) for k, x in model.initial_point().items()}
+    yea, correction, cut, tilt, ideal, share, phi, disc = fn(point)
+    v = {"cut_point": cut, "party_tilt": tilt, "ideal_point": ideal, "faction_share": share, "concentration": phi,
+         "discrimination": disc}
+    got = yea[rd].sum() + float(correction)
+    expected = 0.0
+    for i in rd:
+        c, m = md.obs_case_idx[i], md.mix_obs_idx[i]
+        n_r = md.mix_n_r[m]
+        n_d = md.obs_n[i] - n_r
+        parts = []
+        for g, size in ((0, n_r), (1, n_d)):
+            p = case_row_probability(np, cut_point=cut, party_tilt=tilt, md=md, case_idx=np.array([c]),
+                                     group_idx=np.array([g]), mix_idx=np.array([-1]),
+                                     faction_position=ideal[md.faction_actor_idx], faction_share=share,
+                                     mix_share=md.mix_share, discrimination=disc)[0]
+            f = _phi(md, v, [c], [g])[0]
+            parts.append(stats.betabinom.pmf(np.arange(size + 1), size, p * f, (1 - p) * f))
+        expected += math.log(np.convolve(*parts)[md.obs_yea[i]])
+        assert 0 < n_r < md.obs_n[i]
+    assert got == pytest.approx(expected, rel=1e-8)
 
 
 # --- the vote model on a tiny hand case -------------------------------------------------

@@ -28,10 +28,11 @@ def test_draws_are_flattened_chain_major() -> None:
         "faction_share": (("chain", "draw", "faction"), values[..., :2] / 100),
         "cut_point": (("chain", "draw", "case"), values[..., :3] + 0.5),
         "party_tilt": (("chain", "draw", "case"), -values[..., :3]),
-        "concentration": (("chain", "draw", "chamber"), values[..., :2] + 1),
+        "concentration": (("chain", "draw", "dispersion"), values[..., :2] + 1),
     })
-    md = SimpleNamespace(faction_actor_idx=np.array([3, 1]))
-    a = predictive.draw_arrays(group, md)
+    md = SimpleNamespace(faction_actor_idx=np.array([3, 1]), coords={"discrimination_type": ["final_passage"]},
+                         mix_share=np.zeros(0), n_mix=0)
+    a = predictive.draw_arrays(group, md, 1.5)
     # sample s = chain * 3 + draw; the row of sample 4 is chain 1, draw 1: 16, 17, 18, 19
     np.testing.assert_array_equal(a["ideal_point"][4], [16.0, 17.0, 18.0, 19.0])
     assert a["ideal_point"].shape == (6, 4)
@@ -40,12 +41,15 @@ def test_draws_are_flattened_chain_major() -> None:
     np.testing.assert_array_equal(a["cut_point"][2], [8.5, 9.5, 10.5])
     np.testing.assert_array_equal(a["party_tilt"][0], [0.0, -1.0, -2.0])
     np.testing.assert_array_equal(a["concentration"][1], [5.0, 6.0])
-    assert a["republican_share"] is None  # absent when the data have no mixed-party rows
-    assert predictive.draws_of(group, "republican_share") is None
+    # one vote type: no discrimination variable, the spec's value for every draw
+    np.testing.assert_array_equal(a["discrimination"], np.full((6, 1), 1.5))
+    assert a["mix_share"].shape == (6, 0)                 # no two-party rows
+    assert predictive.draws_of(group, "discrimination") is None
     assert predictive.draws_of(group, "cut_point").shape == (6, 3)
-    mixed = group.assign(republican_share=(("chain", "draw", "mix_row"), values[..., :1] / 100))
-    np.testing.assert_array_equal(predictive.draw_arrays(mixed, md)["republican_share"][:, 0],
-                                  [0.0, 0.04, 0.08, 0.12, 0.16, 0.20])
+    typed = group.assign(discrimination=(("chain", "draw", "discrimination_type"), values[..., :2] / 10))
+    np.testing.assert_array_equal(predictive.draw_arrays(typed, md, 1.5)["discrimination"][3], [1.2, 1.3])
+    mixed = SimpleNamespace(**{**vars(md), "mix_share": np.array([0.25]), "n_mix": 1})
+    np.testing.assert_array_equal(predictive.draw_arrays(group, mixed, 1.5)["mix_share"], np.full((6, 1), 0.25))
     one_d = xr.Dataset({"x": (("chain", "draw"), np.array([[1.0, 2.0], [3.0, 4.0]]))})
     np.testing.assert_array_equal(predictive.draws_of(one_d, "x"), [1.0, 2.0, 3.0, 4.0])
 
@@ -96,24 +100,34 @@ def _tiny_md(*, mixed: bool = True) -> SimpleNamespace:
 
     Point rows: (0, R, 200), (0, D, 150), (1, RD or D, 60), (1, R, 40); interval rows: (1, D, 30), (0, R, 10)
     (listed against the case order, so a row added to the case of its position is caught)."""
+    obs_group = np.array([0, 1, 3 if mixed else 1, 0])
     return SimpleNamespace(
-        coords={"case": ["h", "s"], "obs": ["h:R", "h:D", "s:RD" if mixed else "s:D", "s:R"], "interval_obs": ["s:D", "h:R"]},
+        coords={"case": ["h", "s"], "obs": ["h:R", "h:D", "s:RD" if mixed else "s:D", "s:R"], "interval_obs": ["s:D", "h:R"],
+                "discrimination_type": ["final_passage"]},
         faction_party=np.array(["R", "D"]), case_polarity=np.array([1, -1]), case_chamber_idx=np.array([0, 1]),
-        obs_case_idx=np.array([0, 0, 1, 1]), obs_group_idx=np.array([0, 1, 3 if mixed else 1, 0]),
+        case_disc_idx=np.array([0, 0]),
+        obs_case_idx=np.array([0, 0, 1, 1]), obs_group_idx=obs_group,
         mix_obs_idx=np.array([-1, -1, 0 if mixed else -1, -1]), obs_n=np.array([200, 150, 60, 40]),
         obs_yea=np.array([190, 10, 12, 3]),
         int_case_idx=np.array([1, 0]), int_group_idx=np.array([1, 0]), mix_int_idx=np.array([-1, -1]),
         int_n=np.array([30, 10]), int_lower=np.array([20, 8]), int_upper=np.array([25, 10]),
+        mix_share=np.array([0.25]) if mixed else np.zeros(0), mix_n_r=np.array([15]) if mixed else np.zeros(0, int),
+        # (chamber, R/D/other) of each row, by hand: House 0-2, Senate 3-5
+        obs_dispersion_idx=np.array([0, 1, 5 if mixed else 4, 3]), int_dispersion_idx=np.array([4, 0]),
     )
 
 
+PHI6 = (10.0,) * 6
+
+
 def _arrays(S: int, *, pos: tuple[float, float], cut: tuple[float, float], tilt: tuple[float, float],
-            phi: tuple[float, float], mix: float | None) -> dict:
+            phi: tuple, mix: float | None) -> dict:
     def rep(v: object) -> np.ndarray:
         return np.tile(np.asarray(v, dtype=float), (S, 1))
 
     return {"faction_position": rep(pos), "faction_share": rep([1.0, 1.0]), "cut_point": rep(cut),
-            "party_tilt": rep(tilt), "concentration": rep(phi), "republican_share": None if mix is None else rep([mix])}
+            "party_tilt": rep(tilt), "concentration": rep(phi), "discrimination": rep([GAMMA]),
+            "mix_share": np.zeros((S, 0)) if mix is None else rep([mix])}
 
 
 def _logistic(x: float) -> float:
@@ -128,8 +142,9 @@ def test_simulated_counts_add_up_by_case() -> None:
     case h (pro-trade yea): R 200 + D 0 + interval R 10 = 210 of 360;
     case s (anti-trade yea, Republican share of the RD row 1): RD 0 + R 0 + interval D 30 = 30 of 130."""
     md = _tiny_md()
-    a = _arrays(20, pos=(50.0, -50.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(1e12, 1e12), mix=1.0)
-    sim = predictive.simulate(a, md, GAMMA, seed=1)
+    md.mix_n_r = np.array([60])          # the RD row's 60 voters are all Republicans
+    a = _arrays(20, pos=(50.0, -50.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(1e12,) * 6, mix=1.0)
+    sim = predictive.simulate(a, md, seed=1)
     np.testing.assert_array_equal(sim["obs_yea"], np.tile([200, 0, 0, 0], (20, 1)))
     np.testing.assert_array_equal(sim["interval_yea"], np.tile([30, 10], (20, 1)))
     np.testing.assert_array_equal(sim["case_yea"], np.tile([210, 30], (20, 1)))
@@ -144,8 +159,8 @@ def test_simulated_row_probabilities_are_the_vote_model() -> None:
     Hand values, discrimination 1: R at 0.4, D at -0.3; case h cut 0.1 tilt 0.2 (R cut 0.3, D cut -0.1);
     case s cut -0.2 tilt -0.1 (R cut -0.3, D cut -0.1), yea anti-trade, Republican share of RD 0.25."""
     md = _tiny_md()
-    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=0.25)
-    sim = predictive.simulate(a, md, GAMMA, seed=2)
+    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=PHI6, mix=0.25)
+    sim = predictive.simulate(a, md, seed=2)
     r_h, d_h = _logistic(0.4 - 0.3), _logistic(-0.3 + 0.1)
     r_s, d_s = _logistic(0.4 + 0.3), _logistic(-0.3 + 0.1)
     obs = [r_h, d_h, 1 - (0.25 * r_s + 0.75 * d_s), 1 - r_s]
@@ -153,25 +168,45 @@ def test_simulated_row_probabilities_are_the_vote_model() -> None:
     np.testing.assert_allclose(sim["interval_p"], np.tile([1 - d_s, r_h], (3, 1)), rtol=1e-12)
 
 
+def test_a_two_party_row_is_the_sum_of_its_party_counts() -> None:
+    """Guards against a two-party row simulated as one pooled count: its draws have the mean and variance of
+    the sum of a Republican count (15 of 60, the composition's share) and a Democratic one (45), each
+    beta-binomial with its own party's probability and concentration (SciPy moments, 5 standard errors)."""
+    md = _tiny_md()
+    S = 20_000
+    phi6 = (10.0, 10.0, 10.0, 4.0, 50.0, 1e6)
+    a = _arrays(S, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=phi6, mix=0.25)
+    y = predictive.simulate(a, md, seed=9)["obs_yea"][:, 2]
+    r_s, d_s = _logistic(0.4 + 0.3), _logistic(-0.3 + 0.1)      # anti-trade yea: 1 - these
+    parts = [stats.betabinom(15, (1 - r_s) * 4.0, r_s * 4.0), stats.betabinom(45, (1 - d_s) * 50.0, d_s * 50.0)]
+    mean, var = sum(d.mean() for d in parts), sum(d.var() for d in parts)
+    assert abs(y.mean() - mean) < 5 * math.sqrt(var / S)
+    assert abs(y.var() - var) < 5 * 2 * var / math.sqrt(S)       # sd of a sample variance ~ var * sqrt(2 / S) (near normal)
+    pooled = stats.betabinom(60, (1 - (0.25 * r_s + 0.75 * d_s)) * 1e6, (0.25 * r_s + 0.75 * d_s) * 1e6)
+    assert abs(pooled.var() - var) > 10 * 2 * var / math.sqrt(S)  # a pooled count would be caught
+
+
 def test_simulation_without_mixed_rows() -> None:
-    """Guards against a model without RD rows (no republican_share draws) failing to simulate."""
+    """Guards against a model without RD rows (no two-party shares) failing to simulate."""
     md = _tiny_md(mixed=False)
-    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=None)  # 3 draws, 2 cases
-    sim = predictive.simulate(a, md, GAMMA, seed=2)
+    a = _arrays(3, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=PHI6, mix=None)  # 3 draws, 2 cases
+    sim = predictive.simulate(a, md, seed=2)
     d_s = _logistic(-0.3 + 0.1)
     np.testing.assert_allclose(sim["obs_p"][:, 2], [1 - d_s] * 3, rtol=1e-12)
 
 
-def test_simulation_uses_each_chamber_concentration() -> None:
-    """Guards against the House's concentration used for Senate rows (or vice versa): the variance of each
-    row's count is SciPy's beta-binomial variance with its chamber's phi (within 5 standard errors)."""
+def test_simulation_uses_each_chamber_and_party_concentration() -> None:
+    """Guards against another chamber's or party's concentration used for a row: the variance of each
+    row's count is SciPy's beta-binomial variance with its (chamber, party) phi (within 5 standard errors)."""
     md = _tiny_md()
     S = 20_000
-    a = _arrays(S, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(1e6, 1.5), mix=0.25)
-    sim = predictive.simulate(a, md, GAMMA, seed=5)
+    phi6 = (1e6, 3.0, 5.0, 1.5, 0.8, 2.0)       # House R, D, other; Senate R, D, other
+    a = _arrays(S, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=phi6, mix=0.25)
+    sim = predictive.simulate(a, md, seed=5)
     for y, n, p, phi in ((sim["obs_yea"][:, 0], 200, sim["obs_p"][0, 0], 1e6),
+                         (sim["obs_yea"][:, 1], 150, sim["obs_p"][0, 1], 3.0),
                          (sim["obs_yea"][:, 3], 40, sim["obs_p"][0, 3], 1.5),
-                         (sim["interval_yea"][:, 0], 30, sim["interval_p"][0, 0], 1.5),
+                         (sim["interval_yea"][:, 0], 30, sim["interval_p"][0, 0], 0.8),
                          (sim["interval_yea"][:, 1], 10, sim["interval_p"][0, 1], 1e6)):
         dist = stats.betabinom(n, p * phi, (1 - p) * phi)
         mean, var = dist.mean(), dist.var()
@@ -183,11 +218,11 @@ def test_simulation_uses_each_chamber_concentration() -> None:
 def test_simulation_is_seeded() -> None:
     """Guards against an unseeded generator: an int seed reproduces, a Generator is used as given."""
     md = _tiny_md()
-    a = _arrays(50, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=(10.0, 10.0), mix=0.25)
-    s1 = predictive.simulate(a, md, GAMMA, seed=11)
-    s2 = predictive.simulate(a, md, GAMMA, seed=11)
+    a = _arrays(50, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=PHI6, mix=0.25)
+    s1 = predictive.simulate(a, md, seed=11)
+    s2 = predictive.simulate(a, md, seed=11)
     np.testing.assert_array_equal(s1["case_yea"], s2["case_yea"])
-    s3 = predictive.simulate(a, md, GAMMA, seed=np.random.default_rng(11))
+    s3 = predictive.simulate(a, md, seed=np.random.default_rng(11))
     np.testing.assert_array_equal(s1["case_yea"], s3["case_yea"])
     g = np.random.default_rng(0)
     assert predictive._rng(g) is g

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 def test_parameters_are_recovered_inside_their_90_percent_intervals():
     base = CoalitionModel(spec={"data": {"exclude_cases": ["ft1997_h_whip"]}})
     truth = base.sample_prior_predictive(draws=1, random_seed=12345).prior
-    truth_arrays = draw_arrays(truth, base.model_data)
-    sim = simulate(truth_arrays, base.model_data, base.discrimination, seed=54321)
+    truth_arrays = draw_arrays(truth, base.model_data, base.discrimination)
+    sim = simulate(truth_arrays, base.model_data, seed=54321)
 
     model = CoalitionModel(spec={"data": {"exclude_cases": ["ft1997_h_whip"]}})
     model.model_data = dataclasses.replace(model.model_data, obs_yea=sim["obs_yea"][0].astype(int))
