@@ -16,7 +16,17 @@ Parameterisation choices, for the geometry:
   avoids bilinear effect x latent funnels;
 - ordinal indicators: ordered-logistic with item-specific ordered cut-points (first cut
   plus log-normal gaps) and
-  log-normal loadings whose sign is the codebook's direction.
+  log-normal loadings whose sign is the codebook's direction;
+- model v2 (0.3.0): the party tilt is a non-centred Gaussian random walk over the unbroken range of
+  Congresses (start N(0, party_tilt_sd), steps HalfNormal(tilt_walk_sd) * N(0, 1)) plus the
+  President's co-partisanship and a non-centred vote-level deviation; the discrimination of each
+  non-reference vote type is exp(N(0, discrimination_log_sd)) times final passage's. Measured on the
+  shipped data (seed 2000, nutpie, 4 x 1000 draws after 1000 tuning): max R-hat 1.0097, bulk / tail
+  ESS 511 / 481, BFMI 0.75, one divergence; wall 409 s on 2 busy cores (compilation dominates: the
+  C gradient compiles in 20 s, numba's takes longer).
+- probabilities of interval and whip rows are built for each row subset (``int_probs``): indexing
+  one shared probability vector by subsets made PyTensor's rewriting of the gradient run for
+  minutes (measured: more than 10 minutes against 12-20 s).
 """
 
 from __future__ import annotations
