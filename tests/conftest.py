@@ -1,7 +1,13 @@
-"""Shared fixtures: Agg backend, seeded rng, PyMC's mock sampler, copies of the shipped data."""
+"""Shared fixtures: Agg backend, seeded rng, PyMC's mock sampler, copies of the shipped data.
+
+PyMC (and pandas through the data loader) are imported inside the fixtures, not at the top: the
+pytest-xdist controller loads this file only for its hooks, and the workers start after it has
+loaded, so a top-level ``import pymc`` (about 3.5 s) would delay every run by that much.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from functools import partial
 from pathlib import Path
@@ -11,13 +17,16 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
-import pymc as pm
 import pytest
-from pymc.testing import mock_sample
 
-from bayes_coalition.data.dataset import default_data_dir
 from bayes_coalition.errors import ConvergenceWarning
 from tests.helpers import mock_sample_stats
+
+# PyTensor stores the creating stack (8 frames) on every variable it builds, for its error messages;
+# the suite builds millions of them, and walking the stack cost about a tenth of the PyTensor-heavy
+# tests' time. Set before PyTensor is imported (in the workers, and the subprocesses they start).
+if "traceback__limit" not in os.environ.get("PYTENSOR_FLAGS", ""):
+    os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [os.environ.get("PYTENSOR_FLAGS"), "traceback__limit=0"]))
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20240611
@@ -31,6 +40,9 @@ def rng() -> np.random.Generator:
 @pytest.fixture
 def mock_pymc_sample(monkeypatch):
     """Replace pm.sample by PyMC's mock sampler (prior draws, fake sample_stats)."""
+    import pymc as pm
+    from pymc.testing import mock_sample
+
     monkeypatch.setattr(pm, "sample", partial(mock_sample, sample_stats=mock_sample_stats()))
     yield
 
@@ -38,6 +50,8 @@ def mock_pymc_sample(monkeypatch):
 @pytest.fixture
 def data_copy(tmp_path) -> Path:
     """A writable copy of the shipped data directory."""
+    from bayes_coalition.data.dataset import default_data_dir
+
     dst = tmp_path / "data"
     shutil.copytree(default_data_dir(), dst, ignore=shutil.ignore_patterns("raw", "senate106", "*.md"))
     return dst
@@ -63,6 +77,9 @@ def mock_fit():
     but pytest-xdist 3.8 cannot group under pytest 9.2: it renames ``item._nodeid``, which pytest 9.2
     no longer reads.)
     """
+    import pymc as pm
+    from pymc.testing import mock_sample
+
     from bayes_coalition import CoalitionModel
 
     with pytest.MonkeyPatch.context() as mp:
