@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 
 from bayes_coalition import _arviz, diagnostics
-from bayes_coalition.report import ReportSectionWarning, load_run, report
+from bayes_coalition.report import ReportSectionWarning, build, load_run, report
 from bayes_coalition.report.blocks import Columns
-from bayes_coalition.report.build import build_sections
 from bayes_coalition.report.sections import ideal_points
 from bayes_coalition.report.sections.convergence import convergence_tables
 from tests.helpers import report_cli
@@ -187,8 +186,16 @@ def test_verdict_passes_a_clean_run(rng):
 # --- ideal-point runs ---------------------------------------------------------------------------------
 
 
-def test_ideal_point_run_report(tmp_path):
+def test_ideal_point_run_report(tmp_path, monkeypatch):
     run = ideal_point_run(tmp_path / "ideal", divergent=True)
+    built = []        # the sections report() builds, checked below (building them a second time cost 2-3 s)
+    real = build.build_sections
+
+    def spy(*args, **kwargs):
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(build, "build_sections", spy)
     path = report(run, run)
     assert path.ok and path.errors == ()
     text = path.read_text(encoding="utf-8")
@@ -201,7 +208,7 @@ def test_ideal_point_run_report(tmp_path):
     md = (run / "report.md").read_text(encoding="utf-8")
     assert "Convergence: FAIL" in md and "held-out" in md
     # the headline covers what IdealPointModel.fit judges: the ideal points
-    sections, _, _ = build_sections(load_run(run), tmp_path)
+    (sections, _, _), = built
     kv = dict(next(b for b in sections[1].blocks if isinstance(b, Columns)).columns[0][0].pairs)
     expected = diagnostics.convergence(_arviz.from_netcdf(run / "posterior.nc"), ["ideal_point"])
     assert math.isclose(kv["max R-hat (rank-normalised)"], expected["max_rhat"])
