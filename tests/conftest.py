@@ -72,10 +72,8 @@ def _small_report_figures():
 def mock_fit():
     """One mock-sampled coalition model for the whole session (prior draws stand in for the posterior).
 
-    Shared by the model's contract tests and the report tests, so each pytest-xdist worker builds it
-    once. (Grouping its users on one worker with ``--dist loadgroup`` would build it once per session,
-    but pytest-xdist 3.8 cannot group under pytest 9.2: it renames ``item._nodeid``, which pytest 9.2
-    no longer reads.)
+    Shared by the fitted-model tests (tests/coalition/test_fitted_model.py) and the report tests; the
+    scheduler below sends all of its users to one pytest-xdist worker, so it is built once per run.
     """
     import pymc as pm
     from pymc.testing import mock_sample
@@ -90,13 +88,31 @@ def mock_fit():
     return model
 
 
+# Test modules (and single tests) that use the session's ``mock_fit`` (4-5 s) and the report run built
+# from it (tests/report/conftest.py ``coalition_run``: its saved run directory and its report, about
+# 12 s): pytest-xdist sends all of them to one worker, so each is built once per run instead of once per
+# worker. Every other test is scheduled on its own, as under ``--dist load``; the group has the most
+# tests, so it starts first and the other worker's single tests fill in around it. A test that uses
+# ``mock_fit`` and is not listed here fails the collection (it would build a second fit on the other
+# worker). (``--dist loadgroup`` would group from marks, but pytest-xdist 3.8 cannot group under
+# pytest 9.2: it renames ``item._nodeid``, which pytest 9.2 no longer reads.)
+SHARED_RUN = (
+    "tests/coalition/test_fitted_model.py",
+    "tests/data/test_composition.py::test_a_saved_run_keeps_the_tables_and_an_older_run_loads_without_them",
+    "tests/report/test_build.py",
+    "tests/report/test_honesty.py",
+    "tests/report/test_run_dir.py",
+)
 
-# Test modules that share the built report run (tests/report/conftest.py ``coalition_run``: a mock fit,
-# its saved run directory and its report, about 14 s): pytest-xdist sends all of them to one worker, so the
-# run is built once per session instead of once per worker. Every other test is scheduled on its own, as
-# under ``--dist load``. (``--dist loadgroup`` would do the same from marks, but pytest-xdist 3.8 cannot
-# group under pytest 9.2: it renames ``item._nodeid``, which pytest 9.2 no longer reads.)
-SHARED_RUN_MODULES = ("tests/report/test_build.py", "tests/report/test_honesty.py", "tests/report/test_run_dir.py")
+
+def _shares_the_run(nodeid: str) -> bool:
+    return nodeid.split("::")[0] in SHARED_RUN or nodeid.split("[")[0] in SHARED_RUN
+
+
+def pytest_collection_modifyitems(items):
+    stray = [item.nodeid for item in items if "mock_fit" in getattr(item, "fixturenames", ()) and not _shares_the_run(item.nodeid)]
+    if stray:
+        raise pytest.UsageError(f"tests using the session's mock_fit must be listed in SHARED_RUN of tests/conftest.py: {stray}")
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -104,6 +120,6 @@ def pytest_xdist_make_scheduler(config, log):
 
     class SharedRunScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "shared-report-run" if nodeid.split("::")[0] in SHARED_RUN_MODULES else nodeid
+            return "shared-report-run" if _shares_the_run(nodeid) else nodeid
 
     return SharedRunScheduling(config, log)

@@ -1,0 +1,154 @@
+"""A fitted CoalitionModel: the fit's contents, predictions, estimands and persistence, on the session's
+mock-sampled model (``mock_fit`` of tests/conftest.py: prior draws stand in for the posterior).
+
+The report tests use the same fit; tests/conftest.py schedules this module on their pytest-xdist
+worker, so the fit is built once per run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_coalition import CoalitionModel
+
+
+@pytest.fixture(scope="module")
+def fitted(mock_fit):
+    """The session's mock-sampled model (tests/conftest.py), shared with the report tests."""
+    return mock_fit
+
+
+def test_fit_contract(fitted):
+    idata = fitted.idata
+    for group in ("posterior", "sample_stats", "posterior_predictive", "observed_data", "log_likelihood"):
+        assert group in idata, group
+    assert idata.posterior["ideal_point"].dims == ("chain", "draw", "actor")
+    assert idata.posterior_predictive["case_yea"].shape == (2, 60, 50)
+    assert idata.attrs["model_id"] == fitted.id and idata.attrs["model_version"] == CoalitionModel.version
+    d = fitted.diagnostics
+    for key in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds", "sampler", "draws", "chains"):
+        assert key in d
+    assert d["draws"] == 60 and d["chains"] == 2
+
+
+def test_approval_probabilities(fitted):
+    a = fitted.approval()
+    assert len(a) == 50
+    # the pro-trade side wins when a pro-trade motion carries or an anti-trade one fails
+    pro = fitted.dataset.cases.set_index("case_id").loc[a["case_id"], "yea_is_pro_trade"].to_numpy(bool)
+    np.testing.assert_allclose(a["p_pro_trade_win"], np.where(pro, a["p_pass"], 1 - a["p_pass"]))
+    # an episode's P(House) is P(pass) of its deciding House vote; enactment needs both chambers
+    by = a.set_index("case_id")
+    assert by.loc["pntr_h", "p_house"] == by.loc["pntr_h", "p_pass"] and by.loc["pntr_s", "p_senate"] == by.loc["pntr_s", "p_pass"]
+    assert by.loc["pntr_h", "p_enacted"] <= min(by.loc["pntr_h", "p_house"], by.loc["pntr_h", "p_senate"])
+    pntr = a.set_index("case_id").loc["pntr_h"]
+    assert pntr["observed_yea"] == 237 and pntr["n_voting"] == 434 and bool(pntr["observed_passed"])
+    assert a.set_index("case_id").loc["pntr_s", "observed_yea"] == 83
+    assert pd.isna(a.set_index("case_id").loc["ft1997_h_whip", "observed_yea"])
+    # P(enacted) cannot exceed P(House) or P(Senate) of the same episode
+    both = a.dropna(subset=["p_enacted"])
+    assert (both["p_enacted"] <= both[["p_house", "p_senate"]].min(axis=1) + 1e-12).all()
+    # pro-trade win is the complement of passage on disapproval votes
+    dis = a[a.vote_type == "disapproval"]
+    np.testing.assert_allclose(dis["p_pro_trade_win"], 1 - dis["p_pass"])
+
+
+def test_seeds_reproduce_predictions(fitted):
+    a1, a2 = fitted.approval(seed=3), fitted.approval(seed=3)
+    pd.testing.assert_frame_equal(a1, a2)
+    a3 = fitted.approval(seed=4)
+    assert not np.allclose(a1["yea_mean"], a3["yea_mean"])
+
+
+def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
+    path = fitted.save(tmp_path / "run" / "posterior.nc")
+    loaded = CoalitionModel.load(path)
+    assert loaded.id == fitted.id and loaded.spec == json.loads(fitted.idata.attrs["spec"])
+    pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
+    pd.testing.assert_frame_equal(loaded.ideal_points(), fitted.ideal_points())
+    assert loaded.diagnostics["draws"] == 60
+    # the fast path (posterior only, from the .draws.npz beside the file) predicts the same
+    fast = CoalitionModel.load(path, groups=("posterior",))
+    assert (path.parent / "posterior.draws.npz").is_file() and list(fast.idata.groups()) == ["posterior", "fit_data"]
+    pd.testing.assert_frame_equal(fast.approval(seed=9), fitted.approval(seed=9))
+    # a loaded run can be saved over its own file; the run directory loads like the file
+    loaded.save(path)
+    assert CoalitionModel.load(path.parent).id == fitted.id
+    # the data set comes back from the fit_data group, table by table
+    for name in ("cases", "vote_counts", "evidence", "actors", "codebook", "episodes"):
+        pd.testing.assert_frame_equal(getattr(loaded.dataset, name), getattr(fitted.dataset, name))
+
+
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    """The shared fit saved once (the tests below read it; saving and loading cost seconds each)."""
+    return fitted.save(tmp_path_factory.mktemp("saved") / "posterior.nc")
+
+
+def test_runs_saved_before_the_fit_data_group_still_load(fitted, saved, tmp_path):
+    """Runs of the previous layout kept the tables as CSV text in the attribute "dataset"."""
+    from bayes_coalition import _arviz
+
+    idata = _arviz.from_netcdf(saved)
+    tables = {}
+    for name in ("episodes", "cases", "vote_counts", "actors", "codebook", "evidence"):
+        frame = getattr(fitted.dataset, name).drop(columns=["row"])
+        for col in frame.columns:
+            if str(frame[col].dtype) == "boolean":
+                frame[col] = frame[col].map({True: "yes", False: "no"}, na_action="ignore")
+        tables[f"{name}.csv"] = frame.to_csv(index=False)
+    del idata.fit_data
+    idata.attrs["dataset"] = json.dumps(tables)
+    old = tmp_path / "old" / "posterior.nc"
+    old.parent.mkdir()
+    _arviz.to_netcdf(idata, old)
+    loaded = CoalitionModel.load(old)
+    pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
+
+
+def test_a_run_of_another_version_names_the_version(saved, tmp_path):
+    from bayes_coalition import _arviz
+
+    idata = _arviz.from_netcdf(saved)
+    idata.attrs["model_version"] = "0.1.0"
+    _arviz.to_netcdf(idata, tmp_path / "v01.nc")
+    with pytest.raises(ValueError, match=r"version 0\.1\.0.*refit"):
+        CoalitionModel.load(tmp_path / "v01.nc")
+
+
+def test_ideal_points_and_hypotheses_tables(fitted):
+    ip = fitted.ideal_points()
+    assert len(ip) == 15 and (ip["lower"] <= ip["mean"]).all() and (ip["mean"] <= ip["upper"]).all()
+    assert ip.set_index("actor_id").loc["dem_liberal", "informed_by_votes"]
+    h = fitted.hypotheses()
+    assert list(h["construct"]) == ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"]
+    effect = fitted.idata.posterior["effect"]
+    for row in h.itertuples():
+        draws = effect.sel(construct=row.construct).values.ravel()
+        assert row.p_hypothesised_sign == pytest.approx(np.mean(np.sign(draws) == row.hypothesised_sign))
+        assert row.mean == pytest.approx(draws.mean())
+    assert h.set_index("construct").loc["deadlock_convergence", "hypothesised_sign"] == -1
+
+
+def test_predictive_check_covers_rows_and_whip_total(fitted):
+    t = fitted.predictive_check()
+    assert len(t) == len(fitted.model_data.obs_n) + 2 + 1
+    whip = t[(t.case_id == "ft1997_h_whip") & (t.group == "ALL")].iloc[0]
+    assert (whip.observed_lower, whip.observed_upper) == (192, 215)
+
+
+def test_contraction_marks_what_the_data_do_not_identify(fitted):
+    from bayes_coalition.diagnostics import contraction
+
+    np.testing.assert_allclose(contraction([0.5, 1.0, 0.1], [1.0, 1.0, 0.0]), [0.75, 0.0, np.nan])
+    h = fitted.hypotheses().set_index("construct")
+    sd = fitted.idata.posterior["effect"].sel(construct="willingness").values.std()
+    assert h.loc["willingness", "contraction"] == pytest.approx(1 - (sd / 0.5) ** 2)   # effect_sd 0.5 in the spec
+    # mocked sampling draws the prior: nothing is identified by the data
+    assert not h["identified_by_data"].any()
+    ip = fitted.ideal_points().set_index("actor_id")
+    assert ip.loc["dem_liberal", "prior_sd"] == pytest.approx(0.5 * np.sqrt(3 / 4))    # zero-sum over 4 factions
+    assert not ip["identified_by_data"].any()
