@@ -17,6 +17,7 @@ from bayes_coalition.data.rollcalls import RollCallMatrix
 from bayes_coalition.errors import ConvergenceWarning, DataValidationError
 from bayes_coalition.ideal_points import IdealPointModel
 from bayes_coalition.ideal_points.likelihood import FORMULATIONS
+from tests.helpers import compare_logp
 from tests.ideal_points.helpers import simulate_matrix, with_votes
 
 OPEN = {"lopsided": None, "min_votes": None}     # no filtering: rows and columns stay those of the matrix
@@ -110,7 +111,7 @@ def test_heldout_votes_do_not_reach_the_model(formulation):
     point = {k: v + rng.normal(0, 0.5, size=np.shape(v)) for k, v in m.model.initial_point().items()}
 
     def logp(model: IdealPointModel) -> float:
-        return float(model.model.compile_logp(mode="FAST_COMPILE")(point))
+        return float(compare_logp(model.model)(point))
 
     base = logp(m)                      # compiled once, compared twice
     flipped = m.votes.copy()

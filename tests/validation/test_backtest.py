@@ -20,7 +20,7 @@ from bayes_coalition.validation.backtest import (
     score,
     training_cases,
 )
-from tests.helpers import python_logp
+from tests.helpers import compare_logp
 
 
 def test_backtest_training_data_end_before_the_origin():
@@ -157,13 +157,13 @@ def test_a_later_vote_cannot_move_the_origin_fit():
     spec = load_spec(default_spec_path())
     base = origin_model(ds, spec, 2000)
     point = base.model.initial_point()
-    logp = python_logp(base.model)
+    logp = compare_logp(base.model)
     later = origin_model(_with_counts(ds, "pntr_h", "R", 10, 200), spec, 2000)
     assert later.model_data.coords["case"] == base.model_data.coords["case"]
     np.testing.assert_array_equal(later.model_data.obs_yea, base.model_data.obs_yea)
-    assert python_logp(later.model)(point) == logp(point)
+    assert compare_logp(later.model)(point) == logp(point)
     earlier = origin_model(_with_counts(ds, "ft1998_h", "D", 10, 190), spec, 2000)
-    assert python_logp(earlier.model)(point) != logp(point)
+    assert compare_logp(earlier.model)(point) != logp(point)
 
 
 def test_the_guard_is_an_error_not_an_assert():

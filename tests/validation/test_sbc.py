@@ -14,7 +14,7 @@ from bayes_coalition import CoalitionModel
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.validation.sbc import RANK_COLUMNS, coarsen, run_ideal_point_sbc, start
 from bayes_coalition.validation.sbc_stats import ecdf_band, rank_statistic, summarise_sbc, thin, uniformity_pvalue
-from tests.helpers import python_logp
+from tests.helpers import compare_logp
 
 
 def test_rank_statistic_on_known_draws():
@@ -109,8 +109,8 @@ def test_mutable_data_graph_has_the_same_density():
     mutable = build_pymc_model(model.model_data, model.spec, mutable_data=True)
     assert {"obs_yea", "whip_lower", "whip_upper", "code_3_levels_data"} <= set(mutable.named_vars)
     point = fixed.initial_point(0)
-    a = python_logp(fixed)(point)
-    mutable_logp = python_logp(mutable)
+    a = compare_logp(fixed)(point)
+    mutable_logp = compare_logp(mutable)
     b = mutable_logp(point)
     assert a == pytest.approx(b, rel=1e-10)
     # new data change the density
