@@ -215,12 +215,12 @@ def test_ideal_point_run_report(tmp_path, monkeypatch):
     assert math.isclose(kv["min bulk ESS"], expected["min_ess_bulk"])
 
 
-def test_cli_subcommand_errors_and_out_dir(tmp_path, capsys):
+def test_cli_subcommand_errors_and_out_dir(tmp_path, capsys, ideal_cli_report):
     assert report_cli([str(tmp_path / "nope")]) == 2 and "not found" in capsys.readouterr().err
-    run = ideal_point_run(tmp_path / "ideal", divergent=False)
-    assert report_cli([str(run), "--out", str(tmp_path / "out")]) == 0
-    assert (tmp_path / "out" / "report.html").is_file() and (tmp_path / "out" / "report.md").is_file()
-    assert "report:" in capsys.readouterr().out
+    out = ideal_cli_report.out                  # report RUN --out OUT, run once per session (conftest.py)
+    assert ideal_cli_report.rc == 0
+    assert (out / "report.html").is_file() and (out / "report.md").is_file()
+    assert "report:" in ideal_cli_report.stdout
 
 
 # --- imports and backend ------------------------------------------------------------------------------

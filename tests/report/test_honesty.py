@@ -141,15 +141,14 @@ def test_actor_labels_mark_prior_only_actors():
 # --- the ideal-point report ----------------------------------------------------------------------------------
 
 
-def test_bookkeeping_variables_stay_out_of_the_convergence_tables(tmp_path):
-    run = ideal_point_run(tmp_path / "ideal", divergent=False)
+def test_bookkeeping_variables_stay_out_of_the_convergence_tables(ideal_cli_report):
+    run = ideal_cli_report.run                  # ideal_point_run(divergent=False), reported once (conftest.py)
     idata = _arviz.from_netcdf(run / "posterior.nc")
     assert float(_arviz.rhat(idata, ["orientation_sign"])["orientation_sign"]) > 2    # meaningless, and huge
     table, diag, _, _ = convergence_tables(idata, ["ideal_point"], "reference")
     assert "orientation_sign" not in set(table["variable"])
     assert diag["max_rhat"] == diagnostics.convergence(idata, ["ideal_point"])["max_rhat"]   # what the CLI prints
-    sections, _, _ = build_sections(load_run(run), tmp_path)
-    conv = html_blocks(next(s for s in sections if s.anchor == "convergence").blocks)
+    conv = html_blocks(next(s for s in ideal_cli_report.sections if s.anchor == "convergence").blocks)
     assert "<td>orientation_sign</td>" not in conv and "Bookkeeping variables not tabulated: orientation_sign" in conv
 
 
