@@ -7,6 +7,7 @@ worker, so the fit is built once per run."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,16 @@ def test_seeds_reproduce_predictions(fitted):
     assert not np.allclose(a1["yea_mean"], a3["yea_mean"])
 
 
-def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
-    path = fitted.save(tmp_path / "run" / "posterior.nc")
+@pytest.fixture(scope="module")
+def saved(fitted, tmp_path_factory):
+    """The shared fit saved once (the tests below read it; saving and loading cost seconds each)."""
+    return fitted.save(tmp_path_factory.mktemp("saved") / "posterior.nc")
+
+
+def test_save_load_round_trip_predicts_identically(fitted, saved, tmp_path):
+    # a copy of what fitted.save() wrote (``saved``): this test saves over it below
+    shutil.copytree(saved.parent, tmp_path / "run")
+    path = tmp_path / "run" / saved.name
     loaded = CoalitionModel.load(path)
     assert loaded.id == fitted.id and loaded.spec == json.loads(fitted.idata.attrs["spec"])
     pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
@@ -80,12 +89,6 @@ def test_save_load_round_trip_predicts_identically(fitted, tmp_path):
     # the data set comes back from the fit_data group, table by table
     for name in ("cases", "vote_counts", "evidence", "actors", "codebook", "episodes"):
         pd.testing.assert_frame_equal(getattr(loaded.dataset, name), getattr(fitted.dataset, name))
-
-
-@pytest.fixture(scope="module")
-def saved(fitted, tmp_path_factory):
-    """The shared fit saved once (the tests below read it; saving and loading cost seconds each)."""
-    return fitted.save(tmp_path_factory.mktemp("saved") / "posterior.nc")
 
 
 def test_runs_saved_before_the_fit_data_group_still_load(fitted, saved, tmp_path):
