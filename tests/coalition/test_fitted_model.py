@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from bayes_coalition import CoalitionModel
+from tests.helpers import copy_with_attrs
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +114,7 @@ def test_runs_saved_before_the_fit_data_group_still_load(fitted, saved, tmp_path
 
 
 def test_a_run_of_another_version_names_the_version(saved, tmp_path):
-    from bayes_coalition import _arviz
-
-    idata = _arviz.from_netcdf(saved)
-    idata.attrs["model_version"] = "0.1.0"
-    _arviz.to_netcdf(idata, tmp_path / "v01.nc")
+    copy_with_attrs(saved, tmp_path / "v01.nc", model_version="0.1.0")
     with pytest.raises(ValueError, match=r"version 0\.1\.0.*refit"):
         CoalitionModel.load(tmp_path / "v01.nc")
 

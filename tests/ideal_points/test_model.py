@@ -17,7 +17,7 @@ from bayes_coalition.data.rollcalls import RollCallMatrix
 from bayes_coalition.errors import ConvergenceWarning, DataValidationError
 from bayes_coalition.ideal_points import IdealPointModel
 from bayes_coalition.ideal_points.likelihood import FORMULATIONS
-from tests.helpers import compare_logp
+from tests.helpers import compare_logp, copy_with_attrs
 from tests.ideal_points.helpers import simulate_matrix, with_votes
 
 OPEN = {"lopsided": None, "min_votes": None}     # no filtering: rows and columns stay those of the matrix
@@ -174,13 +174,11 @@ def test_load_a_run_saved_before_the_fit_data_group(mock_pymc_sample, tmp_path):
 
 def test_load_rejects_other_model_types_and_versions(mock_pymc_sample, tmp_path):
     rc, _ = simulate_matrix()
-    idata = _arviz.from_netcdf(fitted(rc).save(tmp_path / "run" / RUN_FILE))
-    idata.attrs["model_version"] = "0.0.9"
-    _arviz.to_netcdf(idata, tmp_path / "old_version.nc")
+    saved = fitted(rc).save(tmp_path / "run" / RUN_FILE)
+    copy_with_attrs(saved, tmp_path / "old_version.nc", model_version="0.0.9")
     with pytest.raises(ValueError, match=r"version 0\.0\.9.*reads versions 0\.1\.0"):
         IdealPointModel.load(tmp_path / "old_version.nc")
-    idata.attrs.update(model_type="bayes_coalition.CoalitionModel", model_version="0.1.0")
-    _arviz.to_netcdf(idata, tmp_path / "coalition.nc")
+    copy_with_attrs(saved, tmp_path / "coalition.nc", model_type="bayes_coalition.CoalitionModel", model_version="0.1.0")
     with pytest.raises(ValueError, match="not a saved bayes_coalition.IdealPointModel.*CoalitionModel"):
         IdealPointModel.load(tmp_path / "coalition.nc")
     with pytest.raises(FileNotFoundError, match="no saved model"):
