@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from bayes_coalition import CoalitionModel
-from tests.helpers import copy_with_attrs
+from tests.helpers import edited_copy
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +94,6 @@ def test_save_load_round_trip_predicts_identically(fitted, saved, tmp_path):
 
 def test_runs_saved_before_the_fit_data_group_still_load(fitted, saved, tmp_path):
     """Runs of the previous layout kept the tables as CSV text in the attribute "dataset"."""
-    from bayes_coalition import _arviz
-
-    idata = _arviz.from_netcdf(saved)
     tables = {}
     for name in ("episodes", "cases", "vote_counts", "actors", "codebook", "evidence"):
         frame = getattr(fitted.dataset, name).drop(columns=["row"])
@@ -104,17 +101,15 @@ def test_runs_saved_before_the_fit_data_group_still_load(fitted, saved, tmp_path
             if str(frame[col].dtype) == "boolean":
                 frame[col] = frame[col].map({True: "yes", False: "no"}, na_action="ignore")
         tables[f"{name}.csv"] = frame.to_csv(index=False)
-    del idata.fit_data
-    idata.attrs["dataset"] = json.dumps(tables)
     old = tmp_path / "old" / "posterior.nc"
     old.parent.mkdir()
-    _arviz.to_netcdf(idata, old)
+    edited_copy(saved, old, drop_groups=["fit_data"], dataset=json.dumps(tables))
     loaded = CoalitionModel.load(old)
     pd.testing.assert_frame_equal(loaded.approval(seed=9), fitted.approval(seed=9))
 
 
 def test_a_run_of_another_version_names_the_version(saved, tmp_path):
-    copy_with_attrs(saved, tmp_path / "v01.nc", model_version="0.1.0")
+    edited_copy(saved, tmp_path / "v01.nc", model_version="0.1.0")
     with pytest.raises(ValueError, match=r"version 0\.1\.0.*refit"):
         CoalitionModel.load(tmp_path / "v01.nc")
 

@@ -17,7 +17,7 @@ from bayes_coalition.data.rollcalls import RollCallMatrix
 from bayes_coalition.errors import ConvergenceWarning, DataValidationError
 from bayes_coalition.ideal_points import IdealPointModel
 from bayes_coalition.ideal_points.likelihood import FORMULATIONS
-from tests.helpers import compare_logp, copy_with_attrs
+from tests.helpers import compare_logp, edited_copy
 from tests.ideal_points.helpers import simulate_matrix, with_votes
 
 OPEN = {"lopsided": None, "min_votes": None}     # no filtering: rows and columns stay those of the matrix
@@ -157,13 +157,10 @@ def test_load_a_run_saved_before_the_fit_data_group(mock_pymc_sample, tmp_path):
     rc, _ = simulate_matrix()
     rc.legislators.loc[2, "party"] = None                 # a legislator without a party survives the trip
     model = fitted(rc, holdout_fraction=0.1, covariates=["age"])
-    idata = _arviz.from_netcdf(model.save(tmp_path / "new.nc"))
-    delattr(idata, FIT_DATA)
-    for key in ("model_id", "package_versions"):
-        del idata.attrs[key]
-    idata.attrs["legislators"] = model.rollcalls.legislators.to_csv(index=False)
-    idata.attrs["rollcalls"] = model.rollcalls.rollcalls.to_csv(index=False)
-    _arviz.to_netcdf(idata, tmp_path / "old.nc")
+    edited_copy(model.save(tmp_path / "new.nc"), tmp_path / "old.nc", drop_groups=[FIT_DATA],
+                drop_attrs=["model_id", "package_versions"],
+                legislators=model.rollcalls.legislators.to_csv(index=False),
+                rollcalls=model.rollcalls.rollcalls.to_csv(index=False))
     old, new = IdealPointModel.load(tmp_path / "old.nc"), IdealPointModel.load(tmp_path / "new.nc")
     pd.testing.assert_frame_equal(old.rollcalls.legislators, new.rollcalls.legislators)
     pd.testing.assert_frame_equal(old.rollcalls.rollcalls, new.rollcalls.rollcalls)
@@ -175,10 +172,10 @@ def test_load_a_run_saved_before_the_fit_data_group(mock_pymc_sample, tmp_path):
 def test_load_rejects_other_model_types_and_versions(mock_pymc_sample, tmp_path):
     rc, _ = simulate_matrix()
     saved = fitted(rc).save(tmp_path / "run" / RUN_FILE)
-    copy_with_attrs(saved, tmp_path / "old_version.nc", model_version="0.0.9")
+    edited_copy(saved, tmp_path / "old_version.nc", model_version="0.0.9")
     with pytest.raises(ValueError, match=r"version 0\.0\.9.*reads versions 0\.1\.0"):
         IdealPointModel.load(tmp_path / "old_version.nc")
-    copy_with_attrs(saved, tmp_path / "coalition.nc", model_type="bayes_coalition.CoalitionModel", model_version="0.1.0")
+    edited_copy(saved, tmp_path / "coalition.nc", model_type="bayes_coalition.CoalitionModel", model_version="0.1.0")
     with pytest.raises(ValueError, match="not a saved bayes_coalition.IdealPointModel.*CoalitionModel"):
         IdealPointModel.load(tmp_path / "coalition.nc")
     with pytest.raises(FileNotFoundError, match="no saved model"):
