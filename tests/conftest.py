@@ -105,6 +105,11 @@ SHARED_RUN = (
 )
 
 
+# Modules whose tests share a module-scoped fit of their own (tests/prediction/test_bills.py: a 400-draw
+# mock fit, about 2.5 s): each runs whole on one worker, so that fit too is built once per run.
+ONE_WORKER_MODULES = ("tests/prediction/test_bills.py",)
+
+
 def _shares_the_run(nodeid: str) -> bool:
     return nodeid.split("::")[0] in SHARED_RUN or nodeid.split("[")[0] in SHARED_RUN
 
@@ -120,6 +125,9 @@ def pytest_xdist_make_scheduler(config, log):
 
     class SharedRunScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "shared-report-run" if _shares_the_run(nodeid) else nodeid
+            if _shares_the_run(nodeid):
+                return "shared-report-run"
+            module = nodeid.split("::")[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
 
     return SharedRunScheduling(config, log)
