@@ -1,4 +1,7 @@
-"""Shared fixtures: Agg backend, seeded rng, PyMC's mock sampler, copies of the shipped data.
+"""Shared fixtures (Agg backend, seeded rng, PyMC's mock sampler, copies of the shipped data, the
+session's mock fit) and what keeps the default run short (under 90 s on two workers): PyTensor's
+traceback limit, the garbage collector's thresholds, and the pytest-xdist scheduler that keeps the
+users of an expensive shared fixture on one worker.
 
 PyMC (and pandas through the data loader) are imported inside the fixtures, not at the top: the
 pytest-xdist controller loads this file only for its hooks, and the workers start after it has
@@ -31,8 +34,9 @@ if "traceback__limit" not in os.environ.get("PYTENSOR_FLAGS", ""):
 
 # The tests build millions of PyTensor objects (graphs, rewrites, compiled functions), most of them cyclic
 # garbage soon after. Under CPython's default thresholds (700, 10, 10) the collector's full passes over
-# everything alive took 11-14% of a run; young collections every 5000 allocations and a full one after 50
-# middle ones (not 10) leave that to about 3%, and the workers' memory within about 100 MB of the default's.
+# everything alive took 12-17% of a worker's time; young collections every 5000 allocations and a full one
+# after 50 middle ones (not 10) leave collection at 4-5%, and a worker's memory within about 100 MB of the
+# default's (about 650 MB).
 gc.set_threshold(5000, 20, 50)
 
 REPO = Path(__file__).resolve().parents[1]
