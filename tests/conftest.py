@@ -109,7 +109,7 @@ def mock_fit():
 # pytest 9.2: it renames ``item._nodeid``, which pytest 9.2 no longer reads.)
 SHARED_RUN = (
     "tests/coalition/test_fitted_model.py",
-    "tests/data/test_composition.py::test_a_saved_run_keeps_the_tables_and_an_older_run_loads_without_them",
+    "tests/data/test_composition.py::test_a_saved_run_keeps_the_tables",
     "tests/report/test_build.py",
     "tests/report/test_honesty.py",
     "tests/report/test_run_dir.py",
