@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bayes_coalition.coalition import rules
 from bayes_coalition.constants import congress_president_party
 from bayes_coalition.data.dataset import CONSTRUCTS, TradeDataset
 
@@ -223,8 +224,8 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
     congress = cases["congress"].astype(int).to_numpy()
     congress_range = list(range(int(congress.min()), int(congress.max()) + 1)) if len(cases) else []
     president = np.array([1.0 if congress_president_party(int(c)) == "R" else -1.0 for c in congress])
-    majority = _chamber_majority(ds, cases)
-    divided = np.array([float(m != "" and m != ("R" if s > 0 else "D")) for m, s in zip(majority, president)])
+    divided = np.array([rules.divided_government("R" if s > 0 else "D", _party_seats(ds, int(c), ch))
+                        for s, c, ch in zip(president, congress, cases["chamber"])])
     effective = [EFFECTIVE_VOTE_TYPE.get(v, v) for v in cases["vote_type"]]
     disc_types = sorted(set(effective), key=lambda v: (v != REFERENCE_VOTE_TYPE, v))
 
@@ -312,14 +313,4 @@ def _republican_share(ds: TradeDataset, cases: pd.DataFrame) -> np.ndarray:
         s = _party_seats(ds, int(congress), chamber)
         if s.get("R", 0) + s.get("D", 0) > 0:
             out[i] = s.get("R", 0) / (s.get("R", 0) + s.get("D", 0))
-    return out
-
-
-def _chamber_majority(ds: TradeDataset, cases: pd.DataFrame) -> list[str]:
-    """Per case, the party holding more seats of its chamber in its Congress ("" if unknown or tied)."""
-    out = []
-    for congress, chamber in zip(cases["congress"], cases["chamber"]):
-        s = _party_seats(ds, int(congress), chamber)
-        r, d = s.get("R", 0), s.get("D", 0)
-        out.append("R" if r > d else "D" if d > r else "")
     return out

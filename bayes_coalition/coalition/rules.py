@@ -102,3 +102,11 @@ def party_cut_point(cut_point, party_tilt, sign):
     """A faction's cut-point on a vote: the vote's cut-point moved by the party tilt,
     Republicans ``cut + tilt``, Democrats ``cut - tilt``. Works on NumPy and PyTensor operands."""
     return cut_point + party_tilt * sign
+
+
+def divided_government(president_party: str, seats: dict) -> float:
+    """1.0 when the President's party ("R"/"D") holds fewer seats of a chamber than the other major party
+    (``seats``: party -> seats); 0.0 when it holds more, or on a tie (no majority to lack)."""
+    r, d = seats.get("R", 0), seats.get("D", 0)
+    majority = "R" if r > d else "D" if d > r else ""
+    return float(majority != "" and majority != president_party)

@@ -175,10 +175,9 @@ class BillPredictor:
         else:
             vt = md.coords["vote_type"]
             vt_off = self.p["vote_type_offset"][:, vt.index(bill.vote_type)] if bill.vote_type in vt and self.p["vote_type_offset"] is not None else 0.0
-            pres = 1.0 if congress_president_party(congress) == "R" else -1.0
-            r_seats, d_seats = seats[chamber].get("R", 0), seats[chamber].get("D", 0)
-            majority = "R" if r_seats > d_seats else "D" if d_seats > r_seats else ""
-            divided = float(majority != "" and majority != ("R" if pres > 0 else "D"))
+            party = congress_president_party(congress)
+            pres = 1.0 if party == "R" else -1.0
+            divided = rules.divided_government(party, seats[chamber])
             cut = (self.p["cut_point_mean"] + self.p["chamber_offset"][:, ch] + vt_off - ep
                    + self._draws_or_zero("divided_government") * divided
                    + self.p["sigma_case"] * rng.standard_normal(self.n_samples))

@@ -372,3 +372,13 @@ def test_approval_table_applies_each_case_rule() -> None:
     assert t.loc["h", "p_house"] == pytest.approx(2 / 3)
     assert t.loc["h", "p_senate"] == pytest.approx(2 / 3)
     assert t.loc["h", "p_enacted"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(("president", "seats", "divided"), [
+    ("D", {"R": 230, "D": 204, "I": 1}, 1.0),    # Clinton and the 105th House
+    ("R", {"R": 230, "D": 204, "I": 1}, 0.0),
+    ("R", {"R": 49, "D": 50, "I": 1}, 1.0),      # a Senate with a Democratic plurality
+    ("D", {"R": 50, "D": 50}, 0.0),              # a tie: no majority to lack
+])
+def test_divided_government_table(president, seats, divided):
+    assert rules.divided_government(president, seats) == divided
