@@ -96,6 +96,7 @@ class ModelData:
     code_item_idx: np.ndarray
     code_episode_idx: np.ndarray
     code_level: np.ndarray
+    code_date: np.ndarray              # latest source date (YYYY-MM-DD) behind each code; "" when a source is undated
     construct_observed: np.ndarray     # (episode, construct) bool: any code for it
     # bookkeeping
     usage: pd.DataFrame = field(repr=False)
@@ -137,8 +138,14 @@ def model_codes(evidence: pd.DataFrame, include_ex_post: bool = False) -> pd.Dat
         ev = ev.assign(_actor=ev["actor_id"].fillna("")).sort_values("_rank", kind="stable")
         ev = ev.drop_duplicates(["episode_id", "stage", "indicator", "_actor"])
     keys = ["episode_id", "stage", "indicator"]
-    return (ev.groupby(keys, sort=False)["level"].max().reset_index()
-            .sort_values(keys, kind="stable").reset_index(drop=True))
+    out = ev.groupby(keys, sort=False)["level"].max()
+    # the latest source behind each code ("" if one is undated): a backtest uses a code only
+    # from the day after it, so a code may not rest on anything written on or after a vote
+    dates = (ev["pub_date"].astype("string").fillna("") if "pub_date" in ev.columns
+             else pd.Series("", index=ev.index, dtype="string"))
+    latest = dates.groupby([ev[k] for k in keys], sort=False).agg(lambda d: "" if (d == "").any() else max(d))
+    out = pd.DataFrame({"level": out, "source_date": latest.reindex(out.index)})
+    return out.reset_index().sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool = False) -> ModelData:
@@ -286,6 +293,7 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         item_direction=np.array([ind.loc[i, "direction"] for i, _ in items], dtype=float),
         item_n_levels=np.array([ind.loc[i, "n_levels"] for i, _ in items], dtype=int),
         code_item_idx=code_item, code_episode_idx=code_ep, code_level=ev["level"].to_numpy(int),
+        code_date=ev["source_date"].to_numpy(str),
         construct_observed=observed,
         usage=pd.DataFrame(usage, columns=["case_id", "party", "use"]),
         checks=pd.DataFrame(checks, columns=["case_id", "n_members", "yea_lower", "yea_upper"]),

@@ -306,3 +306,42 @@ def test_yea_probability_without_mixed_rows() -> None:
 def test_floatx_is_double() -> None:
     """The tolerances above assume float64 graphs."""
     assert pytensor.config.floatX == "float64"
+
+
+def test_row_weights_take_rows_out_of_the_likelihood(built: dict) -> None:
+    """Guards the backtest's one compiled model (``weighted=True``): with every weight 1 each likelihood
+    term equals the unweighted model's; a weight of 0 removes exactly that row's log density (point rows,
+    the whip count, indicator codes), so a row dated after an origin cannot inform its fit."""
+    from pytensor.compile.mode import Mode
+
+    md, model = built["md"], built["model"]
+    weighted = build_pymc_model(md, built["spec"], weighted=True)
+    assert {v.name for v in weighted.free_RVs} == {v.name for v in model.free_RVs}   # same parameters
+    assert not weighted.observed_RVs                                                     # the likelihood is all potentials
+    names = ["yea", "whip_count", "code_3_levels"]
+    outs = weighted.replace_rvs_by_values([weighted[n] for n in names])
+    fn = weighted.compile_fn(outs, inputs=weighted.value_vars, on_unused_input="ignore",
+                             mode=Mode(linker="py", optimizer=None))
+    rng = np.random.default_rng(7)
+    point = {k: v + rng.normal(0.0, JITTER_SD, size=np.shape(v)) for k, v in model.initial_point().items()}
+    whip, yea, code, *_ = built["fn"](point)
+
+    def terms():
+        return dict(zip(names, (float(x) for x in fn(point))))
+
+    got = terms()
+    assert got["yea"] == pytest.approx(float(np.sum(yea)), rel=1e-10)
+    assert got["whip_count"] == pytest.approx(float(whip), rel=1e-10)
+    assert got["code_3_levels"] == pytest.approx(float(np.sum(code)), rel=1e-10)
+
+    w_obs = (rng.random(len(md.obs_n)) < 0.5).astype(float)
+    w_code = (rng.random(len(md.code_item_idx)) < 0.5).astype(float)
+    assert 0 < w_obs.sum() < len(w_obs) and 0 < w_code.sum() < len(w_code)
+    weighted["obs_weight"].set_value(w_obs)
+    weighted["code_weight"].set_value(w_code)
+    weighted["interval_weight"].set_value(np.zeros(len(md.int_n)))
+    got = terms()
+    assert got["yea"] == pytest.approx(float(np.sum(w_obs * yea)), rel=1e-10)
+    assert got["code_3_levels"] == pytest.approx(float(np.sum(w_code * code)), rel=1e-10)
+    assert got["whip_count"] == 0.0
+    assert abs(float(np.sum(yea)) - got["yea"]) > 1.0        # the rows taken out mattered
