@@ -11,9 +11,10 @@ followed by every mutant that was not killed.  A mutant counts as killed when a 
 it timed out; "no tests" (no selected test reaches the mutated function) counts as surviving.
 Why each survivor is equivalent or harmless: scripts/mutation_survivors.md.
 
-``--graph`` also runs hand-written mutants of the interval-censored likelihood in
-``coalition/graph.py`` against tests/coalition/test_likelihood.py (mutmut would mutate the whole
-``build_pymc_model``, hundreds of mutants each needing a PyTensor compile).  Each is applied to a
+``--graph`` also runs hand-written mutants of the likelihood pieces in ``coalition/likelihood.py``
+(interval mass, two-party sum, whip measurement) and of their use in ``coalition/graph.py``
+against tests/coalition/test_likelihood.py (mutmut would mutate whole functions there, hundreds
+of mutants each needing a PyTensor compile and a test run that builds the model).  Each is applied to a
 copy of the repository in a temporary folder; the working tree is never edited.
 
 Run:  python scripts/mutation.py [--keep] [--graph] [--max-children N]
@@ -32,20 +33,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 KILLED = {"killed", "timeout"}
 
-# (name, text in graph.py, replacement): mistakes in the interval term that would go unnoticed by a
-# finite-logp test
+# (file under bayes_coalition/coalition/, name, text, replacement): mistakes in the likelihood that a
+# finite-logp test would not notice; each must make tests/coalition/test_likelihood.py fail
+LIKELIHOOD = "likelihood.py"
+GRAPH = "graph.py"
 GRAPH_MUTANTS = [
-    ("upper bound dropped", 'upper = observed("interval_upper", md.int_upper)', 'upper = observed("interval_upper", md.int_n)'),
-    ("upper bound exclusive", "valid = grid <= upper[:, None]", "valid = grid < upper[:, None]"),
-    ("lower bound shifted", "grid = lower[:, None] + np.arange(width)[None, :]",
+    (LIKELIHOOD, "beta-binomial alpha and beta swapped", "alpha=p * phi, beta=(1.0 - p) * phi",
+     "alpha=(1.0 - p) * phi, beta=p * phi"),
+    (LIKELIHOOD, "interval: upper bound exclusive", "valid = grid <= upper[:, None]", "valid = grid < upper[:, None]"),
+    (LIKELIHOOD, "interval: lower bound shifted", "grid = lower[:, None] + np.arange(width)[None, :]",
      "grid = lower[:, None] + 1 + np.arange(width)[None, :]"),
-    ("alpha and beta swapped", "alpha=(p_int * phi_int)[:, None], beta=((1 - p_int) * phi_int)[:, None]",
-     "alpha=((1 - p_int) * phi_int)[:, None], beta=(p_int * phi_int)[:, None]"),
-    ("wrong chamber's concentration", "phi_int = phi[md.case_chamber_idx[md.int_case_idx]]",
-     "phi_int = phi[1 - md.case_chamber_idx[md.int_case_idx]]"),
-    ("sum of log instead of log of sum", "interval_lp = pm.logsumexp(lp, axis=1).flatten()",
-     "interval_lp = pt.sum(pt.switch(valid, lp, 0.0), axis=1)"),
-    ("point rows: n off by one", "pm.BetaBinomial(\"yea\", n=md.obs_n,", "pm.BetaBinomial(\"yea\", n=md.obs_n + 1,"),
+    (LIKELIHOOD, "interval: sum of logs instead of log of the summed mass",
+     "return pm.logsumexp(lp, axis=1).flatten()", "return pt.sum(pt.switch(valid, lp, 0.0), axis=1)"),
+    (LIKELIHOOD, "two-party sum: upper bound of the total dropped", " & (total <= upper[:, None, None])", ""),
+    (LIKELIHOOD, "two-party sum: second group's size bound dropped", " & (d <= np.asarray(n_d)[:, None, None])", ""),
+    (LIKELIHOOD, "two-party sum: difference instead of sum", "d = total - r[None, :, None]",
+     "d = total + r[None, :, None]"),
+    (LIKELIHOOD, "whip: range width over 6 instead of 12", "(upper - lower) ** 2 / 12.0", "(upper - lower) ** 2 / 6.0"),
+    (LIKELIHOOD, "whip: error enters unsquared", "(error**2 + ", "(error + "),
+    (LIKELIHOOD, "whip: bias subtracted", "mu=y[None, :] + bias", "mu=y[None, :] - bias"),
+    (LIKELIHOOD, "whip: lower bound read as the middle", "middle = 0.5 * (lower + upper)", "middle = lower"),
+    (GRAPH, "point rows: n off by one", "pm.BetaBinomial(\"yea\", n=md.obs_n,", "pm.BetaBinomial(\"yea\", n=md.obs_n + 1,"),
+    (GRAPH, "two-party rows: Democrats get the Republicans' concentration",
+     "phi_d = phi[dispersion_index(chamber, np.full(len(rows), 1))]",
+     "phi_d = phi[dispersion_index(chamber, np.full(len(rows), 0))]"),
+    (GRAPH, "two-party rows: group sizes swapped", "n_r = md.mix_n_r[mix_idx[rows]]",
+     "n_r = n[rows] - md.mix_n_r[mix_idx[rows]]"),
+    (GRAPH, "two-party rows: pooled density not subtracted", "weigh(w_obs, rd_obs, exact - approx)", "weigh(w_obs, rd_obs, exact)"),
+    (GRAPH, "whip count scored as a hard interval",
+     "whip = np.setdiff1d(np.arange(len(md.int_case_idx)), hard)",
+     "whip = np.setdiff1d(np.arange(len(md.int_case_idx)), hard); hard = np.arange(len(md.int_case_idx)); whip = whip[:0]"),
 ]
 
 
@@ -73,29 +90,29 @@ def run_mutmut(keep: bool, max_children: int | None) -> tuple[int, int, list[str
 def run_graph_mutants() -> tuple[int, int, list[str]]:
     ignore = shutil.ignore_patterns(".git", "mutants", "reports", "__pycache__", ".venv", "*.pyc")
     survivors = []
-    for name, old, new in GRAPH_MUTANTS:
+    for file, name, old, new in GRAPH_MUTANTS:
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "repo"
             shutil.copytree(ROOT, copy, ignore=ignore)
-            graph = copy / "bayes_coalition" / "coalition" / "graph.py"
-            text = graph.read_text(encoding="utf-8")
+            target = copy / "bayes_coalition" / "coalition" / file
+            text = target.read_text(encoding="utf-8")
             if text.count(old) != 1:
-                raise SystemExit(f"graph mutant {name!r}: its text is not found once in graph.py")
-            graph.write_text(text.replace(old, new), encoding="utf-8")
-            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                raise SystemExit(f"likelihood mutant {name!r}: its text is not found once in {file}")
+            target.write_text(text.replace(old, new), encoding="utf-8")
+            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
                                 "tests/coalition/test_likelihood.py"], check=False, cwd=copy, text=True,
                                capture_output=True)
-            killed = r.returncode == 1
-            print(f"  graph mutant {'killed' if killed else 'SURVIVED'}: {name}", flush=True)
+            killed = r.returncode == 1    # a test failed (-n 0: under xdist an early stop exits with 2)
+            print(f"  likelihood mutant {'killed' if killed else 'SURVIVED'}: {file}: {name}", flush=True)
             if not killed:
-                survivors.append(f"graph.py: {name} (pytest exit {r.returncode})")
+                survivors.append(f"{file}: {name} (pytest exit {r.returncode})")
     return len(GRAPH_MUTANTS) - len(survivors), len(GRAPH_MUTANTS), survivors
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keep", action="store_true", help="reuse mutants/ and mutmut's cached results")
-    ap.add_argument("--graph", action="store_true", help="also run the hand-written graph.py mutants")
+    ap.add_argument("--graph", action="store_true", help="also run the hand-written likelihood mutants (likelihood.py, graph.py)")
     ap.add_argument("--max-children", type=int, default=None, help="parallel mutmut workers (default: CPU count)")
     a = ap.parse_args()
     killed, total, survivors = run_mutmut(a.keep, a.max_children)
@@ -104,7 +121,7 @@ def main() -> int:
         print(f"  {s}")
     if a.graph:
         gk, gt, gs = run_graph_mutants()
-        print(f"graph.py interval term: killed {gk} of {gt} mutants ({100 * gk / gt:.1f}%)")
+        print(f"likelihood (likelihood.py, graph.py): killed {gk} of {gt} mutants ({100 * gk / gt:.1f}%)")
         for s in gs:
             print(f"  {s}")
     return 0

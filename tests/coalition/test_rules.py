@@ -379,6 +379,10 @@ def test_approval_table_applies_each_case_rule() -> None:
     ("R", {"R": 230, "D": 204, "I": 1}, 0.0),
     ("R", {"R": 49, "D": 50, "I": 1}, 1.0),      # a Senate with a Democratic plurality
     ("D", {"R": 50, "D": 50}, 0.0),              # a tie: no majority to lack
+    ("R", {"R": 50, "D": 50}, 0.0),              # ... whichever party holds the White House
+    ("R", {"D": 1}, 1.0),                        # a party without seats has none (not one, not an error)
+    ("D", {"R": 1}, 1.0),
+    ("D", {"R": 1, "D": 2}, 0.0),
 ])
 def test_divided_government_table(president, seats, divided):
     assert rules.divided_government(president, seats) == divided
