@@ -182,23 +182,29 @@ def cmd_backtest(args) -> int:
     spec = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_backtest"
     out.mkdir(parents=True, exist_ok=True)
-    table = backtest(spec, args.years or None, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
-    table.to_csv(out / "backtest.csv", index=False)
-    scores = backtest_scores(table)
+    result = backtest(spec, args.origins or None, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune,
+                      sampler=args.sampler, refit=not args.no_refit)
+    result.votes.to_csv(out / "backtest.csv", index=False)
+    result.party_rows.to_csv(out / "backtest_party_rows.csv", index=False)
+    result.fits.to_csv(out / "backtest_fits.csv", index=False)
+    scores = backtest_scores(result)
     write_json(out / "backtest.json", scores)
-    for name in ("model", "majority_outcome", "party_line"):
-        print(f"{name:18s} Brier {scores[name]['brier']:.3f}   log score {scores[name]['log_score']:.3f}")
-    for base in ("party_line", "majority_outcome"):
+    for name in ("model", "party_line", "majority"):
+        print(f"{name:11s} Brier {scores[name]['brier']:.3f}   log score {scores[name]['log_score']:.3f}")
+    for base in ("party_line", "majority"):
         d = scores[f"model_minus_{base}"]
-        print(f"model - {base:16s} Brier {d['brier']['difference']:+.3f} [{d['brier']['interval_95'][0]:+.3f}, "
+        print(f"model - {base:10s} Brier {d['brier']['difference']:+.3f} [{d['brier']['interval_95'][0]:+.3f}, "
               f"{d['brier']['interval_95'][1]:+.3f}]   log score {d['log_score']['difference']:+.3f} "
               f"[{d['log_score']['interval_95'][0]:+.3f}, {d['log_score']['interval_95'][1]:+.3f}]   "
               f"(95% over {d['n_clusters']} episodes)")
-    c = scores["coverage"]
-    print(f"yea-share interval coverage over {c['n']} votes: 50% -> {c['interval_50']}, 90% -> {c['interval_90']}")
-    o = scores["origins"]
-    print(f"origin fits: {o['n']} ({', '.join(f'{k} {v}' for k, v in o['verdicts'].items())}; max R-hat {o['max_rhat']:.3f})")
-    print(f"wrote {out}/backtest.csv and backtest.json ({scores['n_predictions']} predictions)")
+    print(f"P(model's Brier below the party line's) = {scores['p_model_better_brier']:.3f} (bootstrap over episodes)")
+    print(f"party-row interval coverage over {scores['n_party_rows']} rows: 50% -> {scores['coverage_50']}, "
+          f"90% -> {scores['coverage_90']}")
+    bad = scores["unconverged_fits"]
+    print(f"origin fits: {scores['n_fits']} ({scores['refitted_fits']} refitted; {len(bad)} unconverged"
+          + (": " + ", ".join(f"{b['origin']} R-hat {b['max_rhat']:.3f}, {b['divergences']} div." for b in bad) if bad else "")
+          + ")")
+    print(f"wrote {out}/backtest.json, backtest.csv, backtest_party_rows.csv, backtest_fits.csv ({scores['n_votes']} votes)")
     return 0
 
 
@@ -293,11 +299,15 @@ def build_parser() -> argparse.ArgumentParser:
     bt = add("backtest", "rolling-origin backtest on the shipped votes")
     bt.add_argument("spec", help=spec_help)
     bt.add_argument("--out", help="output directory (default: reports/<spec name>_backtest/)")
-    bt.add_argument("--years", type=int, nargs="*",
-                    help="origin years; each vote is predicted once, by the latest origin not after its year "
-                         "(default: every year from 1996 with a decided vote)")
-    bt.add_argument("--seed", type=int, default=1, help="random seed (each origin's fit uses seed + year)")
-    sampling_options(bt, draws=500, chains=2, tune=1000, per="per fit")
+    bt.add_argument("--origins", nargs="*",
+                    help="origin dates (2015-06-12) or years (2016 = 2016-01-01); each vote is predicted once, by the fit on "
+                         "every vote dated before the latest origin not after it (default: every date from 1996 with a "
+                         "decided vote, so each vote is predicted by the fit on all earlier votes)")
+    bt.add_argument("--seed", type=int, default=1, help="random seed (the fit at the i-th origin uses seed + i)")
+    bt.add_argument("--sampler", default=None, help="sampler of the origin fits (default: the spec's)")
+    bt.add_argument("--no-refit", action="store_true",
+                    help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
+    sampling_options(bt, draws=500, chains=4, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)
 
     cp = add("compare", "H1/H2: LOO of nested models and sensitivity of the hypotheses")

@@ -1,18 +1,26 @@
 """Rolling-origin backtest of the coalition model against two baselines.
 
-- :func:`backtest`: for each origin year T, fit on the votes dated before T and predict the votes
-  of the years up to the next origin as new bills: each vote is predicted once, by the latest fit
-  that could not see it. A prediction knows what was known before the vote: its episode's codes
-  dated before it (:func:`case_codes`), the seats of its Congress (``composition.csv``, every
-  member voting; not the vote's own turnout) and its threshold rule.
-- :func:`backtest_scores`: Brier and log scores against two baselines (the majority outcome of
-  the training votes; training-period party yea rates), the paired differences with 95% intervals
-  from a bootstrap over episodes (votes of one episode are not independent), interval coverage of
-  the yea share, and each origin's convergence (fits are never silenced: an unconverged origin
-  says so, and the scores are also given without its predictions).
+- :func:`backtest`: date-based rolling origins. Each decided vote is predicted once, by the fit on
+  every vote dated strictly before it (votes of one day do not see each other), and the codes whose
+  sources are all dated before it. One model of every vote is compiled once; an origin's fit gives
+  the rows it may see a weight of 1 and the rest 0 (:func:`training_weights`, checked by
+  :func:`check_no_leakage`), which leaves a later vote's parameters at their prior: what a fit
+  without it would say. A prediction knows what was known before the vote: its episode's codes dated
+  before it (:func:`case_codes`), the seats of its Congress (``composition.csv``, every member
+  voting; not the vote's own turnout) and its threshold rule. Every fit's convergence is checked: a
+  fit that fails (R-hat above the bar or divergences) is refitted with three times the tuning and a
+  higher target acceptance, and a fit that still fails is listed (``unconverged_fits``), never
+  silenced.
+- :func:`backtest_scores`: Brier and log scores of P(pass) against two baselines (the majority
+  outcome of the training votes; training-period party yea rates), the paired differences with 95%
+  intervals and P(model better) from a bootstrap over episodes (votes of one episode are not
+  independent), and the 50% / 90% interval coverage of the party rows (each party's yea share).
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,10 +31,55 @@ from bayes_coalition.errors import LeakageError
 # --- rolling-origin backtest -----------------------------------------------------------
 
 
-def training_cases(cases: pd.DataFrame, year: int) -> list[str]:
-    """Case ids strictly before ``year`` (the only data a fit at origin ``year`` may see)."""
-    y = cases["date"].str[:4].astype(int)
-    return cases.loc[y < year, "case_id"].tolist()
+def origin_date(origin) -> str:
+    """An origin as a date: a year ``2016`` is ``"2016-01-01"``; a date string stays as it is."""
+    text = str(origin)
+    if text.isdigit() and len(text) == 4:
+        return f"{text}-01-01"
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError(f"origin {origin!r}: expected a year (2016) or a date (2016-06-23)")
+    return text
+
+
+def training_cases(cases: pd.DataFrame, origin) -> list[str]:
+    """Case ids dated strictly before ``origin`` (a year or a date): the only votes its fit may see."""
+    return cases.loc[cases["date"].astype(str) < origin_date(origin), "case_id"].tolist()
+
+
+def origin_dates(cases: pd.DataFrame, first: str = "1996-01-01") -> list[str]:
+    """The default origins: every date from ``first`` with a decided vote, so each vote is predicted
+    by the fit on every vote dated before it."""
+    decided = cases[cases["passed"].notna() & (cases["date"].astype(str) >= first)]
+    return sorted(set(decided["date"].astype(str)))
+
+
+def training_weights(md, cases: pd.DataFrame, origin) -> dict[str, np.ndarray]:
+    """Likelihood weights of the fit at ``origin``: 1 for the rows of votes dated strictly before it
+    and for codes whose sources are all dated strictly before it, 0 otherwise. An undated code (the
+    paper's retrospective account) is never used: it may rest on hindsight."""
+    day = origin_date(origin)
+    date = cases.set_index("case_id").loc[md.coords["case"], "date"].astype(str).to_numpy()
+    seen = date < day
+    code_ok = (md.code_date != "") & (md.code_date < day)
+    return {"obs_weight": seen[md.obs_case_idx].astype(float),
+            "interval_weight": seen[md.int_case_idx].astype(float),
+            "code_weight": code_ok.astype(float)}
+
+
+def check_no_leakage(md, cases: pd.DataFrame, weights: dict, origin) -> None:
+    """The fit at ``origin`` may see no row of a vote dated on or after it and no code resting on a
+    source dated on or after it (or undated): that would leak the future into its predictions. A
+    real error, not an ``assert`` (``python -O`` strips those)."""
+    day = origin_date(origin)
+    date = cases.set_index("case_id").loc[md.coords["case"], "date"].astype(str).to_numpy()
+    bad = []
+    for key, case_idx in (("obs_weight", md.obs_case_idx), ("interval_weight", md.int_case_idx)):
+        later = (np.asarray(weights[key]) != 0) & (date[case_idx] >= day)
+        bad += [md.coords["case"][c] for c in case_idx[later]]
+    late_code = (np.asarray(weights["code_weight"]) != 0) & ((md.code_date == "") | (md.code_date >= day))
+    bad += [md.coords["code"][i] for i in np.flatnonzero(late_code)]
+    if bad:
+        raise LeakageError(f"the fit at origin {day} sees {len(bad)} row(s) dated on or after it: {sorted(set(bad))[:5]}")
 
 
 def case_codes(dataset, case_id: str, include_ex_post: bool = False) -> pd.DataFrame:
@@ -79,26 +132,6 @@ def case_bill(dataset, case_id: str, *, voters: bool = False):
     return HypotheticalBill(composition={c["chamber"]: seats, other: other_seats}, **common)
 
 
-def origin_model(dataset, spec, year: int):
-    """The model a backtest fits at origin ``year``: the spec on the cases dated before that year only."""
-    from bayes_coalition.coalition.model import CoalitionModel
-
-    train = training_cases(dataset.cases, year)
-    exclude = sorted(set(dataset.cases["case_id"]) - set(train))
-    model = CoalitionModel(dataset, {**spec, "data": {**spec["data"], "exclude_cases": exclude}})
-    check_no_leakage(model, train, year)
-    return model
-
-
-def check_no_leakage(model, train: list[str], year: int) -> None:
-    """The fit at origin ``year`` must see exactly the training cases: a later vote in its data would
-    leak the future into the prediction. A real error, not an ``assert`` (``python -O`` strips those)."""
-    seen = set(model.model_data.coords["case"])
-    if seen != set(train):
-        later = sorted(seen - set(train))
-        raise LeakageError(f"the fit at origin {year} sees {len(later)} case(s) outside its training window: {later[:5]}")
-
-
 def party_line_baseline(dataset, train: list[str], case_id: str, n_sim: int = 4000, seed: int = 0) -> tuple[float, np.ndarray]:
     """P(pass) and yea draws from training-period party yea rates of the chamber (no latent variables)."""
     vc = dataset.vote_counts
@@ -134,74 +167,175 @@ def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(np.mean((p - y) ** 2)), float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def origin_years(cases: pd.DataFrame, first: int = 1996) -> list[int]:
-    """The default origins: every year from ``first`` with a decided vote (one-step-ahead: each
-    vote is predicted by the fit on everything before its year)."""
-    decided = cases[cases["passed"].notna()]
-    return sorted({int(y) for y in decided["date"].str[:4] if int(y) >= first})
+class OriginFits:
+    """The model of every vote with likelihood weights (``build_pymc_model(weighted=True)``), compiled
+    once and fitted at each origin with that origin's weights: a backtest pays one compilation
+    instead of one per origin. nutpie's compiled model takes new weights through ``with_data``; other
+    samplers get them through the ``pm.Data`` containers (PyMC compiles again per fit)."""
+
+    def __init__(self, model, sampler: str | None = None):
+        from bayes_coalition.coalition.graph import build_pymc_model
+        from bayes_coalition.sampling import resolve_sampler
+
+        self.model = model
+        self.pm_model = build_pymc_model(model.model_data, model.spec, weighted=True)
+        self.sampler = resolve_sampler(sampler or model.spec["sampler"]["sampler"])
+        self.free = [v.name for v in self.pm_model.free_RVs]
+        self._compiled = None
+        self.compile_seconds = 0.0
+
+    def sample(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float):
+        """InferenceData (posterior, sample_stats) of one fit with these weights, and its seconds."""
+        t0 = time.perf_counter()
+        if self.sampler == "nutpie":
+            import nutpie
+
+            if self._compiled is None:
+                self._compiled = nutpie.compile_pymc_model(self.pm_model)
+                self.compile_seconds = time.perf_counter() - t0
+                t0 = time.perf_counter()
+            idata = nutpie.sample(self._compiled.with_data(**weights), draws=draws, tune=tune, chains=chains,
+                                  cores=min(chains, 2), seed=int(seed), target_accept=target_accept,
+                                  progress_bar=False, low_rank_modified_mass_matrix=bool(
+                                      self.model.spec["sampler"]["low_rank_mass_matrix"]))
+            for group in ("warmup_posterior", "warmup_sample_stats"):
+                if group in idata.groups():
+                    delattr(idata, group)
+        else:
+            from bayes_coalition.sampling import sample_model
+
+            for name, value in weights.items():
+                self.pm_model[name].set_value(np.asarray(value, dtype=float))
+            idata, _, _ = sample_model(self.pm_model, sampler=self.sampler, draws=draws, tune=tune, chains=chains,
+                                       target_accept=target_accept, random_seed=int(seed), progressbar=False)
+        idata.posterior.attrs["free_variables"] = ",".join(self.free)
+        return idata, time.perf_counter() - t0
+
+    def fit(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float,
+            refit: bool = True):
+        """Fit with these weights; a fit that fails the convergence bar (R-hat, divergences) is refitted
+        once with three times the tuning and target acceptance ``max(target_accept, 0.95)``. Returns
+        the InferenceData and the diagnostics of the last attempt (``attempts``: how many were made)."""
+        from bayes_coalition import diagnostics
+
+        settings = [(tune, target_accept)] + ([(3 * tune, max(target_accept, 0.95))] if refit else [])
+        for attempt, (t, ta) in enumerate(settings, start=1):
+            idata, seconds = self.sample(weights, seed=seed + 7919 * (attempt - 1), draws=draws, tune=t,
+                                         chains=chains, target_accept=ta)
+            diag = diagnostics.convergence(idata, self.free)
+            diag.update(wall_seconds=float(seconds), tune=int(t), target_accept=float(ta), attempts=attempt)
+            status, _ = diagnostics.verdict(diag)
+            if status != "fail":
+                break
+        diagnostics.check(diag)          # never silenced: a fit that still fails warns here
+        return idata, diag
 
 
-def backtest(spec, years=None, *, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 1000,
-             progress: bool = True) -> pd.DataFrame:
-    """Rolling-origin backtest: one row per predicted vote (each vote once, by the latest origin
-    not after its year) with the prediction, both baselines and the origin fit's convergence."""
+@dataclass
+class BacktestResult:
+    """The backtest's tables: one row per predicted vote, per observed party row, per origin fit."""
+
+    votes: pd.DataFrame
+    party_rows: pd.DataFrame
+    fits: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+
+def _party_rows(ds, case_id: str, chamber: str, pred, seats: dict) -> list[dict]:
+    """Each observed party row (R, D) of a vote against the predicted yea share of that party's seats."""
+    vc = ds.vote_counts[ds.vote_counts.case_id == case_id].set_index("party")
+    group = f"{chamber.lower()}_group"
+    draws = pred[f"yea_{chamber.lower()}_party"]
+    out = []
+    for party in ("R", "D"):
+        if party not in vc.index or pd.isna(vc.loc[party, "yea"]) or pd.isna(vc.loc[party, "nay"]):
+            continue
+        if party not in list(draws[group].values) or not seats.get(party):
+            continue
+        yea, nay = int(vc.loc[party, "yea"]), int(vc.loc[party, "nay"])
+        if yea + nay == 0:
+            continue
+        share = draws.sel({group: party}).values / seats[party]
+        observed = yea / (yea + nay)
+        q = np.quantile(share, [0.05, 0.25, 0.75, 0.95])
+        out.append({"case_id": case_id, "party": party, "observed_yea_share": observed,
+                    "predicted_mean": float(share.mean()), "q05": q[0], "q25": q[1], "q75": q[2], "q95": q[3],
+                    "in_50": bool(q[1] <= observed <= q[2]), "in_90": bool(q[0] <= observed <= q[3])})
+    return out
+
+
+def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
+             target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
+             progress: bool = True) -> BacktestResult:
+    """Rolling-origin backtest (module docstring): each decided vote from the first origin on is
+    predicted once, by the fit at the latest origin not after its date. ``origins``: years or dates
+    (default: every date with a decided vote from 1996, :func:`origin_dates`)."""
     from bayes_coalition import diagnostics
+    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
     from bayes_coalition.prediction.predict import predict
+    from bayes_coalition.prediction.predictor import BillPredictor
 
     ds = load_dataset(spec["data"]["path"] or None)
+    model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": []}})
+    md = model.model_data
     cases = ds.cases.set_index("case_id")
-    year_of = cases["date"].str[:4].astype(int)
-    years = sorted(set(years)) if years else origin_years(ds.cases)
-    rows = []
-    for i, year in enumerate(years):
-        until = years[i + 1] if i + 1 < len(years) else 10_000
-        train = training_cases(ds.cases, year)
-        test = [c for c in cases.index if year <= year_of[c] < until and pd.notna(cases.loc[c, "passed"])]
+    day = cases["date"].astype(str)
+    origins = sorted({origin_date(o) for o in origins}) if origins else origin_dates(ds.cases)
+    ta = float(target_accept if target_accept is not None else spec["sampler"]["target_accept"])
+    fits = None
+    votes, party, fit_rows = [], [], []
+    for i, origin in enumerate(origins):
+        until = origins[i + 1] if i + 1 < len(origins) else "9999-12-31"
+        train = training_cases(ds.cases, origin)
+        test = [c for c in cases.index if origin <= day[c] < until and pd.notna(cases.loc[c, "passed"])]
         if not train or not test:
             continue
-        model = origin_model(ds, spec, year)
-        # never silenced: an unconverged origin warns here and is flagged in every row it predicts
-        model.fit(random_seed=seed + year, draws=draws, chains=chains, tune=tune, progressbar=False, log_likelihood=False)
-        diag = model.diagnostics
+        weights = training_weights(md, ds.cases, origin)
+        check_no_leakage(md, ds.cases, weights, origin)
+        fits = fits or OriginFits(model, sampler)
+        idata, diag = fits.fit(weights, seed=seed + i, draws=draws, tune=tune, chains=chains, target_accept=ta,
+                               refit=refit)
+        model.idata, model.diagnostics = idata, diag
         status, _ = diagnostics.verdict(diag)
+        fit_rows.append({"origin": origin, "n_train_votes": len(train), "n_codes": int(weights["code_weight"].sum()),
+                         "n_predicted": len(test), "verdict": status, "max_rhat": diag["max_rhat"],
+                         "min_ess_bulk": diag["min_ess_bulk"], "min_ess_tail": diag["min_ess_tail"],
+                         "divergences": diag["divergences"], "attempts": diag["attempts"], "tune": diag["tune"],
+                         "seconds": diag["wall_seconds"]})
+        predictor = BillPredictor(model)
         base_rate = float(cases.loc[train, "passed"].dropna().astype(bool).mean())
         for case_id in test:
             c = cases.loc[case_id]
             bill = case_bill(ds, case_id)
-            pred = predict(model, bill, seed=seed)
+            pred = predict(model, bill, seed=seed, predictor=predictor)
             chamber = c["chamber"]
-            y = pred["yea_house" if chamber == "House" else "yea_senate"].values
-            n_seats = sum(n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_"))
-            obs = ds.vote_counts[(ds.vote_counts.case_id == case_id) & (ds.vote_counts.party == "ALL")]
-            share_obs = (float(obs["yea"].iloc[0] / (obs["yea"].iloc[0] + obs["nay"].iloc[0]))
-                         if len(obs) and pd.notna(obs["yea"].iloc[0]) else np.nan)
-            share = y / n_seats
-            p = float(pred["p_house" if chamber == "House" else "p_senate"])
+            seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
             p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)
-            q50, q90 = np.quantile(share, [0.25, 0.75]), np.quantile(share, [0.05, 0.95])
-            rows.append({
-                "origin_year": year, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
-                "date": c["date"], "observed_passed": bool(c["passed"]),
-                "p_pass": p, "p_majority_baseline": base_rate, "p_party_line": p_party,
-                "n_codes": len(bill.codes), "seats": n_seats,
-                "observed_yea_share": share_obs, "yea_share_mean": float(share.mean()),
-                "yea_share_q05": q90[0], "yea_share_q25": q50[0], "yea_share_q75": q50[1], "yea_share_q95": q90[1],
-                "in_50": bool(q50[0] <= share_obs <= q50[1]) if np.isfinite(share_obs) else None,
-                "in_90": bool(q90[0] <= share_obs <= q90[1]) if np.isfinite(share_obs) else None,
-                "origin_verdict": status, "origin_max_rhat": diag["max_rhat"],
-                "origin_min_ess_bulk": diag["min_ess_bulk"], "origin_divergences": diag["divergences"],
+            votes.append({
+                "origin": origin, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
+                "date": day[case_id], "observed_passed": bool(c["passed"]),
+                "p_pass": float(pred["p_house" if chamber == "House" else "p_senate"]),
+                "p_majority_baseline": base_rate, "p_party_line": p_party,
+                "n_codes": len(bill.codes), "seats": sum(seats.values()), "origin_verdict": status,
             })
+            party += [{"origin": origin, "episode_id": c["episode_id"], **r}
+                      for r in _party_rows(ds, case_id, chamber, pred, seats)]
         if progress:
-            print(f"backtest origin {year}: fitted on {len(train)} votes ({status}: max R-hat {diag['max_rhat']:.3f}, "
-                  f"{diag['divergences']} divergences), predicted {len(test)}", flush=True)
-    return pd.DataFrame(rows)
+            print(f"backtest origin {origin}: fitted on {len(train)} votes ({status}: max R-hat {diag['max_rhat']:.3f}, "
+                  f"{diag['divergences']} divergences, {diag['attempts']} attempt(s), {diag['wall_seconds']:.0f} s), "
+                  f"predicted {len(test)}", flush=True)
+    settings = {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "target_accept": ta, "refit": refit,
+                "origins": origins, "sampler": fits.sampler if fits else None,
+                "compile_seconds": fits.compile_seconds if fits else None}
+    return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party), pd.DataFrame(fit_rows), settings)
 
 
 def paired_difference(table: pd.DataFrame, a: str, b: str, *, n_boot: int = 4000, seed: int = 0,
                       cluster: str = "episode_id") -> dict:
     """Brier and log-score differences ``a - b`` over the same votes, with 95% intervals from a
-    bootstrap that resamples whole clusters (episodes: their votes share codes and politics).
+    bootstrap that resamples whole clusters (episodes: their votes share codes and politics), and the
+    bootstrap probability that ``a`` is better (``p_a_better``: lower Brier, higher log score).
     Brier: lower is better, so a negative difference favours ``a``; log score: the opposite."""
     y = table["observed_passed"].astype(float).to_numpy()
 
@@ -218,38 +352,39 @@ def paired_difference(table: pd.DataFrame, a: str, b: str, *, n_boot: int = 4000
     np.add.at(weight, (np.repeat(np.arange(n_boot), len(labels)), pick.ravel()), 1.0)
     w = weight[:, inverse]                                            # votes weighted by their episode's draws
     out = {"n_votes": int(len(table)), "n_clusters": int(len(labels))}
-    for name, d in (("brier", ba - bb), ("log_score", la - lb)):
+    for name, d, better in (("brier", ba - bb, -1.0), ("log_score", la - lb, 1.0)):
         boot = (w * d).sum(axis=1) / w.sum(axis=1)
         out[name] = {"difference": float(d.mean()), "interval_95": [float(np.quantile(boot, 0.025)),
-                                                                   float(np.quantile(boot, 0.975))]}
+                                                                   float(np.quantile(boot, 0.975))],
+                     "p_a_better": float(np.mean(better * boot > 0))}
     return out
 
 
-def backtest_scores(table: pd.DataFrame) -> dict:
-    """Scores of the model and both baselines, the model's paired differences from each baseline
-    (95% intervals over episodes), interval coverage of the yea share, and the origins' convergence;
-    the scores again on the predictions of converged origins only."""
-    def block(t: pd.DataFrame) -> dict:
-        y = t["observed_passed"].astype(float).to_numpy()
-        out = {}
-        for col, name in (("p_pass", "model"), ("p_majority_baseline", "majority_outcome"), ("p_party_line", "party_line")):
-            b, ls = score(t[col].to_numpy(float), y)
-            out[name] = {"brier": b, "log_score": ls}
-        out["model_minus_party_line"] = paired_difference(t, "p_pass", "p_party_line")
-        out["model_minus_majority_outcome"] = paired_difference(t, "p_pass", "p_majority_baseline")
-        out["n_predictions"] = int(len(t))
-        return out
-
-    out = block(table)
-    cov = table.dropna(subset=["in_50"])
-    out["coverage"] = {"n": int(len(cov)), "of": "yea share (yea / seats of the Congress)",
-                       "interval_50": float(cov["in_50"].astype(bool).mean()) if len(cov) else None,
-                       "interval_90": float(cov["in_90"].astype(bool).mean()) if len(cov) else None}
-    if "origin_verdict" in table:
-        origins = table.drop_duplicates("origin_year")
-        out["origins"] = {"n": int(len(origins)), "verdicts": origins["origin_verdict"].value_counts().to_dict(),
-                          "max_rhat": float(origins["origin_max_rhat"].max())}
-        converged = table[table["origin_verdict"] != "fail"]
-        if 0 < len(converged) < len(table):
-            out["converged_origins_only"] = block(converged)
+def backtest_scores(result: BacktestResult) -> dict:
+    """``backtest.json``: the number of predicted votes; Brier and log score of the model and both
+    baselines (``majority``: the training votes' majority outcome; ``party_line``: training-period
+    party yea rates); ``p_model_better_brier`` (paired bootstrap over episodes); the 50% / 90%
+    interval coverage of the party rows; the fits that did not converge after a refit; and the paired
+    differences with their intervals."""
+    votes = result.votes
+    y = votes["observed_passed"].astype(float).to_numpy()
+    out = {"n_votes": int(len(votes))}
+    for col, name in (("p_pass", "model"), ("p_party_line", "party_line"), ("p_majority_baseline", "majority")):
+        b, ls = score(votes[col].to_numpy(float), y)
+        out[name] = {"brier": b, "log_score": ls}
+    vs_party = paired_difference(votes, "p_pass", "p_party_line")
+    out["p_model_better_brier"] = vs_party["brier"]["p_a_better"]
+    rows = result.party_rows
+    out["coverage_50"] = float(rows["in_50"].astype(bool).mean()) if len(rows) else None
+    out["coverage_90"] = float(rows["in_90"].astype(bool).mean()) if len(rows) else None
+    out["n_party_rows"] = int(len(rows))
+    fits = result.fits
+    bad = fits[fits["verdict"] == "fail"] if len(fits) else fits
+    out["unconverged_fits"] = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+                               for r in bad[["origin", "max_rhat", "divergences", "attempts"]].to_dict("records")] if len(bad) else []
+    out["n_fits"] = int(len(fits))
+    out["refitted_fits"] = int((fits["attempts"] > 1).sum()) if len(fits) else 0
+    out["model_minus_party_line"] = vs_party
+    out["model_minus_majority"] = paired_difference(votes, "p_pass", "p_majority_baseline")
+    out["settings"] = result.settings
     return out

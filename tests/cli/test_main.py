@@ -78,16 +78,22 @@ def test_sbc_ideal_points_runs_and_refuses_other_settings(mock_pymc_sample, tmp_
 def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     # the mock fit draws the prior: its origin does not converge, and the backtest says so (never silenced)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
-        assert run_cli(["backtest", default_spec_path(), "--years", "2016", "--draws", "20", "--tune", "5",
-                        "--out", tmp_path]) == 0
+        assert run_cli(["backtest", default_spec_path(), "--origins", "2016", "--draws", "20", "--tune", "5",
+                        "--sampler", "pymc", "--no-refit", "--out", tmp_path]) == 0
     scores = json.loads((tmp_path / "backtest.json").read_text())
-    assert {"model", "majority_outcome", "party_line", "coverage", "n_predictions", "model_minus_party_line"} <= set(scores)
+    assert {"n_votes", "model", "party_line", "majority", "p_model_better_brier", "coverage_50", "coverage_90",
+            "unconverged_fits"} <= set(scores)
+    assert {"brier", "log_score"} == set(scores["model"]) == set(scores["party_line"]) == set(scores["majority"])
     # the three USMCA votes (2019-12-19, 2020-01-16 twice), the only decided votes from 2016 on, each once
     table = pd.read_csv(tmp_path / "backtest.csv")
-    assert sorted(table["case_id"]) == ["usmca_h", "usmca_s", "usmca_s_waiver"] and scores["n_predictions"] == 3
-    assert scores["origins"] == {"n": 1, "verdicts": {"fail": 1}, "max_rhat": table["origin_max_rhat"].max()}
+    assert sorted(table["case_id"]) == ["usmca_h", "usmca_s", "usmca_s_waiver"] and scores["n_votes"] == 3
+    # party rows: USMCA House R and D, Senate R and D of both Senate votes
+    rows = pd.read_csv(tmp_path / "backtest_party_rows.csv")
+    assert len(rows) == scores["n_party_rows"] and set(rows["party"]) <= {"R", "D"} and len(rows) >= 4
+    assert scores["coverage_90"] == pytest.approx(rows["in_90"].mean())
+    assert [f["origin"] for f in scores["unconverged_fits"]] == ["2016-01-01"]
     out = capsys.readouterr().out
-    assert "fitted on 47 votes (fail" in out and "model - party_line" in out and "origin fits: 1 (fail 1" in out
+    assert "fitted on 47 votes (fail" in out and "model - party_line" in out and "1 unconverged: 2016-01-01" in out
 
 
 def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monkeypatch):

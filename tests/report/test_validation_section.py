@@ -32,13 +32,17 @@ def _backtest_dir(path, rng):
     path.mkdir()
     n = 40
     y = rng.random(n) < 0.7
-    table = pd.DataFrame({"origin_year": np.repeat([2000, 2005], n // 2), "case_id": [f"c{i % 25}" for i in range(n)],
+    table = pd.DataFrame({"origin": np.repeat(["2000-05-24", "2005-06-30"], n // 2), "case_id": [f"c{i % 25}" for i in range(n)],
                           "observed_passed": y, "p_pass": np.clip(y * 0.6 + 0.2 + rng.normal(0, 0.1, n), 0, 1),
                           "p_majority_baseline": 0.7, "p_party_line": 0.65})
     table.to_csv(path / "backtest.csv", index=False)
-    scores = {"model": {"brier": 0.1234, "log_score": -0.4}, "majority_outcome": {"brier": 0.21, "log_score": -0.6},
-              "party_line": {"brier": 0.2, "log_score": -0.59}, "coverage": {"n": 40, "interval_50": 0.55, "interval_90": 0.9},
-              "n_predictions": 40}
+    gap = {"n_votes": 40, "n_clusters": 12, "brier": {"difference": -0.077, "interval_95": [-0.12, -0.03], "p_a_better": 0.99},
+           "log_score": {"difference": 0.19, "interval_95": [0.05, 0.3], "p_a_better": 0.99}}
+    scores = {"n_votes": 40, "model": {"brier": 0.1234, "log_score": -0.4}, "majority": {"brier": 0.21, "log_score": -0.6},
+              "party_line": {"brier": 0.2, "log_score": -0.59}, "p_model_better_brier": 0.987, "coverage_50": 0.55,
+              "coverage_90": 0.875, "n_party_rows": 64, "n_fits": 2, "refitted_fits": 1,
+              "unconverged_fits": [{"origin": "2005-06-30", "max_rhat": 1.013, "divergences": 0, "attempts": 2}],
+              "model_minus_party_line": gap}
     (path / "backtest.json").write_text(json.dumps(scores))
 
 
@@ -71,6 +75,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "sigma_total" in md and "effect_included" in md
     assert html.count("data:image/png;base64,") == 3           # ECDF, histograms, backtest calibration
     assert "0.123" in md and "0.210" in md                      # model and majority Brier scores
+    assert "P(model's Brier is lower) 0.99" in md and "90% intervals 0.88" in md and "share, 64 rows" in md
+    assert "1 still did not converge (max R-hat 1.013)" in md and "2000-05-24 to 2005-06-30" in md
     assert "change willingness" in md and "-0.100" in md        # codes perturbed: 0.5 - 0.6
     assert "45/89" in md and "Pareto k > 0.7" in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run

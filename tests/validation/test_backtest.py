@@ -12,13 +12,15 @@ from bayes_coalition import load_dataset
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
 from bayes_coalition.errors import LeakageError
 from bayes_coalition.validation.backtest import (
+    BacktestResult,
     backtest_scores,
     case_bill,
     check_no_leakage,
-    origin_model,
+    origin_dates,
     paired_difference,
     score,
     training_cases,
+    training_weights,
 )
 from tests.helpers import compare_logp
 
@@ -30,6 +32,41 @@ def test_backtest_training_data_end_before_the_origin():
     assert (years < 2000).all() and "pntr_h" not in train and "ft1998_h" in train
     later = set(ds.cases["case_id"]) - set(train)
     assert all(int(d[:4]) >= 2000 for d in ds.cases.set_index("case_id").loc[sorted(later), "date"])
+    # a date origin: votes of that day are not visible to each other
+    june = training_cases(ds.cases, "2015-06-12")
+    assert "tpa2015_s_may" in june and "taa2015_h" not in june and "tpa2015_h_jun12" not in june
+
+
+def test_origins_are_the_dates_of_decided_votes():
+    """Each decided vote from 1996 is predicted by the fit on every vote dated before it: one origin
+    per date (same-day votes share it); the undecided 1997 whip count is never an origin."""
+    ds = load_dataset()
+    origins = origin_dates(ds.cases)
+    decided = ds.cases[ds.cases.passed.notna() & (ds.cases.date >= "1996")]
+    assert origins == sorted(set(decided.date)) and origins[0] == "1996-06-27" and "1997-11-10" not in origins
+    assert origins.count("2011-10-12") == 1 and len(origins) == 32
+
+
+def test_training_weights_see_only_what_was_written_before_the_origin():
+    """CAFTA at the House vote's date (2005-07-28): the Senate vote (06-30) is seen, the House vote is not;
+    the voting-stage payoff code (sources to 07-21) is seen, the pivotal-resources code (07-28) is not."""
+    from bayes_coalition.coalition.model_data import build_model_data
+
+    ds = load_dataset()
+    md = build_model_data(ds)
+    w = training_weights(md, ds.cases, "2005-07-28")
+    case_of = np.array(md.coords["case"])
+    seen = set(case_of[md.obs_case_idx[w["obs_weight"] == 1]])
+    assert "cafta_s" in seen and "cafta_h" not in seen and "cafta_s_hr3045" not in seen and "australia_h" in seen
+    assert not seen & {"usmca_h", "oman_h", "peru_h", "korea_s"} and "pntr_h" in seen
+    code = dict(zip(md.coords["code"], w["code_weight"], strict=True))
+    assert code["cafta2005:voting:payoff"] == 1 and code["cafta2005:voting:pivotal_resources"] == 0
+    # every weighted row and code is dated strictly before the origin, and every earlier one is weighted
+    date = ds.cases.set_index("case_id").loc[md.coords["case"], "date"].to_numpy(str)
+    np.testing.assert_array_equal(w["obs_weight"] == 1, date[md.obs_case_idx] < "2005-07-28")
+    np.testing.assert_array_equal(w["code_weight"] == 1, (md.code_date < "2005-07-28") & (md.code_date != ""))
+    assert w["interval_weight"].tolist() == [1.0] * len(md.int_n)          # the 1997 whip count
+    assert training_weights(md, ds.cases, "1997-11-10")["interval_weight"].sum() == 0
 
 
 def test_case_as_a_bill_knows_its_congress_not_its_turnout():
@@ -74,17 +111,26 @@ def test_a_vote_is_predicted_from_codes_dated_before_it():
 def test_scores_and_coverage():
     b, ls = score(np.array([1.0, 0.0]), np.array([1, 0]))
     assert b == pytest.approx(1e-6) and ls > -0.01
-    t = pd.DataFrame({"observed_passed": [True, False], "p_pass": [0.9, 0.2], "p_majority_baseline": [0.8, 0.8],
-                      "p_party_line": [0.5, 0.5], "in_50": [True, False], "in_90": [True, True]})
-    s = backtest_scores(t)
-    assert s["model"]["brier"] == pytest.approx((0.01 + 0.04) / 2)
-    assert s["coverage"] == {"n": 2, "of": "yea share (yea / seats of the Congress)", "interval_50": 0.5,
-                             "interval_90": 1.0}
+    votes = pd.DataFrame({"observed_passed": [True, False], "episode_id": ["a", "b"], "p_pass": [0.9, 0.2],
+                          "p_majority_baseline": [0.8, 0.8], "p_party_line": [0.5, 0.5]})
+    party = pd.DataFrame({"in_50": [True, False, False, True], "in_90": [True, True, False, True]})
+    fits = pd.DataFrame({"origin": ["2000-01-01", "2001-01-01"], "verdict": ["pass", "fail"], "max_rhat": [1.004, 1.03],
+                         "divergences": [0, 2], "attempts": [1, 2]})
+    s = backtest_scores(BacktestResult(votes, party, fits))
+    assert s["n_votes"] == 2 and s["model"]["brier"] == pytest.approx((0.01 + 0.04) / 2)
+    assert s["party_line"]["brier"] == pytest.approx(0.25) and s["majority"]["brier"] == pytest.approx((0.04 + 0.64) / 2)
+    assert s["coverage_50"] == 0.5 and s["coverage_90"] == 0.75 and s["n_party_rows"] == 4
+    assert s["unconverged_fits"] == [{"origin": "2001-01-01", "max_rhat": 1.03, "divergences": 2, "attempts": 2}]
+    assert s["refitted_fits"] == 1 and s["n_fits"] == 2
+    # the model beats the party line on both votes, so on every resample of the two episodes
+    assert s["p_model_better_brier"] == 1.0
     # paired difference model - party line, by hand: Brier (0.01 - 0.25 + 0.04 - 0.25) / 2
     d = s["model_minus_party_line"]
     assert d["brier"]["difference"] == pytest.approx((0.01 - 0.25 + 0.04 - 0.25) / 2)
     log = lambda p: np.log(p)   # noqa: E731
     assert d["log_score"]["difference"] == pytest.approx((log(0.9) - log(0.5) + log(0.8) - log(0.5)) / 2)
+    worse = backtest_scores(BacktestResult(votes.assign(p_pass=[0.3, 0.7]), party, fits))
+    assert worse["p_model_better_brier"] == 0.0
 
 
 def test_paired_difference_resamples_episodes():
@@ -99,6 +145,8 @@ def test_paired_difference_resamples_episodes():
     lo, hi = d["brier"]["interval_95"]
     assert lo < d["brier"]["difference"] < hi and hi < 0          # a is better, clearly
     assert d["n_clusters"] == 12 and d["n_votes"] == 60
+    assert d["brier"]["p_a_better"] == 1.0 and d["log_score"]["p_a_better"] == 1.0
+    assert paired_difference(t, "b", "a", n_boot=500)["brier"]["p_a_better"] == 0.0
     # one episode: nothing to resample, the interval collapses to the difference
     one = paired_difference(t.assign(episode_id=0), "a", "b", n_boot=200)
     assert one["brier"]["interval_95"] == pytest.approx([one["brier"]["difference"]] * 2)
@@ -110,34 +158,44 @@ def test_paired_difference_resamples_episodes():
 
 
 def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
-    """The origin fits are replaced by a stub (this checks the schedule, not the model)."""
+    """The origin fits are replaced by a stub (this checks the schedule and the weights each fit gets,
+    not the model): each decided vote once, by the latest origin not after its date."""
     import bayes_coalition.prediction.predict as predict_mod
+    import bayes_coalition.prediction.predictor as predictor_mod
     import bayes_coalition.validation.backtest as bt
 
     fitted = []
+    diag = {"max_rhat": 1.0, "min_ess_bulk": 1000.0, "min_ess_tail": 1000.0, "divergences": 0, "min_bfmi": 1.0,
+            "max_tree_depth_hits": 0, "attempts": 1, "tune": 5, "wall_seconds": 0.0}
 
     class Stub:
-        diagnostics = {"max_rhat": 1.0, "min_ess_bulk": 1000.0, "min_ess_tail": 1000.0, "divergences": 0,
-                       "min_bfmi": 1.0, "max_tree_depth_hits": 0}
+        sampler, compile_seconds = "stub", 0.0
 
-        def __init__(self, year):
-            self.year = year
+        def __init__(self, model, sampler=None):
+            self.md = model.model_data
 
-        def fit(self, **kw):
-            fitted.append(self.year)
+        def fit(self, weights, **kw):
+            fitted.append(weights)
+            return None, dict(diag)
 
-    monkeypatch.setattr(bt, "origin_model", lambda ds, spec, year: Stub(year))
-    monkeypatch.setattr(predict_mod, "predict", lambda model, bill, seed: {
-        "p_house": 0.5, "p_senate": 0.5, "yea_house": pd.Series(np.full(10, 200)), "yea_senate": pd.Series(np.full(10, 50))})
+    monkeypatch.setattr(bt, "OriginFits", Stub)
+    monkeypatch.setattr(bt, "_party_rows", lambda *a: [])
+    monkeypatch.setattr(predictor_mod, "BillPredictor", lambda model: None)
+    monkeypatch.setattr(predict_mod, "predict", lambda model, bill, seed, predictor: {"p_house": 0.5, "p_senate": 0.5})
     spec = load_spec(default_spec_path())
-    table = bt.backtest(spec, [2003, 2005, 2011], progress=False)
+    result = bt.backtest(spec, [2003, "2005-06-30", 2011], progress=False)
+    table = result.votes
     ds = load_dataset()
     decided = ds.cases[ds.cases.passed.notna() & (ds.cases.date >= "2003")]
-    assert fitted == [2003, 2005, 2011]
+    assert list(result.fits.origin) == ["2003-01-01", "2005-06-30", "2011-01-01"] and len(fitted) == 3
     assert sorted(table.case_id) == sorted(decided.case_id) and table.case_id.is_unique
-    year = table.date.str[:4].astype(int)
-    origin_of = {2003: range(2003, 2005), 2005: range(2005, 2011), 2011: range(2011, 3000)}
-    assert all(y in origin_of[o] for y, o in zip(year, table.origin_year, strict=True))
+    bounds = {"2003-01-01": ("2003-01-01", "2005-06-30"), "2005-06-30": ("2005-06-30", "2011-01-01"),
+              "2011-01-01": ("2011-01-01", "9999")}
+    assert all(bounds[o][0] <= d < bounds[o][1] for d, o in zip(table.date, table.origin, strict=True))
+    # each fit saw exactly the votes dated before its origin: more rows at each later origin
+    seen = [int(w["obs_weight"].sum()) for w in fitted]
+    assert seen[0] < seen[1] < seen[2]
+    assert set(result.fits.n_train_votes) == {len(training_cases(ds.cases, o)) for o in bounds}
 
 
 def _with_counts(ds, case_id: str, party: str, yea: int, nay: int):
@@ -149,25 +207,42 @@ def _with_counts(ds, case_id: str, party: str, yea: int, nay: int):
     return dataclasses.replace(ds, vote_counts=vc)
 
 
+def _origin_logp(ds, spec, origin):
+    """The log density of the backtest's weighted model with the weights of ``origin``."""
+    from bayes_coalition.coalition.graph import build_pymc_model
+    from bayes_coalition.coalition.model_data import build_model_data
+
+    md = build_model_data(ds)
+    model = build_pymc_model(md, spec, weighted=True)
+    for name, value in training_weights(md, ds.cases, origin).items():
+        model[name].set_value(value)
+    return model, compare_logp(model)
+
+
 def test_a_later_vote_cannot_move_the_origin_fit():
-    """Leakage by behaviour: rewriting a vote dated after the origin (PNTR 2000 at origin 2000)
-    leaves the origin model's data and its log density at a fixed point unchanged, while the same
-    rewrite of a training vote (fast track 1998) changes the density."""
+    """Leakage by behaviour: rewriting a vote dated after the origin (PNTR 2000 at origin 2000) leaves
+    the origin's log density at a fixed point unchanged, while the same rewrite of a training vote
+    (fast track 1998) changes it."""
     ds = load_dataset()
     spec = load_spec(default_spec_path())
-    base = origin_model(ds, spec, 2000)
-    point = base.model.initial_point()
-    logp = compare_logp(base.model)
-    later = origin_model(_with_counts(ds, "pntr_h", "R", 10, 200), spec, 2000)
-    assert later.model_data.coords["case"] == base.model_data.coords["case"]
-    np.testing.assert_array_equal(later.model_data.obs_yea, base.model_data.obs_yea)
-    assert compare_logp(later.model)(point) == logp(point)
-    earlier = origin_model(_with_counts(ds, "ft1998_h", "D", 10, 190), spec, 2000)
-    assert compare_logp(earlier.model)(point) != logp(point)
+    base, logp = _origin_logp(ds, spec, 2000)
+    point = base.initial_point()
+    _, later = _origin_logp(_with_counts(ds, "pntr_h", "R", 10, 200), spec, 2000)
+    assert later(point) == logp(point)
+    _, earlier = _origin_logp(_with_counts(ds, "ft1998_h", "D", 10, 190), spec, 2000)
+    assert earlier(point) != logp(point)
 
 
 def test_the_guard_is_an_error_not_an_assert():
+    from bayes_coalition.coalition.model_data import build_model_data
+
     ds = load_dataset()
-    model = origin_model(ds, load_spec(default_spec_path()), 2000)
-    with pytest.raises(LeakageError, match="outside its training window"):
-        check_no_leakage(model, training_cases(ds.cases, 1999), 1999)
+    md = build_model_data(ds)
+    w = training_weights(md, ds.cases, 2000)
+    check_no_leakage(md, ds.cases, w, 2000)                                   # the right weights pass
+    no_codes = dict(w, code_weight=np.zeros_like(w["code_weight"]))
+    with pytest.raises(LeakageError, match=r"origin 1999-01-01 sees 2 row\(s\) .*\['chinantr1999_s'\]"):
+        check_no_leakage(md, ds.cases, no_codes, 1999)                        # the 1999 vote's R and D rows
+    late = dict(w, code_weight=np.ones_like(w["code_weight"]))
+    with pytest.raises(LeakageError, match="dated on or after it"):
+        check_no_leakage(md, ds.cases, late, 2000)

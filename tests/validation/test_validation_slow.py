@@ -26,8 +26,11 @@ def test_sbc_smoke_ten_simulations(tmp_path):
 
 
 def test_backtest_one_origin():
+    """Real nutpie sampling of the weighted model at one origin (the backtest's compiled path)."""
     spec = load_spec(default_spec_path())
-    table = backtest(spec, [2011], draws=150, chains=2, tune=400, progress=False)
-    assert set(table["origin_year"]) == {2011} and (table["case_id"].str.contains("2015|usmca|korea|panama|colombia|taa").all())
-    s = backtest_scores(table)
-    assert 0 <= s["model"]["brier"] <= 1
+    result = backtest(spec, ["2015-06-12"], draws=150, chains=2, tune=400, progress=False)
+    table = result.votes
+    assert set(table["origin"]) == {"2015-06-12"} and table["case_id"].str.contains("2015|usmca").all()
+    assert len(result.fits) == 1 and result.fits["n_train_votes"].iloc[0] == 37
+    s = backtest_scores(result)
+    assert 0 <= s["model"]["brier"] <= 1 and 0 <= s["coverage_90"] <= 1

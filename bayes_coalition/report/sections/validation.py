@@ -67,30 +67,29 @@ def _sbc_part(folder: Path | None, title: str, command: str) -> list[Block]:
 def _backtest_part(folder: Path | None) -> list[Block]:
     scores = _json(folder, "backtest.json")
     csv = folder / "backtest.csv" if folder else None
-    if scores is None or csv is None or not csv.is_file():
-        return [Paragraph("Backtest: not run (make it with `bayes-coalition backtest SPEC.toml`).")]
+    if scores is None or csv is None or not csv.is_file() or "n_votes" not in scores:
+        return [Paragraph("Backtest: not run with this version (make it with `bayes-coalition backtest SPEC.toml`).")]
     table = pd.read_csv(csv)
     rows = [{"predictor": label, "Brier": scores[key]["brier"], "log score": scores[key]["log_score"]}
-            for key, label in (("model", "coalition model"), ("majority_outcome", "always the majority outcome"),
-                               ("party_line", "party-line rates (no latent variables)")) if key in scores]
-    c = scores["coverage"]
-    years = sorted(table["origin_year"].unique())
-    lead = (f"Rolling origin: a fit on the votes before year T predicts the votes of the years up to the next "
-            f"origin as new bills, from their codes dated before each vote and their Congress's seats; each vote is "
-            f"predicted once. Origins {years[0]}-{years[-1]} ({len(years)}), {scores['n_predictions']} predictions. "
-            f"Yea-share interval coverage: 50% interval {c['interval_50']:.2f}, 90% interval {c['interval_90']:.2f} "
-            f"(over {c['n']}).")
-    gap = scores.get("model_minus_party_line")
-    if gap:
-        b, lg = gap["brier"], gap["log_score"]
-        lead += (f" Model minus party-line baseline: Brier {b['difference']:+.3f} (95% interval "
-                 f"{b['interval_95'][0]:+.3f} to {b['interval_95'][1]:+.3f}; negative favours the model), log score "
-                 f"{lg['difference']:+.3f} ({lg['interval_95'][0]:+.3f} to {lg['interval_95'][1]:+.3f}; positive favours "
-                 f"the model), resampling {gap['n_clusters']} episodes.")
-    origins = scores.get("origins")
-    if origins and origins["verdicts"].get("fail"):
-        lead += (f" {origins['verdicts']['fail']} of {origins['n']} origin fits did not converge (max R-hat "
-                 f"{origins['max_rhat']:.3f}); their predictions are flagged in backtest.csv.")
+            for key, label in (("model", "coalition model"), ("party_line", "party-line rates (no latent variables)"),
+                               ("majority", "always the majority outcome"))]
+    origins = sorted(table["origin"].unique())
+    lead = (f"Rolling origin by date: each of {scores['n_votes']} decided votes is predicted once, as a new bill, by "
+            f"the fit on every vote dated before it and the codes whose sources are all dated before it, with its "
+            f"Congress's seats (not its turnout). {len(origins)} origins, {origins[0]} to {origins[-1]}.")
+    gap = scores["model_minus_party_line"]
+    b, lg = gap["brier"], gap["log_score"]
+    lead += (f" Model minus party-line baseline: Brier {b['difference']:+.3f} (95% interval {b['interval_95'][0]:+.3f} "
+             f"to {b['interval_95'][1]:+.3f}; negative favours the model), log score {lg['difference']:+.3f} "
+             f"({lg['interval_95'][0]:+.3f} to {lg['interval_95'][1]:+.3f}); P(model's Brier is lower) "
+             f"{scores['p_model_better_brier']:.2f}, resampling {gap['n_clusters']} episodes.")
+    if scores["coverage_90"] is not None:
+        lead += (f" Party rows (each party's yea share, {scores['n_party_rows']} rows): 50% intervals hold "
+                 f"{scores['coverage_50']:.2f}, 90% intervals {scores['coverage_90']:.2f}.")
+    bad = scores["unconverged_fits"]
+    lead += (f" Origin fits: {scores['n_fits']}, {scores['refitted_fits']} refitted with more tuning; "
+             + (f"{len(bad)} still did not converge (max R-hat {max(x['max_rhat'] for x in bad):.3f}): their "
+                f"predictions are marked in backtest.csv and count in the scores." if bad else "all converged."))
     return [Paragraph(lead), Table(pd.DataFrame(rows)),
             Figure(figures.to_data_uri(figures.calibration(table)), "backtest calibration",
                    "Observed share of votes carried against the binned predicted probability (5 bins).")]
