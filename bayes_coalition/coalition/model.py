@@ -331,7 +331,8 @@ class CoalitionModel(FittedModel):
         return np.where(faction, pr["faction_deviation_sd"] * np.sqrt((n_f - 1) / n_f), other)
 
     def hypotheses(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
-        """Effects of the latent constructs on approval (positive = eases approval) and P(hypothesised sign)."""
+        """Effects of the latent constructs on approval (positive = eases approval), P(hypothesised sign), the
+        posterior contraction and the Savage-Dickey Bayes factor against a zero effect (``bayes_factor_10``)."""
         self._require_fit()
         eff = self.idata.posterior["effect"]
         rows = []
@@ -345,6 +346,8 @@ class CoalitionModel(FittedModel):
                                           "p_hypothesised_sign", "prior_sd"])
         out["contraction"] = diagnostics.contraction(out["sd"], out["prior_sd"])
         out["identified_by_data"] = out["contraction"] >= CONTRACTION_IDENTIFIED
+        out["bayes_factor_10"] = [diagnostics.savage_dickey_bf10(eff.sel(construct=k).values, sd)
+                                  for k, sd in zip(CONSTRUCTS, out["prior_sd"])]
         out.attrs.update(prob=prob, kind="hdi", contraction_threshold=CONTRACTION_IDENTIFIED)
         return out
 

@@ -109,9 +109,12 @@ def test_hypotheses_table_puts_contraction_beside_p_sign():
     h = pd.DataFrame({"hypothesis": ["H1", "H2", "F"], "hypothesised_sign": [1, -1, 1], "mean": [0.3, -0.1, 0.0],
                       "sd": [0.1, 0.47, 0.0], "lower": [0.1, -0.9, 0.0], "upper": [0.5, 0.8, 0.0],
                       "p_hypothesised_sign": [0.99, 0.58, 0.0], "prior_sd": [0.5, 0.5, 0.0],
-                      "contraction": [0.96, 0.12, np.nan], "identified_by_data": [True, False, False]})
+                      "contraction": [0.96, 0.12, np.nan], "identified_by_data": [True, False, False],
+                      "bayes_factor_10": [12.5, 0.9, np.nan]})
     shown, flags = hypotheses_table(h)
-    assert list(shown.columns[-2:]) == ["contraction", "P(hypothesised sign)"]
+    assert list(shown.columns[-3:]) == ["BF10 (Savage-Dickey)", "contraction", "P(hypothesised sign)"]
+    assert shown["BF10 (Savage-Dickey)"].tolist()[:2] == [12.5, 0.9]
+    assert flags["BF10 (Savage-Dickey)"].tolist() == [False, True, True]    # flagged with an unidentified effect
     assert shown["P(hypothesised sign)"].tolist() == ["0.99", "not identified by the data (contraction 0.12)",
                                                       "not estimated (fixed at zero in this spec)"]
     assert flags["P(hypothesised sign)"].tolist() == [False, True, True]

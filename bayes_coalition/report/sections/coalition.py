@@ -417,11 +417,11 @@ def hypotheses_table(h: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown = pd.DataFrame({
         "hypothesis": h["hypothesis"], "sign": np.where(h["hypothesised_sign"] > 0, "+", "-"),
         "mean": h["mean"], "sd": h["sd"], "lower": h["lower"], "upper": h["upper"], "prior sd": h["prior_sd"],
-        "contraction": h["contraction"],
+        "BF10 (Savage-Dickey)": h["bayes_factor_10"], "contraction": h["contraction"],
         "P(hypothesised sign)": [checks.identification_text(p, c) for p, c in zip(h["p_hypothesised_sign"], h["contraction"])],
     })
     bad = ~h["identified_by_data"].astype(bool).to_numpy()
-    return shown, pd.DataFrame({"contraction": bad, "P(hypothesised sign)": bad})
+    return shown, pd.DataFrame({"contraction": bad, "BF10 (Savage-Dickey)": bad, "P(hypothesised sign)": bad})
 
 
 def hypotheses_section(ctx: Context) -> Section:
@@ -445,7 +445,11 @@ def hypotheses_section(ctx: Context) -> Section:
                   f"Where the contraction is below {CONTRACTION_IDENTIFIED} the posterior is still mostly the prior, and "
                   "P(hypothesised sign) says little about the data: it reads \"not identified by the data\"."),
         _figure(figures.hypotheses(h, prob=SUMMARY_PROB), "hypotheses"),
-        Table(shown, digits={"mean": 2, "sd": 2, "lower": 2, "upper": 2, "prior sd": 2, "contraction": 2}, flags=flags),
+        Paragraph("BF10: the Savage-Dickey Bayes factor of the effect against no effect (prior density at 0 over the "
+                  "posterior's, from a kernel density estimate of the draws): above 1 the data moved the effect away from "
+                  "0, below 1 toward it, near 1 they say little; it depends on the prior's width as much as on the data."),
+        Table(shown, digits={"mean": 2, "sd": 2, "lower": 2, "upper": 2, "prior sd": 2, "contraction": 2,
+                             "BF10 (Savage-Dickey)": 2}, flags=flags),
         Heading("Approval per case against the observed outcome", anchor="approval"),
         *ctx.provisional(),
         Paragraph(f"Brier score of P(motion carries) over {len(known)} decided votes ({checks.IN_SAMPLE}): {brier:.3f}; "
