@@ -208,6 +208,28 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_loeo(args) -> int:
+    from bayes_coalition._io import write_json
+    from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.validation.loeo import loeo
+
+    spec = load_spec(args.spec)
+    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"
+    out.mkdir(parents=True, exist_ok=True)
+    res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
+               tune=args.tune, sampler=args.sampler, refit=not args.no_refit)
+    write_json(out / "loeo.json", res)
+    print("leave-one-episode-out elpd: " + ", ".join(f"{k} {v:.1f}" for k, v in res["elpd"].items()))
+    for name, d in res["differences"].items():
+        print(f"  {name:24s} elpd difference {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over {d['n_episodes']} episodes "
+              "(positive favours the full model)")
+    bad = res["unconverged_fits"]
+    print(f"fits: {len(res['fits'])}, unconverged after a refit: {len(bad)}"
+          + (" (" + ", ".join(f"{b['variant']} without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))
+    print(f"wrote {out}/loeo.json")
+    return 0
+
+
 def cmd_compare(args) -> int:
     from bayes_coalition._io import write_json
     from bayes_coalition.coalition.spec import load_spec
@@ -309,6 +331,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
     sampling_options(bt, draws=500, chains=4, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)
+
+    lo = add("loeo", "H1/H2: leave-one-episode-out elpd of the full model and the models without H1 and without H2")
+    lo.add_argument("spec", help=spec_help)
+    lo.add_argument("--out", help="output directory (default: reports/<spec name>_hypotheses/)")
+    lo.add_argument("--episodes", nargs="*", help="episodes to leave out (default: every episode with vote rows)")
+    lo.add_argument("--seed", type=int, default=1, help="random seed (the i-th episode's fit uses seed + i)")
+    lo.add_argument("--sampler", default=None, help="sampler of the fits (default: the spec's)")
+    lo.add_argument("--no-refit", action="store_true",
+                    help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
+    sampling_options(lo, draws=500, chains=2, tune=800, per="per fit")
+    lo.set_defaults(func=cmd_loeo)
 
     cp = add("compare", "H1/H2: LOO of nested models and sensitivity of the hypotheses")
     cp.add_argument("spec", help=spec_help)

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,7 +28,7 @@ ELSEWHERE = {
     "report": ("tests/report/test_build.py::test_cli_report_builds_every_section", "report_cli("),
     "ideal-points": ("tests/ideal_points/test_cli.py::test_cli_writes_files_and_keys", 'run_cli(["ideal-points"'),
 }
-HERE = {"data", "sbc", "backtest", "compare"}
+HERE = {"data", "sbc", "backtest", "loeo", "compare"}
 
 
 def test_every_subcommand_is_exercised():
@@ -94,6 +95,21 @@ def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     assert [f["origin"] for f in scores["unconverged_fits"]] == ["2016-01-01"]
     out = capsys.readouterr().out
     assert "fitted on 47 votes (fail" in out and "model - party_line" in out and "1 unconverged: 2016-01-01" in out
+
+
+def test_loeo_one_episode(mock_pymc_sample, tmp_path, capsys):
+    # mock fits draw the prior: every fit is unconverged, and the command says so
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        assert run_cli(["loeo", default_spec_path(), "--episodes", "pntr2000", "--draws", "20", "--tune", "5",
+                        "--sampler", "pymc", "--no-refit", "--out", tmp_path]) == 0
+    res = json.loads((tmp_path / "loeo.json").read_text())
+    assert set(res["elpd"]) == {"full", "without_H1", "without_H2"} and len(res["fits"]) == 3
+    assert res["per_episode"][0]["episode"] == "pntr2000" and np.isfinite(res["elpd"]["full"])
+    d = res["differences"]["full_minus_without_H1"]
+    assert d["elpd_diff"] == pytest.approx(res["elpd"]["full"] - res["elpd"]["without_H1"]) and d["n_episodes"] == 1
+    assert len(res["unconverged_fits"]) == 3
+    out = capsys.readouterr().out
+    assert "full_minus_without_H2" in out and "unconverged after a refit: 3" in out
 
 
 def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monkeypatch):

@@ -58,6 +58,12 @@ def _compare_dir(path):
     diag = {m: {"max_rhat": 1.005, "divergences": 0} for m in ("full", "without_H1", "without_H2", "prior_twice_as_wide", "codes_perturbed")}
     (path / "hypotheses_comparison.json").write_text(json.dumps({"loo": loo, "comparison": comp, "p_hypothesised_sign": p,
                                                                  "diagnostics": diag}))
+    fits = [{"variant": "full", "episode": "e1", "verdict": "fail", "max_rhat": 1.024, "divergences": 0, "attempts": 2}]
+    (path / "loeo.json").write_text(json.dumps({
+        "elpd": {"full": -300.0, "without_H1": -303.5, "without_H2": -299.0},
+        "differences": {"full_minus_without_H1": {"elpd_diff": 3.5, "se": 2.25, "n_episodes": 23},
+                        "full_minus_without_H2": {"elpd_diff": -1.0, "se": 1.5, "n_episodes": 23}},
+        "fits": fits * 69, "unconverged_fits": fits, "settings": {"chains": 2, "draws": 400}}))
 
 
 def _render(run, tmp_path, validation=None) -> tuple[str, str]:
@@ -79,6 +85,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "1 still did not converge (max R-hat 1.013)" in md and "2000-05-24 to 2005-06-30" in md
     assert "change willingness" in md and "-0.100" in md        # codes perturbed: 0.5 - 0.6
     assert "45/89" in md and "Pareto k > 0.7" in md
+    assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
+    assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run
 
 
@@ -87,4 +95,4 @@ def test_validation_defaults_to_sibling_folders(tmp_path):
     assert dirs["sbc"] == tmp_path / "trade_coalition_sbc" and dirs["backtest"] == tmp_path / "trade_coalition_backtest"
     assert dirs["compare"] == tmp_path / "trade_coalition_hypotheses" and default_dirs(None, "x") == {}
     html, md = _render(SimpleNamespace(model=None, run_dir=tmp_path / "model"), tmp_path)
-    assert md.count("not run") == 4 and "<code>bayes-coalition backtest SPEC.toml</code>" in html
+    assert md.count("not run") == 5 and "<code>bayes-coalition backtest SPEC.toml</code>" in html

@@ -131,6 +131,23 @@ def _compare_part(folder: Path | None) -> list[Block]:
     ]
 
 
+def _loeo_part(folder: Path | None) -> list[Block]:
+    res = _json(folder, "loeo.json")
+    if res is None:
+        return [Paragraph("Leave-one-episode-out cross-validation: not run (make it with `bayes-coalition loeo SPEC.toml`).")]
+    rows = [{"comparison": k.replace("full_minus_", "full model against the model "), "elpd difference": d["elpd_diff"],
+             "SE": d["se"], "episodes": d["n_episodes"]} for k, d in res["differences"].items()]
+    bad = res["unconverged_fits"]
+    st = res["settings"]
+    lead = (f"Each episode's votes are predicted by a fit to every other episode's votes (its codes kept), "
+            f"{st['chains']} chains x {st['draws']} draws per fit; the elpd difference sums the episodes' differences "
+            f"(positive favours the full model, which holds the H1 and H2 terms) and its SE is sqrt(E) times their sd. "
+            f"{len(res['fits'])} fits, "
+            + (f"{len(bad)} of them did not converge (max R-hat {max(b['max_rhat'] for b in bad):.3f}): the differences "
+               f"rest partly on unconverged fits." if bad else "all converged."))
+    return [Paragraph(lead), Table(pd.DataFrame(rows), digits={"elpd difference": 2, "SE": 2})]
+
+
 def validation_section(ctx: Context) -> Section:
     run = ctx.run
     name = run.model.spec["model"]["name"] if run.model is not None else "model"
@@ -143,5 +160,6 @@ def validation_section(ctx: Context) -> Section:
          _sbc_part(dirs.get("ideal_points_sbc"), "ideal-point SBC", "bayes-coalition sbc --ideal-points --sims 100")),
         ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"))),
         ("comparison", "Model comparison for H1 and H2", _compare_part(dirs.get("compare"))),
+        ("loeo", "Leave-one-episode-out cross-validation of H1 and H2", _loeo_part(dirs.get("compare"))),
     ]
     return Section(TITLE, "validation", [b for anchor, title, blocks in parts for b in (Heading(title, anchor=anchor), *blocks)])
