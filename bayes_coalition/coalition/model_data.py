@@ -301,17 +301,8 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
 
 
 def _party_seats(ds: TradeDataset, congress: int, chamber: str) -> dict:
-    """Seats per party of a Congress's chamber: composition.csv, else the most members of each party
-    voting in one of that Congress's roll calls in the chamber (an older data directory)."""
-    if ds.composition is not None:
-        c = ds.composition
-        rows = c[(c["congress"] == congress) & (c["chamber"] == chamber)]
-        if len(rows):
-            return {r.party: int(r.seats) for r in rows.itertuples()}
-    vc = ds.vote_counts.merge(ds.cases[["case_id", "congress", "chamber"]], on="case_id")
-    vc = vc[(vc["congress"] == congress) & (vc["chamber"] == chamber) & vc["party"].isin(["R", "D"])]
-    voters = (vc["yea"].fillna(0) + vc["nay"].fillna(0)).where(vc["yea"].notna() & vc["nay"].notna(), vc["n_members"])
-    return {p: int(v) for p, v in voters.groupby(vc["party"]).max().dropna().items()}
+    """Seats per party of a Congress's chamber (:meth:`TradeDataset.seats_of_congress`)."""
+    return ds.seats_of_congress(congress).get(chamber, {})
 
 
 def _republican_share(ds: TradeDataset, cases: pd.DataFrame) -> np.ndarray:

@@ -192,6 +192,28 @@ class TradeDataset:
             }
         )
 
+    def seats_of_congress(self, congress: int) -> dict[str, dict[str, int]]:
+        """Seats per chamber and party of a Congress (parties with seats only): the composition table;
+        without one (an older directory or saved run), the most members of each party voting in one of
+        that Congress's votes in the chamber (yea + nay of a party row; its ``n_members`` where only a
+        range is known). The one home of this rule: the model's composition-based splits and divided
+        government, and a bill's seats, all read it."""
+        out: dict = {}
+        if self.composition is not None:
+            rows = self.composition[(self.composition["congress"] == congress) & (self.composition["seats"] > 0)]
+            for r in rows.itertuples():
+                out.setdefault(str(r.chamber), {})[str(r.party)] = int(r.seats)
+            return out
+        cases = self.cases[self.cases["congress"] == congress].set_index("case_id")
+        vc = self.vote_counts[self.vote_counts["case_id"].isin(cases.index) & self.vote_counts["party"].isin(["R", "D", "I"])]
+        full = vc["yea"].notna() & vc["nay"].notna()
+        voters = (vc["yea"].fillna(0) + vc["nay"].fillna(0)).where(full, vc["n_members"])
+        for case_id, party, n in zip(vc["case_id"], vc["party"], voters):
+            if pd.notna(n) and n > 0:
+                chamber = out.setdefault(str(cases.loc[case_id, "chamber"]), {})
+                chamber[str(party)] = max(chamber.get(str(party), 0), int(n))
+        return out
+
     def coverage(self) -> dict:
         """What the evidence and the vote data cover: episodes coded, cells per stage, the ex post
         share, the coders' agreement (``coding/reliability.json`` of the data directory, when it has

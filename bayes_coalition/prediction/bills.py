@@ -321,14 +321,14 @@ class HypotheticalBill:
             congress = self.congress_of(dataset)
             if congress not in known_congresses(dataset):
                 _fail(_unknown_congress(congress, dataset), self.source, "composition.congress")
-            out = composition_of_congress(dataset, congress)
+            out = dataset.seats_of_congress(congress)
             if dataset.composition is None:
                 out["_notes"] = [f"no composition table: seats inferred from the votes of Congress {congress}"]
                 # a chamber with no party-split vote in that Congress: the nearest Congress that has one
                 for chamber in SEATS:
                     if chamber not in out:
                         for other in sorted(set(dataset.cases["congress"]), key=lambda c: (abs(c - congress), c)):
-                            alt = _voters_of_congress(dataset, int(other)).get(chamber)
+                            alt = dataset.seats_of_congress(int(other)).get(chamber)
                             if alt:
                                 out[chamber] = alt
                                 out["_notes"].append(f"{chamber} seats taken from Congress {other}")
@@ -350,32 +350,6 @@ def _unknown_congress(congress: int, dataset: TradeDataset) -> str:
     where = "composition.csv" if dataset.composition is not None else "the data's cases"
     span = f"{valid[0]}-{valid[-1]}" if valid == list(range(valid[0], valid[-1] + 1)) else ", ".join(map(str, valid))
     return f"Congress {congress} is not in {where} (valid: {span})"
-
-
-def composition_of_congress(dataset: TradeDataset, congress: int) -> dict:
-    """Seats per chamber and party of a Congress: the composition table's ``seats`` (parties with
-    seats only); without a table, the members voting per party in its votes (see ``_voters_of_congress``)."""
-    if dataset.composition is None:
-        return _voters_of_congress(dataset, congress)
-    rows = dataset.composition[(dataset.composition.congress == congress) & (dataset.composition.seats > 0)]
-    out: dict = {}
-    for r in rows.itertuples():
-        out.setdefault(str(r.chamber), {})[str(r.party)] = int(r.seats)
-    return out
-
-
-def _voters_of_congress(dataset: TradeDataset, congress: int) -> dict:
-    """Members voting per party in a Congress, read from its fully split votes (max over votes)."""
-    cases = dataset.cases[dataset.cases.congress == congress].set_index("case_id")
-    vc = dataset.vote_counts[dataset.vote_counts.case_id.isin(cases.index) & dataset.vote_counts.party.isin(["R", "D", "I"])]
-    vc = vc.dropna(subset=["yea", "nay"])
-    out: dict = {}
-    for (case_id, party), r in vc.set_index(["case_id", "party"]).iterrows():
-        chamber = cases.loc[case_id, "chamber"]
-        n = int(r["yea"] + r["nay"])
-        out.setdefault(chamber, {})
-        out[chamber][party] = max(out[chamber].get(party, 0), n)
-    return out
 
 
 def _read_toml(path: Path) -> dict:

@@ -182,3 +182,19 @@ def test_a_saved_run_keeps_the_tables(mock_fit, tmp_path):
         pd.testing.assert_frame_equal(getattr(loaded.dataset, name), getattr(mock_fit.dataset, name), obj=name)
     # (runs saved before the tables existed were model version 0.2.0, which model v2 (0.3.0) refuses to
     # load: a data directory without them is covered by the dataset tests)
+
+
+def test_seats_of_congress_table_and_fallback():
+    """The one seat rule: the composition table (parties with seats only); without it, the most members
+    of a party voting in one of the Congress's votes, a whip count's n_members where no tally exists
+    (the 1997 House count: 228 R, 205 D of its sources; the 1997 Senate cloture vote: 55 R, 45 D)."""
+    import dataclasses
+
+    from bayes_coalition import load_dataset
+
+    ds = load_dataset()
+    assert ds.seats_of_congress(105) == {"House": {"R": 228, "D": 206, "I": 1}, "Senate": {"R": 55, "D": 45}}
+    old = dataclasses.replace(ds, composition=None)
+    assert old.seats_of_congress(105) == {"House": {"R": 228, "D": 205, "I": 1}, "Senate": {"R": 55, "D": 45}}
+    assert old.seats_of_congress(106)["House"] == {"R": 221, "D": 211, "I": 2}    # PNTR: 164+57, 73+138, 0+2
+    assert old.seats_of_congress(90) == {} and ds.seats_of_congress(90) == {}
