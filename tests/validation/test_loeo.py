@@ -74,3 +74,21 @@ def test_elpd_arithmetic_by_hand():
     diffs = np.array([1.0, 0.5, -1.0])
     assert d["elpd_diff"] == pytest.approx(0.5) and d["n_episodes"] == 3
     assert d["se"] == pytest.approx(math.sqrt(3 * diffs.var(ddof=1)))
+
+
+def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample):
+    """The whole loop with PyMC's mock sampler (prior draws): one episode, two variants; every fit is
+    unconverged and listed, and the difference is the two variants' elpd."""
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+    from bayes_coalition.errors import ConvergenceWarning
+    from bayes_coalition.validation.loeo import loeo
+
+    spec = load_spec(default_spec_path())
+    variants = {"full": spec["model"]["constructs"], "without_H1": ["deadlock_convergence", "formulation_coordination"]}
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        res = loeo(spec, variants=variants, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False,
+                   progress=False)
+    assert set(res["elpd"]) == set(variants) and len(res["fits"]) == 2 and len(res["unconverged_fits"]) == 2
+    assert res["per_episode"][0]["episode"] == "pntr2000" and np.isfinite(res["elpd"]["full"])
+    d = res["differences"]["full_minus_without_H1"]
+    assert d["elpd_diff"] == pytest.approx(res["elpd"]["full"] - res["elpd"]["without_H1"]) and d["n_episodes"] == 1
