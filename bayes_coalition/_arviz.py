@@ -82,6 +82,11 @@ def ess(idata, var_names=None, method: str = "bulk") -> xr.Dataset:
     return _az().ess(idata, var_names=var_names, method=method)
 
 
+def ess_array(values: np.ndarray, method: str = "bulk") -> float:
+    """Effective sample size of one scalar's draws shaped (chain, draw)."""
+    return float(_az().ess(np.asarray(values, dtype=float), method=method))
+
+
 def mcse(idata, var_names=None) -> xr.Dataset:
     return _az().mcse(idata, var_names=var_names, method="mean")
 

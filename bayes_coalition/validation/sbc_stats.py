@@ -75,6 +75,24 @@ def ecdf_band(n_sims: int, n_draws: int, *, prob: float = 0.99, grid: int = 100,
     return z, np.full_like(z, np.quantile(sup, prob))
 
 
+def ess_thinned_rank(true_value: float, draws: np.ndarray, n_keep: int, rng: np.random.Generator) -> tuple[int, int]:
+    """The rank of ``true_value`` among ``draws`` (shaped (chain, draw)) thinned to their bulk effective
+    sample size (at most ``n_keep``; autocorrelated draws give ranks that are not uniform even for a
+    correct sampler), put on the common scale 0..``n_keep`` so simulations whose fits had different
+    ESS can be pooled: with ``r`` uniform on 0..n, ``(r + U) / (n + 1)`` is uniform on (0, 1) for
+    ``U ~ Uniform(0, 1)``, and ``floor(that * (n_keep + 1))`` is uniform on 0..n_keep.
+    Returns (rank on the common scale, number of draws kept)."""
+    from bayes_coalition import _arviz
+
+    draws = np.asarray(draws, dtype=float)
+    ess = _arviz.ess_array(draws) if draws.shape[1] >= 4 else float(draws.size)
+    n = int(max(1, min(n_keep, np.floor(ess) if np.isfinite(ess) else draws.size)))
+    kept = thin(draws.ravel(), n)
+    r = rank_statistic(true_value, kept, rng)
+    u = (r + rng.random()) / (len(kept) + 1)
+    return min(int(u * (n_keep + 1)), n_keep), len(kept)
+
+
 def thin(values: np.ndarray, n_keep: int) -> np.ndarray:
     """``n_keep`` evenly spaced draws (autocorrelation would make ranks of every draw non-uniform)."""
     idx = np.unique(np.linspace(0, len(values) - 1, n_keep).round().astype(int))
