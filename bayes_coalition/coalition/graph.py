@@ -23,7 +23,9 @@ Parameterisation choices, for the geometry:
   non-reference vote type is exp(N(0, discrimination_log_sd)) times final passage's. Measured on the
   shipped data (seed 2000, nutpie, 4 x 1000 draws after 1000 tuning): max R-hat 1.0097, bulk / tail
   ESS 511 / 481, BFMI 0.75, one divergence; wall 409 s on 2 busy cores (compilation dominates: the
-  C gradient compiles in 20 s, numba's takes longer).
+  C gradient compiles in 20 s, numba's takes longer). With the step scale Gamma(2) (mean tilt_walk_sd)
+  instead of HalfNormal: seeds 1-3 gave max R-hat 1.0097 / 1.0094 / 1.0047, bulk ESS 468 / 303 / 450,
+  divergences 2 / 0 / 0 (benchmarks/bench_coalition_seeds.py); the bar holds on one seed of three.
 - probabilities of interval and whip rows are built for each row subset (``int_probs``): indexing
   one shared probability vector by subsets made PyTensor's rewriting of the gradient run for
   minutes (measured: more than 10 minutes against 12-20 s).
