@@ -36,9 +36,16 @@ def origin_date(origin) -> str:
     text = str(origin)
     if text.isdigit() and len(text) == 4:
         return f"{text}-01-01"
-    if len(text) != 10 or text[4] != "-" or text[7] != "-":
-        raise ValueError(f"origin {origin!r}: expected a year (2016) or a date (2016-06-23)")
-    return text
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat() if len(text) == 10 else _bad_origin(origin)
+    except ValueError:
+        return _bad_origin(origin)
+
+
+def _bad_origin(origin):
+    raise ValueError(f"origin {origin!r}: expected a year (2016) or a date (2016-06-23)")
 
 
 def training_cases(cases: pd.DataFrame, origin) -> list[str]:

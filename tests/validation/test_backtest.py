@@ -37,6 +37,15 @@ def test_backtest_training_data_end_before_the_origin():
     assert "tpa2015_s_may" in june and "taa2015_h" not in june and "tpa2015_h_jun12" not in june
 
 
+@pytest.mark.parametrize("bad", ["2016-13", "2016-13-45", "20160101", "1996-02-30", "next year"])
+def test_a_malformed_origin_is_refused(bad):
+    from bayes_coalition.validation.backtest import origin_date
+
+    assert origin_date(2016) == "2016-01-01" and origin_date("2015-06-12") == "2015-06-12"
+    with pytest.raises(ValueError, match="expected a year"):
+        origin_date(bad)
+
+
 def test_origins_are_the_dates_of_decided_votes():
     """Each decided vote from 1996 is predicted by the fit on every vote dated before it: one origin
     per date (same-day votes share it); the undecided 1997 whip count is never an origin."""
