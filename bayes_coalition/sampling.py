@@ -80,3 +80,17 @@ def sample_model(
     idata.posterior.attrs["free_variables"] = ",".join(free)
     seconds = time.perf_counter() - t0
     return idata, seconds, sampler
+
+
+def sample_compiled(compiled, *, draws: int, tune: int, chains: int, seed: int, target_accept: float | None = None,
+                    low_rank_mass_matrix: bool = True, cores: int | None = None):
+    """nutpie on an already compiled model (``nutpie.compile_pymc_model``, new data through its
+    ``with_data``): the path of fits that reuse one compilation (backtest origins, leave-one-episode-out,
+    SBC, the seed benchmark). No tuning draws are kept; ``target_accept`` None keeps nutpie's default."""
+    import nutpie
+
+    extra = {} if target_accept is None else {"target_accept": float(target_accept)}
+    return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores if cores is not None else min(chains, 2),
+                         seed=int(seed), progress_bar=False, save_warmup=False,
+                         low_rank_modified_mass_matrix=bool(low_rank_mass_matrix), **extra)
+

@@ -30,6 +30,7 @@ def main() -> int:
 
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.sampling import sample_compiled
 
     spec = load_spec(args.spec)
     s = spec["sampler"]
@@ -41,13 +42,9 @@ def main() -> int:
         compiled = nutpie.compile_pymc_model(model.model)
         t_compile = time.perf_counter() - t0
         t0 = time.perf_counter()
-        idata = nutpie.sample(compiled, draws=int(s["draws"]), tune=int(s["tune"]), chains=int(s["chains"]),
-                              cores=min(int(s["chains"]), 2), seed=seed, target_accept=float(s["target_accept"]),
-                              progress_bar=False, low_rank_modified_mass_matrix=bool(s["low_rank_mass_matrix"]))
+        idata = sample_compiled(compiled, draws=int(s["draws"]), tune=int(s["tune"]), chains=int(s["chains"]), seed=seed,
+                                target_accept=s["target_accept"], low_rank_mass_matrix=s["low_rank_mass_matrix"])
         t_sample = time.perf_counter() - t0
-        for group in ("warmup_posterior", "warmup_sample_stats"):
-            if group in idata.groups():
-                delattr(idata, group)
         idata.posterior.attrs["free_variables"] = ",".join(v.name for v in model.model.free_RVs)
         model._attach(idata, seed=seed, sampler="nutpie", seconds=t_compile + t_sample, settings=s)
         d = model.diagnostics

@@ -174,14 +174,21 @@ def cmd_sbc(args) -> int:
     return 0
 
 
-def cmd_backtest(args) -> int:
-    from bayes_coalition._io import write_json
+def _spec_and_out(args, suffix: str) -> tuple[dict, Path]:
+    """The spec of ``args.spec`` and the output folder (``--out``, else ``reports/<spec name><suffix>``), created."""
     from bayes_coalition.coalition.spec import load_spec
-    from bayes_coalition.validation.backtest import backtest, backtest_scores
 
     spec = load_spec(args.spec)
-    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_backtest"
+    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}{suffix}"
     out.mkdir(parents=True, exist_ok=True)
+    return spec, out
+
+
+def cmd_backtest(args) -> int:
+    from bayes_coalition._io import write_json
+    from bayes_coalition.validation.backtest import backtest, backtest_scores
+
+    spec, out = _spec_and_out(args, "_backtest")
     result = backtest(spec, args.origins or None, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune,
                       sampler=args.sampler, refit=not args.no_refit)
     result.votes.to_csv(out / "backtest.csv", index=False)
@@ -210,12 +217,9 @@ def cmd_backtest(args) -> int:
 
 def cmd_loeo(args) -> int:
     from bayes_coalition._io import write_json
-    from bayes_coalition.coalition.spec import load_spec
     from bayes_coalition.validation.loeo import loeo
 
-    spec = load_spec(args.spec)
-    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"
-    out.mkdir(parents=True, exist_ok=True)
+    spec, out = _spec_and_out(args, "_hypotheses")
     res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
                tune=args.tune, sampler=args.sampler, refit=not args.no_refit)
     write_json(out / "loeo.json", res)
@@ -232,12 +236,9 @@ def cmd_loeo(args) -> int:
 
 def cmd_compare(args) -> int:
     from bayes_coalition._io import write_json
-    from bayes_coalition.coalition.spec import load_spec
     from bayes_coalition.validation.compare import compare_hypotheses
 
-    spec = load_spec(args.spec)
-    out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_hypotheses"
-    out.mkdir(parents=True, exist_ok=True)
+    spec, out = _spec_and_out(args, "_hypotheses")
     res = compare_hypotheses(spec, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
     write_json(out / "hypotheses_comparison.json", res)
     print("PSIS-LOO (elpd, se; Pareto k > 0.7 of n):")

@@ -99,7 +99,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         return pm.Data(name, np.ones(n)) if weighted else None
 
     def weigh(w, rows, lp):
-        """Row log densities ``lp`` of rows ``rows`` (NumPy indices) times their weights; a row of weight
+        """Row log densities ``lp`` of rows ``rows`` (NumPy indices or a slice) times their weights; a row of weight
         0 adds exactly 0, even where its density is 0 (``0 * -inf`` would be NaN)."""
         return lp if w is None else pt.switch(pt.gt(w[rows], 0), w[rows] * lp, 0.0)
 
@@ -228,7 +228,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         w_obs, w_int = weights("obs_weight", len(md.obs_n)), weights("interval_weight", len(md.int_n))
         if weighted:
             lp_obs = pm.logp(pm.BetaBinomial.dist(n=md.obs_n, alpha=p_obs * phi_obs, beta=(1 - p_obs) * phi_obs), obs_yea)
-            pm.Potential("yea", weigh(w_obs, np.arange(len(md.obs_n)), lp_obs).sum())
+            pm.Potential("yea", weigh(w_obs, slice(None), lp_obs).sum())
         else:
             pm.BetaBinomial("yea", n=md.obs_n, alpha=p_obs * phi_obs, beta=(1 - p_obs) * phi_obs, observed=obs_yea, dims="obs")
         rd_obs = np.flatnonzero(md.mix_obs_idx >= 0)

@@ -60,13 +60,17 @@ def origin_dates(cases: pd.DataFrame, first: str = "1996-01-01") -> list[str]:
     return sorted(set(decided["date"].astype(str)))
 
 
+def _case_dates(md, cases: pd.DataFrame) -> np.ndarray:
+    """The date (YYYY-MM-DD) of each case of the model, in its order."""
+    return cases.set_index("case_id").loc[md.coords["case"], "date"].astype(str).to_numpy()
+
+
 def training_weights(md, cases: pd.DataFrame, origin) -> dict[str, np.ndarray]:
     """Likelihood weights of the fit at ``origin``: 1 for the rows of votes dated strictly before it
     and for codes whose sources are all dated strictly before it, 0 otherwise. An undated code (the
     paper's retrospective account) is never used: it may rest on hindsight."""
     day = origin_date(origin)
-    date = cases.set_index("case_id").loc[md.coords["case"], "date"].astype(str).to_numpy()
-    seen = date < day
+    seen = _case_dates(md, cases) < day
     code_ok = (md.code_date != "") & (md.code_date < day)
     return {"obs_weight": seen[md.obs_case_idx].astype(float),
             "interval_weight": seen[md.int_case_idx].astype(float),
@@ -78,7 +82,7 @@ def check_no_leakage(md, cases: pd.DataFrame, weights: dict, origin) -> None:
     source dated on or after it (or undated): that would leak the future into its predictions. A
     real error, not an ``assert`` (``python -O`` strips those)."""
     day = origin_date(origin)
-    date = cases.set_index("case_id").loc[md.coords["case"], "date"].astype(str).to_numpy()
+    date = _case_dates(md, cases)
     bad = []
     for key, case_idx in (("obs_weight", md.obs_case_idx), ("interval_weight", md.int_case_idx)):
         later = (np.asarray(weights[key]) != 0) & (date[case_idx] >= day)
@@ -193,6 +197,8 @@ class OriginFits:
 
     def sample(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float):
         """InferenceData (posterior, sample_stats) of one fit with these weights, and its seconds."""
+        from bayes_coalition.sampling import sample_compiled, sample_model
+
         t0 = time.perf_counter()
         if self.sampler == "nutpie":
             import nutpie
@@ -201,16 +207,10 @@ class OriginFits:
                 self._compiled = nutpie.compile_pymc_model(self.pm_model)
                 self.compile_seconds = time.perf_counter() - t0
                 t0 = time.perf_counter()
-            idata = nutpie.sample(self._compiled.with_data(**weights), draws=draws, tune=tune, chains=chains,
-                                  cores=min(chains, 2), seed=int(seed), target_accept=target_accept,
-                                  progress_bar=False, low_rank_modified_mass_matrix=bool(
-                                      self.model.spec["sampler"]["low_rank_mass_matrix"]))
-            for group in ("warmup_posterior", "warmup_sample_stats"):
-                if group in idata.groups():
-                    delattr(idata, group)
+            idata = sample_compiled(self._compiled.with_data(**weights), draws=draws, tune=tune, chains=chains,
+                                    seed=seed, target_accept=target_accept,
+                                    low_rank_mass_matrix=self.model.spec["sampler"]["low_rank_mass_matrix"])
         else:
-            from bayes_coalition.sampling import sample_model
-
             for name, value in weights.items():
                 self.pm_model[name].set_value(np.asarray(value, dtype=float))
             idata, _, _ = sample_model(self.pm_model, sampler=self.sampler, draws=draws, tune=tune, chains=chains,

@@ -162,7 +162,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     from bayes_coalition.coalition.likelihood import whip_sd
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
-    from bayes_coalition.sampling import available
+    from bayes_coalition.sampling import available, sample_compiled
 
     base = CoalitionModel(dataset=dataset, spec=spec)
     md = base.model_data
@@ -210,9 +210,8 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if compiled is not None:
-                idata = nutpie.sample(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=chains,
-                                      seed=fit_seed, progress_bar=False, save_warmup=False,
-                                      low_rank_modified_mass_matrix=bool(base.spec["sampler"]["low_rank_mass_matrix"]))
+                idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=chains,
+                                        seed=fit_seed, low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
             else:
                 with model:
                     pm.set_data(data)
