@@ -17,7 +17,7 @@ against tests/coalition/test_likelihood.py (mutmut would mutate whole functions 
 of mutants each needing a PyTensor compile and a test run that builds the model).  Each is applied to a
 copy of the repository in a temporary folder; the working tree is never edited.
 
-Run:  python scripts/mutation.py [--keep] [--graph] [--max-children N]
+Run:  python scripts/mutation.py [--keep] [--graph | --graph-only [--match TEXT]] [--max-children N]
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ KILLED = {"killed", "timeout"}
 
 # (file under bayes_coalition/coalition/, name, text, replacement): mistakes in the likelihood that a
 # finite-logp test would not notice; each must make tests/coalition/test_likelihood.py fail
-LIKELIHOOD = "likelihood.py"
-GRAPH = "graph.py"
+LIKELIHOOD = "coalition/likelihood.py"
+GRAPH = "coalition/graph.py"
+AGENDA = "coalition/agenda.py"
+RULES = "coalition/rules.py"
+AGENDA_TESTS = "tests/coalition/test_agenda.py"
 GRAPH_MUTANTS = [
     (LIKELIHOOD, "beta-binomial alpha and beta swapped", "alpha=p * phi, beta=(1.0 - p) * phi",
      "alpha=(1.0 - p) * phi, beta=p * phi"),
@@ -63,6 +66,23 @@ GRAPH_MUTANTS = [
     (GRAPH, "whip count scored as a hard interval",
      "whip = np.setdiff1d(np.arange(len(md.int_case_idx)), hard)",
      "whip = np.setdiff1d(np.arange(len(md.int_case_idx)), hard); hard = np.arange(len(md.int_case_idx)); whip = whip[:0]"),
+    # the agenda-control layer (coalition/agenda.py and its graph term), against tests/coalition/test_agenda.py
+    (AGENDA, "floor probability: the whips' error left out of the spread", "sd = xp.sqrt(var + (scale * n) ** 2)",
+     "sd = xp.sqrt(var)", AGENDA_TESTS),
+    (AGENDA, "bar: continuity correction dropped", "return threshold - 0.5 + bar * n", "return threshold + bar * n",
+     AGENDA_TESTS),
+    (AGENDA, "pi(y): the leak not added", "return leak + (1.0 - leak) * normal_cdf(xp, (y - bar_votes",
+     "return (1.0 - leak) * normal_cdf(xp, (y - bar_votes", AGENDA_TESTS),
+    (AGENDA, "bivariate orthant: the 1/2 correction always 0", "beta = np.where(a * b > 0, 0.0, 0.5)", "beta = 0.0",
+     AGENDA_TESTS),
+    (GRAPH, "agenda: held votes not conditioned on being held", "log_pi - pt.log(z[:nh])", "log_pi", AGENDA_TESTS),
+    (GRAPH, "agenda: withdrawn measure scored log Z", "pt.log1p(-z[nh:])", "pt.log(z[nh:])", AGENDA_TESTS),
+    (GRAPH, "agenda: two-party slot mixes the shares the wrong way round", "s * p_r + (1.0 - s) * p_d",
+     "(1.0 - s) * p_r + s * p_d", AGENDA_TESTS),
+    (GRAPH, "agenda: the tilt deviation not integrated", "sigma_tilt * node_tilt[:, None]", "0.0 * node_tilt[:, None]",
+     AGENDA_TESTS),
+    (RULES, "agenda: cloture votes exempt", 'FLOOR_CONTROLLED = ("final_passage", "cloture", "procedural")',
+     'FLOOR_CONTROLLED = ("final_passage", "procedural")', AGENDA_TESTS),
 ]
 
 
@@ -87,41 +107,46 @@ def run_mutmut(keep: bool, max_children: int | None) -> tuple[int, int, list[str
     return len(statuses) - len(survivors), len(statuses), survivors
 
 
-def run_graph_mutants() -> tuple[int, int, list[str]]:
+def run_graph_mutants(match: str = "") -> tuple[int, int, list[str]]:
     ignore = shutil.ignore_patterns(".git", "mutants", "reports", "__pycache__", ".venv", "*.pyc")
     survivors = []
-    for file, name, old, new in GRAPH_MUTANTS:
+    mutants = [m for m in GRAPH_MUTANTS if match in m[1]]
+    for file, name, old, new, *tests in mutants:
+        test_file = tests[0] if tests else "tests/coalition/test_likelihood.py"
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "repo"
             shutil.copytree(ROOT, copy, ignore=ignore)
-            target = copy / "bayes_coalition" / "coalition" / file
+            target = copy / "bayes_coalition" / file
             text = target.read_text(encoding="utf-8")
             if text.count(old) != 1:
                 raise SystemExit(f"likelihood mutant {name!r}: its text is not found once in {file}")
             target.write_text(text.replace(old, new), encoding="utf-8")
             r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
-                                "tests/coalition/test_likelihood.py"], check=False, cwd=copy, text=True,
+                                test_file], check=False, cwd=copy, text=True,
                                capture_output=True)
             killed = r.returncode == 1    # a test failed (-n 0: under xdist an early stop exits with 2)
             print(f"  likelihood mutant {'killed' if killed else 'SURVIVED'}: {file}: {name}", flush=True)
             if not killed:
                 survivors.append(f"{file}: {name} (pytest exit {r.returncode})")
-    return len(GRAPH_MUTANTS) - len(survivors), len(GRAPH_MUTANTS), survivors
+    return len(mutants) - len(survivors), len(mutants), survivors
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keep", action="store_true", help="reuse mutants/ and mutmut's cached results")
     ap.add_argument("--graph", action="store_true", help="also run the hand-written likelihood mutants (likelihood.py, graph.py)")
+    ap.add_argument("--graph-only", action="store_true", help="run only the hand-written mutants (no mutmut)")
+    ap.add_argument("--match", default="", help="with --graph/--graph-only: only hand-written mutants whose name contains this")
     ap.add_argument("--max-children", type=int, default=None, help="parallel mutmut workers (default: CPU count)")
     a = ap.parse_args()
-    killed, total, survivors = run_mutmut(a.keep, a.max_children)
-    print(f"killed {killed} of {total} mutants ({100 * killed / total:.1f}%)")
-    for s in survivors:
-        print(f"  {s}")
-    if a.graph:
-        gk, gt, gs = run_graph_mutants()
-        print(f"likelihood (likelihood.py, graph.py): killed {gk} of {gt} mutants ({100 * gk / gt:.1f}%)")
+    if not a.graph_only:
+        killed, total, survivors = run_mutmut(a.keep, a.max_children)
+        print(f"killed {killed} of {total} mutants ({100 * killed / total:.1f}%)")
+        for s in survivors:
+            print(f"  {s}")
+    if a.graph or a.graph_only:
+        gk, gt, gs = run_graph_mutants(a.match)
+        print(f"likelihood and agenda control (hand-written): killed {gk} of {gt} mutants ({100 * gk / gt:.1f}%)")
         for s in gs:
             print(f"  {s}")
     return 0

@@ -351,6 +351,26 @@ class CoalitionModel(FittedModel):
         out.attrs.update(prob=prob, kind="hdi", contraction_threshold=CONTRACTION_IDENTIFIED)
         return out
 
+    def agenda(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
+        """The agenda-control layer's parameters (coalition/agenda.py): posterior mean, sd and HDI beside the
+        prior sd and the posterior contraction; empty when the spec switched the layer off."""
+        self._require_fit()
+        from bayes_coalition.coalition import agenda
+
+        post = self.idata.posterior
+        rows = []
+        prior = agenda.prior_sd(self.spec["priors"])
+        for name in agenda.PARAMETERS:
+            if name not in post:
+                continue
+            d = post[name].values.ravel()
+            lo, hi = _arviz.hdi(d, prob)
+            rows.append((name, agenda.MEANING[name], d.mean(), d.std(), lo, hi, prior[name]))
+        out = pd.DataFrame(rows, columns=["parameter", "meaning", "mean", "sd", "lower", "upper", "prior_sd"])
+        out["contraction"] = diagnostics.contraction(out["sd"], out["prior_sd"])
+        out.attrs.update(prob=prob, kind="hdi")
+        return out
+
     def summary(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         self._require_fit()
         names = diagnostics.free_variable_names(self.idata) + ["ideal_point"]

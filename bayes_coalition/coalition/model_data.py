@@ -72,6 +72,7 @@ class ModelData:
     case_president_sign: np.ndarray    # +1 Republican President, -1 Democratic (for most of the Congress)
     case_divided: np.ndarray           # 1.0 when the President's party lacks the chamber's majority
     case_disc_idx: np.ndarray          # index into coords["discrimination_type"]; 0 is the reference type
+    case_floor: np.ndarray             # rules.floor_status: 0 exempt, 1 held by the leadership, 2 withdrawn
     # point observations
     obs_case_idx: np.ndarray
     obs_group_idx: np.ndarray
@@ -267,6 +268,11 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         "discrimination_type": disc_types,
         "dispersion": [f"{c}:{g}" for c in CHAMBERS for g in DISPERSION_GROUPS],
     }
+    # agenda control needs a held vote's observed count: a held vote known only as an interval is exempt
+    floor = rules.floor_status(cases["vote_type"].to_numpy(str), cases["yea_is_pro_trade"].to_numpy(bool))
+    counted = np.isin(np.arange(len(cases)), np.concatenate([obs_a[:, 0], int_a[:, 0]]))
+    floor[(floor == rules.HELD) & np.isin(np.arange(len(cases)), int_a[:, 0])] = rules.EXEMPT
+    floor[~counted] = rules.EXEMPT
     return ModelData(
         coords=coords,
         actor_prior_mean=actors["prior_position"].to_numpy(float),
@@ -284,6 +290,7 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         case_president_sign=president,
         case_divided=divided,
         case_disc_idx=np.array([disc_types.index(v) for v in effective], dtype=int),
+        case_floor=floor,
         obs_case_idx=obs_a[:, 0], obs_group_idx=obs_a[:, 1], obs_n=obs_a[:, 2], obs_yea=obs_a[:, 3],
         int_case_idx=int_a[:, 0], int_group_idx=int_a[:, 1], int_n=int_a[:, 2],
         int_lower=int_a[:, 3], int_upper=int_a[:, 4], int_whip=int_a[:, 5].astype(bool),

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_coalition.coalition import rules
+from bayes_coalition.coalition import agenda, rules
 from bayes_coalition.coalition.model_data import ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.constants import CHAMBERS, PREDICTIVE_PROB
@@ -44,6 +44,10 @@ def draw_arrays(group: xr.Dataset, md: ModelData, discrimination: float = 2.0) -
         "concentration": draws_of(group, "concentration"),
         "discrimination": disc,
         "mix_share": np.broadcast_to(md.mix_share, (ideal.shape[0], md.n_mix)),
+        # the agenda-control layer's parameters (None when the spec switched it off)
+        "agenda_bar": draws_of(group, "agenda_bar"),
+        "agenda_scale": draws_of(group, "agenda_scale"),
+        "agenda_leak": draws_of(group, "agenda_leak"),
     }
 
 
@@ -126,13 +130,51 @@ def decisive_cases(cases: pd.DataFrame) -> dict:
     return {k: int(g["_pos"].iloc[0]) for k, g in c.groupby(["episode_id", "chamber"], sort=False)}
 
 
+def floor_weights(sim: dict, arrays: dict, md: ModelData) -> np.ndarray:
+    """Per (draw, case): pi(simulated count), the probability that the leadership would bring a held vote
+    with that count to the floor (coalition/agenda.py); 1 for exempt votes, withdrawn measures and when
+    the model has no agenda control. Replicates of a held vote are weighted by it: the predictive
+    distribution of a vote given that it is held."""
+    w = np.ones(sim["case_yea"].shape)
+    if arrays.get("agenda_bar") is None:
+        return w
+    held = np.flatnonzero(md.case_floor == rules.HELD)
+    chamber = np.asarray(CHAMBERS)[md.case_chamber_idx[held]]
+    n = sim["case_n"][held]
+    thr = rules.votes_needed(md.case_threshold[held], chamber, n)
+    w[:, held] = agenda.floor_given_count(np, sim["case_yea"][:, held], thr, n, arrays["agenda_bar"][:, None],
+                                          arrays["agenda_scale"][:, None], arrays["agenda_leak"][:, None])
+    return w
+
+
+def _weighted_mean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return (w * x).sum(axis=0) / w.sum(axis=0)
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
+    """Per column of ``x`` (draw, case), quantiles under weights ``w``; NumPy's rule with equal weights."""
+    if np.all(w == 1.0):
+        return np.quantile(x, q, axis=0)
+    out = np.empty((len(q), x.shape[1]))
+    for j in range(x.shape[1]):
+        order = np.argsort(x[:, j], kind="stable")
+        v, ww = x[order, j], w[order, j]
+        cdf = (np.cumsum(ww) - 0.5 * ww) / ww.sum()
+        out[:, j] = np.interp(q, cdf, v)
+    return out
+
+
 def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, *, prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
     """Per case: P(motion carries), predictive yea interval, observed values, and the episode's
-    P(House), P(Senate), P(enacted) from its decisive votes, computed jointly per draw."""
+    P(House), P(Senate), P(enacted) from its decisive votes, computed jointly per draw. With agenda
+    control a held vote's replicates are weighted by :func:`floor_weights` (P(carries | held)) and
+    ``p_floor`` is the mean weight."""
     cases = cases.set_index("case_id").loc[md.coords["case"]].reset_index()
     carried = passes(sim["case_yea"], sim["case_n"][None, :], md.case_threshold, md.case_chamber_idx)
     pro = md.case_polarity > 0
-    lo, hi = np.quantile(sim["case_yea"], [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    w = floor_weights(sim, arrays, md)
+    lo, hi = _weighted_quantiles(sim["case_yea"], w, [(1 - prob) / 2, (1 + prob) / 2])
+    p_pass = _weighted_mean(carried, w)
     table = pd.DataFrame(
         {
             "case_id": cases["case_id"],
@@ -141,13 +183,15 @@ def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, 
             "vote_type": cases["vote_type"],
             "threshold_rule": cases["threshold_rule"],
             "n_voting": sim["case_n"],
-            "yea_mean": sim["case_yea"].mean(axis=0),
+            "yea_mean": _weighted_mean(sim["case_yea"], w),
             "yea_lower": lo,
             "yea_upper": hi,
-            "p_pass": carried.mean(axis=0),
-            "p_pro_trade_win": np.where(pro, carried.mean(axis=0), 1 - carried.mean(axis=0)),
+            "p_pass": p_pass,
+            "p_pro_trade_win": np.where(pro, p_pass, 1 - p_pass),
         }
     )
+    if arrays.get("agenda_bar") is not None:
+        table["p_floor"] = np.where(md.case_floor == rules.HELD, w.mean(axis=0), np.nan)
     decisive = decisive_cases(cases)
     p_house, p_senate, p_enacted = {}, {}, {}
     ideal = arrays["ideal_point"]
@@ -155,9 +199,9 @@ def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, 
         h = decisive.get((ep, "House"))
         s = decisive.get((ep, "Senate"))
         if h is not None:
-            p_house[ep] = carried[:, h].mean()
+            p_house[ep] = _weighted_mean(carried[:, h], w[:, h])
         if s is not None:
-            p_senate[ep] = carried[:, s].mean()
+            p_senate[ep] = _weighted_mean(carried[:, s], w[:, s])
         if h is not None and s is not None:
             if md.president_idx is None:     # no President in the data: passing both chambers is enactment
                 signs = np.ones(len(carried), dtype=bool)
@@ -165,7 +209,8 @@ def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, 
                 ref_cut = 0.5 * (arrays["cut_point"][:, h] + arrays["cut_point"][:, s])
                 signs = rules.president_signs(ideal[:, md.president_idx], ref_cut, pro[h])
             y, n = sim["case_yea"], sim["case_n"]
-            p_enacted[ep] = rules.enacted(carried[:, h], carried[:, s], signs, y[:, h], n[h], y[:, s], n[s]).mean()
+            p_enacted[ep] = _weighted_mean(rules.enacted(carried[:, h], carried[:, s], signs, y[:, h], n[h], y[:, s], n[s]),
+                                           w[:, h] * w[:, s])
     table["p_house"] = table["episode_id"].map(p_house)
     table["p_senate"] = table["episode_id"].map(p_senate)
     table["p_enacted"] = table["episode_id"].map(p_enacted)

@@ -92,6 +92,23 @@ def enacted(house_passed, senate_passed, signs, house_yea, house_n, senate_yea, 
             & (np.asarray(signs, dtype=bool) | override(house_yea, house_n, senate_yea, senate_n)))
 
 
+# vote types whose scheduling the majority leadership controls (agenda control, coalition/agenda.py);
+# a disapproval resolution is privileged by statute and reaches the floor whatever the count
+FLOOR_CONTROLLED = ("final_passage", "cloture", "procedural")
+EXEMPT, HELD, WITHDRAWN = 0, 1, 2
+
+
+def floor_status(vote_type, yea_is_pro_trade):
+    """Per vote: ``HELD`` (1) a leadership-controlled pro-trade motion that reached the floor,
+    ``WITHDRAWN`` (2) a measure counted by the whips but never brought to a vote (``whip_estimate``),
+    ``EXEMPT`` (0) a vote the leadership cannot keep off the floor (a disapproval resolution, or any
+    motion whose yea side is anti-trade)."""
+    vt = np.asarray(vote_type)
+    pro = np.asarray(yea_is_pro_trade, dtype=bool)
+    return np.where(vt == "whip_estimate", WITHDRAWN,
+                    np.where(np.isin(vt, FLOOR_CONTROLLED) & pro, HELD, EXEMPT)).astype(int)
+
+
 def party_sign(faction_party) -> np.ndarray:
     """+1 for Republican factions, -1 for Democratic ones (the direction of the party tilt)."""
     fp = np.asarray(faction_party)

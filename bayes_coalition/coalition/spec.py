@@ -22,6 +22,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "description": "",
             "constructs": ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"],
             "whip_count": "measurement",
+            "agenda_control": False,
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -48,6 +49,11 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "party_share_concentration": 20.0,
             "overdispersion_log_mean": 4.6,
             "overdispersion_log_sd": 0.5,
+            "agenda_bar_sd": 0.02,
+            "agenda_scale_median": 0.01,
+            "agenda_scale_log_sd": 0.75,
+            "agenda_leak_alpha": 1.0,
+            "agenda_leak_beta": 9.0,
         },
         "sampler": {
             "sampler": "auto",
@@ -122,6 +128,8 @@ def validate_spec(spec: Mapping) -> None:
             raise ValueError(f"sampler.{key} must be a non-negative int, got {s[key]!r}")
     if not 0 < s["target_accept"] < 1:
         raise ValueError("sampler.target_accept must lie in (0, 1)")
+    if not isinstance(spec["model"]["agenda_control"], bool):
+        raise ValueError(f"model.agenda_control must be true or false, got {spec['model']['agenda_control']!r}")
     if not isinstance(spec["data"]["include_ex_post"], bool):
         raise ValueError(f"data.include_ex_post must be true or false, got {spec['data']['include_ex_post']!r}")
     if spec["identification"]["discrimination"] <= 0:
@@ -137,6 +145,9 @@ def spec_hash(spec: Mapping) -> str:
     if data.get("include_ex_post") is False:
         data.pop("include_ex_post")
     core["data"] = data
+    if not core.get("model", {}).get("agenda_control", False):
+        core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "agenda_control"}
+        core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("agenda_")}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -34,6 +34,34 @@ def group_one_hot(group_idx) -> np.ndarray:
     return np.eye(len(GROUPS))[np.asarray(group_idx)]
 
 
+def party_probabilities(xp, *, faction_position, faction_share, cut_point, party_tilt, faction_party, discrimination):
+    """Pro-trade yea probability of a Republican, a Democrat and an independent (who mixes all factions
+    equally) on each row, ``(..., row)`` each: the factions' logistic curves at their party's cut-point,
+    mixed with the within-party faction shares."""
+    pm_ = party_matrix(faction_party)
+    pos = faction_position[..., None, :]                                   # (..., 1, F)
+    cut = party_cut_point(cut_point[..., :, None], party_tilt[..., :, None], party_sign(faction_party))  # (..., row, F)
+    slope = discrimination[..., None] if hasattr(discrimination, "ndim") else discrimination
+    fac_p = 1.0 / (1.0 + xp.exp(-slope * (pos - cut)))                    # (..., row, F)
+    weighted = fac_p * faction_share[..., None, :]
+    return xp.sum(weighted * pm_[:, 0], axis=-1), xp.sum(weighted * pm_[:, 1], axis=-1), xp.mean(fac_p, axis=-1)
+
+
+def mix_groups(xp, p_r, p_d, p_i, *, polarity, group_idx, mix_share, mix_idx):
+    """Yea probability of each row from its party probabilities (``(..., row)``): R, D or I rows take
+    theirs, a row of both parties (RD) the Republicans' share ``mix_share[mix_idx]`` of p_r and the rest of
+    p_d; on a motion whose yea side is anti-trade (polarity -1) the probability flips."""
+    pad = 0.5 * xp.ones_like(p_r[..., :1])                                 # dummy share for non-RD rows
+    shares = xp.concatenate([mix_share, pad], axis=-1) if mix_share is not None else pad
+    s = shares[..., np.asarray(mix_idx)]                                   # (..., row); -1 -> pad
+    p_rd = s * p_r + (1.0 - s) * p_d
+    onehot = group_one_hot(group_idx)
+    p_pro = p_r * onehot[:, 0] + p_d * onehot[:, 1] + p_i * onehot[:, 2] + p_rd * onehot[:, 3]
+    pol = np.asarray(polarity, dtype=float)
+    p = 0.5 + pol * (p_pro - 0.5)
+    return xp.clip(p, EPS, 1.0 - EPS)
+
+
 def yea_probability(
     xp,
     *,
@@ -49,24 +77,10 @@ def yea_probability(
     discrimination,     # a number, or (..., row): the slope of each row's vote type
 ):
     """Yea probability of each count row; leading sample dims broadcast."""
-    pm_ = party_matrix(faction_party)
-    pos = faction_position[..., None, :]                                   # (..., 1, F)
-    cut = party_cut_point(cut_point[..., :, None], party_tilt[..., :, None], party_sign(faction_party))  # (..., row, F)
-    slope = discrimination[..., None] if hasattr(discrimination, "ndim") else discrimination
-    fac_p = 1.0 / (1.0 + xp.exp(-slope * (pos - cut)))                    # (..., row, F)
-    weighted = fac_p * faction_share[..., None, :]
-    p_r = xp.sum(weighted * pm_[:, 0], axis=-1)
-    p_d = xp.sum(weighted * pm_[:, 1], axis=-1)
-    p_i = xp.mean(fac_p, axis=-1)
-    pad = 0.5 * xp.ones_like(cut_point[..., :1])                          # dummy share for non-RD rows
-    shares = xp.concatenate([mix_share, pad], axis=-1) if mix_share is not None else pad
-    s = shares[..., np.asarray(mix_idx)]                                   # (..., row); -1 -> pad
-    p_rd = s * p_r + (1.0 - s) * p_d
-    onehot = group_one_hot(group_idx)
-    p_pro = p_r * onehot[:, 0] + p_d * onehot[:, 1] + p_i * onehot[:, 2] + p_rd * onehot[:, 3]
-    pol = np.asarray(polarity, dtype=float)
-    p = 0.5 + pol * (p_pro - 0.5)
-    return xp.clip(p, EPS, 1.0 - EPS)
+    p_r, p_d, p_i = party_probabilities(
+        xp, faction_position=faction_position, faction_share=faction_share, cut_point=cut_point,
+        party_tilt=party_tilt, faction_party=faction_party, discrimination=discrimination)
+    return mix_groups(xp, p_r, p_d, p_i, polarity=polarity, group_idx=group_idx, mix_share=mix_share, mix_idx=mix_idx)
 
 
 def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, mix_idx, discrimination, **params):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects, code_set_shifts
+from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects, code_set_shifts, floor_weighted
 
 NOISE_MCSE = 2.0     # effects within this many Monte Carlo standard errors of zero are not ranked
 
@@ -35,14 +35,17 @@ def rank_drivers(model, bill: HypotheticalBill, *, seed: int = 0, predictor: Bil
         for stage in str(grp["stages"].iloc[0]).split(";"):
             keys.append(f"{stage}.{indicator}")
             code_sets += [{**codes0, (stage, indicator): lo}, {**codes0, (stage, indicator): hi}]
-    enacted = approval_per_draw(pr, bill, rows, code_set_shifts(pr, bill, codes0, code_sets, seed))["enacted"]
-    low, high = enacted[0::2], enacted[1::2]
-    diff = high - low
+    per_draw = approval_per_draw(pr, bill, rows, code_set_shifts(pr, bill, codes0, code_sets, seed))
+    # P(enacted | held) per code set (weights 1 without agenda control); the effect's MCSE from the paired
+    # difference of the two ratios' influences (delta method)
+    p, influence = floor_weighted(per_draw["enacted"], per_draw["enacted_floor"])
+    low, high = p[0::2], p[1::2]
+    diff = influence[1::2] - influence[0::2]
     table = pd.DataFrame({
         "indicator": keys,
-        "p_lowest_level": low.mean(axis=1),
-        "p_highest_level": high.mean(axis=1),
-        "effect": diff.mean(axis=1),
+        "p_lowest_level": low,
+        "p_highest_level": high,
+        "effect": high - low,
         "effect_mcse": [pr.mcse(d) for d in diff],
     })
     table["ranked"] = np.abs(table["effect"]) > NOISE_MCSE * table["effect_mcse"]

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_coalition.coalition import rules
+from bayes_coalition.coalition import agenda, rules
 from bayes_coalition.coalition.predictive import beta_binomial
 from bayes_coalition.constants import CHAMBERS, GROUPS, SUMMARY_PROB
 from bayes_coalition.prediction import analytics
 from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects
+from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects, floor_weighted, weighted_quantile
 
 INTERVAL_TEXT = ("the probability lies in this interval for that share of the draws of the bill's case effects "
                  "(episode, vote and party effects: from their posterior for a bill like an observed episode, "
@@ -60,6 +60,10 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         r = rows[chamber]
         y = beta_binomial(sim_rng, r["n"], r["prob"], r["phi"])
         out[f"yea_{chamber.lower()}"] = xr.DataArray(y.sum(axis=1), dims="sample")
+        # with agenda control, each simulated count's probability of being held: the importance weight of
+        # the count draws for statements about a held vote (1 without the layer or for exempt votes)
+        out[f"yea_{chamber.lower()}_floor_weight"] = xr.DataArray(
+            floor_count_weights(pr, bill, chamber, y.sum(axis=1), int(r["n"].sum())), dims="sample")
         group = f"{chamber.lower()}_group"
         out[f"yea_{chamber.lower()}_party"] = xr.DataArray(y, dims=("sample", group), coords={group: [GROUPS[g] for g in r["groups"]]})
         thr = float(rules.votes_needed(bill.house_rule if chamber == "House" else bill.senate_rule, chamber, int(r["n"].sum())))
@@ -79,18 +83,32 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         decisive_.append(analytics.probability(analytics.decisive(pos, cut, weight, thr, bill.yea_is_pro_trade), ("sample",)))
     ds = xr.Dataset(out)
     for key, label in PROBABILITIES:
-        values = per_draw["enacted" if label == "enacted" else label][0]
-        lo, hi = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2])
-        ds[key] = xr.DataArray(float(values.mean()), attrs={
-            "mcse": pr.mcse(values), "lower": float(lo), "upper": float(hi), "prob": prob, "interval": INTERVAL_TEXT})
+        values, weights = per_draw[label][0], per_draw[f"{label}_floor"][0]
+        mean, influence = floor_weighted(values, weights)
+        lo, hi = weighted_quantile(values, weights, [(1 - prob) / 2, (1 + prob) / 2])
+        ds[key] = xr.DataArray(float(mean), attrs={
+            "mcse": pr.mcse(influence), "lower": float(lo), "upper": float(hi), "prob": prob, "interval": INTERVAL_TEXT})
         ds[f"{key}_per_draw"] = xr.DataArray(values, dims="sample")
+        ds[f"{key}_floor_per_draw"] = xr.DataArray(weights, dims="sample")
+    for chamber in CHAMBERS:
+        z = per_draw[f"{chamber}_floor"][0]
+        ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(float(z.mean()), attrs={"mcse": pr.mcse(z)})
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
+    ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None))
     ds.attrs.update(bill=bill.name, like=bill.like or "", source=bill.source, seed=seed, prob=prob, n_samples=S,
                     n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
                     codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))
     return ds
+
+
+def floor_count_weights(pr: BillPredictor, bill: HypotheticalBill, chamber: str, yea: np.ndarray, n_total: int) -> np.ndarray:
+    """pi(simulated count) per draw for a leadership-controlled vote (coalition/agenda.py); ones otherwise."""
+    if pr.p.get("agenda_bar") is None or int(rules.floor_status(bill.vote_type, bill.yea_is_pro_trade)) != rules.HELD:
+        return np.ones(len(yea))
+    thr = rules.votes_needed(bill.house_rule if chamber == "House" else bill.senate_rule, chamber, n_total)
+    return agenda.floor_given_count(np, yea, thr, n_total, pr.p["agenda_bar"], pr.p["agenda_scale"], pr.p["agenda_leak"])
 
 
 def summary_dict(ds: xr.Dataset) -> dict:
@@ -104,9 +122,13 @@ def summary_dict(ds: xr.Dataset) -> dict:
         out[key] = {"mean": float(ds[key]), "mcse": a["mcse"], "lower": a["lower"], "upper": a["upper"],
                     "decimals": decimals(a["mcse"])}
     for ch in ("house", "senate"):
-        y = ds[f"yea_{ch}"].values
-        lo, hi = np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2])
-        out[f"yea_{ch}"] = {"mean": float(y.mean()), "lower": float(lo), "upper": float(hi)}
+        y = ds[f"yea_{ch}"].values.astype(float)
+        w = ds[f"yea_{ch}_floor_weight"].values if f"yea_{ch}_floor_weight" in ds else np.ones(len(y))
+        lo, hi = weighted_quantile(y, w, [(1 - prob) / 2, (1 + prob) / 2])
+        out[f"yea_{ch}"] = {"mean": float(np.sum(w * y) / np.sum(w)), "lower": float(lo), "upper": float(hi)}
+        if f"p_floor_{ch}" in ds:
+            out[f"p_floor_{ch}"] = {"mean": float(ds[f"p_floor_{ch}"]), "mcse": ds[f"p_floor_{ch}"].attrs["mcse"]}
+    out["agenda_control"] = bool(ds.attrs.get("agenda_control", False))
     out["pivotal"] = {a: float(v) for a, v in ds["pivotal"].max("chamber").to_series().items()}
     out["coalition"] = {a: float(v) for a, v in ds["in_coalition"].mean("chamber").to_series().items()}
     out["interval_prob"] = prob

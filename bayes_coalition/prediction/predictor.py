@@ -22,7 +22,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from bayes_coalition import _arviz
-from bayes_coalition.coalition import rules
+from bayes_coalition.coalition import agenda, rules
 from bayes_coalition.coalition.model_data import (
     EFFECTIVE_VOTE_TYPE,
     REFERENCE_VOTE_TYPE,
@@ -52,7 +52,8 @@ class BillPredictor:
         self.p = {name: get(name) for name in (
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
-            "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination")}
+            "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination",
+            "agenda_bar", "agenda_scale", "agenda_leak")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
         self.n_chains = int(post.sizes["chain"])
@@ -299,7 +300,11 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     voting (:mod:`bayes_coalition.coalition.rules`); with no President in the data, passing both
     chambers enacts; a bill whose president rule is ``override`` assumes a veto."""
     out = {key: np.empty(delta.shape) for key in ("House", "Senate", "House_override", "Senate_override")}
+    floor = {ch: np.ones(delta.shape) for ch in CHAMBERS}
     mix = pr.arrays["mix_share"]
+    # agenda control (coalition/agenda.py): a leadership-controlled vote is held with probability Z per draw;
+    # the chamber's probabilities are then P(pass | held, draw), to be averaged with weights Z
+    held = pr.p.get("agenda_bar") is not None and int(rules.floor_status(bill.vote_type, bill.yea_is_pro_trade)) == rules.HELD
     for ch in CHAMBERS:
         r = rows[ch]
         n_total = int(r["n"].sum())
@@ -318,6 +323,16 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
                 mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=r["discrimination"][None, :, None],
             )
             counts = {"prob": prob, "n": r["n"], "phi": r["phi"][None]}
+            if held:
+                mean, var = agenda.count_moments(np, r["n"], prob, r["phi"][None])
+                a = (pr.p["agenda_bar"], pr.p["agenda_scale"], pr.p["agenda_leak"])
+                both, z = agenda.pass_and_floor(mean, var, thr, thr, n_total, *a)
+                both_o, _ = agenda.pass_and_floor(mean, var, thr_override, thr, n_total, *a)
+                # P(pass | held, draw); a draw under which the vote is never held has weight 0 (value 0)
+                out[ch][start:start + chunk] = np.divide(both, z, out=np.zeros_like(both), where=z > 0)
+                out[f"{ch}_override"][start:start + chunk] = np.divide(both_o, z, out=np.zeros_like(both_o), where=z > 0)
+                floor[ch][start:start + chunk] = z
+                continue
             out[ch][start:start + chunk] = pr.probability_per_draw(counts, thr)
             out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
     pres = pr.md.president_idx
@@ -329,7 +344,27 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
         ref = 0.5 * (rows["House"]["cut"] + rows["Senate"]["cut"])[None, :] - delta
         signs = rules.president_signs(rows["House"]["ideal"][None, :, pres], ref, bill.yea_is_pro_trade)
     enacted = np.where(signs, out["House"] * out["Senate"], out["House_override"] * out["Senate_override"])
-    return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted}
+    return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted,
+            "House_floor": floor["House"], "Senate_floor": floor["Senate"], "enacted_floor": floor["House"] * floor["Senate"]}
+
+
+def floor_weighted(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(event | held) from per-draw conditional probabilities ``values`` and floor probabilities ``weights``
+    (both (..., S)): the ratio E[w v] / E[w] and each draw's influence ``w (v - ratio) / E[w]``, whose MCSE is
+    the ratio's (delta method). With weights 1 (no agenda control) the plain mean and ``v - mean``."""
+    wbar = weights.mean(axis=-1, keepdims=True)
+    ratio = (weights * values).mean(axis=-1, keepdims=True) / wbar
+    return ratio[..., 0], weights * (values - ratio) / wbar
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Quantiles of ``values`` under importance ``weights`` (NumPy's default rule when the weights are equal)."""
+    if np.allclose(weights, weights.flat[0]):
+        return np.quantile(values, q)
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(q, cdf, v)
 
 
 def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws: int | None = None,
@@ -358,8 +393,9 @@ def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws
     code_sets = [{**codes0, **dict(zip(keys, combo))} for combo in combos]
     per_draw = approval_per_draw(pr, base, rows, code_set_shifts(pr, base, codes0, code_sets, seed))
     table = pd.DataFrame(combos, columns=[f"{s}.{i}" for s, i in keys])
-    for key, values in (("p_house", per_draw["House"]), ("p_senate", per_draw["Senate"]), ("p_enacted", per_draw["enacted"])):
-        table[key] = values.mean(axis=1)
-        table[f"{key}_mcse"] = [pr.mcse(v) for v in values]
+    for key, label in (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted")):
+        mean, influence = floor_weighted(per_draw[label], per_draw[f"{label}_floor"])
+        table[key] = mean
+        table[f"{key}_mcse"] = [pr.mcse(v) for v in influence]
     table.attrs.update(seed=seed, draws=pr.n_samples, chains=pr.n_chains)
     return table

@@ -27,6 +27,7 @@ import pandas as pd
 
 from bayes_coalition.coalition import rules
 from bayes_coalition.errors import LeakageError
+from bayes_coalition.prediction.predictor import weighted_quantile
 
 # --- rolling-origin backtest -----------------------------------------------------------
 
@@ -264,9 +265,11 @@ def _party_rows(ds, case_id: str, chamber: str, pred, seats: dict) -> list[dict]
             continue
         share = draws.sel({group: party}).values / seats[party]
         observed = yea / (yea + nay)
-        q = np.quantile(share, [0.05, 0.25, 0.75, 0.95])
+        # with agenda control the count draws are weighted by their probability of being held (ones otherwise)
+        w = pred[f"yea_{chamber.lower()}_floor_weight"].values
+        q = weighted_quantile(share, w, [0.05, 0.25, 0.75, 0.95])
         out.append({"case_id": case_id, "party": party, "observed_yea_share": observed,
-                    "predicted_mean": float(share.mean()), "q05": q[0], "q25": q[1], "q75": q[2], "q95": q[3],
+                    "predicted_mean": float(np.sum(w * share) / np.sum(w)), "q05": q[0], "q25": q[1], "q75": q[2], "q95": q[3],
                     "in_50": bool(q[1] <= observed <= q[2]), "in_90": bool(q[0] <= observed <= q[3])})
     return out
 

@@ -147,3 +147,44 @@ def test_contraction_marks_what_the_data_do_not_identify(fitted):
     ip = fitted.ideal_points().set_index("actor_id")
     assert ip.loc["dem_liberal", "prior_sd"] == pytest.approx(0.5 * np.sqrt(3 / 4))    # zero-sum over 4 factions
     assert not ip["identified_by_data"].any()
+
+
+def _with_agenda(fitted, *, bar, scale, leak):
+    """A shallow copy of the fit whose posterior carries agenda-control draws (constant values)."""
+    import copy
+
+    model = copy.copy(fitted)
+    post = fitted.idata.posterior.copy()
+    shape = (post.sizes["chain"], post.sizes["draw"])
+    for name, value in (("agenda_bar", bar), ("agenda_scale", scale), ("agenda_leak", leak)):
+        post[name] = (("chain", "draw"), np.full(shape, float(value)))
+    model.idata = fitted.idata.copy()
+    model.idata.posterior = post
+    return model
+
+
+def test_agenda_control_in_predictions(fitted):
+    """Guards how the predictions read the layer: a leak of 1 (every vote held whatever its count) changes
+    nothing; with no leak, no cushion and an error-free count a vote is held only when it carries, so
+    P(pass | held) = 1 and P(floor vote) is the layer-free P(pass) (PNTR's House vote; the approval table too)."""
+    from bayes_coalition.prediction.bills import load_bill
+    from tests.helpers import REPO
+
+    bill = load_bill(REPO / "bills" / "pntr_like.toml")
+    plain = fitted.predict(bill, seed=2)
+    leaky = _with_agenda(fitted, bar=0.0, scale=0.01, leak=1.0).predict(bill, seed=2)
+    for key in ("p_house", "p_senate", "p_enacted"):
+        assert float(leaky[key]) == pytest.approx(float(plain[key]), abs=1e-12)
+    assert float(leaky["p_floor_house"]) == 1.0
+    strict = _with_agenda(fitted, bar=0.0, scale=1e-6, leak=0.0)
+    held = strict.predict(bill, seed=2)
+    assert 0.01 < float(plain["p_house"]) < 0.99                   # the test needs an uncertain vote
+    assert float(held["p_house"]) == pytest.approx(1.0, abs=1e-5)
+    assert float(held["p_floor_house"]) == pytest.approx(float(plain["p_house"]), abs=1e-5)
+    # the in-sample approval table: replicates of a held vote weighted by pi(y); disapproval votes exempt
+    a_plain = fitted.approval(seed=5).set_index("case_id")
+    a_held = strict.approval(seed=5).set_index("case_id")
+    assert "p_floor" not in a_plain and a_held.loc["pntr_h", "p_pass"] == pytest.approx(1.0)
+    assert a_held.loc["pntr_h", "p_floor"] == pytest.approx(a_plain.loc["pntr_h", "p_pass"], abs=1e-12)
+    assert a_held.loc["chinamfn1996_h", "p_pass"] == a_plain.loc["chinamfn1996_h", "p_pass"]
+    assert np.isnan(a_held.loc["chinamfn1996_h", "p_floor"])

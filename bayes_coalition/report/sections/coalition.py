@@ -438,6 +438,19 @@ def hypotheses_section(ctx: Context) -> Section:
     probs = {c: 2 for c in ("p_pass", "p_house", "p_senate", "p_enacted")}
     paper = a[a["case_id"].isin([c for c, _ in PAPER_CASES])][
         ["case_id", "p_pass", "yea_lower", "yea_upper", "observed_yea", "observed_outcome", "p_enacted"]]
+    agenda_blocks = []
+    if "p_floor" in a.columns:     # the agenda-control layer is on
+        cols = cols + ["p_floor"]
+        probs["p_floor"] = 2
+        ag = ctx.run.model.agenda(prob=SUMMARY_PROB)
+        agenda_blocks = [
+            Paragraph("Agenda control is on (coalition/agenda.py): the leadership brings a pro-trade motion to the floor "
+                      "only when its count clears a bar, so P(motion carries) below is P(carries | the vote is held), and "
+                      "p_floor is the probability that a vote with its predicted count would have been held. Disapproval "
+                      "resolutions (forced by statute) are exempt; the withdrawn 1997 fast-track bill enters as an event."),
+            Table(ag.drop(columns=["meaning"]), digits={"mean": 4, "sd": 4, "lower": 4, "upper": 4, "prior_sd": 4,
+                                                        "contraction": 2}),
+        ]
     return Section(TITLES["hypotheses"], "hypotheses", [
         *ctx.provisional(),
         Paragraph("Effects of the latent constructs on approval (positive = eases approval) with the posterior probability "
@@ -454,6 +467,7 @@ def hypotheses_section(ctx: Context) -> Section:
         *ctx.provisional(),
         Paragraph(f"Brier score of P(motion carries) over {len(known)} decided votes ({checks.IN_SAMPLE}): {brier:.3f}; "
                   f"{len(wrong)} votes on the wrong side of 0.5 (in sample)."),
+        *agenda_blocks,
         Table(paper, digits=counts | probs),
         _figure(figures.approval(a), "approval probabilities", f"P(motion carries) per case, {checks.IN_SAMPLE}."),
         Details("Approval table", [Table(a[cols], digits=counts | probs)]),

@@ -1,0 +1,193 @@
+"""The agenda-control layer (coalition/agenda.py) against independent references: SciPy's bivariate
+normal CDF and numerical integration for the floor probabilities, a NumPy re-computation of the
+likelihood's terms on the shipped data, and the rule table of which votes the leadership controls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from bayes_coalition.coalition import agenda, rules
+from bayes_coalition.coalition.graph import build_pymc_model
+from bayes_coalition.coalition.model_data import build_model_data
+from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from bayes_coalition.coalition.vote_model import case_row_probability
+from bayes_coalition.data.dataset import load_dataset
+
+
+@pytest.mark.parametrize(("vote_type", "pro", "status"), [
+    ("final_passage", True, rules.HELD),
+    ("cloture", True, rules.HELD),
+    ("procedural", True, rules.HELD),
+    ("disapproval", False, rules.EXEMPT),        # privileged by statute: forced onto the floor
+    ("final_passage", False, rules.EXEMPT),      # yea is the anti-trade side: not the leadership's motion
+    ("whip_estimate", True, rules.WITHDRAWN),    # counted, never voted
+])
+def test_floor_status_table(vote_type, pro, status) -> None:
+    assert int(rules.floor_status(vote_type, pro)) == status
+
+
+def test_shipped_cases_floor_status() -> None:
+    """The shipped record: 44 held votes, the 1997 fast-track whip count withdrawn, five disapproval votes exempt."""
+    md = build_model_data(load_dataset())
+    case = np.asarray(md.coords["case"])
+    assert case[md.case_floor == rules.WITHDRAWN].tolist() == ["ft1997_h_whip"]
+    assert sorted(case[md.case_floor == rules.EXEMPT]) == sorted(c for c in case if c.startswith("china"))
+    assert (md.case_floor == rules.HELD).sum() == 44
+
+
+def test_bivariate_upper_matches_scipy(rng) -> None:
+    """Guards the Owen's T formula (signs of h and k, the 1/2 correction) against SciPy's bivariate CDF."""
+    for _ in range(40):
+        h, k = rng.normal(0.0, 1.5, 2)
+        rho = rng.uniform(0.0, 0.98)
+        ref = stats.multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]]).cdf([-h, -k])
+        assert agenda.bivariate_upper(h, k, rho) == pytest.approx(ref, abs=2e-6)
+    assert agenda.bivariate_upper(0.0, 0.0, 0.5) == pytest.approx(0.25 + np.arcsin(0.5) / (2 * np.pi), abs=1e-9)
+
+
+@pytest.mark.parametrize(("mean", "sd", "thr", "n", "bar", "scale", "leak"), [
+    (220.0, 8.0, 216, 430, 0.005, 0.01, 0.1),     # a close House vote
+    (205.0, 10.0, 216, 430, 0.0, 0.02, 0.05),     # short of the threshold
+    (62.0, 3.0, 60, 100, 0.01, 0.01, 0.2),        # Senate cloture
+    (300.0, 9.0, 216, 430, -0.01, 0.005, 0.0),    # far above: held and passes
+])
+def test_pass_and_floor_match_numerical_integration(mean, sd, thr, n, bar, scale, leak) -> None:
+    """P(pass and held) = int_{thr - 1/2} pi(y) N(y) dy and Z = int pi(y) N(y) dy with pi(y) =
+    leak + (1 - leak) Phi((y - (thr - 1/2 + bar n)) / (scale n)), by quadrature (SciPy)."""
+    def pi(y):
+        return leak + (1 - leak) * stats.norm.cdf((y - (thr - 0.5 + bar * n)) / (scale * n))
+
+    dens = stats.norm(mean, sd).pdf
+    lo, hi = mean - 12 * sd, mean + 12 * sd
+    both_ref = integrate.quad(lambda y: pi(y) * dens(y), thr - 0.5, max(hi, thr), limit=200)[0]
+    z_ref = integrate.quad(lambda y: pi(y) * dens(y), lo, hi, limit=200)[0]
+    both, z = agenda.pass_and_floor(mean, sd**2, thr, thr, n, bar, scale, leak)
+    assert both == pytest.approx(both_ref, abs=1e-7)
+    assert z == pytest.approx(z_ref, abs=1e-7)
+    assert agenda.floor_probability(np, mean, sd**2, thr, n, bar, scale, leak) == pytest.approx(z_ref, abs=1e-7)
+
+
+def test_ratio_of_means_is_not_mean_of_ratios() -> None:
+    """P(pass | held) over draws weights each draw by its floor probability: a draw under which the vote
+    would almost never be held counts for little (hand-computed: (0.9*0.9 + 0.01*0.1) / (0.9 + 0.1))."""
+    from bayes_coalition.prediction.predictor import floor_weighted
+
+    cond = np.array([0.9, 0.1])
+    z = np.array([0.9, 0.1])
+    ratio, influence = floor_weighted(cond, z)
+    assert ratio == pytest.approx((0.9 * 0.9 + 0.1 * 0.1) / 1.0)
+    assert influence.mean() == pytest.approx(0.0, abs=1e-12)
+    plain, _ = floor_weighted(cond, np.ones(2))
+    assert plain == pytest.approx(0.5)
+
+
+@pytest.fixture(scope="module")
+def agenda_model() -> dict:
+    md = build_model_data(load_dataset())
+    spec = load_spec(default_spec_path(), model={"agenda_control": True})
+    model = build_pymc_model(md, spec)
+    names = ["agenda_held", "agenda_withdrawn", "agenda_floor_probability", "cut_point", "case_z", "sigma_case",
+             "party_tilt", "party_tilt_z", "sigma_party_tilt", "ideal_point", "faction_share", "concentration",
+             "discrimination", "agenda_bar", "agenda_scale", "agenda_leak"]
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    return {"md": md, "spec": spec, "model": model, "fn": fn, "names": names}
+
+
+def _reference_z(md, v, cases, n_nodes):
+    """Z per vote by Gauss-Hermite quadrature over the vote's cut-point and tilt deviations (``n_nodes``:
+    nodes per deviation), in NumPy, row by row with the model's ``case_row_probability``."""
+    cut_mean = v["cut_point"] - v["sigma_case"] * v["case_z"]
+    tilt_mean = v["party_tilt"] - v["sigma_party_tilt"] * v["party_tilt_z"]
+    rows_o = np.flatnonzero(np.isin(md.obs_case_idx, cases))
+    rows_i = np.flatnonzero(np.isin(md.int_case_idx, cases))
+    case_idx = np.concatenate([md.obs_case_idx[rows_o], md.int_case_idx[rows_i]])
+    group_idx = np.concatenate([md.obs_group_idx[rows_o], md.int_group_idx[rows_i]])
+    mix_idx = np.concatenate([md.mix_obs_idx[rows_o], md.mix_int_idx[rows_i]])
+    n = np.concatenate([md.obs_n[rows_o], md.int_n[rows_i]]).astype(float)
+    phi = v["concentration"][np.concatenate([md.obs_dispersion_idx[rows_o], md.int_dispersion_idx[rows_i]])]
+    local = np.searchsorted(cases, case_idx) if np.all(np.diff(cases) > 0) else np.array([list(cases).index(c) for c in case_idx])
+    n_case = np.bincount(local, weights=n, minlength=len(cases))
+    chamber = np.asarray(["House", "Senate"])[md.case_chamber_idx[cases]]
+    thr = rules.votes_needed(md.case_threshold[cases], chamber, n_case.astype(int))
+    x1, w1 = np.polynomial.hermite_e.hermegauss(n_nodes[0])
+    x2, w2 = np.polynomial.hermite_e.hermegauss(n_nodes[1])
+    w1, w2 = w1 / w1.sum(), w2 / w2.sum()
+    z = np.zeros(len(cases))
+    for xi, wi in zip(x1, w1):
+        for yj, wj in zip(x2, w2):
+            p = case_row_probability(
+                np, cut_point=cut_mean + v["sigma_case"] * xi, party_tilt=tilt_mean + v["sigma_party_tilt"] * yj,
+                md=md, case_idx=case_idx, group_idx=group_idx, mix_idx=mix_idx,
+                faction_position=v["ideal_point"][md.faction_actor_idx], faction_share=v["faction_share"],
+                mix_share=md.mix_share, discrimination=v["discrimination"])
+            mean = np.bincount(local, weights=n * p, minlength=len(cases))
+            var = np.bincount(local, weights=n * p * (1 - p) * (n + phi) / (1 + phi), minlength=len(cases))
+            sd = np.sqrt(var + (v["agenda_scale"] * n_case) ** 2)
+            a = thr - 0.5 + v["agenda_bar"] * n_case
+            z += wi * wj * (v["agenda_leak"] + (1 - v["agenda_leak"]) * stats.norm.cdf((mean - a) / sd))
+    y = np.bincount(np.searchsorted(cases, md.obs_case_idx[rows_o]) if np.all(np.diff(cases) > 0)
+                    else np.array([list(cases).index(c) for c in md.obs_case_idx[rows_o]]),
+                    weights=md.obs_yea[rows_o], minlength=len(cases))
+    return z, {"n_case": n_case, "threshold": thr, "yea_case": y}
+
+
+@pytest.mark.parametrize("seed", (0, 1))
+def test_agenda_terms_match_a_numpy_reference(agenda_model: dict, seed: int) -> None:
+    """Guards the layer's likelihood: held votes add sum log pi(y_obs) - log Z, the withdrawn measure
+    log(1 - Z), with Z the floor probability integrated over the vote's own deviations (NumPy re-computation
+    with the same 7 x 7 nodes; and close to 40 x 24 nodes: within 0.03 at these jittered points, whose spreads
+    are wider than the posterior's, where agenda.py measured 0.006)."""
+    md = agenda_model["md"]
+    rng = np.random.default_rng(seed)
+    point = {k: val + rng.normal(0.0, 0.3, size=np.shape(val)) for k, val in agenda_model["model"].initial_point().items()}
+    v = dict(zip(agenda_model["names"], agenda_model["fn"](point)))
+    held = np.flatnonzero(md.case_floor == rules.HELD)
+    withdrawn = np.flatnonzero(md.case_floor == rules.WITHDRAWN)
+    cases = np.concatenate([held, withdrawn])
+    z, fr = _reference_z(md, v, cases, agenda.QUADRATURE_NODES)
+    np.testing.assert_allclose(v["agenda_floor_probability"], z, rtol=1e-9)
+    z_fine, _ = _reference_z(md, v, cases, (40, 24))
+    np.testing.assert_allclose(z, z_fine, atol=0.03)
+    nh = len(held)
+    y = fr["yea_case"][:nh]
+    pi = v["agenda_leak"] + (1 - v["agenda_leak"]) * stats.norm.cdf(
+        (y - (fr["threshold"][:nh] - 0.5 + v["agenda_bar"] * fr["n_case"][:nh])) / (v["agenda_scale"] * fr["n_case"][:nh]))
+    assert float(v["agenda_held"]) == pytest.approx(float(np.sum(np.log(pi) - np.log(z[:nh]))), rel=1e-9)
+    assert float(v["agenda_withdrawn"]) == pytest.approx(float(np.log1p(-z[nh:]).sum()), rel=1e-9)
+    # the observed totals are the sums of the shipped party rows (CAFTA's House vote: 217 yeas)
+    assert fr["yea_case"][list(md.coords["case"][c] for c in held).index("cafta_h")] == 217
+
+
+def test_agenda_off_is_model_v2(agenda_model: dict) -> None:
+    """Switched off, the layer leaves the model as it was: same free variables but the three layer
+    parameters, and the log density differs by exactly the layer's terms and priors."""
+    md, on = agenda_model["md"], agenda_model["model"]
+    off = build_pymc_model(md, load_spec(default_spec_path()))
+    layer = {"agenda_bar", "agenda_scale", "agenda_leak"}
+    assert {v.name for v in on.free_RVs} - {v.name for v in off.free_RVs} == layer
+    assert not layer & {v.name for v in off.free_RVs}
+    rng = np.random.default_rng(3)
+    point = {k: val + rng.normal(0.0, 0.3, size=np.shape(val)) for k, val in on.initial_point().items()}
+    off_point = {k: val for k, val in point.items() if k in off.initial_point()}
+    extra = on.compile_fn(on.logp(vars=[on[n] for n in ("agenda_held", "agenda_withdrawn")] + [on[n] for n in layer]),
+                          inputs=on.value_vars, on_unused_input="ignore")(point)
+    # (compiled with rewrites: the Python linker cannot evaluate the layer's fused erfc elementwise op)
+    assert on.compile_logp()(point) == pytest.approx(off.compile_logp()(off_point) + float(extra), rel=1e-10)
+
+
+def test_weight_zero_takes_a_vote_out_of_the_layer(agenda_model: dict) -> None:
+    """In the backtest's weighted model a vote of weight 0 adds nothing to the layer (its selection term
+    would otherwise leak the vote's count into the fit)."""
+    md = agenda_model["md"]
+    weighted = build_pymc_model(md, agenda_model["spec"], weighted=True)
+    fn = weighted.compile_fn(weighted.replace_rvs_by_values([weighted["agenda_held"], weighted["agenda_withdrawn"]]),
+                             inputs=weighted.value_vars, on_unused_input="ignore")
+    point = weighted.initial_point()
+    full = [float(x) for x in fn(point)]
+    weighted["obs_weight"].set_value(np.zeros(len(md.obs_n)))
+    weighted["interval_weight"].set_value(np.zeros(len(md.int_n)))
+    assert [float(x) for x in fn(point)] == [0.0, 0.0]
+    assert full[0] != 0.0 and full[1] != 0.0
