@@ -23,7 +23,14 @@ import xarray as xr
 from bayes_coalition import _arviz, diagnostics
 from bayes_coalition._base import FIT_DATA, FittedModel, run_file, tables_from_dataset, tables_to_dataset
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
-from bayes_coalition.coalition.predictive import approval_table, draw_arrays, row_check, simulate
+from bayes_coalition.coalition.predictive import (
+    approval_table,
+    draw_arrays,
+    held_case_totals,
+    row_check,
+    simulate,
+    threshold_check,
+)
 from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
 from bayes_coalition.constants import CONTRACTION_IDENTIFIED, PREDICTIVE_PROB, SUMMARY_PROB
 
@@ -194,6 +201,21 @@ class CoalitionModel(FittedModel):
         seed = int(self.idata.attrs.get("predictive_seed", 0) if seed is None else seed)
         arrays, sim = self._simulate(self.idata.posterior, seed)
         return approval_table(sim, arrays, self.model_data, self.dataset.cases, prob=prob)
+
+    def threshold_check(self, *, near: int = 5, short: int = 10, seed: int | None = None,
+                        prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
+        """Posterior predictive check of the margins near the threshold (how many votes end within ``near``
+        yeas of it, how many 1 to ``short`` yeas short), replicating every held vote given that it is held
+        when the fit has agenda control; ``attrs['unresolved']``: the share of (draw, vote) replicates for
+        which rejection sampling accepted no candidate."""
+        self._require_fit()
+        seed = int(self.idata.attrs.get("predictive_seed", 0) if seed is None else seed)
+        arrays = draw_arrays(self.idata.posterior, self.model_data, self.discrimination)
+        totals, unresolved = held_case_totals(arrays, self.model_data, seed)
+        out = threshold_check(totals, self.model_data, near=near, short=short, prob=prob)
+        out.attrs["unresolved"] = float(unresolved.mean())
+        out.attrs["agenda_control"] = arrays.get("agenda_bar") is not None
+        return out
 
     def predictive_check(self, *, prob: float = PREDICTIVE_PROB, seed: int | None = None, group: str = "posterior") -> pd.DataFrame:
         """Observed yea (or whip interval) of every likelihood row against its predictive interval."""

@@ -233,6 +233,62 @@ def _observed_case_yea(md: ModelData) -> np.ndarray:
     return out
 
 
+def held_case_totals(arrays: dict, md: ModelData, seed, *, candidates: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Replicated case totals (draw, case) given that every held vote is held: per draw and held vote, the
+    first of ``candidates`` simulated counts accepted with probability pi(y) (rejection sampling, exact);
+    exempt votes keep their first simulated count. Returns the totals and, per (draw, case), whether no
+    candidate was accepted (then the last candidate stands; their share is reported, never hidden).
+    Without agenda control, the first simulated totals."""
+    rng = _rng(seed)
+    first = simulate(arrays, md, rng)
+    if arrays.get("agenda_bar") is None:
+        return first["case_yea"], np.zeros(first["case_yea"].shape, dtype=bool)
+    total = first["case_yea"].copy()
+    pending = np.ones(total.shape, dtype=bool)
+    pending[:, md.case_floor != rules.HELD] = False
+    sim = first
+    for _ in range(candidates):
+        w = floor_weights(sim, arrays, md)
+        accept = pending & (rng.random(w.shape) < w)
+        total[accept] = sim["case_yea"][accept]
+        pending &= ~accept
+        if not pending.any():
+            break
+        sim = simulate(arrays, md, rng)
+        total[pending] = sim["case_yea"][pending]      # the last candidate stands if none is accepted
+    return total, pending
+
+
+def threshold_check(totals: np.ndarray, md: ModelData, *, near: int = 5, short: int = 10,
+                    prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
+    """Posterior predictive check of the margins near the threshold (yeas minus the yeas needed) over the votes
+    with an observed count: the number within ``near`` yeas of the threshold (|margin| <= near) and the number
+    that end 1 to ``short`` yeas short. p-value: mid-p, P(T_rep > T_obs) + P(T_rep = T_obs) / 2 (a count
+    observed at 0 is not an automatic p of 1)."""
+    n = np.zeros(len(md.coords["case"]))
+    np.add.at(n, md.obs_case_idx, md.obs_n)
+    observed = np.full(len(n), np.nan)
+    counted = np.isin(np.arange(len(n)), md.obs_case_idx) & ~np.isin(np.arange(len(n)), md.int_case_idx)
+    y_obs = np.zeros(len(n))
+    np.add.at(y_obs, md.obs_case_idx, md.obs_yea)
+    observed[counted] = y_obs[counted]
+    chamber = np.asarray(CHAMBERS)[md.case_chamber_idx]
+    need = rules.votes_needed(md.case_threshold, chamber, n.astype(int))
+    m_obs = (observed - need)[counted]
+    m_rep = (totals - need[None, :])[:, counted]
+    rows = []
+    for name, test in ((f"within {near} yeas of the threshold", lambda m: np.abs(m) <= near),
+                       (f"1 to {short} yeas short", lambda m: (m <= -1) & (m >= -short))):
+        t_obs = int(test(m_obs).sum())
+        t_rep = test(m_rep).sum(axis=1)
+        lo, hi = np.quantile(t_rep, [(1 - prob) / 2, (1 + prob) / 2])
+        rows.append({"statistic": name, "observed": t_obs, "predictive_mean": float(t_rep.mean()), "lower": lo,
+                     "upper": hi, "p_value": float(np.mean(t_rep > t_obs) + 0.5 * np.mean(t_rep == t_obs))})
+    out = pd.DataFrame(rows)
+    out.attrs.update(n_votes=int(counted.sum()), prob=prob)
+    return out
+
+
 def row_check(sim: dict, md: ModelData, *, prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
     """Posterior predictive check per likelihood row: observed yea (or interval) against the predictive interval."""
     q = [(1 - prob) / 2, (1 + prob) / 2]
@@ -253,4 +309,5 @@ def row_check(sim: dict, md: ModelData, *, prob: float = PREDICTIVE_PROB) -> pd.
                                        "predicted_lower", "predicted_upper", "consistent"])
 
 
-__all__ = ["CHAMBERS", "approval_table", "draw_arrays", "passes", "row_check", "simulate"]
+__all__ = ["CHAMBERS", "approval_table", "draw_arrays", "held_case_totals", "passes", "row_check", "simulate",
+           "threshold_check"]

@@ -31,6 +31,7 @@ APPROVAL = "approval.csv"
 PPC = "ppc.csv"
 IDEAL_POINTS = "ideal_points.csv"
 HYPOTHESES = "hypotheses.csv"
+THRESHOLD_CHECK = "threshold_check.csv"
 DATA_USAGE = "data_usage.csv"
 FIT_STATISTICS = "fit_statistics.json"
 FIT_STATISTICS_OLD = "fit.json"           # name of fit_statistics.json in early ideal-point runs
@@ -76,10 +77,12 @@ def write_coalition_run(model, out_dir: str | Path, *, wall_seconds: float | Non
     model.predictive_check().to_csv(out / PPC, index=False)
     model.ideal_points().to_csv(out / IDEAL_POINTS, index=False)
     model.hypotheses().to_csv(out / HYPOTHESES, index=False)
+    model.threshold_check().to_csv(out / THRESHOLD_CHECK, index=False)
     model.model_data.usage.to_csv(out / DATA_USAGE, index=False)
     diag = _timed(model.diagnostics, wall_seconds)
     write_json(out / DIAGNOSTICS, diag)
-    files = [POSTERIOR, POSTERIOR_DRAWS, SUMMARY, APPROVAL, PPC, IDEAL_POINTS, HYPOTHESES, DATA_USAGE, DIAGNOSTICS]
+    files = [POSTERIOR, POSTERIOR_DRAWS, SUMMARY, APPROVAL, PPC, IDEAL_POINTS, HYPOTHESES, THRESHOLD_CHECK, DATA_USAGE,
+             DIAGNOSTICS]
     return WrittenRun(out, files, diag, approval)
 
 

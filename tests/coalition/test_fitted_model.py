@@ -188,3 +188,29 @@ def test_agenda_control_in_predictions(fitted):
     assert a_held.loc["pntr_h", "p_floor"] == pytest.approx(a_plain.loc["pntr_h", "p_pass"], abs=1e-12)
     assert a_held.loc["chinamfn1996_h", "p_pass"] == a_plain.loc["chinamfn1996_h", "p_pass"]
     assert np.isnan(a_held.loc["chinamfn1996_h", "p_floor"])
+
+
+def test_held_replicates_are_drawn_given_that_the_vote_is_held(fitted):
+    """Guards the rejection sampler of the threshold check: with no leak, no cushion and an error-free count,
+    every resolved replicate of a held vote carries (margin >= 0), exempt votes keep their free replicate, and
+    without the layer nothing is rejected."""
+    from bayes_coalition.coalition import rules
+    from bayes_coalition.coalition.predictive import draw_arrays, held_case_totals, simulate
+    from bayes_coalition.constants import CHAMBERS
+
+    md = fitted.model_data
+    strict = _with_agenda(fitted, bar=0.0, scale=1e-6, leak=0.0)
+    arrays = draw_arrays(strict.idata.posterior, md)
+    totals, unresolved = held_case_totals(arrays, md, 3)
+    n = simulate(arrays, md, 0)["case_n"]
+    need = rules.votes_needed(md.case_threshold, np.asarray(CHAMBERS)[md.case_chamber_idx], n)
+    held = md.case_floor == rules.HELD
+    resolved = ~unresolved[:, held]
+    assert resolved.mean() > 0.5
+    assert ((totals[:, held] - need[held])[resolved] >= 0).all()
+    free = draw_arrays(fitted.idata.posterior, md)
+    plain, none = held_case_totals(free, md, 3)
+    assert not none.any()
+    np.testing.assert_array_equal(plain[:, ~held], totals[:, ~held])   # same stream: exempt votes untouched
+    check = strict.threshold_check(seed=3)
+    assert check.attrs["agenda_control"] and 0.0 <= check.attrs["unresolved"] < 0.5

@@ -16,6 +16,8 @@ import xarray as xr
 from scipy import stats
 
 from bayes_coalition.coalition import predictive
+from bayes_coalition.coalition.model_data import build_model_data
+from bayes_coalition.data.dataset import load_dataset
 
 # --- draws ----------------------------------------------------------------------------
 
@@ -385,3 +387,20 @@ def test_approval_table_signature_uses_the_mean_of_both_cut_points() -> None:
     t = _two_chamber_table([220] * 4, [55] * 4, [0.5, 0.75, 0.69, 0.71], (1.0, 0.4))
     # signs (pro-trade yea, position > 0.7): draws 1 and 3
     assert t.loc[0, "p_enacted"] == pytest.approx(2 / 4)
+
+
+def test_threshold_check_counts_margins_by_hand() -> None:
+    """The margins near the threshold on the shipped votes, by hand: nine end within 5 yeas of the yeas needed
+    (TPA 2001 215 of 429 voting, the 2002 rule 216/431 and conference 215/427, CAFTA's House 217/432 and two
+    Senate votes 54/99 and 55/100, TPA 2015's House votes 219/430 and 218/426, its cloture 60), none short.
+    Two replicate draws, the observed totals and the totals 5 yeas lower: 14 and 9 votes (margins 0..10, and
+    0..4 become -5..-1); mid-p values 0.5 + 0.25 for both."""
+    md = build_model_data(load_dataset())
+    y = np.zeros(len(md.coords["case"]))
+    np.add.at(y, md.obs_case_idx, md.obs_yea)
+    totals = np.stack([y, y - 5])
+    t = predictive.threshold_check(totals, md).set_index("statistic")
+    assert t.attrs["n_votes"] == 49                       # every vote with a count (not the 1997 whip count)
+    assert t["observed"].tolist() == [9, 0]
+    assert t["predictive_mean"].tolist() == [(9 + 14) / 2, (0 + 9) / 2]
+    assert t["p_value"].tolist() == [0.75, 0.75]

@@ -18,7 +18,7 @@ from bayes_coalition.report import load_run
 from bayes_coalition.report import run_dir as rd
 
 COALITION_FILES = {"posterior.nc", "posterior.draws.npz", "summary.csv", "approval.csv", "ppc.csv", "ideal_points.csv",
-                   "hypotheses.csv", "data_usage.csv", "diagnostics.json"}
+                   "hypotheses.csv", "threshold_check.csv", "data_usage.csv", "diagnostics.json"}
 
 
 def _strict_json(path) -> dict:

@@ -471,4 +471,20 @@ def hypotheses_section(ctx: Context) -> Section:
         Table(paper, digits=counts | probs),
         _figure(figures.approval(a), "approval probabilities", f"P(motion carries) per case, {checks.IN_SAMPLE}."),
         Details("Approval table", [Table(a[cols], digits=counts | probs)]),
+        *threshold_blocks(ctx),
     ])
+
+
+def threshold_blocks(ctx: Context) -> list:
+    """Margins near the threshold, observed against the posterior predictive (CoalitionModel.threshold_check)."""
+    t = ctx.run.model.threshold_check(prob=PREDICTIVE_PROB)
+    agenda = "with held votes replicated given that they are held (agenda control)" if t.attrs["agenda_control"] \
+        else "without agenda control: a smooth count model, no strategy"
+    text = (f"How many of the {t.attrs['n_votes']} counted votes end within 5 yeas of the yeas they needed, and how "
+            f"many end 1 to 10 short, against the posterior predictive ({agenda}). p: mid-p value, "
+            "P(T_rep > T_obs) + P(T_rep = T_obs) / 2; near 0 or 1 the model misses the pattern.")
+    if t.attrs.get("unresolved", 0) > 0:
+        text += f" {100 * t.attrs['unresolved']:.2f}% of held replicates accepted no candidate count (the last one stands)."
+    table = t.rename(columns={"predictive_mean": "predictive mean", "p_value": "p"})
+    return [Heading("Margins near the threshold", anchor="threshold"), Paragraph(text),
+            Table(table, digits={"predictive mean": 2, "lower": 0, "upper": 0, "p": 3})]
