@@ -128,6 +128,9 @@ def cmd_predict(args) -> int:
         d = v["decimals"]
         print(f"  {label:10s} {v['mean']:.{d}f} +/- {v['mcse']:.1g}   [{v['lower']:.2f}, {v['upper']:.2f}]")
     print(f"  * {summary['interval']}")
+    if summary.get("agenda_control"):
+        fl = "; ".join(f"{ch.capitalize()} {summary[f'p_floor_{ch}']['mean']:.2f}" for ch in ("house", "senate"))
+        print(f"  agenda control: P is P(passes | the vote is held), yea counts are those of a held vote; P(held): {fl}")
     for ch in ("house", "senate"):
         v = summary[f"yea_{ch}"]
         print(f"  yea {ch:6s} {v['mean']:6.1f}   [{v['lower']:.0f}, {v['upper']:.0f}]")

@@ -181,6 +181,15 @@ def test_agenda_control_in_predictions(fitted):
     assert 0.01 < float(plain["p_house"]) < 0.99                   # the test needs an uncertain vote
     assert float(held["p_house"]) == pytest.approx(1.0, abs=1e-5)
     assert float(held["p_floor_house"]) == pytest.approx(float(plain["p_house"]), abs=1e-5)
+    # predict --json: the floor probabilities and the switch
+    from bayes_coalition.prediction.predict import summary_dict
+
+    js, js_plain = summary_dict(held), summary_dict(plain)
+    assert js["agenda_control"] is True and js_plain["agenda_control"] is False
+    assert js["p_floor_house"]["mean"] == pytest.approx(float(plain["p_house"]), abs=1e-5)
+    assert js_plain["p_floor_house"]["mean"] == 1.0
+    # a held vote's count draws are those that carry: the interval of the House count starts at the threshold
+    assert js["yea_house"]["lower"] >= js_plain["yea_house"]["lower"]
     # the in-sample approval table: replicates of a held vote weighted by pi(y); disapproval votes exempt
     a_plain = fitted.approval(seed=5).set_index("case_id")
     a_held = strict.approval(seed=5).set_index("case_id")
