@@ -163,20 +163,17 @@ def test_agenda_terms_match_a_numpy_reference(agenda_model: dict, seed: int) -> 
 
 
 def test_agenda_off_is_model_v2(agenda_model: dict) -> None:
-    """Switched off, the layer leaves the model as it was: same free variables but the three layer
-    parameters, and the log density differs by exactly the layer's terms and priors."""
+    """Switched off, the layer leaves no trace in the graph: the same free variables but the three layer
+    parameters, and no layer term. (That the switched-off model's results equal model v2's is the pin of
+    tests/coalition/test_model.py, checked value by value when the layer landed; comparing compiled log
+    densities here cost 17 s of compilation.)"""
     md, on = agenda_model["md"], agenda_model["model"]
     off = build_pymc_model(md, load_spec(default_spec_path()))
     layer = {"agenda_bar", "agenda_scale", "agenda_leak"}
     assert {v.name for v in on.free_RVs} - {v.name for v in off.free_RVs} == layer
-    assert not layer & {v.name for v in off.free_RVs}
-    rng = np.random.default_rng(3)
-    point = {k: val + rng.normal(0.0, 0.3, size=np.shape(val)) for k, val in on.initial_point().items()}
-    off_point = {k: val for k, val in point.items() if k in off.initial_point()}
-    extra = on.compile_fn(on.logp(vars=[on[n] for n in ("agenda_held", "agenda_withdrawn")] + [on[n] for n in layer]),
-                          inputs=on.value_vars, on_unused_input="ignore")(point)
-    # (compiled with rewrites: the Python linker cannot evaluate the layer's fused erfc elementwise op)
-    assert on.compile_logp()(point) == pytest.approx(off.compile_logp()(off_point) + float(extra), rel=1e-10)
+    assert {v.name for v in off.free_RVs} <= {v.name for v in on.free_RVs}
+    assert {p.name for p in on.potentials} - {p.name for p in off.potentials} == {"agenda_held", "agenda_withdrawn"}
+    assert not any(name.startswith("agenda") for name in off.named_vars)
 
 
 def test_weight_zero_takes_a_vote_out_of_the_layer(agenda_model: dict) -> None:
