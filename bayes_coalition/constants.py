@@ -59,6 +59,10 @@ STAGES = ("formulation", "voting")
 # default interval probabilities: posterior summaries use the HDI at 94% (ArviZ's default);
 # predictive intervals of counts use equal tails at 95%
 SUMMARY_PROB = 0.94
+# outcome classes of a vote (issue 14, the paper's minimum winning coalition): minimum winning when it carries
+# with at most MINIMUM_WINNING_MARGIN yeas beyond those needed, oversized with more, deadlock when it fails on
+# the floor or never reaches it
+MINIMUM_WINNING_MARGIN = 10
 PREDICTIVE_PROB = 0.95
 
 # posterior contraction 1 - var(posterior) / var(prior) below this: "not identified by the data"

@@ -131,6 +131,12 @@ def cmd_predict(args) -> int:
     if summary.get("agenda_control"):
         fl = "; ".join(f"{ch.capitalize()} {summary[f'p_floor_{ch}']['mean']:.2f}" for ch in ("house", "senate"))
         print(f"  agenda control: P is P(passes | the vote is held), yea counts are those of a held vote; P(held): {fl}")
+    if "p_minimum_winning" in summary:
+        k = summary["minimum_winning_margin"]
+        for ch in ("house", "senate"):
+            c = {cls: summary[f"p_{cls}"][ch]["mean"] for cls in ("minimum_winning", "oversized", "deadlock")}
+            print(f"  {ch.capitalize():7s} minimum winning (margin <= {k}) {c['minimum_winning']:.2f}, oversized "
+                  f"{c['oversized']:.2f}, deadlock (fails or never held) {c['deadlock']:.2f}")
     for ch in ("house", "senate"):
         v = summary[f"yea_{ch}"]
         print(f"  yea {ch:6s} {v['mean']:6.1f}   [{v['lower']:.0f}, {v['upper']:.0f}]")

@@ -18,10 +18,17 @@ import xarray as xr
 
 from bayes_coalition.coalition import agenda, rules
 from bayes_coalition.coalition.predictive import beta_binomial
-from bayes_coalition.constants import CHAMBERS, GROUPS, SUMMARY_PROB
+from bayes_coalition.constants import CHAMBERS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB
 from bayes_coalition.prediction import analytics
 from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects, floor_weighted, weighted_quantile
+from bayes_coalition.prediction.predictor import (
+    BillPredictor,
+    approval_per_draw,
+    case_effects,
+    floor_weighted,
+    outcome_classes,
+    weighted_quantile,
+)
 
 INTERVAL_TEXT = ("the probability lies in this interval for that share of the draws of the bill's case effects "
                  "(episode, vote and party effects: from their posterior for a bill like an observed episode, "
@@ -93,6 +100,10 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     for chamber in CHAMBERS:
         z = per_draw[f"{chamber}_floor"][0]
         ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(float(z.mean()), attrs={"mcse": pr.mcse(z)})
+        # outcome classes of the chamber's vote (unconditional: a vote never held is a deadlock)
+        for cls, values in outcome_classes(per_draw, chamber).items():
+            ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(float(values.mean()), attrs={"mcse": pr.mcse(values)})
+    ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
@@ -129,6 +140,12 @@ def summary_dict(ds: xr.Dataset) -> dict:
         if f"p_floor_{ch}" in ds:
             out[f"p_floor_{ch}"] = {"mean": float(ds[f"p_floor_{ch}"]), "mcse": ds[f"p_floor_{ch}"].attrs["mcse"]}
     out["agenda_control"] = bool(ds.attrs.get("agenda_control", False))
+    for cls in ("minimum_winning", "oversized", "deadlock"):
+        if f"p_{cls}_house" in ds:
+            out[f"p_{cls}"] = {ch: {"mean": float(ds[f"p_{cls}_{ch}"]), "mcse": ds[f"p_{cls}_{ch}"].attrs["mcse"]}
+                               for ch in ("house", "senate")}
+    if "minimum_winning_margin" in ds.attrs:
+        out["minimum_winning_margin"] = int(ds.attrs["minimum_winning_margin"])
     out["pivotal"] = {a: float(v) for a, v in ds["pivotal"].max("chamber").to_series().items()}
     out["coalition"] = {a: float(v) for a, v in ds["in_coalition"].mean("chamber").to_series().items()}
     out["interval_prob"] = prob

@@ -32,7 +32,7 @@ from bayes_coalition.coalition.model_data import (
 )
 from bayes_coalition.coalition.predictive import decisive_cases, draw_arrays, draws_of
 from bayes_coalition.coalition.vote_model import yea_probability
-from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, SUMMARY_PROB, congress_president_party
+from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB, congress_president_party
 from bayes_coalition.prediction.bills import HypotheticalBill, parse_code_key
 
 N_CANDIDATES = 128
@@ -301,6 +301,10 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     chambers enacts; a bill whose president rule is ``override`` assumes a veto."""
     out = {key: np.empty(delta.shape) for key in ("House", "Senate", "House_override", "Senate_override")}
     floor = {ch: np.ones(delta.shape) for ch in CHAMBERS}
+    # P(held and carries with more than MINIMUM_WINNING_MARGIN yeas to spare), per draw: with P(held and carries)
+    # it splits the outcome into minimum winning, oversized and deadlock (failed or never held)
+    oversized = {ch: np.empty(delta.shape) for ch in CHAMBERS}
+    carried = {ch: np.empty(delta.shape) for ch in CHAMBERS}
     mix = pr.arrays["mix_share"]
     # agenda control (coalition/agenda.py): a leadership-controlled vote is held with probability Z per draw;
     # the chamber's probabilities are then P(pass | held, draw), to be averaged with weights Z
@@ -332,9 +336,14 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
                 out[ch][start:start + chunk] = np.divide(both, z, out=np.zeros_like(both), where=z > 0)
                 out[f"{ch}_override"][start:start + chunk] = np.divide(both_o, z, out=np.zeros_like(both_o), where=z > 0)
                 floor[ch][start:start + chunk] = z
+                carried[ch][start:start + chunk] = both
+                oversized[ch][start:start + chunk] = agenda.pass_and_floor(
+                    mean, var, thr + MINIMUM_WINNING_MARGIN + 1, thr, n_total, *a)[0]
                 continue
             out[ch][start:start + chunk] = pr.probability_per_draw(counts, thr)
             out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
+            carried[ch][start:start + chunk] = out[ch][start:start + chunk]
+            oversized[ch][start:start + chunk] = pr.probability_per_draw(counts, thr + MINIMUM_WINNING_MARGIN + 1)
     pres = pr.md.president_idx
     if bill.president_rule == "override":
         signs = np.zeros(delta.shape, dtype=bool)
@@ -345,7 +354,16 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
         signs = rules.president_signs(rows["House"]["ideal"][None, :, pres], ref, bill.yea_is_pro_trade)
     enacted = np.where(signs, out["House"] * out["Senate"], out["House_override"] * out["Senate_override"])
     return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted,
-            "House_floor": floor["House"], "Senate_floor": floor["Senate"], "enacted_floor": floor["House"] * floor["Senate"]}
+            "House_floor": floor["House"], "Senate_floor": floor["Senate"], "enacted_floor": floor["House"] * floor["Senate"],
+            **{f"{ch}_carried": carried[ch] for ch in CHAMBERS}, **{f"{ch}_oversized": oversized[ch] for ch in CHAMBERS}}
+
+
+def outcome_classes(per_draw: dict, chamber: str, b: int = 0) -> dict:
+    """Per draw, the probability of each outcome class of a chamber's vote on bill ``b`` of a grid, summing to 1:
+    ``minimum_winning`` (held and carries with at most MINIMUM_WINNING_MARGIN yeas beyond those needed),
+    ``oversized`` (held and carries with more), ``deadlock`` (fails on the floor, or is never brought to it)."""
+    carried, over = per_draw[f"{chamber}_carried"][b], per_draw[f"{chamber}_oversized"][b]
+    return {"minimum_winning": carried - over, "oversized": over, "deadlock": 1.0 - carried}
 
 
 def floor_weighted(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

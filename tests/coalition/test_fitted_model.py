@@ -188,6 +188,32 @@ def test_agenda_control_in_predictions(fitted):
     assert js["agenda_control"] is True and js_plain["agenda_control"] is False
     assert js["p_floor_house"]["mean"] == pytest.approx(float(plain["p_house"]), abs=1e-5)
     assert js_plain["p_floor_house"]["mean"] == 1.0
+    # outcome classes sum to 1; without the layer deadlock is failing the vote; with a vote held exactly when it
+    # carries, the classes are the layer-free ones (never held = fails); oversized <= carried
+    for d in (js, js_plain):
+        for ch in ("house", "senate"):
+            parts = [d[f"p_{c}"][ch]["mean"] for c in ("minimum_winning", "oversized", "deadlock")]
+            assert sum(parts) == pytest.approx(1.0, abs=1e-12) and all(0.0 <= x <= 1.0 for x in parts)
+    assert js_plain["p_deadlock"]["house"]["mean"] == pytest.approx(1.0 - float(plain["p_house"]), abs=1e-12)
+    for c in ("minimum_winning", "oversized", "deadlock"):
+        assert js[f"p_{c}"]["house"]["mean"] == pytest.approx(js_plain[f"p_{c}"]["house"]["mean"], abs=1e-5)
+    assert js["minimum_winning_margin"] == 10
+    # by hand on the bill's own draws: oversized is P(yea >= needed + 11), the normal approximation of the count
+    from scipy.stats import norm
+
+    from bayes_coalition.coalition import rules as r_
+    from bayes_coalition.prediction.predictor import BillPredictor, case_effects
+
+    seats = bill.seats(fitted.dataset)
+    seats.pop("_notes", None)
+    rows, _ = case_effects(BillPredictor(fitted), bill, seats, 2)
+    h = rows["House"]
+    mean = (h["n"] * h["prob"]).sum(axis=-1)
+    var = (h["n"] * h["prob"] * (1 - h["prob"]) * (h["n"] + h["phi"]) / (1 + h["phi"])).sum(axis=-1)
+    need = r_.votes_needed(bill.house_rule, "House", int(h["n"].sum()))
+    assert js_plain["p_oversized"]["house"]["mean"] == pytest.approx(norm.sf((need + 11 - 0.5 - mean) / np.sqrt(var)).mean(), abs=1e-12)
+    leak_js = summary_dict(leaky)
+    assert leak_js["p_oversized"]["house"]["mean"] == pytest.approx(js_plain["p_oversized"]["house"]["mean"], abs=1e-12)
     # a held vote's count draws are those that carry: the interval of the House count starts at the threshold
     assert js["yea_house"]["lower"] >= js_plain["yea_house"]["lower"]
     # the in-sample approval table: replicates of a held vote weighted by pi(y); disapproval votes exempt
