@@ -202,6 +202,16 @@ class CoalitionModel(FittedModel):
         arrays, sim = self._simulate(self.idata.posterior, seed)
         return approval_table(sim, arrays, self.model_data, self.dataset.cases, prob=prob)
 
+    def coalition_outcomes(self, *, seed: int | None = None) -> xr.Dataset:
+        """Per case, the outcome classes of the posterior predictive (``p_minimum_winning``, ``p_oversized``,
+        ``p_deadlock``, summing to 1; a vote never brought to the floor is a deadlock) beside P(carries), the
+        observed margin (yeas beyond those needed) and the observed class; attrs: the margin k."""
+        a = self.approval(seed=seed)
+        cols = ["p_minimum_winning", "p_oversized", "p_deadlock", "p_pass", "observed_margin", "observed_class"]
+        ds = xr.Dataset({c: ("case", a[c].to_numpy()) for c in cols}, coords={"case": a["case_id"].to_numpy()})
+        ds.attrs["minimum_winning_margin"] = int(a.attrs["minimum_winning_margin"])
+        return ds
+
     def threshold_check(self, *, near: int = 5, short: int = 10, seed: int | None = None,
                         prob: float = PREDICTIVE_PROB) -> pd.DataFrame:
         """Posterior predictive check of the margins near the threshold (how many votes end within ``near``

@@ -15,7 +15,7 @@ import xarray as xr
 from bayes_coalition.coalition import agenda, rules
 from bayes_coalition.coalition.model_data import ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
-from bayes_coalition.constants import CHAMBERS, PREDICTIVE_PROB
+from bayes_coalition.constants import CHAMBERS, MINIMUM_WINNING_MARGIN, PREDICTIVE_PROB
 
 DECISIVE_PRIORITY = {"final_passage": 0, "disapproval": 0, "whip_estimate": 0, "cloture": 1, "procedural": 2}
 
@@ -147,6 +147,43 @@ def floor_weights(sim: dict, arrays: dict, md: ModelData) -> np.ndarray:
     return w
 
 
+def outcome_classes(sim: dict, arrays: dict, md: ModelData, *, margin: int = MINIMUM_WINNING_MARGIN) -> dict:
+    """Per case, the posterior predictive probability of each outcome class (summing to 1): minimum winning
+    (carries with at most ``margin`` yeas beyond those needed), oversized (carries with more), deadlock (fails,
+    or with agenda control is never brought to the floor: each replicate counts with its probability of being
+    held, pi(y), for held votes and withdrawn measures alike). Also ``needed``: the yeas each case needed."""
+    chamber = np.asarray(CHAMBERS)[md.case_chamber_idx]
+    y, n = sim["case_yea"], sim["case_n"]
+    needed = rules.votes_needed(md.case_threshold, chamber, n)
+    carried = passes(y, n[None, :], md.case_threshold, md.case_chamber_idx)
+    held = np.ones(y.shape)
+    if arrays.get("agenda_bar") is not None:
+        ctl = np.flatnonzero(md.case_floor != rules.EXEMPT)
+        held[:, ctl] = agenda.floor_given_count(np, y[:, ctl], needed[ctl], n[ctl], arrays["agenda_bar"][:, None],
+                                                arrays["agenda_scale"][:, None], arrays["agenda_leak"][:, None])
+    spare = y - needed[None, :]
+    p_carried = (held * carried).mean(axis=0)
+    p_over = (held * (carried & (spare > margin))).mean(axis=0)
+    return {"p_minimum_winning": p_carried - p_over, "p_oversized": p_over, "p_deadlock": 1.0 - p_carried,
+            "needed": needed.astype(float)}
+
+
+def observed_classes(observed_margin: np.ndarray, cases: pd.DataFrame, *, margin: int = MINIMUM_WINNING_MARGIN) -> list:
+    """The observed outcome class of each case: a passed vote by its margin, a failed vote or a measure counted
+    but never voted (``whip_estimate``) a deadlock; empty where the outcome is unknown."""
+    out = []
+    for m, passed, vt in zip(observed_margin, cases["passed"], cases["vote_type"]):
+        if vt == "whip_estimate":
+            out.append("deadlock")
+        elif pd.isna(passed):
+            out.append("")
+        elif not bool(passed):
+            out.append("deadlock")
+        else:
+            out.append("minimum_winning" if m <= margin else "oversized")
+    return out
+
+
 def _weighted_mean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (w * x).sum(axis=0) / w.sum(axis=0)
 
@@ -220,7 +257,13 @@ def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, 
     table["observed_outcome"] = cases["outcome"]
     inside = (observed_yea >= table["yea_lower"].to_numpy()) & (observed_yea <= table["yea_upper"].to_numpy())
     table["observed_in_interval"] = pd.array(np.where(np.isnan(observed_yea), None, inside), dtype="boolean")
+    classes = outcome_classes(sim, arrays, md)
+    for name in ("p_minimum_winning", "p_oversized", "p_deadlock"):
+        table[name] = classes[name]
+    table["observed_margin"] = observed_yea - classes["needed"]
+    table["observed_class"] = observed_classes(table["observed_margin"].to_numpy(), cases)
     table.attrs["prob"] = prob
+    table.attrs["minimum_winning_margin"] = MINIMUM_WINNING_MARGIN
     return table
 
 

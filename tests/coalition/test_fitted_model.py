@@ -56,6 +56,23 @@ def test_approval_probabilities(fitted):
     # pro-trade win is the complement of passage on disapproval votes
     dis = a[a.vote_type == "disapproval"]
     np.testing.assert_allclose(dis["p_pro_trade_win"], 1 - dis["p_pass"])
+    # outcome classes: they sum to 1, deadlock is failing (no agenda control here); observed classes by hand
+    classes = a[["p_minimum_winning", "p_oversized", "p_deadlock"]]
+    np.testing.assert_allclose(classes.sum(axis=1), 1.0, atol=1e-12)
+    assert ((classes >= 0) & (classes <= 1)).all().all()
+    np.testing.assert_allclose(a["p_deadlock"], 1 - a["p_pass"], atol=1e-12)
+    assert by.loc["cafta_h", "observed_margin"] == 0 and by.loc["cafta_h", "observed_class"] == "minimum_winning"   # 217 of 432
+    assert by.loc["tpa2015_s_final", "observed_class"] == "minimum_winning"          # 60 of 98: 10 beyond the 50 needed
+    assert by.loc["usmca_h", "observed_class"] == "oversized"                        # 385 of 426
+    assert by.loc["ft1998_h", "observed_class"] == by.loc["ft1997_h_whip", "observed_class"] == "deadlock"
+
+
+def test_coalition_outcomes_dataset(fitted):
+    ds = fitted.coalition_outcomes(seed=1)
+    assert ds["p_minimum_winning"].dims == ("case",) and ds.sizes["case"] == 50
+    total = ds["p_minimum_winning"] + ds["p_oversized"] + ds["p_deadlock"]
+    np.testing.assert_allclose(total.values, 1.0, atol=1e-12)
+    assert ds.attrs["minimum_winning_margin"] == 10 and str(ds["observed_class"].sel(case="usmca_h").values) == "oversized"
 
 
 def test_seeds_reproduce_predictions(fitted):
@@ -222,6 +239,17 @@ def test_agenda_control_in_predictions(fitted):
     assert "p_floor" not in a_plain and a_held.loc["pntr_h", "p_pass"] == pytest.approx(1.0)
     assert a_held.loc["pntr_h", "p_floor"] == pytest.approx(a_plain.loc["pntr_h", "p_pass"], abs=1e-12)
     assert a_held.loc["chinamfn1996_h", "p_pass"] == a_plain.loc["chinamfn1996_h", "p_pass"]
+    # classes with the layer: a replicate held only when it carries gives the layer-free classes
+    for c in ("p_minimum_winning", "p_oversized", "p_deadlock"):
+        np.testing.assert_allclose(a_held[c], a_plain[c], atol=1e-12)
+    # a cushion of 5% of those voting (about 21 House yeas) and a leak of 1/2: a House replicate that carries by
+    # at most 10 is held only by the leak, so P(minimum winning) halves
+    cushion = _with_agenda(fitted, bar=0.05, scale=1e-6, leak=0.5).approval(seed=5).set_index("case_id")
+    held_case = dict(zip(fitted.model_data.coords["case"], fitted.model_data.case_floor == 1))
+    house = [c for c in a_plain.index if a_plain.loc[c, "chamber"] == "House" and held_case[c]]
+    assert (a_plain.loc[house, "p_minimum_winning"] > 0).sum() >= 5      # the check has cases to bite on
+    np.testing.assert_allclose(cushion.loc[house, "p_minimum_winning"], 0.5 * a_plain.loc[house, "p_minimum_winning"],
+                               atol=1e-12)
     assert np.isnan(a_held.loc["chinamfn1996_h", "p_floor"])
 
 
