@@ -486,5 +486,13 @@ def threshold_blocks(ctx: Context) -> list:
     if t.attrs.get("unresolved", 0) > 0:
         text += f" {100 * t.attrs['unresolved']:.2f}% of held replicates accepted no candidate count (the last one stands)."
     table = t.rename(columns={"predictive_mean": "predictive mean", "p_value": "p"})
+    a = ctx.approval
+    k = a.attrs.get("minimum_winning_margin", 10)
+    classes = a[["case_id", "chamber", "vote_type", "p_minimum_winning", "p_oversized", "p_deadlock", "observed_margin",
+                 "observed_class"]]
     return [Heading("Margins near the threshold", anchor="threshold"), Paragraph(text),
-            Table(table, digits={"predictive mean": 2, "lower": 0, "upper": 0, "p": 3})]
+            Table(table, digits={"predictive mean": 2, "lower": 0, "upper": 0, "p": 3}),
+            Details(f"Outcome classes per case (minimum winning: carries with at most {k} yeas beyond those needed; "
+                    "oversized: with more; deadlock: fails or is never brought to the floor)",
+                    [Table(classes, digits={"p_minimum_winning": 2, "p_oversized": 2, "p_deadlock": 2,
+                                            "observed_margin": 0})])]
