@@ -188,17 +188,21 @@ def _weighted_mean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (w * x).sum(axis=0) / w.sum(axis=0)
 
 
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Quantiles of ``values`` under importance ``weights`` (NumPy's default rule when the weights are equal)."""
+    if np.allclose(weights, weights.flat[0]):
+        return np.quantile(values, q)
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(q, cdf, v)
+
+
 def _weighted_quantiles(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
-    """Per column of ``x`` (draw, case), quantiles under weights ``w``; NumPy's rule with equal weights."""
+    """Per column of ``x`` (draw, case), :func:`weighted_quantile` under the column's weights ``w``."""
     if np.all(w == 1.0):
         return np.quantile(x, q, axis=0)
-    out = np.empty((len(q), x.shape[1]))
-    for j in range(x.shape[1]):
-        order = np.argsort(x[:, j], kind="stable")
-        v, ww = x[order, j], w[order, j]
-        cdf = (np.cumsum(ww) - 0.5 * ww) / ww.sum()
-        out[:, j] = np.interp(q, cdf, v)
-    return out
+    return np.stack([weighted_quantile(x[:, j], w[:, j], q) for j in range(x.shape[1])], axis=1)
 
 
 def approval_table(sim: dict, arrays: dict, md: ModelData, cases: pd.DataFrame, *, prob: float = PREDICTIVE_PROB) -> pd.DataFrame:

@@ -17,18 +17,11 @@ import pandas as pd
 import xarray as xr
 
 from bayes_coalition.coalition import agenda, rules
-from bayes_coalition.coalition.predictive import beta_binomial
+from bayes_coalition.coalition.predictive import beta_binomial, weighted_quantile
 from bayes_coalition.constants import CHAMBERS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB
 from bayes_coalition.prediction import analytics
 from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.prediction.predictor import (
-    BillPredictor,
-    approval_per_draw,
-    case_effects,
-    floor_weighted,
-    outcome_classes,
-    weighted_quantile,
-)
+from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects, chamber_classes, floor_weighted
 
 INTERVAL_TEXT = ("the probability lies in this interval for that share of the draws of the bill's case effects "
                  "(episode, vote and party effects: from their posterior for a bill like an observed episode, "
@@ -101,7 +94,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         z = per_draw[f"{chamber}_floor"][0]
         ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(float(z.mean()), attrs={"mcse": pr.mcse(z)})
         # outcome classes of the chamber's vote (unconditional: a vote never held is a deadlock)
-        for cls, values in outcome_classes(per_draw, chamber).items():
+        for cls, values in chamber_classes(per_draw, chamber).items():
             ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(float(values.mean()), attrs={"mcse": pr.mcse(values)})
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))

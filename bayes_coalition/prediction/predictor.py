@@ -358,7 +358,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             **{f"{ch}_carried": carried[ch] for ch in CHAMBERS}, **{f"{ch}_oversized": oversized[ch] for ch in CHAMBERS}}
 
 
-def outcome_classes(per_draw: dict, chamber: str, b: int = 0) -> dict:
+def chamber_classes(per_draw: dict, chamber: str, b: int = 0) -> dict:
     """Per draw, the probability of each outcome class of a chamber's vote on bill ``b`` of a grid, summing to 1:
     ``minimum_winning`` (held and carries with at most MINIMUM_WINNING_MARGIN yeas beyond those needed),
     ``oversized`` (held and carries with more), ``deadlock`` (fails on the floor, or is never brought to it)."""
@@ -374,15 +374,6 @@ def floor_weighted(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray,
     ratio = (weights * values).mean(axis=-1, keepdims=True) / wbar
     return ratio[..., 0], weights * (values - ratio) / wbar
 
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
-    """Quantiles of ``values`` under importance ``weights`` (NumPy's default rule when the weights are equal)."""
-    if np.allclose(weights, weights.flat[0]):
-        return np.quantile(values, q)
-    order = np.argsort(values)
-    v, w = values[order], weights[order]
-    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, cdf, v)
 
 
 def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws: int | None = None,

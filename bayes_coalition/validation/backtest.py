@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition.coalition import rules
+from bayes_coalition.coalition.predictive import weighted_quantile
 from bayes_coalition.errors import LeakageError
-from bayes_coalition.prediction.predictor import weighted_quantile
 
 # --- rolling-origin backtest -----------------------------------------------------------
 
