@@ -269,6 +269,20 @@ def cmd_compare(args) -> int:
 HELP = argparse.ArgumentDefaultsHelpFormatter   # every option's help shows its default
 
 
+SPEC_HELP = "model spec TOML (e.g. models/trade_coalition.toml)"
+
+
+def batch_options(p, folder: str, seed_help: str, fits: str) -> None:
+    """The options every batch of fits shares (backtest, loeo): the spec, the output folder, the seed, the
+    sampler and the refit switch."""
+    p.add_argument("spec", help=SPEC_HELP)
+    p.add_argument("--out", help=f"output directory (default: reports/<spec name>_{folder}/)")
+    p.add_argument("--seed", type=int, default=1, help=f"random seed ({seed_help})")
+    p.add_argument("--sampler", default=None, help=f"sampler of the {fits} (default: the spec's)")
+    p.add_argument("--no-refit", action="store_true",
+                   help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
+
+
 def sampling_options(parser, *, draws, chains, tune, per: str) -> None:
     """--draws, --chains and --tune of a command that runs fits."""
     parser.add_argument("--draws", type=int, default=draws, help=f"posterior draws per chain {per}")
@@ -289,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("path", nargs="?", default=None, help="data directory (default: the shipped data/)")
     d.set_defaults(func=cmd_data)
 
-    spec_help = "model spec TOML (e.g. models/trade_coalition.toml)"
+    spec_help = SPEC_HELP
     for name, prior_only in (("fit", False), ("prior", True)):
         f = add(name, "fit a model spec and write its run directory" if name == "fit" else "prior predictive check of a spec")
         f.add_argument("spec", help=spec_help)
@@ -329,27 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
     sb.set_defaults(func=cmd_sbc)
 
     bt = add("backtest", "rolling-origin backtest on the shipped votes")
-    bt.add_argument("spec", help=spec_help)
-    bt.add_argument("--out", help="output directory (default: reports/<spec name>_backtest/)")
+    batch_options(bt, "backtest", "the fit at the i-th origin uses seed + i", "origin fits")
     bt.add_argument("--origins", nargs="*",
                     help="origin dates (2015-06-12) or years (2016 = 2016-01-01); each vote is predicted once, by the fit on "
                          "every vote dated before the latest origin not after it (default: every date from 1996 with a "
                          "decided vote, so each vote is predicted by the fit on all earlier votes)")
-    bt.add_argument("--seed", type=int, default=1, help="random seed (the fit at the i-th origin uses seed + i)")
-    bt.add_argument("--sampler", default=None, help="sampler of the origin fits (default: the spec's)")
-    bt.add_argument("--no-refit", action="store_true",
-                    help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
     sampling_options(bt, draws=500, chains=4, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)
 
     lo = add("loeo", "H1/H2: leave-one-episode-out elpd of the full model and the models without H1 and without H2")
-    lo.add_argument("spec", help=spec_help)
-    lo.add_argument("--out", help="output directory (default: reports/<spec name>_hypotheses/)")
+    batch_options(lo, "hypotheses", "the i-th episode's fit uses seed + i", "fits")
     lo.add_argument("--episodes", nargs="*", help="episodes to leave out (default: every episode with vote rows)")
-    lo.add_argument("--seed", type=int, default=1, help="random seed (the i-th episode's fit uses seed + i)")
-    lo.add_argument("--sampler", default=None, help="sampler of the fits (default: the spec's)")
-    lo.add_argument("--no-refit", action="store_true",
-                    help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
     sampling_options(lo, draws=500, chains=2, tune=800, per="per fit")
     lo.set_defaults(func=cmd_loeo)
 
