@@ -218,3 +218,10 @@ def test_two_party_totals_enter_the_layer_with_their_composition(data_copy) -> N
     assert all(v["agenda_leak"] + 0.1 < v["agenda_floor_probability"][j] < 0.99 for j in mine)
     z, _ = _reference_z(md, v, cases, agenda.QUADRATURE_NODES)
     np.testing.assert_allclose(v["agenda_floor_probability"], z, rtol=1e-9)
+
+
+def test_sbc_of_the_layer_is_refused() -> None:
+    """The mutable-data model (SBC) would keep the held votes' old totals in the layer: refused, by name."""
+    md = build_model_data(load_dataset())
+    with pytest.raises(NotImplementedError, match="agenda-control"):
+        build_pymc_model(md, load_spec(default_spec_path(), model={"agenda_control": True}), mutable_data=True)
