@@ -130,20 +130,20 @@ def decisive_cases(cases: pd.DataFrame) -> dict:
     return {k: int(g["_pos"].iloc[0]) for k, g in c.groupby(["episode_id", "chamber"], sort=False)}
 
 
-def floor_weights(sim: dict, arrays: dict, md: ModelData) -> np.ndarray:
-    """Per (draw, case): pi(simulated count), the probability that the leadership would bring a held vote
-    with that count to the floor (coalition/agenda.py); 1 for exempt votes, withdrawn measures and when
-    the model has no agenda control. Replicates of a held vote are weighted by it: the predictive
-    distribution of a vote given that it is held."""
+def floor_weights(sim: dict, arrays: dict, md: ModelData, statuses=(rules.HELD,)) -> np.ndarray:
+    """Per (draw, case): pi(simulated count), the probability that the leadership would bring a vote with that
+    count to the floor (coalition/agenda.py), for the cases whose floor status is in ``statuses`` (held votes by
+    default); 1 elsewhere and when the model has no agenda control. Replicates of a held vote are weighted by
+    it: the predictive distribution of a vote given that it is held."""
     w = np.ones(sim["case_yea"].shape)
     if arrays.get("agenda_bar") is None:
         return w
-    held = np.flatnonzero(md.case_floor == rules.HELD)
-    chamber = np.asarray(CHAMBERS)[md.case_chamber_idx[held]]
-    n = sim["case_n"][held]
-    thr = rules.votes_needed(md.case_threshold[held], chamber, n)
-    w[:, held] = agenda.floor_given_count(np, sim["case_yea"][:, held], thr, n, arrays["agenda_bar"][:, None],
-                                          arrays["agenda_scale"][:, None], arrays["agenda_leak"][:, None])
+    ctl = np.flatnonzero(np.isin(md.case_floor, statuses))
+    chamber = np.asarray(CHAMBERS)[md.case_chamber_idx[ctl]]
+    n = sim["case_n"][ctl]
+    thr = rules.votes_needed(md.case_threshold[ctl], chamber, n)
+    w[:, ctl] = agenda.floor_given_count(np, sim["case_yea"][:, ctl], thr, n, arrays["agenda_bar"][:, None],
+                                         arrays["agenda_scale"][:, None], arrays["agenda_leak"][:, None])
     return w
 
 
@@ -156,11 +156,7 @@ def outcome_classes(sim: dict, arrays: dict, md: ModelData, *, margin: int = MIN
     y, n = sim["case_yea"], sim["case_n"]
     needed = rules.votes_needed(md.case_threshold, chamber, n)
     carried = passes(y, n[None, :], md.case_threshold, md.case_chamber_idx)
-    held = np.ones(y.shape)
-    if arrays.get("agenda_bar") is not None:
-        ctl = np.flatnonzero(md.case_floor != rules.EXEMPT)
-        held[:, ctl] = agenda.floor_given_count(np, y[:, ctl], needed[ctl], n[ctl], arrays["agenda_bar"][:, None],
-                                                arrays["agenda_scale"][:, None], arrays["agenda_leak"][:, None])
+    held = floor_weights(sim, arrays, md, statuses=(rules.HELD, rules.WITHDRAWN))
     spare = y - needed[None, :]
     p_carried = (held * carried).mean(axis=0)
     p_over = (held * (carried & (spare > margin))).mean(axis=0)
