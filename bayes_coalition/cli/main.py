@@ -229,6 +229,8 @@ def cmd_loeo(args) -> int:
     from bayes_coalition.validation.loeo import loeo
 
     spec, out = _spec_and_out(args, "_hypotheses")
+    if args.votes:
+        return _loeo_votes(args, spec, out)
     res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
                tune=args.tune, sampler=args.sampler, refit=not args.no_refit)
     write_json(out / "loeo.json", res)
@@ -240,6 +242,27 @@ def cmd_loeo(args) -> int:
     print(f"fits: {len(res['fits'])}, unconverged after a refit: {len(bad)}"
           + (" (" + ", ".join(f"{b['variant']} without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))
     print(f"wrote {out}/loeo.json")
+    return 0
+
+
+def _loeo_votes(args, spec, out) -> int:
+    from bayes_coalition._io import write_json
+    from bayes_coalition.validation.loeo import loeo_votes
+
+    res = loeo_votes(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
+                     tune=args.tune, sampler=args.sampler, refit=not args.no_refit)
+    res["votes"].to_csv(out / "loeo_votes.csv", index=False)
+    write_json(out / "loeo_votes.json", {k: v for k, v in res.items() if k != "votes"})
+    near, bad_votes = res["summary"]["near_threshold"], res["summary"]["failed_or_withdrawn"]
+    if near["n_votes"]:
+        print(f"near the threshold (within {near['margin']} yeas, {near['n_votes']} votes): mean P(pass) "
+              f"{near['mean_p_pass']:.3f}")
+    if bad_votes["n_votes"]:
+        print(f"failed or withdrawn ({bad_votes['n_votes']} votes): mean log score {bad_votes['mean_log_score']:.3f}")
+    bad = res["unconverged_fits"]
+    print(f"fits: {len(res['fits'])}, unconverged: {len(bad)}"
+          + (" (" + ", ".join(f"without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))
+    print(f"wrote {out}/loeo_votes.csv, loeo_votes.json")
     return 0
 
 
@@ -354,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     lo = add("loeo", "H1/H2: leave-one-episode-out elpd of the full model and the models without H1 and without H2")
     batch_options(lo, "hypotheses", "the i-th episode's fit uses seed + i", "fits")
     lo.add_argument("--episodes", nargs="*", help="episodes to leave out (default: every episode with vote rows)")
+    lo.add_argument("--votes", action="store_true",
+                    help="predict each left-out episode's votes with the spec as given (P(pass), P(floor), P(deadlock); "
+                         "the near-threshold and failed-or-withdrawn scores) instead of the H1/H2 elpd comparison")
     sampling_options(lo, draws=500, chains=2, tune=800, per="per fit")
     lo.set_defaults(func=cmd_loeo)
 

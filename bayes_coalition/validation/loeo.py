@@ -130,3 +130,98 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
            "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit}}
     return out
+
+
+# --- leave-one-episode-out predictions of the votes (issue 14's check of the strategic layer) ---------------
+
+NEAR_THRESHOLD = 10        # a counted vote "near the threshold" ends within this many yeas of it
+
+
+def observed_margins(md) -> np.ndarray:
+    """Per case, the observed yeas minus the yeas needed by its rule at its observed turnout (NaN for a vote
+    without a count: the withdrawn measure's whip estimate)."""
+    from bayes_coalition.coalition import rules
+    from bayes_coalition.coalition.predictive import _observed_case_yea
+    from bayes_coalition.constants import CHAMBERS
+
+    n = np.zeros(len(md.coords["case"]), dtype=int)
+    np.add.at(n, md.obs_case_idx, md.obs_n)
+    yea = _observed_case_yea(md)
+    needed = rules.votes_needed(md.case_threshold, np.array(CHAMBERS)[md.case_chamber_idx], n).astype(float)
+    return yea - needed
+
+
+def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 800,
+               sampler: str | None = None, refit: bool = True, progress: bool = True) -> dict:
+    """Leave-one-episode-out predictions of every vote: each episode's votes are predicted by the fit to the
+    votes of every other episode (its codes kept, as in :func:`loeo`), as a new bill of that Congress with
+    the codes dated before the vote (``backtest.case_bill``). Per vote: P(pass), given that it reaches the
+    floor where agenda control is on (``p_pass``); P(reaching the floor) (``p_floor``, 1 without the layer);
+    and P(deadlock) (fails or is never held). The summary scores the questions of issue 14:
+
+    - ``near_threshold``: the votes whose observed count ended within ``NEAR_THRESHOLD`` yeas of their
+      threshold (every one of them on or above it in the shipped record), and their mean P(pass);
+    - ``failed_or_withdrawn``: the mean log score of the votes that failed (log(1 - P(pass)), the vote was
+      held) and of the withdrawn measure (log P(deadlock): it never reached the floor).
+    """
+    from bayes_coalition import diagnostics
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.data.dataset import load_dataset
+    from bayes_coalition.prediction.predict import predict
+    from bayes_coalition.prediction.predictor import BillPredictor
+    from bayes_coalition.validation.backtest import OriginFits, case_bill
+
+    ds = load_dataset(spec["data"]["path"] or None)
+    model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": []}})
+    md = model.model_data
+    margin = dict(zip(md.coords["case"], observed_margins(md)))
+    cases = ds.cases.set_index("case_id")
+    chosen = list(episodes) if episodes else vote_episodes(md)
+    fits = OriginFits(model, sampler)
+    ta = float(spec["sampler"]["target_accept"])
+    rows, fits_out = [], []
+    for i, ep in enumerate(chosen):
+        idata, diag = fits.fit(leave_out_weights(md, ep), seed=seed + i, draws=draws, tune=tune, chains=chains,
+                               target_accept=ta, refit=refit)
+        model.idata, model.diagnostics = idata, diag
+        status, _ = diagnostics.verdict(diag)
+        fits_out.append({"episode": ep, "verdict": status, "max_rhat": diag["max_rhat"],
+                         "divergences": diag["divergences"], "attempts": diag["attempts"],
+                         "seconds": diag["wall_seconds"]})
+        predictor = BillPredictor(model)
+        for case_id in cases.index[cases["episode_id"] == ep]:
+            c = cases.loc[case_id]
+            pred = predict(model, case_bill(ds, case_id), seed=seed, predictor=predictor)
+            ch = c["chamber"].lower()
+            rows.append({"case_id": case_id, "episode_id": ep, "chamber": c["chamber"], "vote_type": c["vote_type"],
+                         "observed_passed": None if pd.isna(c["passed"]) else bool(c["passed"]),
+                         "withdrawn": c["vote_type"] == "whip_estimate",
+                         "observed_margin": margin.get(case_id, float("nan")),
+                         "p_pass": float(pred[f"p_{ch}"]),
+                         "p_floor": float(pred[f"p_floor_{ch}"]),
+                         "p_deadlock": float(pred[f"p_deadlock_{ch}"]), "fit_verdict": status})
+        if progress:
+            print(f"loeo votes without {ep}: {status} (max R-hat {diag['max_rhat']:.3f}, {diag['wall_seconds']:.0f} s)",
+                  flush=True)
+    table = pd.DataFrame(rows)
+    return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,
+            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
+            "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
+                         "agenda_control": bool(spec["model"].get("agenda_control", False))}}
+
+
+def loeo_vote_scores(table: pd.DataFrame, *, near: int = NEAR_THRESHOLD) -> dict:
+    """The summary of :func:`loeo_votes` (its docstring) from the per-vote table."""
+    eps = 1e-3
+    m = table["observed_margin"].to_numpy(float)
+    near_rows = table[np.isfinite(m) & (np.abs(m) <= near)]
+    failed = table[table["observed_passed"].eq(False)]
+    withdrawn = table[table["withdrawn"].astype(bool)]
+    logs = [float(np.log(np.clip(1 - p, eps, 1))) for p in failed["p_pass"]]
+    logs += [float(np.log(np.clip(p, eps, 1))) for p in withdrawn["p_deadlock"]]
+    cases = list(failed["case_id"]) + list(withdrawn["case_id"])
+    return {"near_threshold": {"n_votes": int(len(near_rows)), "margin": near,
+                               "mean_p_pass": float(near_rows["p_pass"].mean()) if len(near_rows) else None,
+                               "votes": dict(zip(near_rows["case_id"], near_rows["p_pass"].astype(float)))},
+            "failed_or_withdrawn": {"n_votes": len(cases), "mean_log_score": float(np.mean(logs)) if logs else None,
+                                    "votes": dict(zip(cases, logs))}}

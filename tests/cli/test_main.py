@@ -116,6 +116,24 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged after a refit: 1" in out
 
 
+def test_loeo_votes_writes_the_predictions(tmp_path, capsys, monkeypatch):
+    """`loeo --votes`: the per-vote table as CSV, the summary as JSON, the two scores printed."""
+    import bayes_coalition.validation.loeo as loeo_mod
+
+    votes = pd.DataFrame({"case_id": ["cafta_h"], "p_pass": [0.7]})
+    canned = {"votes": votes, "summary": {"near_threshold": {"n_votes": 14, "margin": 10, "mean_p_pass": 0.781},
+                                         "failed_or_withdrawn": {"n_votes": 7, "mean_log_score": -0.412}},
+              "fits": [], "unconverged_fits": [], "settings": {}}
+    seen = {}
+    monkeypatch.setattr(loeo_mod, "loeo_votes", lambda spec, **kw: seen.update(kw) or canned)
+    assert run_cli(["loeo", default_spec_path(), "--votes", "--episodes", "cafta2005", "--out", tmp_path]) == 0
+    assert seen["episodes"] == ["cafta2005"]
+    assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["cafta_h"]
+    assert json.loads((tmp_path / "loeo_votes.json").read_text())["summary"]["near_threshold"]["n_votes"] == 14
+    out = capsys.readouterr().out
+    assert "14 votes): mean P(pass) 0.781" in out and "mean log score -0.412" in out
+
+
 def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monkeypatch):
     """The CLI layer of `compare`: it calls the API function and writes its result (the five fits
     of `compare_hypotheses` are tested in tests/validation/test_compare.py)."""

@@ -92,3 +92,49 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample):
     assert res["per_episode"][0]["episode"] == "pntr2000" and np.isfinite(res["elpd"]["full"])
     d = res["differences"]["full_minus_without_H1"]
     assert d["elpd_diff"] == pytest.approx(res["elpd"]["full"] - res["elpd"]["without_H1"]) and d["n_episodes"] == 1
+
+
+def test_observed_margins_by_hand(model):
+    """Yeas minus the yeas needed at the observed turnout, for votes whose counts are in the sources:
+    CAFTA House 217-215 (needs 217 of 432: margin 0), TAA 2015 126-302 (needs 215 of 428: -89), TPA 2015
+    cloture 60-37 (three fifths of 100: 60, margin 0), USMCA House 385-41 (needs 214 of 426: 171); the
+    withdrawn 1997 measure has no count."""
+    from bayes_coalition.validation.loeo import observed_margins
+
+    m = dict(zip(model.model_data.coords["case"], observed_margins(model.model_data)))
+    assert (m["cafta_h"], m["taa2015_h"], m["tpa2015_s_cloture"], m["usmca_h"]) == (0, -89, 0, 171)
+    assert np.isnan(m["ft1997_h_whip"])
+    near = sorted(c for c, v in m.items() if abs(v) <= 10)
+    assert len(near) == 14 and all(m[c] >= 0 for c in near)      # issue 14's 14 votes, none short
+
+
+def test_loeo_vote_scores_by_hand():
+    from bayes_coalition.validation.loeo import loeo_vote_scores
+
+    t = pd.DataFrame({"case_id": ["a", "b", "c", "d", "w"], "observed_passed": [True, True, False, True, None],
+                      "withdrawn": [False, False, False, False, True], "observed_margin": [0.0, 10.0, -89.0, 11.0, np.nan],
+                      "p_pass": [0.6, 0.9, 0.2, 0.99, 0.7], "p_deadlock": [0.4, 0.1, 0.8, 0.01, 0.75]})
+    s = loeo_vote_scores(t)
+    assert s["near_threshold"]["n_votes"] == 2 and s["near_threshold"]["mean_p_pass"] == pytest.approx(0.75)
+    f = s["failed_or_withdrawn"]
+    # the failed vote was held: log(1 - P(pass)); the withdrawn one never reached the floor: log P(deadlock)
+    assert f["n_votes"] == 2 and f["mean_log_score"] == pytest.approx((math.log(0.8) + math.log(0.75)) / 2)
+    assert f["votes"]["w"] == pytest.approx(math.log(0.75))
+
+
+def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample):
+    """The loop with PyMC's mock sampler: the fit without PNTR 2000 predicts its two votes (probabilities in
+    [0, 1], no layer so P(floor) = 1 and P(deadlock) = 1 - P(pass)); the unconverged fit is listed."""
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+    from bayes_coalition.errors import ConvergenceWarning
+    from bayes_coalition.validation.loeo import loeo_votes
+
+    spec = load_spec(default_spec_path())
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        res = loeo_votes(spec, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False, progress=False)
+    v = res["votes"].set_index("case_id")
+    assert list(v.index) == ["pntr_h", "pntr_s"] and v["observed_passed"].all()
+    assert v.loc["pntr_h", "observed_margin"] == 19
+    assert ((v["p_pass"] >= 0) & (v["p_pass"] <= 1)).all() and (v["p_floor"] == 1).all()
+    np.testing.assert_allclose(v["p_deadlock"], 1 - v["p_pass"], atol=1e-12)
+    assert len(res["unconverged_fits"]) == 1 and res["summary"]["failed_or_withdrawn"]["n_votes"] == 0
