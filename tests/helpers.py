@@ -103,3 +103,46 @@ def edited_copy(src: Path, dst: Path, *, drop_groups=(), drop_attrs=(), **attrs:
         for key, value in attrs.items():
             f.attrs[key] = value
     return dst
+
+try:                                   # Dask is optional: without it the plugin is never registered
+    from distributed import WorkerPlugin as _WorkerPlugin
+except ImportError:                    # pragma: no cover
+    _WorkerPlugin = object
+
+
+class MockSamplingPlugin(_WorkerPlugin):
+    """A Dask worker plugin that replaces ``pm.sample`` by PyMC's mock sampler on every worker (the fixture
+    ``mock_pymc_sample`` patches only the test's own process). With ``kill_marker``, the worker that makes
+    the ``kill_at``-th call of the batch (counted in ``kill_marker``.count) exits hard, once: the marker
+    file is created first, so a rerun is not killed again."""
+
+    name = "mock-sampling"
+
+    def __init__(self, kill_marker: str | None = None, kill_at: int = 3):
+        self.kill_marker, self.kill_at = kill_marker, kill_at
+
+    def setup(self, worker=None):
+        import os
+        from functools import partial
+
+        import pymc as pm
+        from pymc.testing import mock_sample
+
+        mocked = partial(mock_sample, sample_stats=mock_sample_stats())
+        marker = self.kill_marker
+        kill_at = self.kill_at
+
+        def sample(*args, **kwargs):
+            if marker is not None and not os.path.exists(marker):
+                count = Path(marker + ".count")
+                with open(count, "a") as fh:
+                    fh.write("x")
+                if len(count.read_text()) >= kill_at:
+                    Path(marker).write_text("killed")
+                    os._exit(1)
+            return mocked(*args, **kwargs)
+
+        pm.sample = sample
+
+    def teardown(self, worker=None):
+        pass

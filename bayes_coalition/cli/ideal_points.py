@@ -19,8 +19,10 @@ DEFAULT_OUT = Path("reports") / "ideal_points"
 def add_parser(subparsers, **kwargs) -> None:
     """Register ``ideal-points`` on an ``argparse`` subparsers object."""
     p = subparsers.add_parser("ideal-points", help="hierarchical 2PL ideal points from a roll-call matrix", **kwargs)
-    p.add_argument("path", nargs="?", default=None, metavar="DIR",
-                   help="directory with legislators.csv + votes_wide.csv (+ rollcalls.csv), e.g. data/senate106")
+    p.add_argument("path", nargs="*", default=None, metavar="DIR",
+                   help="directory with legislators.csv + votes_wide.csv (+ rollcalls.csv), e.g. data/senate106; several "
+                        "directories (one per Congress and chamber) are a batch, each fitted as a task and written to "
+                        "OUT/<directory name>/")
     p.add_argument("--votes", default=None, help="votes file (instead of DIR's votes_wide.csv)")
     p.add_argument("--format", choices=["wide", "long", "voteview"], default="wide", help="layout of the votes")
     p.add_argument("--legislators", default=None, help="legislators.csv (default: DIR/legislators.csv)")
@@ -44,6 +46,9 @@ def add_parser(subparsers, **kwargs) -> None:
                    help="with --link-factions: legislators.csv column naming each member's faction (blank = party mixture)")
     p.add_argument("--progress", action="store_true", help="show the sampler's progress bar")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    from bayes_coalition.cli.main import worker_options
+
+    worker_options(p)
     p.set_defaults(func=run)
 
 
@@ -51,6 +56,10 @@ def load_matrix(args):
     """The roll-call matrix named by DIR and/or --votes/--format/--legislators."""
     from bayes_coalition.data.rollcalls import load_rollcalls
 
+    if isinstance(args.path, list):
+        if len(args.path) > 1:
+            raise ValueError("load_matrix reads one matrix; several directories are a batch (run_batch)")
+        args.path = args.path[0] if args.path else None
     if args.path is None and args.votes is None:
         raise DataValidationError("give a data directory (DIR) or --votes FILE")
     if args.votes is None:
@@ -62,7 +71,15 @@ def load_matrix(args):
 
 
 def run(args) -> int:
-    """Fit, write the files, print a short report; exit code 0, or 2 for bad input."""
+    """Fit, write the files, print a short report; exit code 0, or 2 for bad input. Several directories are
+    a batch (:func:`run_batch`)."""
+    if isinstance(args.path, list) and len(args.path) > 1:
+        return run_batch(args)
+    return run_one(args)
+
+
+def run_one(args) -> int:
+    """One matrix: fit, write the files, print a short report; exit code 0, or 2 for bad input."""
     from bayes_coalition.diagnostics import verdict
     from bayes_coalition.ideal_points import IdealPointModel
     from bayes_coalition.report.run_dir import write_ideal_point_run
@@ -81,7 +98,7 @@ def run(args) -> int:
     print(model.rollcalls.summary(), flush=True)
     t0 = time.perf_counter()
     model.fit(random_seed=args.seed, sampler=args.sampler, draws=args.draws, tune=args.tune, chains=args.chains,
-              progressbar=args.progress)
+              progressbar=args.progress, cores=getattr(args, "cores", None))
     written = write_ideal_point_run(model, out, wall_seconds=time.perf_counter() - t0)
     diag, files = written.diagnostics, written.files
     stats = model.fit_statistics()
@@ -105,3 +122,59 @@ def run(args) -> int:
 
         print(f"report: {report(out, out)}")
     return 0
+
+
+def _batch_task(options: dict, path: str, final: str, cores: int | None) -> tuple[int, str]:
+    """One matrix of a batch: fit and write its run into a temporary folder beside ``final``, renamed into
+    place when complete (a lost worker leaves no half-written run). Returns the exit code and the printout."""
+    import argparse
+    import contextlib
+    import io
+    import os
+    import shutil
+
+    final = Path(final)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    args = argparse.Namespace(**{**options, "path": path, "out": str(tmp), "cores": cores})
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = run_one(args)
+    text = buf.getvalue().replace(str(tmp), str(final))
+    if code == 0:
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return code, text
+
+
+def run_batch(args) -> int:
+    """Several matrices (one per Congress and chamber), each fitted as a task of the executor of --workers /
+    --scheduler (:mod:`bayes_coalition.parallel`) with the same options and seed, written to
+    ``OUT/<directory name>/``. A rerun skips the matrices whose run folder is complete."""
+    from bayes_coalition.cli.main import make_executor
+
+    if args.votes is not None:
+        print("error: --votes reads one matrix; give directories for a batch", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    names = [Path(p).resolve().name for p in args.path]
+    if len(set(names)) < len(names):
+        print(f"error: the directories' names must differ (they name the runs in {out}/): {names}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "path", "out", "workers", "scheduler",
+                                                                 "cores_per_worker")}
+    todo = [(p, n) for p, n in zip(args.path, names) if not (out / n / "diagnostics.json").is_file()]
+    for p, n in zip(args.path, names):
+        if (p, n) not in todo:
+            print(f"{n}: done already ({out / n}/), skipped")
+    worst = 0
+    with make_executor(args) as ex:
+        cores = ex.cores(args.chains) if (ex.workers > 1 or ex.cores_per_worker is not None) else None
+        tasks = [(n, (options, p, str(out / n), cores)) for p, n in todo]
+        for name, (code, text) in ex.map(_batch_task, tasks, label="ideal-points", progress=ex.workers > 1):
+            print(f"== {name} ==\n{text}", end="", flush=True)
+            worst = max(worst, code)
+    return worst

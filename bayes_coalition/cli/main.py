@@ -154,6 +154,46 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def parse_vary(items: list[str]) -> dict:
+    """``--vary stage.indicator=0,1,2`` (repeatable) as the ``vary`` mapping of a sweep."""
+    from bayes_coalition.errors import DataValidationError
+
+    vary = {}
+    for item in items:
+        key, sep, levels = item.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            vary[key.strip()] = [int(v) for v in levels.split(",")]
+        except ValueError:
+            raise DataValidationError(f"--vary {item!r}: expected stage.indicator=LEVEL,LEVEL,... "
+                                      "(e.g. voting.polarization=0,1,2)") from None
+    return vary
+
+
+def cmd_sweep(args) -> int:
+    from bayes_coalition.prediction.batch import sweep_batch
+    from bayes_coalition.prediction.bills import load_bill
+
+    bill = load_bill(args.bill)            # a malformed bill fails here, before any posterior is read
+    vary = parse_vary(args.vary)
+    with make_executor(args) as ex:
+        table = sweep_batch(args.run_dir, bill, vary, seed=args.seed, max_draws=args.max_draws, chunk=args.chunk,
+                            executor=ex, progress=args.workers is not None and args.workers > 1)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    lo, hi = table["p_enacted"].idxmin(), table["p_enacted"].idxmax()
+    keys = list(table.columns[: len(vary)])
+    show = lambda i: ", ".join(f"{k}={table.loc[i, k]}" for k in keys)
+    print(f"{len(table)} bills ({' x '.join(str(len(v)) for v in vary.values())} levels), {table.attrs.get('draws')} draws, "
+          f"seed {args.seed}")
+    print(f"  lowest P(enacted) {table.loc[lo, 'p_enacted']:.3f} +/- {table.loc[lo, 'p_enacted_mcse']:.1g} at {show(lo)}")
+    print(f"  highest P(enacted) {table.loc[hi, 'p_enacted']:.3f} +/- {table.loc[hi, 'p_enacted_mcse']:.1g} at {show(hi)}")
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_sbc(args) -> int:
     from bayes_coalition.validation import sbc
 
@@ -163,8 +203,9 @@ def cmd_sbc(args) -> int:
         out = Path(args.out) if args.out else Path("reports") / "ideal_points_sbc"
         settings = sbc.start(out, dict(seed=args.seed, **common, model="ideal_points", n_legislators=args.legislators,
                                        n_rollcalls=args.rollcalls, missing=args.missing))
-        ranks = sbc.run_ideal_point_sbc(args.sims, seed=args.seed, out_dir=out, n_legislators=args.legislators,
-                                        n_rollcalls=args.rollcalls, missing=args.missing, **common)
+        with make_executor(args) as ex:
+            ranks = sbc.run_ideal_point_sbc(args.sims, seed=args.seed, out_dir=out, n_legislators=args.legislators,
+                                            n_rollcalls=args.rollcalls, missing=args.missing, executor=ex, **common)
     else:
         if not args.spec:
             raise ValueError("sbc: give a SPEC.toml (or --ideal-points)")
@@ -173,7 +214,9 @@ def cmd_sbc(args) -> int:
         spec = load_spec(args.spec)
         out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
         settings = sbc.start(out, dict(seed=args.seed, **common, model="coalition", spec=str(args.spec)))
-        ranks = sbc.run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, **common)
+        with make_executor(args) as ex:
+            ranks = sbc.run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, sampler=args.sampler, executor=ex,
+                                          **common)
     summary = sbc.finish(out, ranks, args.sims, settings, seconds=time.perf_counter() - t0)
     for group, v in summary["groups"].items():
         print(f"{group:24s} p = {v['p_value']:.3f}  ({v['n_scalars']} scalars x {v['n_simulations']} simulations; "
@@ -198,8 +241,9 @@ def cmd_backtest(args) -> int:
     from bayes_coalition.validation.backtest import backtest, backtest_scores
 
     spec, out = _spec_and_out(args, "_backtest")
-    result = backtest(spec, args.origins or None, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune,
-                      sampler=args.sampler, refit=not args.no_refit)
+    with make_executor(args) as ex:
+        result = backtest(spec, args.origins or None, seed=args.seed, draws=args.draws, chains=args.chains,
+                          tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex)
     result.votes.to_csv(out / "backtest.csv", index=False)
     result.party_rows.to_csv(out / "backtest_party_rows.csv", index=False)
     result.fits.to_csv(out / "backtest_fits.csv", index=False)
@@ -231,8 +275,9 @@ def cmd_loeo(args) -> int:
     spec, out = _spec_and_out(args, "_hypotheses")
     if args.votes:
         return _loeo_votes(args, spec, out)
-    res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
-               tune=args.tune, sampler=args.sampler, refit=not args.no_refit)
+    with make_executor(args) as ex:
+        res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
+                   tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex)
     write_json(out / "loeo.json", res)
     print("leave-one-episode-out elpd: " + ", ".join(f"{k} {v:.1f}" for k, v in res["elpd"].items()))
     for name, d in res["differences"].items():
@@ -249,8 +294,9 @@ def _loeo_votes(args, spec, out) -> int:
     from bayes_coalition._io import write_json
     from bayes_coalition.validation.loeo import loeo_votes
 
-    res = loeo_votes(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
-                     tune=args.tune, sampler=args.sampler, refit=not args.no_refit)
+    with make_executor(args) as ex:
+        res = loeo_votes(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
+                         tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex)
     res["votes"].to_csv(out / "loeo_votes.csv", index=False)
     write_json(out / "loeo_votes.json", {k: v for k, v in res.items() if k != "votes"})
     near, bad_votes = res["summary"]["near_threshold"], res["summary"]["failed_or_withdrawn"]
@@ -304,6 +350,26 @@ def batch_options(p, folder: str, seed_help: str, fits: str) -> None:
     p.add_argument("--sampler", default=None, help=f"sampler of the {fits} (default: the spec's)")
     p.add_argument("--no-refit", action="store_true",
                    help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
+    worker_options(p)
+
+
+def worker_options(p) -> None:
+    """--workers, --scheduler and --cores-per-worker of a batch command (bayes_coalition.parallel)."""
+    p.add_argument("--workers", type=int, default=None,
+                   help="run the batch's tasks on a local Dask cluster of N worker processes, one core each (1: in this "
+                        "process on one core; default: in this process, a fit's chains on up to 2 cores); needs "
+                        'pip install -e ".[distributed]" for N > 1')
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the tasks on an existing Dask cluster (e.g. tcp://10.0.0.5:8786)")
+    p.add_argument("--cores-per-worker", type=int, default=None,
+                   help="chains of one fit run at once on a worker (default 1 with workers)")
+
+
+def make_executor(args):
+    """The executor of --workers / --scheduler / --cores-per-worker (bayes_coalition.parallel.executor)."""
+    from bayes_coalition.parallel import executor
+
+    return executor(args.workers, scheduler=args.scheduler, cores_per_worker=args.cores_per_worker)
 
 
 def sampling_options(parser, *, draws, chains, tune, per: str) -> None:
@@ -363,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--legislators", type=int, default=20, help="--ideal-points: legislators in the synthetic matrix")
     sb.add_argument("--rollcalls", type=int, default=40, help="--ideal-points: roll calls in the synthetic matrix")
     sb.add_argument("--missing", type=float, default=0.1, help="--ideal-points: share of cells missing at random")
+    sb.add_argument("--sampler", default=None, help="sampler of the fits (default: nutpie when installed, else pymc)")
+    worker_options(sb)
     sb.set_defaults(func=cmd_sbc)
 
     bt = add("backtest", "rolling-origin backtest on the shipped votes")
@@ -373,6 +441,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "decided vote, so each vote is predicted by the fit on all earlier votes)")
     sampling_options(bt, draws=500, chains=4, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)
+
+    sw = add("sweep", "P(House), P(Senate), P(enacted) with MCSEs over a grid of a bill's indicator levels")
+    sw.add_argument("run_dir", help="a fitted run (directory or its posterior.nc)")
+    sw.add_argument("bill", help="the base bill (TOML)")
+    sw.add_argument("--vary", action="append", required=True, metavar="STAGE.INDICATOR=L1,L2,...",
+                    help="levels of one indicator (repeat for a grid, e.g. --vary voting.polarization=0,1,2)")
+    sw.add_argument("--out", default="sweep.csv", help="output CSV")
+    sw.add_argument("--seed", type=int, default=0, help="seed of the bills' case effects (common to the grid)")
+    sw.add_argument("--max-draws", type=int, default=None, help="use at most this many posterior draws")
+    sw.add_argument("--chunk", type=int, default=1000, help="bills per task")
+    worker_options(sw)
+    sw.set_defaults(func=cmd_sweep)
 
     lo = add("loeo", "H1/H2: leave-one-episode-out elpd of the full model and the models without H1 and without H2")
     batch_options(lo, "hypotheses", "the i-th episode's fit uses seed + i", "fits")

@@ -251,9 +251,12 @@ class IdealPointModel(FittedModel):
         target_accept: float = 0.8,
         low_rank_mass_matrix: bool = False,
         progressbar: bool = False,
+        cores: int | None = None,
     ):
         """Sample (nutpie when installed, else PyMC), align the draws and check convergence;
-        returns the InferenceData (posterior = identified quantities).
+        returns the InferenceData (posterior = identified quantities). ``cores``: how many chains run at
+        once (default: one per chain, up to the machine's cores; a batch on workers gives each fit its
+        worker's cores).
 
         Sampling goes through :func:`bayes_coalition.sampling.sample_model`; the sampler records
         the deterministics itself (``var_names``), as this model always has: recomputing them
@@ -263,7 +266,7 @@ class IdealPointModel(FittedModel):
         idata, seconds, used = sample_model(
             self.model, sampler=sampler, draws=int(draws), tune=int(tune), chains=int(chains),
             target_accept=float(target_accept), random_seed=seed, progressbar=progressbar,
-            cores=min(int(chains), os.cpu_count() or 1), low_rank_mass_matrix=bool(low_rank_mass_matrix), var_names=names,
+            cores=int(cores) if cores else min(int(chains), os.cpu_count() or 1), low_rank_mass_matrix=bool(low_rank_mass_matrix), var_names=names,
         )
         self._attach(idata, seed=seed, sampler=used, seconds=seconds, tune=int(tune))
         return self.idata

@@ -376,8 +376,13 @@ def floor_weighted(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray,
 
 
 
+def sweep_grid(vary: dict) -> list[tuple]:
+    """The grid of :func:`sweep`: every combination of the levels in ``vary``, first key slowest."""
+    return list(itertools.product(*vary.values()))
+
+
 def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws: int | None = None,
-          predictor: BillPredictor | None = None, prob: float = SUMMARY_PROB) -> pd.DataFrame:
+          predictor: BillPredictor | None = None, prob: float = SUMMARY_PROB, rows: slice | None = None) -> pd.DataFrame:
     """P(House), P(Senate), P(enacted) with their Monte Carlo standard errors over a grid of indicator
     levels, on the same draws and with the same estimator as :func:`predict` (all posterior draws by
     default).
@@ -386,21 +391,23 @@ def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws
     only through its constructs' latent values, so its episode effect is the base's plus
     ``effect * (latent - base latent)``; every other random quantity is shared across the grid
     (common random numbers), and the grid point with the base's codes equals ``predict(base)``.
+    Each grid point's draws come from its own stream, so a slice of the grid (``rows``, as a batch of
+    :func:`bayes_coalition.prediction.batch.sweep_batch` computes it) gives the same rows as the whole.
     """
     pr = predictor or BillPredictor(model, max_draws=max_draws)
     base.validate(model.dataset)
     keys = [parse_code_key(k, default_stage="voting") for k in vary]
-    combos = list(itertools.product(*vary.values()))
-    code_sets = []
+    combos = sweep_grid(vary)
+    if rows is not None:
+        combos = combos[rows]
     for combo in combos:
         bill = replace(base, codes={**base.codes, **dict(zip(keys, combo))})
         bill.validate(model.dataset)
-        code_sets.append(bill.codes)
     seats = base.seats(model.dataset)
     seats.pop("_notes", None)
-    rows, codes0 = case_effects(pr, base, seats, seed)
+    effects, codes0 = case_effects(pr, base, seats, seed)
     code_sets = [{**codes0, **dict(zip(keys, combo))} for combo in combos]
-    per_draw = approval_per_draw(pr, base, rows, code_set_shifts(pr, base, codes0, code_sets, seed))
+    per_draw = approval_per_draw(pr, base, effects, code_set_shifts(pr, base, codes0, code_sets, seed))
     table = pd.DataFrame(combos, columns=[f"{s}.{i}" for s, i in keys])
     for key, label in (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted")):
         mean, influence = floor_weighted(per_draw[label], per_draw[f"{label}_floor"])

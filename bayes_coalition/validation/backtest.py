@@ -196,8 +196,10 @@ class OriginFits:
         self._compiled = None
         self.compile_seconds = 0.0
 
-    def sample(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float):
-        """InferenceData (posterior, sample_stats) of one fit with these weights, and its seconds."""
+    def sample(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float,
+               cores: int | None = None):
+        """InferenceData (posterior, sample_stats) of one fit with these weights, and its seconds (``cores``:
+        chains run at once; default one per chain, up to 2)."""
         from bayes_coalition.sampling import sample_compiled, sample_model
 
         t0 = time.perf_counter()
@@ -209,18 +211,19 @@ class OriginFits:
                 self.compile_seconds = time.perf_counter() - t0
                 t0 = time.perf_counter()
             idata = sample_compiled(self._compiled.with_data(**weights), draws=draws, tune=tune, chains=chains,
-                                    seed=seed, target_accept=target_accept,
+                                    seed=seed, target_accept=target_accept, cores=cores,
                                     low_rank_mass_matrix=self.model.spec["sampler"]["low_rank_mass_matrix"])
         else:
             for name, value in weights.items():
                 self.pm_model[name].set_value(np.asarray(value, dtype=float))
             idata, _, _ = sample_model(self.pm_model, sampler=self.sampler, draws=draws, tune=tune, chains=chains,
-                                       target_accept=target_accept, random_seed=int(seed), progressbar=False)
+                                       target_accept=target_accept, random_seed=int(seed), progressbar=False,
+                                       cores=cores)
         idata.posterior.attrs["free_variables"] = ",".join(self.free)
         return idata, time.perf_counter() - t0
 
     def fit(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float,
-            refit: bool = True):
+            refit: bool = True, cores: int | None = None):
         """Fit with these weights; a fit that fails the convergence bar (R-hat, divergences) is refitted
         once with three times the tuning and target acceptance ``max(target_accept, 0.95)``. Returns
         the InferenceData and the diagnostics of the last attempt (``attempts``: how many were made)."""
@@ -229,7 +232,7 @@ class OriginFits:
         settings = [(tune, target_accept)] + ([(3 * tune, max(target_accept, 0.95))] if refit else [])
         for attempt, (t, ta) in enumerate(settings, start=1):
             idata, seconds = self.sample(weights, seed=seed + 7919 * (attempt - 1), draws=draws, tune=t,
-                                         chains=chains, target_accept=ta)
+                                         chains=chains, target_accept=ta, cores=cores)
             diag = diagnostics.convergence(idata, self.free)
             diag.update(wall_seconds=float(seconds), tune=int(t), target_accept=float(ta), attempts=attempt)
             status, _ = diagnostics.verdict(diag)
@@ -274,71 +277,128 @@ def _party_rows(ds, case_id: str, chamber: str, pred, seats: dict) -> list[dict]
     return out
 
 
-def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
-             target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
-             progress: bool = True) -> BacktestResult:
-    """Rolling-origin backtest (module docstring): each decided vote from the first origin on is
-    predicted once, by the fit at the latest origin not after its date. ``origins``: years or dates
-    (default: every date with a decided vote from 1996, :func:`origin_dates`)."""
-    from bayes_coalition import diagnostics
+def _weighted_model(spec: dict, sampler: str | None):
+    """The data, the model of every vote and its compiled weighted model (:class:`OriginFits`): built once
+    per worker and reused by every origin (or left-out episode) fitted there."""
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
+
+    ds = load_dataset(spec["data"]["path"] or None)
+    model = CoalitionModel(ds, spec)
+    return ds, model, OriginFits(model, sampler)
+
+
+def weighted_model(spec: dict, sampler: str | None):
+    """:func:`_weighted_model` from the per-worker cache (:func:`bayes_coalition.parallel.worker_cached`)."""
+    from bayes_coalition.parallel import content_key, worker_cached
+
+    return worker_cached(("weighted-model", content_key(spec, sampler)), lambda: _weighted_model(spec, sampler))
+
+
+def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws: int, chains: int, tune: int,
+                target_accept: float, sampler: str | None, refit: bool, cores: int | None) -> dict | None:
+    """One origin of :func:`backtest`, a pure function of its inputs (its fit's seed is ``seed + i``): fit
+    on the votes dated before ``origin`` and predict the decided votes dated in ``[origin, until)``.
+    Returns the rows of the three tables, or None when the origin has no training or no test vote."""
+    from bayes_coalition import diagnostics
     from bayes_coalition.prediction.predict import predict
     from bayes_coalition.prediction.predictor import BillPredictor
 
-    ds = load_dataset(spec["data"]["path"] or None)
-    model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": []}})
+    ds, model, fits = weighted_model(spec, sampler)
     md = model.model_data
     cases = ds.cases.set_index("case_id")
     day = cases["date"].astype(str)
+    train = training_cases(ds.cases, origin)
+    test = [c for c in cases.index if origin <= day[c] < until and pd.notna(cases.loc[c, "passed"])]
+    if not train or not test:
+        return None
+    weights = training_weights(md, ds.cases, origin)
+    check_no_leakage(md, ds.cases, weights, origin)
+    idata, diag = fits.fit(weights, seed=seed + i, draws=draws, tune=tune, chains=chains, target_accept=target_accept,
+                           refit=refit, cores=cores)
+    model.idata, model.diagnostics = idata, diag
+    status, _ = diagnostics.verdict(diag)
+    fit_row = {"origin": origin, "n_train_votes": len(train), "n_codes": int(weights["code_weight"].sum()),
+               "n_predicted": len(test), "verdict": status, "max_rhat": diag["max_rhat"],
+               "min_ess_bulk": diag["min_ess_bulk"], "min_ess_tail": diag["min_ess_tail"],
+               "divergences": diag["divergences"], "attempts": diag["attempts"], "tune": diag["tune"],
+               "seconds": diag["wall_seconds"]}
+    predictor = BillPredictor(model)
+    base_rate = float(cases.loc[train, "passed"].dropna().astype(bool).mean())
+    votes, party = [], []
+    for case_id in test:
+        c = cases.loc[case_id]
+        bill = case_bill(ds, case_id)
+        pred = predict(model, bill, seed=seed, predictor=predictor)
+        chamber = c["chamber"]
+        seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
+        p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)
+        votes.append({
+            "origin": origin, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
+            "date": day[case_id], "observed_passed": bool(c["passed"]),
+            "p_pass": float(pred["p_house" if chamber == "House" else "p_senate"]),
+            "p_majority_baseline": base_rate, "p_party_line": p_party,
+            "n_codes": len(bill.codes), "seats": sum(seats.values()), "origin_verdict": status,
+        })
+        party += [{"origin": origin, "episode_id": c["episode_id"], **r}
+                  for r in _party_rows(ds, case_id, chamber, pred, seats)]
+    return {"votes": votes, "party": party, "fit": fit_row, "sampler": fits.sampler,
+            "compile_seconds": fits.compile_seconds}
+
+
+def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
+             target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
+             progress: bool = True, executor=None) -> BacktestResult:
+    """Rolling-origin backtest (module docstring): each decided vote from the first origin on is
+    predicted once, by the fit at the latest origin not after its date. ``origins``: years or dates
+    (default: every date with a decided vote from 1996, :func:`origin_dates`). Each origin is a task of
+    ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process); the tables are in origin
+    order whatever order the origins finish in."""
+    from bayes_coalition.data.dataset import load_dataset
+    from bayes_coalition.parallel import executor as make_executor
+
+    ds = load_dataset(spec["data"]["path"] or None)
+    spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}     # every vote is in the model; weights choose
     origins = sorted({origin_date(o) for o in origins}) if origins else origin_dates(ds.cases)
     ta = float(target_accept if target_accept is not None else spec["sampler"]["target_accept"])
-    fits = None
-    votes, party, fit_rows = [], [], []
-    for i, origin in enumerate(origins):
-        until = origins[i + 1] if i + 1 < len(origins) else "9999-12-31"
-        train = training_cases(ds.cases, origin)
-        test = [c for c in cases.index if origin <= day[c] < until and pd.notna(cases.loc[c, "passed"])]
-        if not train or not test:
-            continue
-        weights = training_weights(md, ds.cases, origin)
-        check_no_leakage(md, ds.cases, weights, origin)
-        fits = fits or OriginFits(model, sampler)
-        idata, diag = fits.fit(weights, seed=seed + i, draws=draws, tune=tune, chains=chains, target_accept=ta,
-                               refit=refit)
-        model.idata, model.diagnostics = idata, diag
-        status, _ = diagnostics.verdict(diag)
-        fit_rows.append({"origin": origin, "n_train_votes": len(train), "n_codes": int(weights["code_weight"].sum()),
-                         "n_predicted": len(test), "verdict": status, "max_rhat": diag["max_rhat"],
-                         "min_ess_bulk": diag["min_ess_bulk"], "min_ess_tail": diag["min_ess_tail"],
-                         "divergences": diag["divergences"], "attempts": diag["attempts"], "tune": diag["tune"],
-                         "seconds": diag["wall_seconds"]})
-        predictor = BillPredictor(model)
-        base_rate = float(cases.loc[train, "passed"].dropna().astype(bool).mean())
-        for case_id in test:
-            c = cases.loc[case_id]
-            bill = case_bill(ds, case_id)
-            pred = predict(model, bill, seed=seed, predictor=predictor)
-            chamber = c["chamber"]
-            seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
-            p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)
-            votes.append({
-                "origin": origin, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
-                "date": day[case_id], "observed_passed": bool(c["passed"]),
-                "p_pass": float(pred["p_house" if chamber == "House" else "p_senate"]),
-                "p_majority_baseline": base_rate, "p_party_line": p_party,
-                "n_codes": len(bill.codes), "seats": sum(seats.values()), "origin_verdict": status,
-            })
-            party += [{"origin": origin, "episode_id": c["episode_id"], **r}
-                      for r in _party_rows(ds, case_id, chamber, pred, seats)]
-        if progress:
-            print(f"backtest origin {origin}: fitted on {len(train)} votes ({status}: max R-hat {diag['max_rhat']:.3f}, "
-                  f"{diag['divergences']} divergences, {diag['attempts']} attempt(s), {diag['wall_seconds']:.0f} s), "
-                  f"predicted {len(test)}", flush=True)
+    ex = executor or make_executor()
+    cores = ex.cores(chains) if (ex.workers > 1 or ex.cores_per_worker is not None) else None
+    tasks = [(origin, (spec, origin, origins[i + 1] if i + 1 < len(origins) else "9999-12-31", i))
+             for i, origin in enumerate(origins)]
+    common = dict(seed=seed, draws=draws, chains=chains, tune=tune, target_accept=ta, sampler=sampler, refit=refit,
+                  cores=cores)
+    results = {}
+    try:
+        for origin, res in ex.map(_OriginCall(common), tasks, label="backtest", progress=False):
+            results[origin] = res
+            if progress and res is not None:
+                f = res["fit"]
+                print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
+                      f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
+                      f"{f['seconds']:.0f} s), predicted {f['n_predicted']} ({len(results)}/{len(tasks)} origins)",
+                      flush=True)
+    finally:
+        if executor is None:
+            ex.close()
+    done = [results[o] for o in origins if results.get(o) is not None]
+    votes = [r for res in done for r in res["votes"]]
+    party = [r for res in done for r in res["party"]]
+    fit_rows = [res["fit"] for res in done]
     settings = {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "target_accept": ta, "refit": refit,
-                "origins": origins, "sampler": fits.sampler if fits else None,
-                "compile_seconds": fits.compile_seconds if fits else None}
+                "origins": origins, "sampler": done[0]["sampler"] if done else None,
+                "compile_seconds": max((r["compile_seconds"] for r in done), default=None),
+                "workers": ex.workers}
     return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party), pd.DataFrame(fit_rows), settings)
+
+
+class _OriginCall:
+    """``origin_task`` with the batch's common settings bound (a picklable callable for the workers)."""
+
+    def __init__(self, common: dict):
+        self.common = common
+
+    def __call__(self, spec, origin, until, i):
+        return origin_task(spec, origin, until, i, **self.common)
 
 
 def paired_difference(table: pd.DataFrame, a: str, b: str, *, n_boot: int = 4000, seed: int = 0,

@@ -88,37 +88,76 @@ def elpd_difference(table: pd.DataFrame, a: str, b: str) -> dict:
             "n_episodes": int(len(d))}
 
 
-def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2,
-         tune: int = 800, sampler: str | None = None, refit: bool = True, progress: bool = True) -> dict:
-    """Leave-one-episode-out elpd of each variant (default: full, without H1, without H2) and the full
-    model's elpd difference from each other variant with its standard error (module docstring)."""
+def _episode_fit(spec: dict, sampler, ep: str, i: int, *, seed, draws, chains, tune, refit, cores):
+    """The fit without ``ep``'s votes (seed ``seed + i``) on the worker's cached weighted model of ``spec``:
+    ``(data set, model, fits, idata, diagnostics, fit row)``."""
     from bayes_coalition import diagnostics
+    from bayes_coalition.validation.backtest import weighted_model
+
+    ds, model, fits = weighted_model(spec, sampler)
+    md = model.model_data
+    idata, diag = fits.fit(leave_out_weights(md, ep), seed=seed + i, draws=draws, tune=tune, chains=chains,
+                           target_accept=float(spec["sampler"]["target_accept"]), refit=refit, cores=cores)
+    status, _ = diagnostics.verdict(diag)
+    row = {"episode": ep, "verdict": status, "max_rhat": diag["max_rhat"], "divergences": diag["divergences"],
+           "attempts": diag["attempts"], "seconds": diag["wall_seconds"]}
+    return ds, model, fits, idata, diag, row
+
+
+class _EpisodeElpd:
+    """One (variant, episode) task of :func:`loeo`: the held-out elpd of the episode's votes."""
+
+    def __init__(self, common: dict):
+        self.common = common
+
+    def __call__(self, label: str, spec: dict, sampler, ep: str, i: int):
+        from bayes_coalition.parallel import content_key, worker_cached
+
+        _, model, fits, idata, _, row = _episode_fit(spec, sampler, ep, i, **self.common)
+        loglik = worker_cached(("vote-loglik", content_key(spec, sampler)), lambda: VoteLogLik(fits.pm_model))
+        lp = loglik(idata.posterior, held_out_weights(model.model_data, ep))
+        return logmeanexp(lp), {"variant": label, **row}
+
+
+def _cores(ex, chains):
+    return ex.cores(chains) if (ex.workers > 1 or ex.cores_per_worker is not None) else None
+
+
+def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2,
+         tune: int = 800, sampler: str | None = None, refit: bool = True, progress: bool = True,
+         executor=None) -> dict:
+    """Leave-one-episode-out elpd of each variant (default: full, without H1, without H2) and the full
+    model's elpd difference from each other variant with its standard error (module docstring). Each
+    (variant, episode) fit is a task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this
+    process); the i-th episode's fit uses seed ``seed + i`` in every variant."""
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.validation.backtest import OriginFits
+    from bayes_coalition.parallel import executor as make_executor
 
     variants = variants or H_VARIANTS
     ds = load_dataset(spec["data"]["path"] or None)
-    rows, fits_out = {}, []
+    ex = executor or make_executor()
+    tasks = []
     for label, constructs in variants.items():
-        model = CoalitionModel(ds, {**spec, "model": {**spec["model"], "constructs": constructs}})
-        md = model.model_data
-        chosen = list(episodes) if episodes else vote_episodes(md)
-        fits = OriginFits(model, sampler)
-        loglik = VoteLogLik(fits.pm_model)
-        ta = float(spec["sampler"]["target_accept"])
-        for i, ep in enumerate(chosen):
-            idata, diag = fits.fit(leave_out_weights(md, ep), seed=seed + i, draws=draws, tune=tune, chains=chains,
-                                   target_accept=ta, refit=refit)
-            lp = loglik(idata.posterior, held_out_weights(md, ep))
-            rows.setdefault(ep, {})[label] = logmeanexp(lp)
-            status, _ = diagnostics.verdict(diag)
-            fits_out.append({"variant": label, "episode": ep, "verdict": status, "max_rhat": diag["max_rhat"],
-                             "divergences": diag["divergences"], "attempts": diag["attempts"],
-                             "seconds": diag["wall_seconds"]})
+        vspec = {**spec, "model": {**spec["model"], "constructs": constructs}}
+        chosen = list(episodes) if episodes else vote_episodes(CoalitionModel(ds, vspec).model_data)
+        tasks += [((label, ep), (label, vspec, sampler, ep, i)) for i, ep in enumerate(chosen)]
+    common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
+    results = {}
+    try:
+        for (label, ep), (elpd, row) in ex.map(_EpisodeElpd(common), tasks, label="loeo", progress=False):
+            results[(label, ep)] = (elpd, row)
             if progress:
-                print(f"loeo {label} without {ep}: elpd {rows[ep][label]:.2f} ({status}, max R-hat "
-                      f"{diag['max_rhat']:.3f}, {diag['wall_seconds']:.0f} s)", flush=True)
+                print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
+                      f"{row['seconds']:.0f} s; {len(results)}/{len(tasks)} fits)", flush=True)
+    finally:
+        if executor is None:
+            ex.close()
+    rows, fits_out = {}, []
+    for key, _ in tasks:                                  # task order, whatever order the fits finished in
+        elpd, row = results[key]
+        rows.setdefault(key[1], {})[key[0]] = elpd
+        fits_out.append(row)
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "episode"
     labels = list(variants)
@@ -128,7 +167,8 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
            "per_episode": table.reset_index().to_dict(orient="records"),
            "fits": fits_out,
            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
-           "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit}}
+           "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
+                        "workers": ex.workers}}
     return out
 
 
@@ -152,7 +192,8 @@ def observed_margins(md) -> np.ndarray:
 
 
 def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 800,
-               sampler: str | None = None, refit: bool = True, progress: bool = True) -> dict:
+               sampler: str | None = None, refit: bool = True, progress: bool = True,
+               executor=None) -> dict:
     """Leave-one-episode-out predictions of every vote: each episode's votes are predicted by the fit to the
     votes of every other episode (its codes kept, as in :func:`loeo`), as a new bill of that Congress with
     the codes dated before the vote (``backtest.case_bill``). Per vote: P(pass), given that it reaches the
@@ -164,34 +205,57 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     - ``failed_or_withdrawn``: the mean log score of the votes that failed (log(1 - P(pass)), the vote was
       held) and of the withdrawn measure (log P(deadlock): it never reached the floor).
     """
-    from bayes_coalition import diagnostics
-    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.prediction.predict import predict
-    from bayes_coalition.prediction.predictor import BillPredictor
-    from bayes_coalition.validation.backtest import OriginFits, case_bill
+    from bayes_coalition.parallel import executor as make_executor
 
-    ds = load_dataset(spec["data"]["path"] or None)
-    model = CoalitionModel(ds, {**spec, "data": {**spec["data"], "exclude_cases": []}})
-    md = model.model_data
-    margin = dict(zip(md.coords["case"], observed_margins(md)))
-    cases = ds.cases.set_index("case_id")
-    chosen = list(episodes) if episodes else vote_episodes(md)
-    fits = OriginFits(model, sampler)
-    ta = float(spec["sampler"]["target_accept"])
-    rows, fits_out = [], []
-    for i, ep in enumerate(chosen):
-        idata, diag = fits.fit(leave_out_weights(md, ep), seed=seed + i, draws=draws, tune=tune, chains=chains,
-                               target_accept=ta, refit=refit)
+    spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}
+    ex = executor or make_executor()
+    if episodes:
+        chosen = list(episodes)
+    else:
+        from bayes_coalition.coalition.model import CoalitionModel
+
+        chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
+    common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
+    tasks = [(ep, (spec, sampler, ep, i)) for i, ep in enumerate(chosen)]
+    results = {}
+    try:
+        for ep, (rows, fit) in ex.map(_EpisodeVotes(common), tasks, label="loeo", progress=False):
+            results[ep] = (rows, fit)
+            if progress:
+                print(f"loeo votes without {ep}: {fit['verdict']} (max R-hat {fit['max_rhat']:.3f}, {fit['seconds']:.0f} s; "
+                      f"{len(results)}/{len(tasks)} fits)", flush=True)
+    finally:
+        if executor is None:
+            ex.close()
+    table = pd.DataFrame([r for ep in chosen for r in results[ep][0]])
+    fits_out = [results[ep][1] for ep in chosen]
+    return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,
+            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
+            "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
+                         "agenda_control": bool(spec["model"].get("agenda_control", False)), "workers": ex.workers}}
+
+
+class _EpisodeVotes:
+    """One episode of :func:`loeo_votes`: the fit without its votes predicts each of them."""
+
+    def __init__(self, common: dict):
+        self.common = common
+
+    def __call__(self, spec: dict, sampler, ep: str, i: int):
+        from bayes_coalition.prediction.predict import predict
+        from bayes_coalition.prediction.predictor import BillPredictor
+        from bayes_coalition.validation.backtest import case_bill
+
+        ds, model, _, idata, diag, fit = _episode_fit(spec, sampler, ep, i, **self.common)
         model.idata, model.diagnostics = idata, diag
-        status, _ = diagnostics.verdict(diag)
-        fits_out.append({"episode": ep, "verdict": status, "max_rhat": diag["max_rhat"],
-                         "divergences": diag["divergences"], "attempts": diag["attempts"],
-                         "seconds": diag["wall_seconds"]})
+        margin = dict(zip(model.model_data.coords["case"], observed_margins(model.model_data)))
+        cases = ds.cases.set_index("case_id")
         predictor = BillPredictor(model)
+        rows = []
         for case_id in cases.index[cases["episode_id"] == ep]:
             c = cases.loc[case_id]
-            pred = predict(model, case_bill(ds, case_id), seed=seed, predictor=predictor)
+            pred = predict(model, case_bill(ds, case_id), seed=self.common["seed"], predictor=predictor)
             ch = c["chamber"].lower()
             rows.append({"case_id": case_id, "episode_id": ep, "chamber": c["chamber"], "vote_type": c["vote_type"],
                          "observed_passed": None if pd.isna(c["passed"]) else bool(c["passed"]),
@@ -199,15 +263,8 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
                          "observed_margin": margin.get(case_id, float("nan")),
                          "p_pass": float(pred[f"p_{ch}"]),
                          "p_floor": float(pred[f"p_floor_{ch}"]),
-                         "p_deadlock": float(pred[f"p_deadlock_{ch}"]), "fit_verdict": status})
-        if progress:
-            print(f"loeo votes without {ep}: {status} (max R-hat {diag['max_rhat']:.3f}, {diag['wall_seconds']:.0f} s)",
-                  flush=True)
-    table = pd.DataFrame(rows)
-    return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,
-            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
-            "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
-                         "agenda_control": bool(spec["model"].get("agenda_control", False))}}
+                         "p_deadlock": float(pred[f"p_deadlock_{ch}"]), "fit_verdict": fit["verdict"]})
+        return rows, fit
 
 
 def loeo_vote_scores(table: pd.DataFrame, *, near: int = NEAR_THRESHOLD) -> dict:

@@ -92,22 +92,48 @@ def finish(out_dir: Path, ranks: pd.DataFrame, n_sims: int, settings: dict, *, s
 
 
 class _Store:
-    """sbc.csv (ranks) and sbc_fits.csv (per-fit diagnostics) in ``out_dir``; resumable."""
+    """sbc.csv (ranks) and sbc_fits.csv (per-fit diagnostics) in ``out_dir``; resumable.
 
-    def __init__(self, out_dir: Path):
+    Simulations may finish in any order (workers); both files are kept sorted by simulation and rewritten
+    whole through a temporary file renamed into place (at most every ``every`` seconds, and on
+    :meth:`flush`), so they never hold a half-written row and their content does not depend on the order
+    in which simulations finished."""
+
+    def __init__(self, out_dir: Path, every: float = 2.0):
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ranks_path = self.dir / "sbc.csv"
         self.fits_path = self.dir / "sbc_fits.csv"
         self.ranks = pd.read_csv(self.ranks_path) if self.ranks_path.is_file() else pd.DataFrame(columns=RANK_COLUMNS)
-        self.done = set(self.ranks["simulation"].astype(int).unique())
+        self.fits = pd.read_csv(self.fits_path) if self.fits_path.is_file() else pd.DataFrame()
+        # a simulation counts as done when both its ranks and its fit row were written
+        fitted = set(self.fits["simulation"].astype(int)) if len(self.fits) else set()
+        self.done = set(self.ranks["simulation"].astype(int).unique()) & fitted
+        self.ranks = self.ranks[self.ranks["simulation"].isin(self.done)]
+        self.fits = self.fits[self.fits["simulation"].isin(self.done)] if len(self.fits) else self.fits
+        self.every, self._last, self._dirty = every, time.perf_counter(), False
 
     def add(self, sim: int, rows: list, fit: dict):
         frame = pd.DataFrame(rows, columns=RANK_COLUMNS)
-        frame.to_csv(self.ranks_path, mode="a", header=not self.ranks_path.is_file(), index=False)
-        pd.DataFrame([{"simulation": sim, **fit}]).to_csv(self.fits_path, mode="a", header=not self.fits_path.is_file(), index=False)
-        self.ranks = pd.concat([self.ranks, frame], ignore_index=True)
+        self.ranks = pd.concat([self.ranks, frame], ignore_index=True) if len(self.ranks) else frame
+        fit_row = pd.DataFrame([{"simulation": sim, **fit}])
+        self.fits = pd.concat([self.fits, fit_row], ignore_index=True) if len(self.fits) else fit_row
         self.done.add(sim)
+        self._dirty = True
+        if time.perf_counter() - self._last >= self.every:
+            self.flush()
+
+    def flush(self):
+        from bayes_coalition.parallel import write_csv_atomic
+
+        if not self._dirty:
+            return
+        self.ranks = self.ranks.sort_values("simulation", kind="stable", ignore_index=True)
+        self.fits = self.fits.sort_values("simulation", kind="stable", ignore_index=True)
+        # the fits first: a run stopped between the two writes re-fits nothing that is in sbc.csv
+        write_csv_atomic(self.fits, self.fits_path)
+        write_csv_atomic(self.ranks, self.ranks_path)
+        self._last, self._dirty = time.perf_counter(), False
 
 
 def _ranks(sim: int, truth: dict, posterior: dict, n_keep: int, rng, n_chains: int = 1) -> list:
@@ -133,13 +159,6 @@ def _fit_stats(idata, seconds: float) -> dict:
             "min_ess_bulk": conv["min_ess_bulk"]}
 
 
-def _progress(progress: bool, sim: int, n_sims: int, t0: float, n_done: int):
-    if progress:
-        elapsed = time.perf_counter() - t0
-        eta = elapsed / max(n_done, 1) * (n_sims - sim - 1)
-        print(f"sbc {sim + 1}/{n_sims}  {elapsed:.0f} s elapsed, about {eta:.0f} s left", flush=True)
-
-
 # --- the coalition model -------------------------------------------------------------------
 
 
@@ -152,21 +171,81 @@ def coarsen(counts: np.ndarray, widths: np.ndarray, n: np.ndarray, rng) -> tuple
     return np.clip(lower, 0, n), np.clip(upper, 0, n)
 
 
-def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
-                      chains: int = 2, n_keep: int = 99, groups=COALITION_GROUPS, dataset=None,
-                      progress: bool = True) -> pd.DataFrame:
-    """SBC of the coalition model ``spec``; returns all ranks (also in ``out_dir/sbc.csv``)."""
+def _dataset_token(dataset) -> str:
+    """A name for the data a compiled model was built on (the key of the per-worker cache)."""
+    if dataset is None:
+        return "shipped"
+    import hashlib
+    import pickle
+
+    return hashlib.sha1(pickle.dumps(dataset)).hexdigest()
+
+
+def _coalition_sbc_model(spec: dict, dataset, sampler: str):
+    """The SBC model of ``spec`` with its observations in ``pm.Data``, compiled for ``sampler``:
+    ``(CoalitionModel, pm.Model, nutpie compiled model or None)``; built once per worker."""
+    from bayes_coalition.coalition.graph import build_pymc_model
+    from bayes_coalition.coalition.model import CoalitionModel
+
+    base = CoalitionModel(dataset=dataset, spec=spec)
+    model = build_pymc_model(base.model_data, base.spec, mutable_data=True)
+    compiled = None
+    if sampler == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+    return base, model, compiled
+
+
+def coalition_sbc_task(spec: dict, dataset, token: str, sampler: str, data: dict, truth: dict, fit_seed: int, rng,
+                       sim: int, draws: int, tune: int, chains: int, cores: int, n_keep: int, groups) -> tuple:
+    """One SBC simulation, a pure function of its inputs: fit the simulated ``data`` with ``fit_seed`` and rank
+    the ``truth`` scalars among the posterior draws (``rng``: the simulation's own stream, for ties).
+    Returns ``(rank rows, fit statistics)``. The compiled model is cached per worker."""
     import pymc as pm
 
-    from bayes_coalition.coalition.graph import build_pymc_model
+    from bayes_coalition.parallel import content_key, worker_cached
+    from bayes_coalition.sampling import sample_compiled
+
+    base, model, compiled = worker_cached(("coalition-sbc", content_key(spec, sampler), token),
+                                          lambda: _coalition_sbc_model(spec, dataset, sampler))
+    ts = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if compiled is not None:
+            idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=cores,
+                                    seed=fit_seed, low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
+        else:
+            with model:
+                pm.set_data(data)
+                idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=fit_seed,
+                                  progressbar=False, compute_convergence_checks=False,
+                                  target_accept=float(base.spec["sampler"]["target_accept"]))
+    seconds = time.perf_counter() - ts
+    post_s = _scalars(idata.posterior, groups)
+    return _ranks(sim, truth, post_s, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
+
+
+def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
+                      chains: int = 2, n_keep: int = 99, groups=COALITION_GROUPS, dataset=None,
+                      progress: bool = True, sampler: str | None = None, executor=None) -> pd.DataFrame:
+    """SBC of the coalition model ``spec``; returns all ranks (also in ``out_dir/sbc.csv``).
+
+    The simulations (data drawn from the prior) are made here; each fit is a task of ``executor``
+    (:mod:`bayes_coalition.parallel`; default: in this process), with its seed and its rank stream drawn
+    from ``(seed, simulation)``, so the ranks do not depend on the number of workers."""
+    import pymc as pm
+
     from bayes_coalition.coalition.likelihood import whip_sd
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
-    from bayes_coalition.sampling import available, sample_compiled
+    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.sampling import available
 
+    sampler = sampler or ("nutpie" if available("nutpie") else "pymc")
     base = CoalitionModel(dataset=dataset, spec=spec)
     md = base.model_data
-    model = build_pymc_model(md, base.spec, mutable_data=True)
+    model = build_sbc_model(base)
     store = _Store(out_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
@@ -175,13 +254,9 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
     code_vars = [n for n in pp.data_vars if n.startswith("code_")]
     widths = md.int_upper - md.int_lower + 1
-    use_nutpie = available("nutpie")
-    compiled = None
-    if use_nutpie:
-        import nutpie
-
-        compiled = nutpie.compile_pymc_model(model)
-    t0, n_new = time.perf_counter(), 0
+    ex = executor or make_executor()
+    token = _dataset_token(dataset)
+    tasks = []
     for sim in range(n_sims):
         if sim in store.done:
             continue
@@ -206,26 +281,24 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
                 half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
                 data["whip_lower"], data["whip_upper"] = middle - half, middle + half
         fit_seed = int(rng.integers(2**31 - 1))
-        ts = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if compiled is not None:
-                idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=chains,
-                                        seed=fit_seed, low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
-            else:
-                with model:
-                    pm.set_data(data)
-                    idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=fit_seed,
-                                      progressbar=False, compute_convergence_checks=False,
-                                      target_accept=float(base.spec["sampler"]["target_accept"]))
-        seconds = time.perf_counter() - ts
         true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
-        post_s = _scalars(idata.posterior, groups)
-        fit = _fit_stats(idata, seconds)
-        store.add(sim, _ranks(sim, true_s, post_s, n_keep, rng, int(idata.posterior.sizes["chain"])), fit)
-        n_new += 1
-        _progress(progress, sim, n_sims, t0, n_new)
+        tasks.append((sim, (spec, dataset, token, sampler, data, true_s, fit_seed, rng, sim, draws, tune, chains,
+                            ex.cores(chains), n_keep, groups)))
+    try:
+        for sim, (rows, fit) in ex.map(coalition_sbc_task, tasks, label="sbc", progress=progress):
+            store.add(sim, rows, fit)
+    finally:
+        store.flush()
+        if executor is None:
+            ex.close()
     return store.ranks
+
+
+def build_sbc_model(base):
+    """The coalition graph with its observations in ``pm.Data`` (the model SBC draws its simulations from)."""
+    from bayes_coalition.coalition.graph import build_pymc_model
+
+    return build_pymc_model(base.model_data, base.spec, mutable_data=True)
 
 
 # --- the ideal-point model ------------------------------------------------------------------
@@ -245,14 +318,10 @@ def synthetic_rollcalls(n_legislators: int, n_rollcalls: int):
                           source="synthetic")
 
 
-def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators: int = 20, n_rollcalls: int = 40,
-                        missing: float = 0.1, draws: int = 500, tune: int = 500, chains: int = 2, n_keep: int = 99,
-                        groups=IDEAL_POINT_GROUPS, model_factory: Callable | None = None, progress: bool = True) -> pd.DataFrame:
-    """SBC of :class:`IdealPointModel` on a synthetic two-party matrix (missing cells at random).
-
-    Each simulation draws the raw parameters from the prior, maps them onto the identified
-    frame (standardised, Republicans positive) with the same function as the posterior draws,
-    simulates the votes, fits without filtering, and ranks the identified truth."""
+def ideal_point_sbc_task(sim: int, seed: int, n_legislators: int, n_rollcalls: int, missing: float, draws: int,
+                         tune: int, chains: int, cores: int | None, n_keep: int, groups, model_factory) -> tuple:
+    """One simulation of :func:`run_ideal_point_sbc`, a pure function of ``(seed, sim)`` and the settings:
+    ``(rank rows, fit statistics)``."""
     import pymc as pm
 
     from bayes_coalition.ideal_points import IdealPointModel
@@ -260,43 +329,62 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
     from bayes_coalition.ideal_points.scores import cell_probabilities
 
     make = model_factory or (lambda r: IdealPointModel(r, lopsided=None, min_votes=None))
+    rng = np.random.default_rng([int(seed), sim])
+    rc = synthetic_rollcalls(n_legislators, n_rollcalls)
+    template = make(rc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(draws=1, model=template.model, random_seed=int(rng.integers(2**31 - 1))).prior
+    weights, _ = template.orientation()
+    raw = {k: prior[k].values[0, 0] for k in ("ideal_point", "discrimination", "difficulty")}
+    x, b, a, sign = align_draws(raw["ideal_point"], raw["discrimination"], raw["difficulty"], weights)
+    truth = {"ideal_point": x, "discrimination": b, "difficulty": a}
+    if "party_location" in prior:
+        truth["party_location"] = prior["party_location"].values[0, 0] * sign
+    if "party_scale" in prior:
+        truth["party_scale"] = prior["party_scale"].values[0, 0]
+    p = cell_probabilities(x[None, :], b[None, :], a[None, :], template.options["link"])
+    votes = (rng.uniform(size=p.shape) < p).astype(float)
+    votes[rng.uniform(size=p.shape) < missing] = np.nan
+    rc.votes.values[:] = votes
+    model = make(rc)
+    ts = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = model.fit(random_seed=int(rng.integers(2**31 - 1)), draws=draws, tune=tune, chains=chains, cores=cores)
+    seconds = time.perf_counter() - ts
+    post = _scalars(idata.posterior, groups)
+    true_s = {}
+    for name, values in truth.items():
+        coord = {"ideal_point": "legislator", "discrimination": "rollcall", "difficulty": "rollcall",
+                 "party_location": "party", "party_scale": "party"}[name]
+        labels = idata.posterior[coord].values
+        true_s.update({f"{name}[{c}]": float(v) for c, v in zip(labels, np.atleast_1d(values), strict=True)})
+    return _ranks(sim, true_s, post, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
+
+
+def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators: int = 20, n_rollcalls: int = 40,
+                        missing: float = 0.1, draws: int = 500, tune: int = 500, chains: int = 2, n_keep: int = 99,
+                        groups=IDEAL_POINT_GROUPS, model_factory: Callable | None = None, progress: bool = True,
+                        executor=None) -> pd.DataFrame:
+    """SBC of :class:`IdealPointModel` on a synthetic two-party matrix (missing cells at random).
+
+    Each simulation draws the raw parameters from the prior, maps them onto the identified
+    frame (standardised, Republicans positive) with the same function as the posterior draws,
+    simulates the votes, fits without filtering, and ranks the identified truth. Each simulation is a
+    task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process)."""
+    from bayes_coalition.parallel import executor as make_executor
+
     store = _Store(out_dir)
-    t0, n_new = time.perf_counter(), 0
-    for sim in range(n_sims):
-        if sim in store.done:
-            continue
-        rng = np.random.default_rng([int(seed), sim])
-        rc = synthetic_rollcalls(n_legislators, n_rollcalls)
-        template = make(rc)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prior = pm.sample_prior_predictive(draws=1, model=template.model, random_seed=int(rng.integers(2**31 - 1))).prior
-        weights, _ = template.orientation()
-        raw = {k: prior[k].values[0, 0] for k in ("ideal_point", "discrimination", "difficulty")}
-        x, b, a, sign = align_draws(raw["ideal_point"], raw["discrimination"], raw["difficulty"], weights)
-        truth = {"ideal_point": x, "discrimination": b, "difficulty": a}
-        if "party_location" in prior:
-            truth["party_location"] = prior["party_location"].values[0, 0] * sign
-        if "party_scale" in prior:
-            truth["party_scale"] = prior["party_scale"].values[0, 0]
-        p = cell_probabilities(x[None, :], b[None, :], a[None, :], template.options["link"])
-        votes = (rng.uniform(size=p.shape) < p).astype(float)
-        votes[rng.uniform(size=p.shape) < missing] = np.nan
-        rc.votes.values[:] = votes
-        model = make(rc)
-        ts = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = model.fit(random_seed=int(rng.integers(2**31 - 1)), draws=draws, tune=tune, chains=chains)
-        seconds = time.perf_counter() - ts
-        post = _scalars(idata.posterior, groups)
-        true_s = {}
-        for name, values in truth.items():
-            coord = {"ideal_point": "legislator", "discrimination": "rollcall", "difficulty": "rollcall",
-                     "party_location": "party", "party_scale": "party"}[name]
-            labels = idata.posterior[coord].values
-            true_s.update({f"{name}[{c}]": float(v) for c, v in zip(labels, np.atleast_1d(values), strict=True)})
-        store.add(sim, _ranks(sim, true_s, post, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds))
-        n_new += 1
-        _progress(progress, sim, n_sims, t0, n_new)
+    ex = executor or make_executor()
+    cores = ex.cores(chains) if ex.cores_per_worker is not None else None
+    tasks = [(sim, (sim, seed, n_legislators, n_rollcalls, missing, draws, tune, chains, cores, n_keep, groups,
+                    model_factory)) for sim in range(n_sims) if sim not in store.done]
+    try:
+        for sim, (rows, fit) in ex.map(ideal_point_sbc_task, tasks, label="sbc", progress=progress):
+            store.add(sim, rows, fit)
+    finally:
+        store.flush()
+        if executor is None:
+            ex.close()
     return store.ranks

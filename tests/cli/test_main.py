@@ -26,6 +26,7 @@ ELSEWHERE = {
     "predict": ("tests/prediction/test_bills.py::test_cli_predict_json_and_text", 'main(["predict"'),
     "report": ("tests/report/test_build.py::test_cli_report_builds_every_section", "report_cli("),
     "ideal-points": ("tests/ideal_points/test_cli.py::test_cli_writes_files_and_keys", 'run_cli(["ideal-points"'),
+    "sweep": ("tests/prediction/test_batch.py::test_cli_sweep_writes_the_table", 'argv = ["sweep"'),
 }
 HERE = {"data", "sbc", "backtest", "loeo", "compare"}
 

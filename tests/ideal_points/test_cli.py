@@ -47,3 +47,37 @@ def test_cli_long_format_and_bad_input(mock_pymc_sample, tmp_path, capsys):
     assert run_cli(["ideal-points", str(bad), "--out", str(tmp_path / "o2")]) == 2
     assert "invalid data" in capsys.readouterr().err
     assert run_cli(["ideal-points", "--out", str(tmp_path / "o3")]) == 2
+
+
+def test_cli_batch_of_matrices_one_run_each_and_resumable(mock_pymc_sample, tmp_path, capsys):
+    """Several directories are a batch: one run folder per directory (named after it) holding what a single
+    run writes, the same posterior as fitting that directory alone; no temporary folder is left; a rerun
+    skips the finished runs; a bad matrix fails the batch (exit 2) without a run folder."""
+    import numpy as np
+    import xarray as xr
+
+    dirs = []
+    for i, (n_leg, n_rc) in enumerate(((12, 30), (14, 30))):
+        rc, _ = simulate_matrix(n_leg=n_leg, n_rc=n_rc, seed=i)
+        dirs.append(write_dir(rc, tmp_path / f"congress{105 + i}"))
+    opts = ["--seed", "3", "--draws", "10", "--chains", "2", "--min-votes", "5", "--no-report"]
+    out = tmp_path / "batch"
+    assert run_cli(["ideal-points", *map(str, dirs), "--out", str(out), *opts]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["congress105", "congress106"]
+    for d in dirs:
+        assert {"ideal_points.csv", "diagnostics.json", "posterior.nc"} <= {p.name for p in (out / d.name).iterdir()}
+    text = capsys.readouterr().out
+    assert "== congress105 ==" in text and f"wrote {out / 'congress106'}/" in text
+    single = tmp_path / "single"
+    assert run_cli(["ideal-points", str(dirs[1]), "--out", str(single), *opts]) == 0
+    a = xr.open_dataset(out / "congress106" / "posterior.nc", group="posterior")
+    b = xr.open_dataset(single / "posterior.nc", group="posterior")
+    np.testing.assert_array_equal(a["ideal_point"].values, b["ideal_point"].values)
+    capsys.readouterr()
+    assert run_cli(["ideal-points", *map(str, dirs), "--out", str(out), *opts]) == 0
+    assert capsys.readouterr().out.count("done already") == 2
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "votes_wide.csv").write_text("legislator_id,rc1\nA,1\nB,yes\n")
+    assert run_cli(["ideal-points", str(dirs[0]), str(bad), "--out", str(tmp_path / "b2"), *opts]) == 2
+    assert not (tmp_path / "b2" / "bad").exists() and not list((tmp_path / "b2").glob(".*tmp*"))

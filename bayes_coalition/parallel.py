@@ -1,0 +1,208 @@
+"""The one executor seam of every batch of independent fits: SBC, the backtest, cross-validation,
+ideal points over several matrices and bill sweeps.
+
+A batch is a list of tasks, each a pure function of its inputs and its seed (seeds are derived per task
+from the batch's master seed by the runner, never from worker state), so its results are the same for any
+number of workers and any completion order. The runner submits the tasks with :meth:`Executor.map` and
+receives ``(key, result)`` pairs as they finish; it alone writes files (atomically, so a lost worker or an
+interrupted run leaves no half-written file, and a rerun skips what is done).
+
+- ``workers=1`` (the default): the tasks run in this process, one after another, exactly as before this
+  seam existed; no Dask needed.
+- ``workers=N > 1``: a local ``dask.distributed`` cluster of N worker processes, one thread each.
+- ``scheduler="tcp://host:8786"`` or ``client=<distributed.Client>``: an existing cluster.
+
+**Cores.** Parallelism across tasks and inside a fit must not fight: with workers, each task's chains run
+on ``cores_per_worker`` cores (default 1: chains one after another), so N workers use N cores. In process,
+a fit uses as many cores as it has chains (up to 2), as before, unless ``cores_per_worker`` says otherwise.
+
+**Compiled models are built once per worker.** A task that needs a compiled model calls
+:func:`worker_cached` with a key naming what it compiles (the spec's hash, the data); the first task on a
+worker builds it and later tasks on that worker reuse it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INSTALL_HINT = 'workers need dask.distributed: pip install -e ".[distributed]" (or pip install "dask[distributed]")'
+
+
+def have_distributed() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- per-worker cache of compiled models ------------------------------------------------------
+
+_CACHE: OrderedDict = OrderedDict()
+CACHE_SIZE = 4
+
+
+def worker_cached(key: Hashable, build: Callable[[], object]):
+    """The object ``build()`` makes, built once per process (worker) for ``key`` and reused by the tasks that
+    follow on it (the last ``CACHE_SIZE`` keys are kept)."""
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    value = build()
+    _CACHE[key] = value
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+def content_key(*parts) -> str:
+    """A digest of JSON-able ``parts`` (a whole spec, not its model hash: sampler settings matter to a
+    compiled model's fits too): the key of :func:`worker_cached`."""
+    import hashlib
+
+    from bayes_coalition._io import dumps
+
+    return hashlib.sha1(dumps(list(parts), indent=None).encode()).hexdigest()
+
+
+def clear_worker_cache() -> None:
+    _CACHE.clear()
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """A text progress bar over tasks (one line per finished task: stdout may be a log file)."""
+
+    label: str
+    total: int
+    enabled: bool = True
+    done: int = 0
+    t0: float = field(default_factory=time.perf_counter)
+
+    def step(self, key) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / self.done * (self.total - self.done)
+        width = 24
+        filled = int(round(width * self.done / max(self.total, 1)))
+        print(f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} tasks "
+              f"({key} done; {elapsed:.0f} s elapsed, about {eta:.0f} s left)", flush=True)
+
+
+# --- executors --------------------------------------------------------------------------------
+
+
+class Executor:
+    """Runs tasks in this process, one after another (``workers=1``)."""
+
+    workers = 1
+    dashboard_link: str | None = None
+
+    def __init__(self, cores_per_worker: int | None = None):
+        self.cores_per_worker = cores_per_worker
+
+    def cores(self, chains: int) -> int:
+        """Cores a task's fit may use for its ``chains`` (the samplers' ``cores``)."""
+        return self.cores_per_worker if self.cores_per_worker is not None else min(chains, 2)
+
+    def map(self, fn: Callable, tasks: Iterable[tuple[Hashable, tuple]], *, label: str = "batch",
+            progress: bool = True) -> Iterator[tuple[Hashable, object]]:
+        """``(key, fn(*args))`` for each ``(key, args)`` of ``tasks``, in the order they finish."""
+        tasks = list(tasks)
+        bar = Progress(label, len(tasks), progress)
+        for key, args in tasks:
+            result = fn(*args)
+            bar.step(key)
+            yield key, result
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class DaskExecutor(Executor):
+    """Runs tasks on a ``dask.distributed`` cluster: a local one of ``workers`` processes (one thread each),
+    an existing scheduler's, or a given client's."""
+
+    def __init__(self, *, workers: int | None = None, scheduler: str | None = None, client=None,
+                 cores_per_worker: int | None = 1):
+        from distributed import Client, LocalCluster
+
+        super().__init__(cores_per_worker if cores_per_worker is not None else 1)
+        self._own = client is None
+        if client is not None:
+            self.client = client
+        elif scheduler:
+            self.client = Client(scheduler)
+        else:
+            # processes, one thread each: a fit's own threads (nutpie's chains) are limited by cores_per_worker
+            # the workers import the package the driver imported (a source checkout need not be installed)
+            root = str(Path(__file__).resolve().parents[1])
+            path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+            cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", memory_limit=0, env={"PYTHONPATH": path})
+            self.client = Client(cluster)
+        self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"]) or int(workers or 1)
+        self.dashboard_link = getattr(self.client, "dashboard_link", None)
+
+    def map(self, fn, tasks, *, label="batch", progress=True):
+        from distributed import as_completed
+
+        tasks = list(tasks)
+        bar = Progress(label, len(tasks), progress)
+        if progress and self.dashboard_link:
+            print(f"{label}: {len(tasks)} tasks on {self.workers} Dask workers; dashboard {self.dashboard_link}",
+                  flush=True)
+        futures = {}
+        for key, args in tasks:
+            fut = self.client.submit(fn, *args, key=f"{label}-{key}-{os.getpid()}-{time.time_ns()}", pure=False)
+            futures[fut] = key
+        for fut in as_completed(list(futures)):
+            key = futures.pop(fut)
+            result = fut.result()
+            bar.step(key)
+            yield key, result
+
+    def close(self) -> None:
+        if self._own:
+            cluster = getattr(self.client, "cluster", None)
+            self.client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def executor(workers: int | None = None, *, scheduler: str | None = None, client=None,
+             cores_per_worker: int | None = None) -> Executor:
+    """The executor for ``--workers N`` / ``--scheduler ADDRESS`` / ``client=``: in process for one worker
+    and no cluster, else Dask (an ImportError that says how to install it when Dask is missing)."""
+    if client is None and not scheduler and (workers is None or int(workers) <= 1):
+        return Executor(cores_per_worker if workers is None else (cores_per_worker or 1))
+    if workers is not None and int(workers) < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if not have_distributed():
+        raise ImportError(INSTALL_HINT)
+    return DaskExecutor(workers=workers, scheduler=scheduler, client=client, cores_per_worker=cores_per_worker)
+
+
+def write_csv_atomic(frame, path: str | Path) -> Path:
+    """Write a table to ``path`` through a temporary file renamed into place (never half-written)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path

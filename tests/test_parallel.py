@@ -1,0 +1,128 @@
+"""The executor seam (bayes_coalition/parallel.py): in-process runs, the per-worker cache, the error without
+Dask, and a real two-process LocalCluster whose batch equals the in-process batch, also after a worker is
+killed mid-batch and the batch is rerun."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bayes_coalition import parallel
+from bayes_coalition.validation.sbc import run_ideal_point_sbc
+from tests.helpers import MockSamplingPlugin
+
+SMALL = dict(n_legislators=8, n_rollcalls=12, draws=20, tune=5, n_keep=19, progress=False)
+
+
+def _square(x):
+    return x * x
+
+
+def test_in_process_executor_runs_every_task_in_order(capsys):
+    ex = parallel.executor()
+    assert type(ex) is parallel.Executor and ex.workers == 1 and ex.cores(4) == 2 and ex.cores(1) == 1
+    assert list(ex.map(_square, [("a", (2,)), ("b", (3,))], label="t")) == [("a", 4), ("b", 9)]
+    out = capsys.readouterr().out
+    assert "t [############............] 1/2 tasks" in out and "2/2 tasks" in out
+    # an explicit --workers 1 runs in process on one core (the benchmark's baseline)
+    assert parallel.executor(1).cores(4) == 1 and parallel.executor(None, cores_per_worker=3).cores(4) == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        parallel.executor(-1, scheduler="tcp://nowhere:1")
+
+
+def test_worker_cache_builds_once_per_key():
+    parallel.clear_worker_cache()
+    built = []
+    make = lambda k: parallel.worker_cached(k, lambda: built.append(k) or object())
+    a = make("m1")
+    assert make("m1") is a and built == ["m1"]
+    for k in range(parallel.CACHE_SIZE):
+        make(k)
+    assert make("m1") is not a and built.count("m1") == 2          # evicted after CACHE_SIZE other keys
+    assert parallel.content_key({"a": 1}, "nutpie") != parallel.content_key({"a": 2}, "nutpie")
+    parallel.clear_worker_cache()
+
+
+def test_without_dask_workers_say_how_to_install(monkeypatch):
+    monkeypatch.setattr(parallel, "have_distributed", lambda: False)
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[distributed\]"'):
+        parallel.executor(2)
+    assert type(parallel.executor(1)) is parallel.Executor       # one worker never needs Dask
+
+
+def test_atomic_csv_leaves_no_temporary(tmp_path):
+    parallel.write_csv_atomic(pd.DataFrame({"a": [1, 2]}), tmp_path / "x.csv")
+    assert pd.read_csv(tmp_path / "x.csv")["a"].tolist() == [1, 2] and not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes, one thread each, with PyMC's mock sampler on every worker."""
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      memory_limit=0) as lc, Client(lc) as client:
+        client.register_plugin(MockSamplingPlugin())
+        yield client
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory):
+    """The reference: four mocked-sampling SBC simulations of the member-level model, in this process."""
+    from functools import partial
+
+    import pymc as pm
+    from pymc.testing import mock_sample
+
+    from tests.helpers import mock_sample_stats
+
+    out = tmp_path_factory.mktemp("local")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=mock_sample_stats()))
+        run_ideal_point_sbc(4, seed=11, out_dir=out, **SMALL)
+    return out
+
+
+def test_a_two_process_cluster_gives_the_in_process_batch(cluster, in_process, tmp_path):
+    """The same batch on two worker processes: the same sbc.csv and fit rows as in this process (seeds come
+    from (seed, simulation), never from a worker), and both workers took tasks."""
+    ex = parallel.executor(client=cluster)
+    assert ex.workers == 2 and ex.cores(2) == 1
+    out = tmp_path / "dask"
+    remote = run_ideal_point_sbc(4, seed=11, out_dir=out, executor=ex, **SMALL)
+    assert remote["simulation"].nunique() == 4
+    pd.testing.assert_frame_equal(pd.read_csv(in_process / "sbc.csv"), pd.read_csv(out / "sbc.csv"))
+    assert pd.read_csv(out / "sbc_fits.csv")["simulation"].tolist() == list(range(4))
+    assert len(set(cluster.run(lambda: __import__("os").getpid()).values())) == 2
+
+
+def test_a_worker_killed_mid_batch_leaves_no_corrupt_file_and_a_rerun_completes(cluster, in_process, tmp_path):
+    """A worker exits hard during the batch's third fit and the scheduler may not retry (allowed failures 0):
+    the batch fails with what had finished on disk, complete and readable; the rerun fits only what is
+    missing and ends with the uninterrupted in-process batch."""
+    from distributed.scheduler import KilledWorker
+
+    def set_allowed(n):
+        def f(dask_scheduler):
+            dask_scheduler.allowed_failures = n
+        cluster.run_on_scheduler(f)
+
+    marker = str(tmp_path / "killed")
+    out = tmp_path / "dask"
+    set_allowed(0)
+    try:
+        cluster.register_plugin(MockSamplingPlugin(kill_marker=marker, kill_at=3))
+        with pytest.raises(KilledWorker):
+            run_ideal_point_sbc(4, seed=11, out_dir=out, executor=parallel.executor(client=cluster), **SMALL)
+        assert (tmp_path / "killed").is_file()
+        ranks, fits = pd.read_csv(out / "sbc.csv"), pd.read_csv(out / "sbc_fits.csv")
+        assert 1 <= fits["simulation"].nunique() < 4 and not list(out.glob("*.tmp"))
+        assert set(ranks["simulation"]) == set(fits["simulation"])
+        again = run_ideal_point_sbc(4, seed=11, out_dir=out, executor=parallel.executor(client=cluster), **SMALL)
+    finally:
+        set_allowed(3)
+        cluster.register_plugin(MockSamplingPlugin())
+    assert again["simulation"].nunique() == 4
+    pd.testing.assert_frame_equal(pd.read_csv(in_process / "sbc.csv"), pd.read_csv(out / "sbc.csv"))
+    assert pd.read_csv(out / "sbc_fits.csv")["simulation"].tolist() == list(range(4))
