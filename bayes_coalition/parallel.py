@@ -165,7 +165,7 @@ class DaskExecutor(Executor):
 
         tasks = list(tasks)
         bar = Progress(label, len(tasks), progress)
-        if progress and self.dashboard_link:
+        if self.dashboard_link:
             print(f"{label}: {len(tasks)} tasks on {self.workers} Dask workers; dashboard {self.dashboard_link}",
                   flush=True)
         futures = {}

@@ -126,3 +126,13 @@ def test_a_worker_killed_mid_batch_leaves_no_corrupt_file_and_a_rerun_completes(
     assert again["simulation"].nunique() == 4
     pd.testing.assert_frame_equal(pd.read_csv(in_process / "sbc.csv"), pd.read_csv(out / "sbc.csv"))
     assert pd.read_csv(out / "sbc_fits.csv")["simulation"].tolist() == list(range(4))
+
+
+def test_cli_workers_without_dask_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    from tests.helpers import REPO, run_cli
+
+    monkeypatch.setattr(parallel, "have_distributed", lambda: False)
+    bill = REPO / "bills" / "hypothetical_2027.toml"
+    run = REPO / "tests" / "fixtures" / "real_run"
+    assert run_cli(["sweep", run, bill, "--vary", "voting.payoff=0,1", "--workers", "2", "--out", tmp_path / "s.csv"]) == 2
+    assert 'pip install -e ".[distributed]"' in capsys.readouterr().err and not (tmp_path / "s.csv").exists()

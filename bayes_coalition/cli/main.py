@@ -488,6 +488,13 @@ def main(argv=None) -> int:
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ImportError as err:
+        from bayes_coalition.parallel import INSTALL_HINT
+
+        if str(err) != INSTALL_HINT:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
