@@ -212,11 +212,25 @@ def cmd_sbc(args) -> int:
         from bayes_coalition.coalition.spec import load_spec
 
         spec = load_spec(args.spec)
+        if args.agenda_layer:
+            from bayes_coalition.validation.agenda_sbc import run_agenda_sbc
+
+            out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_agenda_sbc"
+            settings = sbc.start(out, dict(seed=args.seed, **common, model="agenda_layer", spec=str(args.spec)))
+            with make_executor(args) as ex:
+                ranks = run_agenda_sbc(spec, args.sims, seed=args.seed, out_dir=out, executor=ex, **common)
+            return _sbc_summary(out, ranks, args, settings, t0)
         out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
         settings = sbc.start(out, dict(seed=args.seed, **common, model="coalition", spec=str(args.spec)))
         with make_executor(args) as ex:
             ranks = sbc.run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, sampler=args.sampler, executor=ex,
                                           **common)
+    return _sbc_summary(out, ranks, args, settings, t0)
+
+
+def _sbc_summary(out, ranks, args, settings, t0) -> int:
+    from bayes_coalition.validation import sbc
+
     summary = sbc.finish(out, ranks, args.sims, settings, seconds=time.perf_counter() - t0)
     for group, v in summary["groups"].items():
         print(f"{group:24s} p = {v['p_value']:.3f}  ({v['n_scalars']} scalars x {v['n_simulations']} simulations; "
@@ -426,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     sampling_options(sb, draws=1000, chains=2, tune=700, per="per simulation")
     sb.add_argument("--keep", type=int, default=99, help="thinned draws ranked per simulation (ranks 0..keep)")
     sb.add_argument("--ideal-points", action="store_true", help="calibrate the member-level model on a synthetic matrix")
+    sb.add_argument("--agenda-layer", action="store_true",
+                    help="calibrate the agenda-control layer's parameters on the spec's held and withdrawn votes, the "
+                         "count model held fixed (bayes_coalition/validation/agenda_sbc.py)")
     sb.add_argument("--legislators", type=int, default=20, help="--ideal-points: legislators in the synthetic matrix")
     sb.add_argument("--rollcalls", type=int, default=40, help="--ideal-points: roll calls in the synthetic matrix")
     sb.add_argument("--missing", type=float, default=0.1, help="--ideal-points: share of cells missing at random")
