@@ -12,6 +12,11 @@ interrupted run leaves no half-written file, and a rerun skips what is done).
 - ``workers=N > 1``: a local ``dask.distributed`` cluster of N worker processes, one thread each.
 - ``scheduler="tcp://host:8786"`` or ``client=<distributed.Client>``: an existing cluster.
 
+Every batch function of the Python API (``run_coalition_sbc``, ``run_ideal_point_sbc``, ``run_agenda_sbc``,
+``backtest``, ``loeo``, ``loeo_votes``, ``sweep_batch``) takes ``client=`` (a ``distributed.Client``),
+``workers=N`` or a ready ``executor=``; the CLI's ``--workers`` / ``--scheduler`` / ``--cores-per-worker`` build
+the executor (:func:`executor`).
+
 **Cores.** Parallelism across tasks and inside a fit must not fight: with workers, each task's chains run
 on ``cores_per_worker`` cores (default 1: chains one after another), so N workers use N cores. In process,
 a fit uses as many cores as it has chains (up to 2), as before, unless ``cores_per_worker`` says otherwise.
@@ -197,6 +202,14 @@ def executor(workers: int | None = None, *, scheduler: str | None = None, client
     if not have_distributed():
         raise ImportError(INSTALL_HINT)
     return DaskExecutor(workers=workers, scheduler=scheduler, client=client, cores_per_worker=cores_per_worker)
+
+
+def resolve(executor_=None, *, client=None, workers: int | None = None) -> tuple[Executor, bool]:
+    """The executor a batch function runs on, from its ``executor=`` / ``client=`` / ``workers=`` keywords,
+    and whether the function made it (and so closes it)."""
+    if executor_ is not None:
+        return executor_, False
+    return executor(workers, client=client), True
 
 
 def write_csv_atomic(frame, path: str | Path) -> Path:

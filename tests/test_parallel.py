@@ -90,7 +90,7 @@ def test_a_two_process_cluster_gives_the_in_process_batch(cluster, in_process, t
     ex = parallel.executor(client=cluster)
     assert ex.workers == 2 and ex.cores(2) == 1
     out = tmp_path / "dask"
-    remote = run_ideal_point_sbc(4, seed=11, out_dir=out, executor=ex, **SMALL)
+    remote = run_ideal_point_sbc(4, seed=11, out_dir=out, client=cluster, **SMALL)      # the API's client= keyword
     assert remote["simulation"].nunique() == 4
     pd.testing.assert_frame_equal(pd.read_csv(in_process / "sbc.csv"), pd.read_csv(out / "sbc.csv"))
     assert pd.read_csv(out / "sbc_fits.csv")["simulation"].tolist() == list(range(4))

@@ -37,11 +37,12 @@ def sweep_task(run: str, bill, vary: dict, start: int, stop: int, seed: int, max
 
 
 def sweep_batch(run, bill, vary: dict, *, seed: int = 0, max_draws: int | None = None, chunk: int = 1000,
-                executor=None, progress: bool = False) -> pd.DataFrame:
+                executor=None, progress: bool = False, client=None,
+                workers: int | None = None) -> pd.DataFrame:
     """The sweep of ``bill`` over the grid of ``vary`` (:func:`~bayes_coalition.prediction.predictor.sweep`) on
     the posterior of the run ``run`` (a run directory or its posterior.nc), in slices of ``chunk`` bills,
     each a task of ``executor`` (default: in this process)."""
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
     from bayes_coalition.prediction.bills import load_bill
     from bayes_coalition.prediction.predictor import sweep_grid
 
@@ -51,13 +52,13 @@ def sweep_batch(run, bill, vary: dict, *, seed: int = 0, max_draws: int | None =
         raise ValueError(f"chunk must be at least 1 bill, got {chunk}")
     n = len(sweep_grid(vary))
     tasks = [(start, (str(run), bill, vary, start, min(start + chunk, n), seed, max_draws)) for start in range(0, n, chunk)]
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     parts = {}
     try:
         for start, table in ex.map(sweep_task, tasks, label="sweep", progress=progress):
             parts[start] = table
     finally:
-        if executor is None:
+        if own:
             ex.close()
     out = pd.concat([parts[k] for k in sorted(parts)], ignore_index=True)
     out.attrs.update(parts[0].attrs if parts else {})

@@ -146,10 +146,10 @@ def agenda_sbc_task(design: dict, priors: dict, sim: int, seed: int, draws: int,
 
 
 def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
-                   chains: int = 2, n_keep: int = 99, dataset=None, progress: bool = True, executor=None) -> pd.DataFrame:
+                   chains: int = 2, n_keep: int = 99, dataset=None, progress: bool = True, executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
     """SBC of the agenda-control layer of ``spec`` (module docstring); returns all ranks (also in ``out_dir/sbc.csv``)."""
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
     from bayes_coalition.validation.sbc import _Store
 
     spec = {**spec, "model": {**spec["model"], "agenda_control": True}}
@@ -158,7 +158,7 @@ def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
     priors = {k: float(base.spec["priors"][k]) for k in ("agenda_bar_sd", "agenda_scale_median", "agenda_scale_log_sd",
                                                          "agenda_leak_alpha", "agenda_leak_beta")}
     store = _Store(out_dir)
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     tasks = [(sim, (design, priors, sim, seed, draws, tune, chains, ex.cores(chains), n_keep))
              for sim in range(n_sims) if sim not in store.done]
     try:
@@ -166,6 +166,6 @@ def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
             store.add(sim, rows, fit)
     finally:
         store.flush()
-        if executor is None:
+        if own:
             ex.close()
     return store.ranks

@@ -348,20 +348,20 @@ def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws
 
 def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
              target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
-             progress: bool = True, executor=None) -> BacktestResult:
+             progress: bool = True, executor=None, client=None, workers: int | None = None) -> BacktestResult:
     """Rolling-origin backtest (module docstring): each decided vote from the first origin on is
     predicted once, by the fit at the latest origin not after its date. ``origins``: years or dates
     (default: every date with a decided vote from 1996, :func:`origin_dates`). Each origin is a task of
     ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process); the tables are in origin
     order whatever order the origins finish in."""
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
 
     ds = load_dataset(spec["data"]["path"] or None)
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}     # every vote is in the model; weights choose
     origins = sorted({origin_date(o) for o in origins}) if origins else origin_dates(ds.cases)
     ta = float(target_accept if target_accept is not None else spec["sampler"]["target_accept"])
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     cores = ex.cores(chains) if (ex.workers > 1 or ex.cores_per_worker is not None) else None
     tasks = [(origin, (spec, origin, origins[i + 1] if i + 1 < len(origins) else "9999-12-31", i))
              for i, origin in enumerate(origins)]
@@ -378,7 +378,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                       f"{f['seconds']:.0f} s), predicted {f['n_predicted']} ({len(results)}/{len(tasks)} origins)",
                       flush=True)
     finally:
-        if executor is None:
+        if own:
             ex.close()
     done = [results[o] for o in origins if results.get(o) is not None]
     votes = [r for res in done for r in res["votes"]]

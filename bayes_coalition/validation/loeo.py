@@ -125,18 +125,18 @@ def _cores(ex, chains):
 
 def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2,
          tune: int = 800, sampler: str | None = None, refit: bool = True, progress: bool = True,
-         executor=None) -> dict:
+         executor=None, client=None, workers: int | None = None) -> dict:
     """Leave-one-episode-out elpd of each variant (default: full, without H1, without H2) and the full
     model's elpd difference from each other variant with its standard error (module docstring). Each
     (variant, episode) fit is a task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this
     process); the i-th episode's fit uses seed ``seed + i`` in every variant."""
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
 
     variants = variants or H_VARIANTS
     ds = load_dataset(spec["data"]["path"] or None)
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     tasks = []
     for label, constructs in variants.items():
         vspec = {**spec, "model": {**spec["model"], "constructs": constructs}}
@@ -151,7 +151,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
                 print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
                       f"{row['seconds']:.0f} s; {len(results)}/{len(tasks)} fits)", flush=True)
     finally:
-        if executor is None:
+        if own:
             ex.close()
     rows, fits_out = {}, []
     for key, _ in tasks:                                  # task order, whatever order the fits finished in
@@ -193,7 +193,7 @@ def observed_margins(md) -> np.ndarray:
 
 def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 800,
                sampler: str | None = None, refit: bool = True, progress: bool = True,
-               executor=None) -> dict:
+               executor=None, client=None, workers: int | None = None) -> dict:
     """Leave-one-episode-out predictions of every vote: each episode's votes are predicted by the fit to the
     votes of every other episode (its codes kept, as in :func:`loeo`), as a new bill of that Congress with
     the codes dated before the vote (``backtest.case_bill``). Per vote: P(pass), given that it reaches the
@@ -206,10 +206,10 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
       held) and of the withdrawn measure (log P(deadlock): it never reached the floor).
     """
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
 
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     if episodes:
         chosen = list(episodes)
     else:
@@ -226,7 +226,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
                 print(f"loeo votes without {ep}: {fit['verdict']} (max R-hat {fit['max_rhat']:.3f}, {fit['seconds']:.0f} s; "
                       f"{len(results)}/{len(tasks)} fits)", flush=True)
     finally:
-        if executor is None:
+        if own:
             ex.close()
     table = pd.DataFrame([r for ep in chosen for r in results[ep][0]])
     fits_out = [results[ep][1] for ep in chosen]

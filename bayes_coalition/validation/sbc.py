@@ -228,7 +228,7 @@ def coalition_sbc_task(spec: dict, dataset, token: str, sampler: str, data: dict
 
 def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
                       chains: int = 2, n_keep: int = 99, groups=COALITION_GROUPS, dataset=None,
-                      progress: bool = True, sampler: str | None = None, executor=None) -> pd.DataFrame:
+                      progress: bool = True, sampler: str | None = None, executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
     """SBC of the coalition model ``spec``; returns all ranks (also in ``out_dir/sbc.csv``).
 
     The simulations (data drawn from the prior) are made here; each fit is a task of ``executor``
@@ -239,7 +239,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     from bayes_coalition.coalition.likelihood import whip_sd
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
     from bayes_coalition.sampling import available
 
     sampler = sampler or ("nutpie" if available("nutpie") else "pymc")
@@ -254,7 +254,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
     code_vars = [n for n in pp.data_vars if n.startswith("code_")]
     widths = md.int_upper - md.int_lower + 1
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     token = _dataset_token(dataset)
     tasks = []
     for sim in range(n_sims):
@@ -289,7 +289,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
             store.add(sim, rows, fit)
     finally:
         store.flush()
-        if executor is None:
+        if own:
             ex.close()
     return store.ranks
 
@@ -366,17 +366,17 @@ def ideal_point_sbc_task(sim: int, seed: int, n_legislators: int, n_rollcalls: i
 def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators: int = 20, n_rollcalls: int = 40,
                         missing: float = 0.1, draws: int = 500, tune: int = 500, chains: int = 2, n_keep: int = 99,
                         groups=IDEAL_POINT_GROUPS, model_factory: Callable | None = None, progress: bool = True,
-                        executor=None) -> pd.DataFrame:
+                        executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
     """SBC of :class:`IdealPointModel` on a synthetic two-party matrix (missing cells at random).
 
     Each simulation draws the raw parameters from the prior, maps them onto the identified
     frame (standardised, Republicans positive) with the same function as the posterior draws,
     simulates the votes, fits without filtering, and ranks the identified truth. Each simulation is a
     task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process)."""
-    from bayes_coalition.parallel import executor as make_executor
+    from bayes_coalition.parallel import resolve
 
     store = _Store(out_dir)
-    ex = executor or make_executor()
+    ex, own = resolve(executor, client=client, workers=workers)
     cores = ex.cores(chains) if ex.cores_per_worker is not None else None
     tasks = [(sim, (sim, seed, n_legislators, n_rollcalls, missing, draws, tune, chains, cores, n_keep, groups,
                     model_factory)) for sim in range(n_sims) if sim not in store.done]
@@ -385,6 +385,6 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
             store.add(sim, rows, fit)
     finally:
         store.flush()
-        if executor is None:
+        if own:
             ex.close()
     return store.ranks
