@@ -107,6 +107,40 @@ class Progress:
 # --- executors --------------------------------------------------------------------------------
 
 
+class _Surfaced:
+    """A task that returns its result with the ``ConvergenceWarning``s it raised, so the driver re-raises them:
+    a warning raised on a worker would otherwise stay in that worker's log (convergence is surfaced, never
+    silenced, wherever a fit runs)."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __call__(self, *args):
+        import warnings
+
+        from bayes_coalition.errors import ConvergenceWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            result = self.fn(*args)
+        kept = []
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                kept.append(str(w.message))
+            else:                                   # anything else is shown as it would have been
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return result, kept
+
+
+def _resurface(messages: list[str]) -> None:
+    import warnings
+
+    from bayes_coalition.errors import ConvergenceWarning
+
+    for m in messages:
+        warnings.warn(m, ConvergenceWarning, stacklevel=3)
+
+
 class Executor:
     """Runs tasks in this process, one after another (``workers=1``)."""
 
@@ -125,8 +159,10 @@ class Executor:
         """``(key, fn(*args))`` for each ``(key, args)`` of ``tasks``, in the order they finish."""
         tasks = list(tasks)
         bar = Progress(label, len(tasks), progress)
+        task = _Surfaced(fn)
         for key, args in tasks:
-            result = fn(*args)
+            result, caught = task(*args)
+            _resurface(caught)
             bar.step(key)
             yield key, result
 
@@ -174,12 +210,14 @@ class DaskExecutor(Executor):
             print(f"{label}: {len(tasks)} tasks on {self.workers} Dask workers; dashboard {self.dashboard_link}",
                   flush=True)
         futures = {}
+        task = _Surfaced(fn)
         for key, args in tasks:
-            fut = self.client.submit(fn, *args, key=f"{label}-{key}-{os.getpid()}-{time.time_ns()}", pure=False)
+            fut = self.client.submit(task, *args, key=f"{label}-{key}-{os.getpid()}-{time.time_ns()}", pure=False)
             futures[fut] = key
         for fut in as_completed(list(futures)):
             key = futures.pop(fut)
-            result = fut.result()
+            result, caught = fut.result()
+            _resurface(caught)
             bar.step(key)
             yield key, result
 

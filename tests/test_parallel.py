@@ -18,6 +18,15 @@ def _square(x):
     return x * x
 
 
+def _unconverged(x):
+    import warnings
+
+    from bayes_coalition.errors import ConvergenceWarning
+
+    warnings.warn(f"convergence fail: max R-hat 1.2{x} > 1.01", ConvergenceWarning, stacklevel=1)
+    return x
+
+
 def test_in_process_executor_runs_every_task_in_order(capsys):
     ex = parallel.executor()
     assert type(ex) is parallel.Executor and ex.workers == 1 and ex.cores(4) == 2 and ex.cores(1) == 1
@@ -95,6 +104,18 @@ def test_a_two_process_cluster_gives_the_in_process_batch(cluster, in_process, t
     pd.testing.assert_frame_equal(pd.read_csv(in_process / "sbc.csv"), pd.read_csv(out / "sbc.csv"))
     assert pd.read_csv(out / "sbc_fits.csv")["simulation"].tolist() == list(range(4))
     assert len(set(cluster.run(lambda: __import__("os").getpid()).values())) == 2
+
+
+def test_convergence_warnings_of_worker_tasks_reach_the_driver(cluster):
+    """A fit's ConvergenceWarning raised on a worker is raised again in the driver (not left in a worker's log),
+    once per task, as it is in process."""
+    from bayes_coalition.errors import ConvergenceWarning
+
+    for ex in (parallel.executor(client=cluster), parallel.executor()):
+        with pytest.warns(ConvergenceWarning) as record:
+            assert dict(ex.map(_unconverged, [("a", (1,)), ("b", (2,))], progress=False)) == {"a": 1, "b": 2}
+        assert sorted(str(w.message) for w in record if w.category is ConvergenceWarning) == [
+            "convergence fail: max R-hat 1.21 > 1.01", "convergence fail: max R-hat 1.22 > 1.01"]
 
 
 def test_a_worker_killed_mid_batch_leaves_no_corrupt_file_and_a_rerun_completes(cluster, in_process, tmp_path):
