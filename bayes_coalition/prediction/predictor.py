@@ -375,7 +375,6 @@ def floor_weighted(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray,
     return ratio[..., 0], weights * (values - ratio) / wbar
 
 
-
 def sweep_grid(vary: dict) -> list[tuple]:
     """The grid of :func:`sweep`: every combination of the levels in ``vary``, first key slowest."""
     return list(itertools.product(*vary.values()))
@@ -413,5 +412,10 @@ def sweep(model, base: HypotheticalBill, vary: dict, *, seed: int = 0, max_draws
         mean, influence = floor_weighted(per_draw[label], per_draw[f"{label}_floor"])
         table[key] = mean
         table[f"{key}_mcse"] = [pr.mcse(v) for v in influence]
-    table.attrs.update(seed=seed, draws=pr.n_samples, chains=pr.n_chains)
+    # the outcome classes of each chamber's vote (unconditional: a vote never held is a deadlock), as in predict
+    for chamber in CHAMBERS:
+        carried, over = per_draw[f"{chamber}_carried"], per_draw[f"{chamber}_oversized"]
+        for cls, values in (("minimum_winning", carried - over), ("oversized", over), ("deadlock", 1.0 - carried)):
+            table[f"p_{cls}_{chamber.lower()}"] = values.mean(axis=-1)
+    table.attrs.update(seed=seed, draws=pr.n_samples, chains=pr.n_chains, minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     return table

@@ -157,6 +157,13 @@ def test_sweep_grid_and_common_random_numbers(fitted):
     for key in ("p_house", "p_senate", "p_enacted"):
         assert same[key].iloc[0] == pytest.approx(float(ds[key]), rel=1e-12)
         assert same[f"{key}_mcse"].iloc[0] == pytest.approx(ds[key].attrs["mcse"], rel=1e-12)
+    # and so are the outcome classes (issue 14's columns of the sweep), which sum to 1 per bill and chamber
+    for ch in ("house", "senate"):
+        classes = [f"p_{c}_{ch}" for c in ("minimum_winning", "oversized", "deadlock")]
+        for key in classes:
+            assert same[key].iloc[0] == pytest.approx(float(ds[key]), rel=1e-12)
+        np.testing.assert_allclose(t[classes].sum(axis=1), 1.0, atol=1e-12)
+        assert ((t[classes] >= 0) & (t[classes] <= 1)).all().all()
     drivers = model.drivers(base, seed=2).set_index("indicator")
     payoff = t.set_index(["voting.payoff", "formulation.executive_coordination"])
     lo_code = {**base.codes, ("voting", "payoff"): 0}
