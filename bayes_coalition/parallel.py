@@ -154,6 +154,11 @@ class Executor:
         """Cores a task's fit may use for its ``chains`` (the samplers' ``cores``)."""
         return self.cores_per_worker if self.cores_per_worker is not None else min(chains, 2)
 
+    def warm(self, fn: Callable, *args) -> None:
+        """Start ``fn(*args)`` (building a worker's cached model) on every worker now, so that it overlaps with
+        what the driver does before submitting the tasks; in process there is nothing to overlap (the first
+        task builds it)."""
+
     def map(self, fn: Callable, tasks: Iterable[tuple[Hashable, tuple]], *, label: str = "batch",
             progress: bool = True) -> Iterator[tuple[Hashable, object]]:
         """``(key, fn(*args))`` for each ``(key, args)`` of ``tasks``, in the order they finish."""
@@ -200,6 +205,13 @@ class DaskExecutor(Executor):
             self.client = Client(cluster)
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"]) or int(workers or 1)
         self.dashboard_link = getattr(self.client, "dashboard_link", None)
+
+    def warm(self, fn, *args) -> None:
+        workers = list(self.client.scheduler_info(n_workers=-1)["workers"])
+        # one task pinned to each worker; never waited for (a worker runs its tasks one at a time, so the batch's
+        # tasks queue behind it there)
+        self._warming = [self.client.submit(fn, *args, workers=[w], allow_other_workers=False, pure=False)
+                         for w in workers]
 
     def map(self, fn, tasks, *, label="batch", progress=True):
         from distributed import as_completed

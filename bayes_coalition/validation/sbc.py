@@ -197,6 +197,13 @@ def _coalition_sbc_model(spec: dict, dataset, sampler: str):
     return base, model, compiled
 
 
+def warm_coalition_sbc_model(spec: dict, dataset, token: str, sampler: str) -> None:
+    """Build (and cache on this worker) the compiled SBC model of :func:`coalition_sbc_task`."""
+    from bayes_coalition.parallel import content_key, worker_cached
+
+    worker_cached(("coalition-sbc", content_key(spec, sampler), token), lambda: _coalition_sbc_model(spec, dataset, sampler))
+
+
 def coalition_sbc_task(spec: dict, dataset, token: str, sampler: str, data: dict, truth: dict, fit_seed: int, rng,
                        sim: int, draws: int, tune: int, chains: int, cores: int, n_keep: int, groups) -> tuple:
     """One SBC simulation, a pure function of its inputs: fit the simulated ``data`` with ``fit_seed`` and rank
@@ -243,48 +250,50 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     from bayes_coalition.sampling import available
 
     sampler = sampler or ("nutpie" if available("nutpie") else "pymc")
-    base = CoalitionModel(dataset=dataset, spec=spec)
-    md = base.model_data
-    model = build_sbc_model(base)
-    store = _Store(out_dir)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
-        prior = pm.sample_prior_predictive(draws=n_sims, model=model, random_seed=int(seed))
-    truth_all, pp = prior.prior, prior.prior_predictive
-    keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
-    code_vars = [n for n in pp.data_vars if n.startswith("code_")]
-    widths = md.int_upper - md.int_lower + 1
     ex, own = resolve(executor, client=client, workers=workers)
-    token = _dataset_token(dataset)
-    tasks = []
-    for sim in range(n_sims):
-        if sim in store.done:
-            continue
-        rng = np.random.default_rng([int(seed), sim])
-        truth = truth_all.isel(draw=[sim])
-        data = {"obs_yea": pp["yea"].values[0, sim]}
-        for name in code_vars:
-            data[f"{name}_data"] = pp[name].values[0, sim]
-        if len(md.int_case_idx):
-            y_int = simulate(draw_arrays(truth, md, base.discrimination), md, rng)["interval_yea"][0]
-            lower, upper = coarsen(y_int, widths, md.int_n, rng)
-            measured = md.int_whip & (base.spec["model"]["whip_count"] == "measurement")
-            for name, rows in (("interval", ~measured & (md.mix_int_idx < 0)), ("interval_two_party", md.mix_int_idx >= 0)):
-                if rows.any():
-                    data[f"{name}_lower"], data[f"{name}_upper"] = lower[rows], upper[rows]
-            whip = measured & (md.mix_int_idx < 0)
-            if whip.any():
-                # a whip count reports the count plus its bias and error: its middle is drawn from the
-                # measurement model (the likelihood reads only the middle and the width)
-                t = {k: float(truth[k].values.ravel()[0]) for k in ("whip_bias", "whip_error")}
-                middle = rng.normal(y_int[whip] + t["whip_bias"], whip_sd(t["whip_error"], md.int_lower[whip], md.int_upper[whip]))
-                half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
-                data["whip_lower"], data["whip_upper"] = middle - half, middle + half
-        fit_seed = int(rng.integers(2**31 - 1))
-        true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
-        tasks.append((sim, (spec, dataset, token, sampler, data, true_s, fit_seed, rng, sim, draws, tune, chains,
-                            ex.cores(chains), n_keep, groups)))
+    store = _Store(out_dir)
     try:
+        token = _dataset_token(dataset)
+        # workers compile their model while this process draws the simulations
+        ex.warm(warm_coalition_sbc_model, spec, dataset, token, sampler)
+        base = CoalitionModel(dataset=dataset, spec=spec)
+        md = base.model_data
+        model = build_sbc_model(base)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
+            prior = pm.sample_prior_predictive(draws=n_sims, model=model, random_seed=int(seed))
+        truth_all, pp = prior.prior, prior.prior_predictive
+        keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
+        code_vars = [n for n in pp.data_vars if n.startswith("code_")]
+        widths = md.int_upper - md.int_lower + 1
+        tasks = []
+        for sim in range(n_sims):
+            if sim in store.done:
+                continue
+            rng = np.random.default_rng([int(seed), sim])
+            truth = truth_all.isel(draw=[sim])
+            data = {"obs_yea": pp["yea"].values[0, sim]}
+            for name in code_vars:
+                data[f"{name}_data"] = pp[name].values[0, sim]
+            if len(md.int_case_idx):
+                y_int = simulate(draw_arrays(truth, md, base.discrimination), md, rng)["interval_yea"][0]
+                lower, upper = coarsen(y_int, widths, md.int_n, rng)
+                measured = md.int_whip & (base.spec["model"]["whip_count"] == "measurement")
+                for name, rows in (("interval", ~measured & (md.mix_int_idx < 0)), ("interval_two_party", md.mix_int_idx >= 0)):
+                    if rows.any():
+                        data[f"{name}_lower"], data[f"{name}_upper"] = lower[rows], upper[rows]
+                whip = measured & (md.mix_int_idx < 0)
+                if whip.any():
+                    # a whip count reports the count plus its bias and error: its middle is drawn from the
+                    # measurement model (the likelihood reads only the middle and the width)
+                    t = {k: float(truth[k].values.ravel()[0]) for k in ("whip_bias", "whip_error")}
+                    middle = rng.normal(y_int[whip] + t["whip_bias"], whip_sd(t["whip_error"], md.int_lower[whip], md.int_upper[whip]))
+                    half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
+                    data["whip_lower"], data["whip_upper"] = middle - half, middle + half
+            fit_seed = int(rng.integers(2**31 - 1))
+            true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
+            tasks.append((sim, (spec, dataset, token, sampler, data, true_s, fit_seed, rng, sim, draws, tune, chains,
+                                ex.cores(chains), n_keep, groups)))
         for sim, (rows, fit) in ex.map(coalition_sbc_task, tasks, label="sbc", progress=progress):
             store.add(sim, rows, fit)
     finally:
