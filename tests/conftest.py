@@ -1,5 +1,5 @@
 """Shared fixtures (Agg backend, seeded rng, PyMC's mock sampler, copies of the shipped data, the
-session's mock fit) and what keeps the default run short (under 90 s on two workers): PyTensor's
+session's mock fit) and what keeps the default run short (about 135 s on two workers, 45 s of it the Dask cluster tests of tests/test_parallel.py): PyTensor's
 traceback limit, the garbage collector's thresholds, and the pytest-xdist scheduler that keeps the
 users of an expensive shared fixture on one worker.
 
