@@ -150,7 +150,7 @@ def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
     """SBC of the agenda-control layer of ``spec`` (module docstring); returns all ranks (also in ``out_dir/sbc.csv``)."""
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.parallel import resolve
-    from bayes_coalition.validation.sbc import _Store
+    from bayes_coalition.validation.sbc import _Store, run_into_store
 
     spec = {**spec, "model": {**spec["model"], "agenda_control": True}}
     base = CoalitionModel(dataset=dataset, spec=spec)
@@ -161,11 +161,4 @@ def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
     ex, own = resolve(executor, client=client, workers=workers)
     tasks = [(sim, (design, priors, sim, seed, draws, tune, chains, ex.cores(chains), n_keep))
              for sim in range(n_sims) if sim not in store.done]
-    try:
-        for sim, (rows, fit) in ex.map(agenda_sbc_task, tasks, label="agenda sbc", progress=progress):
-            store.add(sim, rows, fit)
-    finally:
-        store.flush()
-        if own:
-            ex.close()
-    return store.ranks
+    return run_into_store(store, ex, own, agenda_sbc_task, tasks, label="agenda sbc", progress=progress)

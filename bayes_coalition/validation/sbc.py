@@ -136,6 +136,20 @@ class _Store:
         self._last, self._dirty = time.perf_counter(), False
 
 
+def run_into_store(store: _Store, ex, own: bool, fn, tasks: list, *, label: str = "sbc", progress: bool = True):
+    """Run the simulations ``tasks`` (``(sim, args)``, ``fn(*args) -> (rank rows, fit statistics)``) on the
+    executor ``ex`` into ``store`` as they finish; flush the store and close an executor the caller made
+    (``own``) whatever happens. Returns every rank in the store."""
+    try:
+        for sim, (rows, fit) in ex.map(fn, tasks, label=label, progress=progress):
+            store.add(sim, rows, fit)
+    finally:
+        store.flush()
+        if own:
+            ex.close()
+    return store.ranks
+
+
 def _ranks(sim: int, truth: dict, posterior: dict, n_keep: int, rng, n_chains: int = 1) -> list:
     """Each true scalar's rank among its posterior draws thinned to their effective sample size, on the
     common scale 0..n_keep (:func:`~bayes_coalition.validation.sbc_stats.ess_thinned_rank`)."""
@@ -389,11 +403,4 @@ def run_ideal_point_sbc(n_sims: int, *, seed: int, out_dir: Path, n_legislators:
     cores = ex.cores(chains) if ex.cores_per_worker is not None else None
     tasks = [(sim, (sim, seed, n_legislators, n_rollcalls, missing, draws, tune, chains, cores, n_keep, groups,
                     model_factory)) for sim in range(n_sims) if sim not in store.done]
-    try:
-        for sim, (rows, fit) in ex.map(ideal_point_sbc_task, tasks, label="sbc", progress=progress):
-            store.add(sim, rows, fit)
-    finally:
-        store.flush()
-        if own:
-            ex.close()
-    return store.ranks
+    return run_into_store(store, ex, own, ideal_point_sbc_task, tasks, progress=progress)
