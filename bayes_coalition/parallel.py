@@ -254,6 +254,22 @@ def executor(workers: int | None = None, *, scheduler: str | None = None, client
     return DaskExecutor(workers=workers, scheduler=scheduler, client=client, cores_per_worker=cores_per_worker)
 
 
+def run_all(ex: Executor, fn: Callable, tasks: list, *, own: bool, label: str = "batch", progress: bool = False,
+            on_result: Callable | None = None) -> dict:
+    """``{key: result}`` of every task run on ``ex`` (``Executor.map``); ``on_result(key, result, n_done)`` is called
+    as each finishes (progress lines, a store); an executor the caller made (``own``) is closed whatever happens."""
+    results = {}
+    try:
+        for key, result in ex.map(fn, tasks, label=label, progress=progress):
+            results[key] = result
+            if on_result is not None:
+                on_result(key, result, len(results))
+    finally:
+        if own:
+            ex.close()
+    return results
+
+
 def resolve(executor_=None, *, client=None, workers: int | None = None) -> tuple[Executor, bool]:
     """The executor a batch function runs on, from its ``executor=`` / ``client=`` / ``workers=`` keywords,
     and whether the function made it (and so closes it)."""

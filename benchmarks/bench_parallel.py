@@ -4,8 +4,8 @@
 
 For each batch the same command runs with ``--workers 1`` (in this process, one core) and ``--workers 2`` (a
 local Dask cluster of two single-threaded processes, one core each: a fit's chains run one after another on
-its worker's core), alternating which goes first is not needed as both run back to back in this script. It
-prints the wall times, their ratio and whether the outputs are identical:
+its worker's core), back to back in this script. It prints the wall times, their ratio and whether the
+outputs are identical:
 
 - ``sbc models/trade_coalition.toml --sims N`` (bar: >= 1.7x, the same ``sbc.csv``);
 - ``backtest models/trade_coalition.toml`` over the first ``--origins`` default origins (bar: >= 1.6x, the same

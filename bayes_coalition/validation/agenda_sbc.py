@@ -69,20 +69,20 @@ def z_values(design: dict, theta: dict) -> np.ndarray:
                                     theta["agenda_bar"], theta["agenda_scale"], theta["agenda_leak"])
 
 
-def simulate(design: dict, priors: dict, rng, *, batch: int = 256) -> tuple[dict, np.ndarray]:
-    """One truth (a prior draw kept with probability 1 - Z of the withdrawn votes) and the held votes' counts
-    given that they are held (rejection with probability pi(y))."""
+def simulate_truth(design: dict, priors: dict, rng, *, batch: int = 256) -> dict:
+    """One truth: a prior draw kept with probability 1 - Z of the withdrawn votes (rejection)."""
     h = design["n_held"]
     while True:
         draws = draw_prior(priors, rng, batch)
         for i in range(batch):
             theta = {k: float(v[i]) for k, v in draws.items()}
-            keep = np.prod(1.0 - z_values(design, theta)[h:])
-            if rng.uniform() < keep:
-                break
-        else:
-            continue
-        break
+            if rng.uniform() < np.prod(1.0 - z_values(design, theta)[h:]):
+                return theta
+
+
+def simulate_held_counts(design: dict, theta: dict, rng, *, batch: int = 256) -> np.ndarray:
+    """The held votes' counts given that they are held: normal candidates accepted with probability pi(y)."""
+    h = design["n_held"]
     y = np.full(h, np.nan)
     mean, sd, thr, n = (design[k][:h] for k in ("mean", "sd", "threshold", "n"))
     while np.isnan(y).any():
@@ -94,7 +94,13 @@ def simulate(design: dict, priors: dict, rng, *, batch: int = 256) -> tuple[dict
         first = np.argmax(accept, axis=1)
         ok = accept[np.arange(len(todo)), first]
         y[todo[ok]] = cand[ok, first[ok]]
-    return theta, y
+    return y
+
+
+def simulate(design: dict, priors: dict, rng) -> tuple[dict, np.ndarray]:
+    """One simulation: a truth given the withdrawal and the held counts given held."""
+    theta = simulate_truth(design, priors, rng)
+    return theta, simulate_held_counts(design, theta, rng)
 
 
 def build_layer_model(design: dict, priors: dict):
@@ -130,7 +136,7 @@ def agenda_sbc_task(design: dict, priors: dict, sim: int, seed: int, draws: int,
     from bayes_coalition.sampling import sample_compiled
     from bayes_coalition.validation.sbc import _fit_stats, _ranks
 
-    compiled = worker_cached(("agenda-sbc", content_key({k: v for k, v in design.items()}, priors)),
+    compiled = worker_cached(("agenda-sbc", content_key(design, priors)),
                              lambda: _compiled(design, priors))
     rng = np.random.default_rng([int(seed), sim])
     theta, y = simulate(design, priors, rng)

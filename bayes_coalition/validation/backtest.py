@@ -355,7 +355,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process); the tables are in origin
     order whatever order the origins finish in."""
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import resolve
+    from bayes_coalition.parallel import resolve, run_all
 
     ds = load_dataset(spec["data"]["path"] or None)
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}     # every vote is in the model; weights choose
@@ -367,19 +367,14 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
              for i, origin in enumerate(origins)]
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, target_accept=ta, sampler=sampler, refit=refit,
                   cores=cores)
-    results = {}
-    try:
-        for origin, res in ex.map(_OriginCall(common), tasks, label="backtest", progress=False):
-            results[origin] = res
-            if progress and res is not None:
-                f = res["fit"]
-                print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
-                      f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
-                      f"{f['seconds']:.0f} s), predicted {f['n_predicted']} ({len(results)}/{len(tasks)} origins)",
-                      flush=True)
-    finally:
-        if own:
-            ex.close()
+    def report(origin, res, n):
+        if progress and res is not None:
+            f = res["fit"]
+            print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
+                  f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
+                  f"{f['seconds']:.0f} s), predicted {f['n_predicted']} ({n}/{len(tasks)} origins)", flush=True)
+
+    results = run_all(ex, _OriginCall(common), tasks, own=own, label="backtest", on_result=report)
     done = [results[o] for o in origins if results.get(o) is not None]
     votes = [r for res in done for r in res["votes"]]
     party = [r for res in done for r in res["party"]]

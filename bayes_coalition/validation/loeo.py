@@ -132,7 +132,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     process); the i-th episode's fit uses seed ``seed + i`` in every variant."""
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import resolve
+    from bayes_coalition.parallel import resolve, run_all
 
     variants = variants or H_VARIANTS
     ds = load_dataset(spec["data"]["path"] or None)
@@ -143,16 +143,13 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
         chosen = list(episodes) if episodes else vote_episodes(CoalitionModel(ds, vspec).model_data)
         tasks += [((label, ep), (label, vspec, sampler, ep, i)) for i, ep in enumerate(chosen)]
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
-    results = {}
-    try:
-        for (label, ep), (elpd, row) in ex.map(_EpisodeElpd(common), tasks, label="loeo", progress=False):
-            results[(label, ep)] = (elpd, row)
-            if progress:
-                print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
-                      f"{row['seconds']:.0f} s; {len(results)}/{len(tasks)} fits)", flush=True)
-    finally:
-        if own:
-            ex.close()
+    def report(key, result, n):
+        if progress:
+            (label, ep), (elpd, row) = key, result
+            print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
+                  f"{row['seconds']:.0f} s; {n}/{len(tasks)} fits)", flush=True)
+
+    results = run_all(ex, _EpisodeElpd(common), tasks, own=own, label="loeo", on_result=report)
     rows, fits_out = {}, []
     for key, _ in tasks:                                  # task order, whatever order the fits finished in
         elpd, row = results[key]
@@ -206,7 +203,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
       held) and of the withdrawn measure (log P(deadlock): it never reached the floor).
     """
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import resolve
+    from bayes_coalition.parallel import resolve, run_all
 
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}
     ex, own = resolve(executor, client=client, workers=workers)
@@ -218,16 +215,13 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
         chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
     tasks = [(ep, (spec, sampler, ep, i)) for i, ep in enumerate(chosen)]
-    results = {}
-    try:
-        for ep, (rows, fit) in ex.map(_EpisodeVotes(common), tasks, label="loeo", progress=False):
-            results[ep] = (rows, fit)
-            if progress:
-                print(f"loeo votes without {ep}: {fit['verdict']} (max R-hat {fit['max_rhat']:.3f}, {fit['seconds']:.0f} s; "
-                      f"{len(results)}/{len(tasks)} fits)", flush=True)
-    finally:
-        if own:
-            ex.close()
+    def report(ep, result, n):
+        if progress:
+            fit = result[1]
+            print(f"loeo votes without {ep}: {fit['verdict']} (max R-hat {fit['max_rhat']:.3f}, {fit['seconds']:.0f} s; "
+                  f"{n}/{len(tasks)} fits)", flush=True)
+
+    results = run_all(ex, _EpisodeVotes(common), tasks, own=own, label="loeo", on_result=report)
     table = pd.DataFrame([r for ep in chosen for r in results[ep][0]])
     fits_out = [results[ep][1] for ep in chosen]
     return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,

@@ -138,15 +138,15 @@ class _Store:
 
 def run_into_store(store: _Store, ex, own: bool, fn, tasks: list, *, label: str = "sbc", progress: bool = True):
     """Run the simulations ``tasks`` (``(sim, args)``, ``fn(*args) -> (rank rows, fit statistics)``) on the
-    executor ``ex`` into ``store`` as they finish; flush the store and close an executor the caller made
-    (``own``) whatever happens. Returns every rank in the store."""
+    executor ``ex`` into ``store`` as they finish (:func:`bayes_coalition.parallel.run_all`); the store is flushed
+    whatever happens. Returns every rank in the store."""
+    from bayes_coalition.parallel import run_all
+
     try:
-        for sim, (rows, fit) in ex.map(fn, tasks, label=label, progress=progress):
-            store.add(sim, rows, fit)
+        run_all(ex, fn, tasks, own=own, label=label, progress=progress,
+                on_result=lambda sim, result, _: store.add(sim, *result))
     finally:
         store.flush()
-        if own:
-            ex.close()
     return store.ranks
 
 
@@ -211,11 +211,11 @@ def _coalition_sbc_model(spec: dict, dataset, sampler: str):
     return base, model, compiled
 
 
-def warm_coalition_sbc_model(spec: dict, dataset, token: str, sampler: str) -> None:
-    """Build (and cache on this worker) the compiled SBC model of :func:`coalition_sbc_task`."""
+def warm_coalition_sbc_model(spec: dict, dataset, token: str, sampler: str):
+    """The compiled SBC model of :func:`coalition_sbc_task` from this worker's cache (built on the first call)."""
     from bayes_coalition.parallel import content_key, worker_cached
 
-    worker_cached(("coalition-sbc", content_key(spec, sampler), token), lambda: _coalition_sbc_model(spec, dataset, sampler))
+    return worker_cached(("coalition-sbc", content_key(spec, sampler), token), lambda: _coalition_sbc_model(spec, dataset, sampler))
 
 
 def coalition_sbc_task(spec: dict, dataset, token: str, sampler: str, data: dict, truth: dict, fit_seed: int, rng,
@@ -225,11 +225,9 @@ def coalition_sbc_task(spec: dict, dataset, token: str, sampler: str, data: dict
     Returns ``(rank rows, fit statistics)``. The compiled model is cached per worker."""
     import pymc as pm
 
-    from bayes_coalition.parallel import content_key, worker_cached
     from bayes_coalition.sampling import sample_compiled
 
-    base, model, compiled = worker_cached(("coalition-sbc", content_key(spec, sampler), token),
-                                          lambda: _coalition_sbc_model(spec, dataset, sampler))
+    base, model, compiled = warm_coalition_sbc_model(spec, dataset, token, sampler)
     ts = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -308,13 +306,11 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
             true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
             tasks.append((sim, (spec, dataset, token, sampler, data, true_s, fit_seed, rng, sim, draws, tune, chains,
                                 ex.cores(chains), n_keep, groups)))
-        for sim, (rows, fit) in ex.map(coalition_sbc_task, tasks, label="sbc", progress=progress):
-            store.add(sim, rows, fit)
-    finally:
-        store.flush()
+    except BaseException:
         if own:
             ex.close()
-    return store.ranks
+        raise
+    return run_into_store(store, ex, own, coalition_sbc_task, tasks, progress=progress)
 
 
 def build_sbc_model(base):

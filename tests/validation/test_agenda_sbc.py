@@ -54,23 +54,14 @@ def test_held_counts_follow_the_normal_times_pi(design):
 
 
 def _held_once(design, theta, rng):
-    """simulate()'s count step at fixed parameters (the truth step is tested below)."""
-    def prior_at_theta(priors, rng, size=1):
-        return {k: np.full(size, v) for k, v in theta.items()}
-
-    orig = agenda_sbc.draw_prior
-    agenda_sbc.draw_prior = prior_at_theta
-    try:
-        return agenda_sbc.simulate({**design, "n": design["n"], "case": ["x"]}, PRIORS, rng, batch=64)[1][0]
-    finally:
-        agenda_sbc.draw_prior = orig
+    return agenda_sbc.simulate_held_counts(design, theta, rng, batch=64)[0]
 
 
 def test_truths_are_the_prior_given_the_withdrawal(design):
     """Kept truths have density prior(theta) (1 - Z_w(theta)): their mean bar against importance weights of
     plain prior draws; the withdrawal pulls the bar up (a higher bar makes withdrawal likelier)."""
     rng = np.random.default_rng(7)
-    kept = np.array([agenda_sbc.simulate(design, PRIORS, rng)[0]["agenda_bar"] for _ in range(1500)])
+    kept = np.array([agenda_sbc.simulate_truth(design, PRIORS, rng)["agenda_bar"] for _ in range(1500)])
     prior = agenda_sbc.draw_prior(PRIORS, np.random.default_rng(8), 40000)
     w = np.array([1 - agenda_sbc.z_values(design, {k: v[i] for k, v in prior.items()})[-1] for i in range(40000)])
     target = np.sum(w * prior["agenda_bar"]) / w.sum()
