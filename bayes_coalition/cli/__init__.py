@@ -1,5 +1,5 @@
-"""The ``bayes-coalition`` command line."""
+"""The ``bayes-coalition`` command line: ``bayes_coalition.cli.main:main`` (the console script's target;
+``python -m bayes_coalition.cli`` runs it too).
 
-from bayes_coalition.cli.main import main
-
-__all__ = ["main"]
+Nothing is imported here, so that ``python -m bayes_coalition.cli.main`` does not import the module it is about
+to run (runpy's "found in sys.modules" warning), and the name ``main`` means one thing: the submodule."""

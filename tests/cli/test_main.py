@@ -48,6 +48,31 @@ def test_help_imports_no_modelling_stack():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
+@pytest.mark.parametrize("module", ["bayes_coalition.cli.main", "bayes_coalition.cli"])
+def test_python_dash_m_runs_without_runpy_warning(module):
+    """``python -m bayes_coalition.cli.main`` (what the benchmarks and a checkout without the console script
+    run) must not warn that the module was imported before it ran: the package ``__init__`` imported it."""
+    proc = subprocess.run([sys.executable, "-W", "always", "-m", module, "--help"], cwd=REPO, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: bayes-coalition" in proc.stdout
+    assert "RuntimeWarning" not in proc.stderr, proc.stderr
+
+
+def test_console_script_entry_point_resolves():
+    """The ``bayes-coalition`` script's target (pyproject.toml) is the CLI's ``main`` function (with the target
+    ``bayes_coalition.cli:main`` and a lazy package attribute, importing the submodule ``cli.main`` replaced the
+    function by the module)."""
+    import tomllib
+    from importlib import import_module
+
+    import bayes_coalition.cli.main as cli_main
+
+    target = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["bayes-coalition"]
+    module, attr = target.split(":")
+    assert getattr(import_module(module), attr) is cli_main.main
+
+
 def test_data_summary_and_errors(capsys, tmp_path):
     assert run_cli(["data"]) == 0
     out = capsys.readouterr().out

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bayes_coalition import DataValidationError, load_dataset
-from bayes_coalition.cli import main as cli_main
+from bayes_coalition.cli.main import main as cli_main
 from bayes_coalition.data.dataset import TABLES, dataset_from_frames, default_data_dir
 from bayes_coalition.data.tables import read_csv
 
