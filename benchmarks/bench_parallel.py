@@ -1,6 +1,7 @@
 """Batches on Dask workers against one worker, side by side in one run (issue 15's bar).
 
     .venv/bin/python benchmarks/bench_parallel.py [--sims 20] [--origins 8] [--bills 19683] [--only sbc,backtest,sweep]
+                                                  [--defaults | --draws 200 --tune 300]
 
 For each batch the same command runs with ``--workers 1`` (in this process, one core) and ``--workers 2`` (a
 local Dask cluster of two single-threaded processes, one core each: a fit's chains run one after another on
@@ -74,10 +75,14 @@ def main() -> int:
     ap.add_argument("--bills", type=int, default=3 ** 9, help="bills of the sweep (at most 3^9)")
     ap.add_argument("--run", default=str(REPO / "tests" / "fixtures" / "real_run"), help="fitted run for the sweep")
     ap.add_argument("--only", default="sbc,backtest,sweep")
+    ap.add_argument("--defaults", action="store_true",
+                    help="the commands' own sampling defaults (the bar's exact commands: sbc 2 chains x 1000 draws after "
+                         "700 tuning steps, backtest 4 chains x 500 after 1000) instead of --draws/--tune and 2 chains")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    fit = ["--draws", args.draws, "--tune", args.tune, "--chains", 2]
-    print(f"fits: 2 chains x {args.draws} draws after {args.tune} tuning steps, one core per worker", flush=True)
+    fit = [] if args.defaults else ["--draws", args.draws, "--tune", args.tune, "--chains", 2]
+    print(("fits: each command's default sampling settings" if args.defaults else
+           f"fits: 2 chains x {args.draws} draws after {args.tune} tuning steps") + ", one core per worker", flush=True)
     results = {}
     if "sbc" in only:
         results["sbc"] = side_by_side(
