@@ -1,7 +1,7 @@
 """Batches on Dask workers against one worker, side by side in one run (issue 15's bar).
 
     .venv/bin/python benchmarks/bench_parallel.py [--sims 20] [--origins 8] [--bills 19683] [--only sbc,backtest,sweep]
-                                                  [--defaults | --draws 200 --tune 300]
+                                                  [--defaults | --draws 200 --tune 300] [--keep DIR]
 
 For each batch the same command runs with ``--workers 1`` (in this process, one core) and ``--workers 2`` (a
 local Dask cluster of two single-threaded processes, one core each: a fit's chains run one after another on
@@ -50,9 +50,12 @@ def cli(args: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+KEEP: Path | None = None
+
+
 def side_by_side(name: str, make_args, compare) -> dict:
     """Run the batch with 1 and 2 workers; the ratio and whether ``compare(out1, out2)`` holds."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench_{name}_", dir=KEEP))
     times = {}
     for w in (1, 2):
         out = tmp / f"w{w}"
@@ -62,7 +65,10 @@ def side_by_side(name: str, make_args, compare) -> dict:
     ratio = times[1] / times[2]
     print(f"{name:9s} 1 worker {times[1]:7.1f} s   2 workers {times[2]:7.1f} s   speed-up {ratio:.2f}x   "
           f"identical output: {same}", flush=True)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if KEEP is None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"  kept {tmp} (w1/, w2/: the outputs, with each task's seconds where the command writes them)", flush=True)
     return {"workers_1_s": times[1], "workers_2_s": times[2], "speedup": ratio, "identical": same}
 
 
@@ -78,7 +84,13 @@ def main() -> int:
     ap.add_argument("--defaults", action="store_true",
                     help="the commands' own sampling defaults (the bar's exact commands: sbc 2 chains x 1000 draws after "
                          "700 tuning steps, backtest 4 chains x 500 after 1000) instead of --draws/--tune and 2 chains")
+    ap.add_argument("--keep", type=Path, help="keep both runs' outputs under this folder (sbc_fits.csv has each fit's "
+                                              "seconds) instead of deleting them")
     args = ap.parse_args()
+    global KEEP
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        KEEP = args.keep
     only = set(args.only.split(","))
     fit = [] if args.defaults else ["--draws", args.draws, "--tune", args.tune, "--chains", 2]
     print(("fits: each command's default sampling settings" if args.defaults else
