@@ -257,7 +257,8 @@ def cmd_backtest(args) -> int:
     spec, out = _spec_and_out(args, "_backtest")
     with make_executor(args) as ex:
         result = backtest(spec, args.origins or None, seed=args.seed, draws=args.draws, chains=args.chains,
-                          tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex)
+                          tune=args.tune, sampler=args.sampler, refit=not args.no_refit,
+                          same_episode=not args.episode_blind, executor=ex)
     result.votes.to_csv(out / "backtest.csv", index=False)
     result.party_rows.to_csv(out / "backtest_party_rows.csv", index=False)
     result.fits.to_csv(out / "backtest_fits.csv", index=False)
@@ -456,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="origin dates (2015-06-12) or years (2016 = 2016-01-01); each vote is predicted once, by the fit on "
                          "every vote dated before the latest origin not after it (default: every date from 1996 with a "
                          "decided vote, so each vote is predicted by the fit on all earlier votes)")
+    bt.add_argument("--episode-blind", action="store_true",
+                    help="predict every vote of an episode as of its first vote: by the fit on the votes before the "
+                         "episode and the codes dated before it (default: a later vote of an episode sees the "
+                         "episode's earlier votes and codes)")
     sampling_options(bt, draws=500, chains=4, tune=1000, per="per fit")
     bt.set_defaults(func=cmd_backtest)
 

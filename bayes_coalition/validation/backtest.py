@@ -7,7 +7,10 @@
   :func:`check_no_leakage`), which leaves a later vote's parameters at their prior: what a fit
   without it would say. A prediction knows what was known before the vote: its episode's codes dated
   before it (:func:`case_codes`), the seats of its Congress (``composition.csv``, every member
-  voting; not the vote's own turnout) and its threshold rule. Every fit's convergence is checked: a
+  voting; not the vote's own turnout) and its threshold rule. A later vote of an episode sees the
+  episode's earlier votes and codes (the default); ``same_episode=False`` (``--episode-blind``) predicts
+  every vote of an episode as of its first vote (:func:`forecast_date`): by the fit on the votes before
+  the episode began and the codes dated before it, a forecast made before the first roll call. Every fit's convergence is checked: a
   fit that fails (R-hat above the bar or divergences) is refitted with three times the tuning and a
   higher target acceptance, and a fit that still fails is listed (``unconverged_fits``), never
   silenced.
@@ -61,6 +64,15 @@ def origin_dates(cases: pd.DataFrame, first: str = "1996-01-01") -> list[str]:
     return sorted(set(decided["date"].astype(str)))
 
 
+def forecast_date(cases: pd.DataFrame, case_id: str, *, same_episode: bool = True) -> str:
+    """The day as of which a vote is predicted: its own date, or with ``same_episode=False`` the first
+    date of any vote of its episode (a whip count included), so that nothing of the episode informs it."""
+    c = cases.set_index("case_id")
+    if same_episode:
+        return str(c.loc[case_id, "date"])
+    return str(c.loc[c["episode_id"] == c.loc[case_id, "episode_id"], "date"].astype(str).min())
+
+
 def _case_dates(md, cases: pd.DataFrame) -> np.ndarray:
     """The date (YYYY-MM-DD) of each case of the model, in its order."""
     return cases.set_index("case_id").loc[md.coords["case"], "date"].astype(str).to_numpy()
@@ -94,24 +106,27 @@ def check_no_leakage(md, cases: pd.DataFrame, weights: dict, origin) -> None:
         raise LeakageError(f"the fit at origin {day} sees {len(bad)} row(s) dated on or after it: {sorted(set(bad))[:5]}")
 
 
-def case_codes(dataset, case_id: str, include_ex_post: bool = False) -> pd.DataFrame:
+def case_codes(dataset, case_id: str, include_ex_post: bool = False, *, as_of: str | None = None) -> pd.DataFrame:
     """The codes that may inform a prediction of one vote: its episode's, as the model reads them
     (:func:`~bayes_coalition.coalition.model_data.model_codes`), from sources dated strictly before
-    the vote. An episode's voting-stage code may be dated between two of its votes (the date rule of
-    the evidence is per episode); predicting the earlier vote must not see it."""
+    the vote (or before ``as_of``, a day not after it: :func:`forecast_date`). An episode's voting-stage
+    code may be dated between two of its votes (the date rule of the evidence is per episode); predicting
+    the earlier vote must not see it."""
     from bayes_coalition.coalition.model_data import model_codes
 
     c = dataset.cases.set_index("case_id").loc[case_id]
+    day = str(c["date"]) if as_of is None else min(str(as_of), str(c["date"]))
     ev = dataset.evidence[dataset.evidence["episode_id"] == c["episode_id"]]
     if "pub_date" in ev.columns and ev["pub_date"].notna().any():
         # an undated code (the paper's) is ex post and left out unless include_ex_post
-        dated_before = ev["pub_date"].notna() & (ev["pub_date"].astype(str) < str(c["date"]))
+        dated_before = ev["pub_date"].notna() & (ev["pub_date"].astype(str) < day)
         ev = ev[dated_before | (ev["pub_date"].isna() & include_ex_post)]
     return model_codes(ev, include_ex_post)
 
 
-def case_bill(dataset, case_id: str, *, voters: bool = False):
-    """A vote as a new bill: its episode's codes dated before it, its Congress, its threshold rule.
+def case_bill(dataset, case_id: str, *, voters: bool = False, as_of: str | None = None):
+    """A vote as a new bill: its episode's codes dated before it (before ``as_of``: :func:`case_codes`), its
+    Congress, its threshold rule.
 
     The seats are its Congress's composition (``composition.csv``: what is known before the vote,
     every member voting). ``voters=True`` uses the vote's own voters per party instead (a check of
@@ -120,7 +135,7 @@ def case_bill(dataset, case_id: str, *, voters: bool = False):
     from bayes_coalition.prediction.bills import HypotheticalBill
 
     c = dataset.cases.set_index("case_id").loc[case_id]
-    codes = {(r.stage, r.indicator): int(r.level) for r in case_codes(dataset, case_id).itertuples()}
+    codes = {(r.stage, r.indicator): int(r.level) for r in case_codes(dataset, case_id, as_of=as_of).itertuples()}
     rule = c["threshold_rule"]
     common = dict(
         name=case_id, codes=codes, yea_is_pro_trade=bool(c["yea_is_pro_trade"]),
@@ -296,10 +311,12 @@ def weighted_model(spec: dict, sampler: str | None):
 
 
 def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws: int, chains: int, tune: int,
-                target_accept: float, sampler: str | None, refit: bool, cores: int | None) -> dict | None:
+                target_accept: float, sampler: str | None, refit: bool, cores: int | None,
+                same_episode: bool = True) -> dict | None:
     """One origin of :func:`backtest`, a pure function of its inputs (its fit's seed is ``seed + i``): fit
-    on the votes dated before ``origin`` and predict the decided votes dated in ``[origin, until)``.
-    Returns the rows of the three tables, or None when the origin has no training or no test vote."""
+    on the votes dated before ``origin`` and predict the decided votes whose :func:`forecast_date` lies in
+    ``[origin, until)``. Returns the rows of the three tables, or None when the origin has no training or no
+    test vote."""
     from bayes_coalition import diagnostics
     from bayes_coalition.prediction.predict import predict
     from bayes_coalition.prediction.predictor import BillPredictor
@@ -309,7 +326,8 @@ def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws
     cases = ds.cases.set_index("case_id")
     day = cases["date"].astype(str)
     train = training_cases(ds.cases, origin)
-    test = [c for c in cases.index if origin <= day[c] < until and pd.notna(cases.loc[c, "passed"])]
+    as_of = {c: forecast_date(ds.cases, c, same_episode=same_episode) for c in cases.index}
+    test = [c for c in cases.index if origin <= as_of[c] < until and pd.notna(cases.loc[c, "passed"])]
     if not train or not test:
         return None
     weights = training_weights(md, ds.cases, origin)
@@ -328,14 +346,14 @@ def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws
     votes, party = [], []
     for case_id in test:
         c = cases.loc[case_id]
-        bill = case_bill(ds, case_id)
+        bill = case_bill(ds, case_id, as_of=as_of[case_id])
         pred = predict(model, bill, seed=seed, predictor=predictor)
         chamber = c["chamber"]
         seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
         p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)
         votes.append({
             "origin": origin, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
-            "date": day[case_id], "observed_passed": bool(c["passed"]),
+            "date": day[case_id], "forecast_date": as_of[case_id], "observed_passed": bool(c["passed"]),
             "p_pass": float(pred["p_house" if chamber == "House" else "p_senate"]),
             "p_majority_baseline": base_rate, "p_party_line": p_party,
             "n_codes": len(bill.codes), "seats": sum(seats.values()), "origin_verdict": status,
@@ -348,9 +366,11 @@ def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws
 
 def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
              target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
-             progress: bool = True, executor=None, client=None, workers: int | None = None) -> BacktestResult:
+             same_episode: bool = True, progress: bool = True, executor=None, client=None,
+             workers: int | None = None) -> BacktestResult:
     """Rolling-origin backtest (module docstring): each decided vote from the first origin on is
-    predicted once, by the fit at the latest origin not after its date. ``origins``: years or dates
+    predicted once, by the fit at the latest origin not after its date (``same_episode=False``: not after
+    its episode's first vote, :func:`forecast_date`). ``origins``: years or dates
     (default: every date with a decided vote from 1996, :func:`origin_dates`). Each origin is a task of
     ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process); the tables are in origin
     order whatever order the origins finish in."""
@@ -366,7 +386,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     tasks = [(origin, (spec, origin, origins[i + 1] if i + 1 < len(origins) else "9999-12-31", i))
              for i, origin in enumerate(origins)]
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, target_accept=ta, sampler=sampler, refit=refit,
-                  cores=cores)
+                  cores=cores, same_episode=bool(same_episode))
     def report(origin, res, n):
         if progress and res is not None:
             f = res["fit"]
@@ -380,7 +400,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     party = [r for res in done for r in res["party"]]
     fit_rows = [res["fit"] for res in done]
     settings = {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "target_accept": ta, "refit": refit,
-                "origins": origins, "sampler": done[0]["sampler"] if done else None,
+                "same_episode": bool(same_episode), "origins": origins, "sampler": done[0]["sampler"] if done else None,
                 "compile_seconds": max((r["compile_seconds"] for r in done), default=None),
                 "workers": ex.workers}
     return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party), pd.DataFrame(fit_rows), settings)

@@ -105,7 +105,7 @@ def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     # the mock fit draws the prior: its origin does not converge, and the backtest says so (never silenced)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
         assert run_cli(["backtest", default_spec_path(), "--origins", "2016", "--draws", "20", "--tune", "5",
-                        "--sampler", "pymc", "--no-refit", "--out", tmp_path]) == 0
+                        "--sampler", "pymc", "--no-refit", "--episode-blind", "--out", tmp_path]) == 0
     scores = json.loads((tmp_path / "backtest.json").read_text())
     assert {"n_votes", "model", "party_line", "majority", "p_model_better_brier", "coverage_50", "coverage_90",
             "unconverged_fits"} <= set(scores)
@@ -113,6 +113,8 @@ def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     # the three USMCA votes (2019-12-19, 2020-01-16 twice), the only decided votes from 2016 on, each once
     table = pd.read_csv(tmp_path / "backtest.csv")
     assert sorted(table["case_id"]) == ["usmca_h", "usmca_s", "usmca_s_waiver"] and scores["n_votes"] == 3
+    # --episode-blind: the Senate's votes of 2020 forecast as of the House's of 2019 (the episode's first)
+    assert scores["settings"]["same_episode"] is False and set(table["forecast_date"]) == {"2019-12-19"}
     # party rows: USMCA House R and D, Senate R and D of both Senate votes
     rows = pd.read_csv(tmp_path / "backtest_party_rows.csv")
     assert len(rows) == scores["n_party_rows"] and set(rows["party"]) <= {"R", "D"} and len(rows) >= 4

@@ -16,6 +16,7 @@ from bayes_coalition.validation.backtest import (
     backtest_scores,
     case_bill,
     check_no_leakage,
+    forecast_date,
     origin_dates,
     paired_difference,
     score,
@@ -117,6 +118,25 @@ def test_a_vote_is_predicted_from_codes_dated_before_it():
             assert (rows.pub_date < vote).any(), (case_id, stage, indicator)
 
 
+def test_episode_blind_forecasts_every_vote_as_of_the_episodes_first_vote():
+    """``same_episode=False``: CAFTA's House vote (2005-07-28) is forecast as of the Senate's (2005-06-30), so
+    the voting-stage code dated 2005-07-21 that informs it by default no longer does; TPA 2015's six votes
+    (2015-05-22 to 06-24) all as of 05-22; the 1997 whip count (11-10) as of the cloture vote (11-04)."""
+    ds = load_dataset()
+    cases = ds.cases
+    assert forecast_date(cases, "cafta_h") == "2005-07-28"
+    assert forecast_date(cases, "cafta_h", same_episode=False) == "2005-06-30"
+    tpa = cases.loc[cases.episode_id == "tpa2015", "case_id"]
+    assert len(tpa) == 6 and {forecast_date(cases, c, same_episode=False) for c in tpa} == {"2015-05-22"}
+    assert forecast_date(cases, "ft1997_h_whip", same_episode=False) == "1997-11-04"
+    assert forecast_date(cases, "nafta_h", same_episode=False) == "1993-11-17"      # an episode's first vote: itself
+    blind = case_bill(ds, "cafta_h", as_of=forecast_date(cases, "cafta_h", same_episode=False)).codes
+    assert ("voting", "payoff") in case_bill(ds, "cafta_h").codes and ("voting", "payoff") not in blind
+    assert blind == case_bill(ds, "cafta_s").codes             # both as of 2005-06-30
+    # as_of never moves a vote's codes past its own date
+    assert case_bill(ds, "cafta_s", as_of="2099-01-01").codes == case_bill(ds, "cafta_s").codes
+
+
 def test_scores_and_coverage():
     b, ls = score(np.array([1.0, 0.0]), np.array([1, 0]))
     assert b == pytest.approx(1e-6) and ls > -0.01
@@ -166,14 +186,13 @@ def test_paired_difference_resamples_episodes():
     assert w_cluster > 1.5 * w_votes
 
 
-def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
-    """The origin fits are replaced by a stub (this checks the schedule and the weights each fit gets,
-    not the model): each decided vote once, by the latest origin not after its date."""
+def _stub_origin_fits(monkeypatch, fitted: list, bills: list | None = None):
+    """Replace the origin fits by a stub (the schedule and the weights each fit gets are checked, not the
+    model); ``bills`` collects each predicted bill."""
     import bayes_coalition.prediction.predict as predict_mod
     import bayes_coalition.prediction.predictor as predictor_mod
     import bayes_coalition.validation.backtest as bt
 
-    fitted = []
     diag = {"max_rhat": 1.0, "min_ess_bulk": 1000.0, "min_ess_tail": 1000.0, "divergences": 0, "min_bfmi": 1.0,
             "max_tree_depth_hits": 0, "attempts": 1, "tune": 5, "wall_seconds": 0.0}
 
@@ -187,10 +206,22 @@ def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
             fitted.append(weights)
             return None, dict(diag)
 
+    def fake_predict(model, bill, seed, predictor):
+        if bills is not None:
+            bills.append(bill)
+        return {"p_house": 0.5, "p_senate": 0.5}
+
     monkeypatch.setattr(bt, "OriginFits", Stub)
     monkeypatch.setattr(bt, "_party_rows", lambda *a: [])
     monkeypatch.setattr(predictor_mod, "BillPredictor", lambda model: None)
-    monkeypatch.setattr(predict_mod, "predict", lambda model, bill, seed, predictor: {"p_house": 0.5, "p_senate": 0.5})
+    monkeypatch.setattr(predict_mod, "predict", fake_predict)
+    return bt
+
+
+def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
+    """Each decided vote once, by the latest origin not after its date (origin fits stubbed)."""
+    fitted = []
+    bt = _stub_origin_fits(monkeypatch, fitted)
     spec = load_spec(default_spec_path())
     result = bt.backtest(spec, [2003, "2005-06-30", 2011], progress=False)
     table = result.votes
@@ -205,6 +236,37 @@ def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
     seen = [int(w["obs_weight"].sum()) for w in fitted]
     assert seen[0] < seen[1] < seen[2]
     assert set(result.fits.n_train_votes) == {len(training_cases(ds.cases, o)) for o in bounds}
+    assert (table.forecast_date == table.date).all() and result.settings["same_episode"] is True
+
+
+def test_episode_blind_backtest_predicts_an_episode_by_the_fit_before_it(monkeypatch):
+    """``same_episode=False``: TPA 2015's votes of June (06-12 to 06-24) go to the origin before the episode's
+    first vote (05-22), not to the June origin that would have seen the Senate's May vote; with the default they
+    go to the June origin. The same votes are predicted either way, each once; no bill sees a code dated on or
+    after its forecast day."""
+    fitted, bills = [], []
+    bt = _stub_origin_fits(monkeypatch, fitted, bills)
+    spec = load_spec(default_spec_path())
+    origins = ["2015-05-22", "2015-06-12"]
+    default = bt.backtest(spec, origins, progress=False).votes.set_index("case_id")
+    bills.clear()
+    blind = bt.backtest(spec, origins, same_episode=False, progress=False)
+    votes = blind.votes.set_index("case_id")
+    assert sorted(votes.index) == sorted(default.index) and votes.index.is_unique
+    june = ["taa2015_h", "tpa2015_h_jun12", "tpa2015_h_jun18", "tpa2015_s_cloture", "tpa2015_s_final"]
+    assert (default.loc[june, "origin"] == "2015-06-12").all()
+    assert (votes.loc[june, "origin"] == "2015-05-22").all() and (votes.loc[june, "forecast_date"] == "2015-05-22").all()
+    assert (votes.loc["usmca_h", "origin"], votes.loc["usmca_h", "forecast_date"]) == ("2015-06-12", "2019-12-19")
+    assert blind.settings["same_episode"] is False
+    ds = load_dataset()
+    ev = ds.evidence.dropna(subset=["pub_date"])
+    for bill in bills:
+        case_id = bill.source.removeprefix("case ")
+        c = ds.cases.set_index("case_id").loc[case_id]
+        day = votes.loc[case_id, "forecast_date"] if case_id in votes.index else c["date"]
+        for stage, indicator in bill.codes:
+            rows = ev[(ev.episode_id == c["episode_id"]) & (ev.stage == stage) & (ev.indicator == indicator)]
+            assert (rows.pub_date < day).any(), (case_id, stage, indicator, day)
 
 
 def _with_counts(ds, case_id: str, party: str, yea: int, nay: int):
