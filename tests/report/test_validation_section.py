@@ -28,7 +28,7 @@ def _sbc_dir(path, rng, *, bad: bool):
     return summary
 
 
-def _backtest_dir(path, rng):
+def _backtest_dir(path, rng, settings: dict | None = None):
     path.mkdir()
     n = 40
     y = rng.random(n) < 0.7
@@ -43,6 +43,8 @@ def _backtest_dir(path, rng):
               "coverage_90": 0.875, "n_party_rows": 64, "n_fits": 2, "refitted_fits": 1,
               "unconverged_fits": [{"origin": "2005-06-30", "max_rhat": 1.013, "divergences": 0, "attempts": 2}],
               "model_minus_party_line": gap}
+    if settings is not None:
+        scores["settings"] = settings
     (path / "backtest.json").write_text(json.dumps(scores))
 
 
@@ -88,6 +90,15 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run
+    # the design the backtest ran with: each vote as of its own date (a run without settings: the default)
+    assert "latest origin not after it (trained" in md and "episode-blind" not in md
+
+
+def test_validation_section_says_when_the_backtest_was_episode_blind(tmp_path, rng):
+    _backtest_dir(tmp_path / "bt", rng, settings={"same_episode": False})
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"backtest": tmp_path / "bt"})
+    assert "latest origin not after its episode's first vote" in md
+    assert "dated before its episode's first vote" in md and "episode-blind: nothing of its episode informs" in md
 
 
 def test_validation_defaults_to_sibling_folders(tmp_path):

@@ -74,9 +74,13 @@ def _backtest_part(folder: Path | None) -> list[Block]:
             for key, label in (("model", "coalition model"), ("party_line", "party-line rates (no latent variables)"),
                                ("majority", "always the majority outcome"))]
     origins = sorted(table["origin"].unique())
+    blind = scores.get("settings", {}).get("same_episode", True) is False
+    before = "its episode's first vote" if blind else "it"
     lead = (f"Rolling origin by date: each of {scores['n_votes']} decided votes is predicted once, as a new bill, by "
-            f"the fit on every vote dated before it and the codes whose sources are all dated before it, with its "
-            f"Congress's seats (not its turnout). {len(origins)} origins, {origins[0]} to {origins[-1]}.")
+            f"the fit at the latest origin not after {before} (trained on the votes dated before that origin) and the "
+            f"codes whose sources are all dated before {before}, with its Congress's seats (not its turnout)"
+            + (" (episode-blind: nothing of its episode informs a vote)" if blind else "")
+            + f". {len(origins)} origins, {origins[0]} to {origins[-1]}.")
     gap = scores["model_minus_party_line"]
     b, lg = gap["brier"], gap["log_score"]
     lead += (f" Model minus party-line baseline: Brier {b['difference']:+.3f} (95% interval {b['interval_95'][0]:+.3f} "
