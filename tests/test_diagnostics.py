@@ -31,3 +31,32 @@ def test_savage_dickey_edges():
 def test_contraction_closed_form():
     np.testing.assert_allclose(diagnostics.contraction([0.5, 1.0, 2.0], [1.0, 1.0, 1.0]), [0.75, 0.0, -3.0])
     assert math.isnan(float(diagnostics.contraction(0.3, 0.0)))
+
+
+def test_convergence_leaves_out_constant_elements_quietly():
+    """Final passage's discrimination is fixed (identification) but recorded with the draws: its R-hat would
+    divide by a zero within-chain variance (a RuntimeWarning on every fit). The extremes are those of the
+    varying elements, computed one by one here with ArviZ as the reference."""
+    import warnings
+
+    import arviz as az
+
+    rng = np.random.default_rng(5)
+    b = rng.normal(size=(4, 300, 3))
+    b[:, :, 0] = 1.5                                   # fixed
+    b[2, :, 2] += 2.0                                  # one chain off: R-hat well above 1
+    a = rng.normal(size=(4, 300))
+    idata = az.from_dict(posterior={"a": a, "b": b})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # no RuntimeWarning (nor any other)
+        diag = diagnostics.convergence(idata, ["a", "b"])
+    elements = [a, b[:, :, 1], b[:, :, 2]]
+    assert diag["max_rhat"] == pytest.approx(max(float(az.rhat(x, method="rank")) for x in elements))
+    assert diag["max_rhat"] > 1.05
+    assert diag["min_ess_bulk"] == pytest.approx(min(float(az.ess(x, method="bulk")) for x in elements))
+    assert diag["min_ess_tail"] == pytest.approx(min(float(az.ess(x, method="tail")) for x in elements))
+    varying = diagnostics.varying_elements(idata, ["a", "b"])
+    assert varying["b"].shape == (4, 300, 2) and varying["a"].shape == (4, 300, 1)
+    # a variable that is constant everywhere has no diagnostics at all
+    only_fixed = diagnostics.convergence(az.from_dict(posterior={"c": np.ones((2, 50))}), ["c"])
+    assert math.isnan(only_fixed["max_rhat"]) and math.isnan(only_fixed["min_ess_bulk"])
