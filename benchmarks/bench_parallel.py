@@ -50,12 +50,10 @@ def cli(args: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-KEEP: Path | None = None
-
-
-def side_by_side(name: str, make_args, compare) -> dict:
-    """Run the batch with 1 and 2 workers; the ratio and whether ``compare(out1, out2)`` holds."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench_{name}_", dir=KEEP))
+def side_by_side(name: str, make_args, compare, keep: Path | None = None) -> dict:
+    """Run the batch with 1 and 2 workers; the ratio and whether ``compare(out1, out2)`` holds; the outputs are
+    deleted unless ``keep`` (a folder) is given."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench_{name}_", dir=keep))
     times = {}
     for w in (1, 2):
         out = tmp / f"w{w}"
@@ -65,7 +63,7 @@ def side_by_side(name: str, make_args, compare) -> dict:
     ratio = times[1] / times[2]
     print(f"{name:9s} 1 worker {times[1]:7.1f} s   2 workers {times[2]:7.1f} s   speed-up {ratio:.2f}x   "
           f"identical output: {same}", flush=True)
-    if KEEP is None:
+    if keep is None:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         print(f"  kept {tmp} (w1/, w2/: the outputs, with each task's seconds where the command writes them)", flush=True)
@@ -87,10 +85,8 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, help="keep both runs' outputs under this folder (sbc_fits.csv has each fit's "
                                               "seconds) instead of deleting them")
     args = ap.parse_args()
-    global KEEP
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        KEEP = args.keep
     only = set(args.only.split(","))
     fit = [] if args.defaults else ["--draws", args.draws, "--tune", args.tune, "--chains", 2]
     print(("fits: each command's default sampling settings" if args.defaults else
@@ -99,7 +95,7 @@ def main() -> int:
     if "sbc" in only:
         results["sbc"] = side_by_side(
             "sbc", lambda out: ["sbc", SPEC, "--sims", args.sims, "--seed", 1, "--out", out, *fit],
-            lambda a, b: filecmp.cmp(a / "sbc.csv", b / "sbc.csv", shallow=False))
+            lambda a, b: filecmp.cmp(a / "sbc.csv", b / "sbc.csv", shallow=False), args.keep)
     if "backtest" in only:
         from bayes_coalition.data.dataset import load_dataset
         from bayes_coalition.validation.backtest import origin_dates
@@ -111,7 +107,7 @@ def main() -> int:
 
         results["backtest"] = side_by_side(
             "backtest", lambda out: ["backtest", SPEC, "--origins", *origins, "--out", out, "--no-refit", *fit],
-            same_predictions)
+            same_predictions, args.keep)
     if "sweep" in only:
         levels = []
         n = 1
@@ -123,7 +119,7 @@ def main() -> int:
         print(f"  sweep: {n} bills", flush=True)
         results["sweep"] = side_by_side(
             "sweep", lambda out: ["sweep", args.run, BILL, *vary, "--out", out / "sweep.csv", "--chunk", 1000],
-            lambda a, b: filecmp.cmp(a / "sweep.csv", b / "sweep.csv", shallow=False))
+            lambda a, b: filecmp.cmp(a / "sweep.csv", b / "sweep.csv", shallow=False), args.keep)
     return 0
 
 

@@ -9,9 +9,9 @@
   before it (:func:`case_codes`), the seats of its Congress (``composition.csv``, every member
   voting; not the vote's own turnout) and its threshold rule. A later vote of an episode sees the
   episode's earlier votes and codes (the default); ``same_episode=False`` (``--episode-blind``) predicts
-  every vote of an episode as of its first vote (:func:`forecast_date`): by the fit on the votes before
-  the episode began and the codes dated before it, a forecast made before the first roll call. Every fit's convergence is checked: a
-  fit that fails (R-hat above the bar or divergences) is refitted with three times the tuning and a
+  every vote of an episode as of its first vote (:func:`forecast_dates`): by the fit on the votes before
+  the episode began and the codes dated before it, a forecast made before the first roll call. Every
+  fit's convergence is checked: a fit that fails (R-hat above the bar or divergences) is refitted with three times the tuning and a
   higher target acceptance, and a fit that still fails is listed (``unconverged_fits``), never
   silenced.
 - :func:`backtest_scores`: Brier and log scores of P(pass) against two baselines (the majority
@@ -64,13 +64,13 @@ def origin_dates(cases: pd.DataFrame, first: str = "1996-01-01") -> list[str]:
     return sorted(set(decided["date"].astype(str)))
 
 
-def forecast_date(cases: pd.DataFrame, case_id: str, *, same_episode: bool = True) -> str:
-    """The day as of which a vote is predicted: its own date, or with ``same_episode=False`` the first
-    date of any vote of its episode (a whip count included), so that nothing of the episode informs it."""
-    c = cases.set_index("case_id")
-    if same_episode:
-        return str(c.loc[case_id, "date"])
-    return str(c.loc[c["episode_id"] == c.loc[case_id, "episode_id"], "date"].astype(str).min())
+def forecast_dates(cases: pd.DataFrame, *, same_episode: bool = True) -> pd.Series:
+    """The day as of which each vote is predicted, by case id: its own date, or with ``same_episode=False``
+    the first date of any vote of its episode (a whip count included), so that nothing of the episode informs it."""
+    day = cases["date"].astype(str)
+    if not same_episode:
+        day = day.groupby(cases["episode_id"]).transform("min")
+    return pd.Series(day.to_numpy(), index=cases["case_id"].to_numpy(), name="forecast_date")
 
 
 def _case_dates(md, cases: pd.DataFrame) -> np.ndarray:
@@ -109,7 +109,7 @@ def check_no_leakage(md, cases: pd.DataFrame, weights: dict, origin) -> None:
 def case_codes(dataset, case_id: str, include_ex_post: bool = False, *, as_of: str | None = None) -> pd.DataFrame:
     """The codes that may inform a prediction of one vote: its episode's, as the model reads them
     (:func:`~bayes_coalition.coalition.model_data.model_codes`), from sources dated strictly before
-    the vote (or before ``as_of``, a day not after it: :func:`forecast_date`). An episode's voting-stage
+    the vote (or before ``as_of``, a day not after it: :func:`forecast_dates`). An episode's voting-stage
     code may be dated between two of its votes (the date rule of the evidence is per episode); predicting
     the earlier vote must not see it."""
     from bayes_coalition.coalition.model_data import model_codes
@@ -314,7 +314,7 @@ def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws
                 target_accept: float, sampler: str | None, refit: bool, cores: int | None,
                 same_episode: bool = True) -> dict | None:
     """One origin of :func:`backtest`, a pure function of its inputs (its fit's seed is ``seed + i``): fit
-    on the votes dated before ``origin`` and predict the decided votes whose :func:`forecast_date` lies in
+    on the votes dated before ``origin`` and predict the decided votes whose :func:`forecast_dates` lies in
     ``[origin, until)``. Returns the rows of the three tables, or None when the origin has no training or no
     test vote."""
     from bayes_coalition import diagnostics
@@ -326,7 +326,7 @@ def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws
     cases = ds.cases.set_index("case_id")
     day = cases["date"].astype(str)
     train = training_cases(ds.cases, origin)
-    as_of = {c: forecast_date(ds.cases, c, same_episode=same_episode) for c in cases.index}
+    as_of = forecast_dates(ds.cases, same_episode=same_episode)
     test = [c for c in cases.index if origin <= as_of[c] < until and pd.notna(cases.loc[c, "passed"])]
     if not train or not test:
         return None
@@ -368,9 +368,9 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
              target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
              same_episode: bool = True, progress: bool = True, executor=None, client=None,
              workers: int | None = None) -> BacktestResult:
-    """Rolling-origin backtest (module docstring): each decided vote from the first origin on is
-    predicted once, by the fit at the latest origin not after its date (``same_episode=False``: not after
-    its episode's first vote, :func:`forecast_date`). ``origins``: years or dates
+    """Rolling-origin backtest (module docstring): each decided vote whose forecast day (its date, or with
+    ``same_episode=False`` its episode's first vote: :func:`forecast_dates`) is on or after the first origin is
+    predicted once, by the fit at the latest origin not after that day. ``origins``: years or dates
     (default: every date with a decided vote from 1996, :func:`origin_dates`). Each origin is a task of
     ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process); the tables are in origin
     order whatever order the origins finish in."""

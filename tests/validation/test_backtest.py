@@ -16,7 +16,7 @@ from bayes_coalition.validation.backtest import (
     backtest_scores,
     case_bill,
     check_no_leakage,
-    forecast_date,
+    forecast_dates,
     origin_dates,
     paired_difference,
     score,
@@ -124,13 +124,15 @@ def test_episode_blind_forecasts_every_vote_as_of_the_episodes_first_vote():
     (2015-05-22 to 06-24) all as of 05-22; the 1997 whip count (11-10) as of the cloture vote (11-04)."""
     ds = load_dataset()
     cases = ds.cases
-    assert forecast_date(cases, "cafta_h") == "2005-07-28"
-    assert forecast_date(cases, "cafta_h", same_episode=False) == "2005-06-30"
+    own, first = forecast_dates(cases), forecast_dates(cases, same_episode=False)
+    assert list(own.index) == list(first.index) == list(cases.case_id) and (own == cases.date.to_numpy()).all()
+    assert (own["cafta_h"], first["cafta_h"]) == ("2005-07-28", "2005-06-30")
     tpa = cases.loc[cases.episode_id == "tpa2015", "case_id"]
-    assert len(tpa) == 6 and {forecast_date(cases, c, same_episode=False) for c in tpa} == {"2015-05-22"}
-    assert forecast_date(cases, "ft1997_h_whip", same_episode=False) == "1997-11-04"
-    assert forecast_date(cases, "nafta_h", same_episode=False) == "1993-11-17"      # an episode's first vote: itself
-    blind = case_bill(ds, "cafta_h", as_of=forecast_date(cases, "cafta_h", same_episode=False)).codes
+    assert len(tpa) == 6 and set(first[tpa]) == {"2015-05-22"}
+    assert first["ft1997_h_whip"] == "1997-11-04"
+    assert first["nafta_h"] == "1993-11-17"                   # an episode's first vote: itself
+    assert (first <= own).all()
+    blind = case_bill(ds, "cafta_h", as_of=first["cafta_h"]).codes
     assert ("voting", "payoff") in case_bill(ds, "cafta_h").codes and ("voting", "payoff") not in blind
     assert blind == case_bill(ds, "cafta_s").codes             # both as of 2005-06-30
     # as_of never moves a vote's codes past its own date
