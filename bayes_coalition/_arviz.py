@@ -37,10 +37,17 @@ def __getattr__(name: str):
 
 
 def summary(idata, var_names=None, *, prob: float = SUMMARY_PROB, kind: str = "hdi") -> pd.DataFrame:
-    """Posterior summary with columns mean, sd, lower, upper, mcse_mean, ess_bulk, ess_tail, r_hat."""
+    """Posterior summary with columns mean, sd, lower, upper, mcse_mean, ess_bulk, ess_tail, r_hat.
+
+    A quantity constant over chains and draws (a value fixed by identification, such as final passage's
+    discrimination) has no R-hat, ESS or MCSE: those cells are NaN, and the zero within-chain variance ArviZ
+    divides by does not print NumPy's "invalid value" warning (it did on every fit's report). Convergence
+    verdicts come from :func:`bayes_coalition.diagnostics.convergence`, which leaves such elements out."""
     if kind not in ("hdi", "eti"):
         raise ValueError("kind must be 'hdi' or 'eti'")
-    df = _az().summary(idata, var_names=var_names, hdi_prob=prob, kind="all", stat_focus="mean", round_to="none")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = _az().summary(idata, var_names=var_names, hdi_prob=prob, kind="all", stat_focus="mean", round_to="none")
+    df.loc[df["sd"] == 0, ["mcse_mean", "ess_bulk", "ess_tail", "r_hat"]] = np.nan
     if kind == "hdi":
         lo, hi = [c for c in df.columns if c.startswith("hdi_")][:2]
         lower, upper = df[lo], df[hi]

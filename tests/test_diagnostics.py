@@ -60,3 +60,26 @@ def test_convergence_leaves_out_constant_elements_quietly():
     # a variable that is constant everywhere has no diagnostics at all
     only_fixed = diagnostics.convergence(az.from_dict(posterior={"c": np.ones((2, 50))}), ["c"])
     assert math.isnan(only_fixed["max_rhat"]) and math.isnan(only_fixed["min_ess_bulk"])
+
+
+def test_summary_of_a_fixed_element_is_quiet_and_has_no_diagnostics():
+    """The report's parameter table summarises every variable, the fixed discrimination too: its R-hat, ESS
+    and MCSE cells are NaN (not applicable) and no RuntimeWarning is printed; the other rows keep ArviZ's values."""
+    import warnings
+
+    import arviz as az
+
+    from bayes_coalition import _arviz
+
+    rng = np.random.default_rng(6)
+    b = rng.normal(size=(4, 200, 2))
+    b[:, :, 0] = 1.5
+    idata = az.from_dict(posterior={"b": b})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = _arviz.summary(idata, ["b"])
+    fixed, free = table.iloc[0], table.iloc[1]
+    assert fixed["mean"] == 1.5 and fixed["sd"] == 0
+    assert all(math.isnan(fixed[c]) for c in ("mcse_mean", "ess_bulk", "ess_tail", "r_hat"))
+    assert free["r_hat"] == pytest.approx(float(az.rhat(b[:, :, 1], method="rank")))
+    assert free["ess_bulk"] == pytest.approx(float(az.ess(b[:, :, 1], method="bulk")))
