@@ -81,12 +81,27 @@ def quantiles(post: xr.Dataset, probs) -> list[np.ndarray]:
     return [np.quantile(arr, p, axis=0) for p in probs]
 
 
+def _per_element(fn, idata, var_names, **kw) -> xr.Dataset:
+    """``fn`` (ArviZ's rhat, ess or mcse) with the elements that are constant over chains and draws set to NaN:
+    a value fixed by identification (final passage's discrimination, recorded with the draws) has no R-hat, ESS
+    or MCSE, and computing one divides by a zero within-chain variance; NumPy's "invalid value" warning it
+    printed on every fit is not shown (other elements are computed as before; the extremes of
+    :func:`bayes_coalition.diagnostics.convergence` leave NaN out)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ds = fn(idata, var_names=var_names, **kw)
+    post = idata.posterior if hasattr(idata, "posterior") else idata
+    for v in ds.data_vars:
+        const = post[v].max(("chain", "draw")) == post[v].min(("chain", "draw"))
+        ds[v] = ds[v].where(~const)
+    return ds
+
+
 def rhat(idata, var_names=None) -> xr.Dataset:
-    return _az().rhat(idata, var_names=var_names, method="rank")
+    return _per_element(_az().rhat, idata, var_names, method="rank")
 
 
 def ess(idata, var_names=None, method: str = "bulk") -> xr.Dataset:
-    return _az().ess(idata, var_names=var_names, method=method)
+    return _per_element(_az().ess, idata, var_names, method=method)
 
 
 def ess_array(values: np.ndarray, method: str = "bulk") -> float:
@@ -95,7 +110,7 @@ def ess_array(values: np.ndarray, method: str = "bulk") -> float:
 
 
 def mcse(idata, var_names=None) -> xr.Dataset:
-    return _az().mcse(idata, var_names=var_names, method="mean")
+    return _per_element(_az().mcse, idata, var_names, method="mean")
 
 
 def mcse_mean(values: np.ndarray) -> float:

@@ -36,40 +36,19 @@ def free_variable_names(idata, exclude=()) -> list[str]:
     return [n for n in names if n not in set(exclude)]
 
 
-def varying_elements(idata, var_names):
-    """An xarray Dataset: the posterior's ``var_names`` with their elements flattened and the elements constant over
-    chains and draws left out: a value fixed by identification (final passage's discrimination, recorded as
-    a Deterministic) has no R-hat or ESS, and computing one divides by a zero within-chain variance (NumPy's
-    "invalid value" RuntimeWarning on every fit). They were left out of the extremes before as NaN; now they
-    are never computed. An element with a NaN draw is kept (its R-hat is NaN, as before)."""
-    import xarray as xr
-
-    post = idata.posterior
-    out = {}
-    for v in var_names:
-        x = np.asarray(post[v].values, dtype=float)
-        x = x.reshape(x.shape[0], x.shape[1], -1)
-        with np.errstate(invalid="ignore"):
-            keep = ~(np.ptp(x, axis=(0, 1)) == 0)
-        if keep.any():
-            out[v] = (("chain", "draw", f"{v}_element"), x[:, :, keep])
-    return xr.Dataset(out, coords={"chain": post["chain"].values, "draw": post["draw"].values})
-
-
 def convergence(idata, var_names=None) -> dict:
-    """The diagnostics dict (keys as in diagnostics.json), over the elements of ``var_names`` that vary
-    (:func:`varying_elements`)."""
+    """The diagnostics dict (keys as in diagnostics.json); elements constant over the draws (a value fixed by
+    identification) have no R-hat or ESS and are left out (``_arviz`` returns NaN for them)."""
     var_names = var_names or list(idata.posterior.data_vars)
     chains = int(idata.posterior.sizes["chain"])
     draws = int(idata.posterior.sizes["draw"])
     out = {"chains": chains, "draws": draws}
-    varying = varying_elements(idata, var_names)
-    if not varying.data_vars:                          # nothing varies: nothing to diagnose
-        out.update(max_rhat=float("nan"), min_ess_bulk=float("nan"), min_ess_tail=float("nan"))
+    if chains > 1:
+        out["max_rhat"] = _extreme(_arviz.rhat(idata, var_names), np.max)
     else:
-        out["max_rhat"] = _extreme(_arviz.rhat(varying), np.max) if chains > 1 else float("nan")
-        out["min_ess_bulk"] = _extreme(_arviz.ess(varying, method="bulk"), np.min)
-        out["min_ess_tail"] = _extreme(_arviz.ess(varying, method="tail"), np.min)
+        out["max_rhat"] = float("nan")
+    out["min_ess_bulk"] = _extreme(_arviz.ess(idata, var_names, "bulk"), np.min)
+    out["min_ess_tail"] = _extreme(_arviz.ess(idata, var_names, "tail"), np.min)
     stats = sampler_stats(idata)
     for key in ("divergences", "min_bfmi", "bfmi_per_chain", "max_tree_depth"):
         if key in stats:
