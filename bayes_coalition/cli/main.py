@@ -212,6 +212,16 @@ def cmd_sbc(args) -> int:
         from bayes_coalition.coalition.spec import load_spec
 
         spec = load_spec(args.spec)
+        if args.agenda_layer and args.buying_layer:
+            raise ValueError("sbc: give --agenda-layer or --buying-layer, not both")
+        if args.buying_layer:
+            from bayes_coalition.validation.buying_sbc import run_buying_sbc
+
+            out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_buying_sbc"
+            settings = sbc.start(out, dict(seed=args.seed, **common, model="buying_layer", spec=str(args.spec)))
+            with make_executor(args) as ex:
+                ranks = run_buying_sbc(spec, args.sims, seed=args.seed, out_dir=out, executor=ex, **common)
+            return _sbc_summary(out, ranks, args, settings, t0)
         if args.agenda_layer:
             from bayes_coalition.validation.agenda_sbc import run_agenda_sbc
 
@@ -444,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--agenda-layer", action="store_true",
                     help="calibrate the agenda-control layer's parameters on the spec's held and withdrawn votes, the "
                          "count model held fixed (bayes_coalition/validation/agenda_sbc.py)")
+    sb.add_argument("--buying-layer", action="store_true",
+                    help="calibrate the vote-buying layer's parameters on the spec's leadership-controlled votes, the "
+                         "count model held fixed (bayes_coalition/validation/buying_sbc.py)")
     sb.add_argument("--legislators", type=int, default=20, help="--ideal-points: legislators in the synthetic matrix")
     sb.add_argument("--rollcalls", type=int, default=40, help="--ideal-points: roll calls in the synthetic matrix")
     sb.add_argument("--missing", type=float, default=0.1, help="--ideal-points: share of cells missing at random")

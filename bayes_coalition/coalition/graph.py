@@ -37,7 +37,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayes_coalition.coalition import agenda, likelihood, rules
+from bayes_coalition.coalition import agenda, buying, likelihood, rules
 from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities
 from bayes_coalition.data.dataset import CONSTRUCTS
@@ -155,6 +155,42 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
         pm.Potential("agenda_held", weigh(w_obs, fr["first_obs"][:nh], log_pi - pt.log(z[:nh])).sum())
     if len(withdrawn):
         pm.Potential("agenda_withdrawn", weigh(w_int, fr["first_int"][nh:], pt.log1p(-z[nh:])).sum())
+
+
+def _vote_buying(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, disc, phi, w_obs, weigh) -> None:
+    """The vote-buying layer (coalition/buying.py): ``buying_prob`` (P(a one-vote gap is closed)) and
+    ``buying_reach`` (the gap, a share of those voting, over which it falls by e). Each leadership-controlled
+    pro-trade vote with an observed count adds its log factor against the natural count: 0 above the threshold,
+    ``log(1 - b(t - y))`` below it, ``log(1 + sum_d b(d) f(t - d) / f(t))`` exactly at it, ``f`` the normal
+    approximation of the vote's natural count given its own cut-point and tilt (summed over its R, D, I and RD
+    rows: ``floor_rows``). No quadrature: the vote's shocks are parameters of the model, and the layer acts
+    after them."""
+    held = np.flatnonzero(md.case_floor == rules.HELD)
+    if not len(held):
+        return
+    prob = pm.Beta("buying_prob", pr["buying_prob_alpha"], pr["buying_prob_beta"])
+    reach = pm.LogNormal("buying_reach", np.log(pr["buying_reach_median"]), pr["buying_reach_log_sd"])
+    fr = floor_rows(md, held)
+    y, t, n = fr["yea_case"], fr["threshold"], fr["n_case"]
+    terms = []
+    below = np.flatnonzero(y < t)
+    if len(below):
+        b = buying.close_probability(pt, t[below] - y[below], n[below], prob, reach)
+        terms.append((below, pt.log1p(-b)))
+    at = np.flatnonzero(y == t)
+    if len(at):
+        p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share,
+                                            cut_point=cut[held[at]], party_tilt=tilt[held[at]],
+                                            faction_party=md.faction_party, discrimination=disc[md.case_disc_idx[held[at]]])
+        s_rd = fr["share"][at]
+        p = pt.stack([p_r, p_d, p_i, s_rd * p_r + (1.0 - s_rd) * p_d], axis=-1)        # (vote, slot): GROUPS' order
+        pol = md.case_polarity[held[at]][:, None]
+        p = pt.clip(0.5 + pol * (p - 0.5), EPS, 1.0 - EPS)
+        mean, var = agenda.count_moments(pt, fr["n"][at], p, phi[fr["dispersion_idx"][at]])
+        d, mask = buying.shortfall_grid(n[at])
+        terms.append((at, buying.log_factor_at_threshold(pt, t[at], mean, var, n[at], prob, reach, d, mask)))
+    for rows, lp in terms:
+        pm.Potential(f"vote_buying_{'at' if rows is at else 'below'}_threshold", weigh(w_obs, fr["first_obs"][rows], lp).sum())
 
 
 def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, weighted: bool = False) -> pm.Model:
@@ -363,6 +399,15 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
             _agenda_control(md, pr, cut_mean=cut_mean, sigma_case=sigma_case, tilt_mean=tilt_mean, sigma_tilt=sigma_tilt,
                             faction_pos=faction_pos, share=share, mix=mix, disc=disc, phi=phi, w_obs=w_obs, w_int=w_int,
                             weigh=weigh)
+
+        # --- vote buying near the threshold (coalition/buying.py)
+        if spec["model"]["vote_buying"]:
+            if mutable_data:
+                raise NotImplementedError("simulation-based calibration of the full model with the vote-buying layer is "
+                                          "not implemented: its observed totals enter as constants (`sbc --buying-layer` "
+                                          "calibrates the layer's parameters)")
+            _vote_buying(md, pr, cut=cut, tilt=tilt, faction_pos=faction_pos, share=share, disc=disc, phi=phi,
+                         w_obs=w_obs, weigh=weigh)
 
         # --- measurement model of the coded indicators
         w_code = weights("code_weight", len(md.code_item_idx))

@@ -225,6 +225,7 @@ class CoalitionModel(FittedModel):
         out = threshold_check(totals, self.model_data, near=near, short=short, prob=prob)
         out.attrs["unresolved"] = float(unresolved.mean())
         out.attrs["agenda_control"] = arrays.get("agenda_bar") is not None
+        out.attrs["vote_buying"] = arrays.get("buying_prob") is not None
         return out
 
     def predictive_check(self, *, prob: float = PREDICTIVE_PROB, seed: int | None = None, group: str = "posterior") -> pd.DataFrame:
@@ -386,18 +387,27 @@ class CoalitionModel(FittedModel):
     def agenda(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         """The agenda-control layer's parameters (coalition/agenda.py): posterior mean, sd and HDI beside the
         prior sd and the posterior contraction; empty when the spec switched the layer off."""
-        self._require_fit()
         from bayes_coalition.coalition import agenda
 
+        return self._layer_table(agenda, prob)
+
+    def vote_buying(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
+        """The vote-buying layer's parameters (coalition/buying.py), as :meth:`agenda`; empty when it is off."""
+        from bayes_coalition.coalition import buying
+
+        return self._layer_table(buying, prob)
+
+    def _layer_table(self, layer, prob: float) -> pd.DataFrame:
+        self._require_fit()
         post = self.idata.posterior
         rows = []
-        prior = agenda.prior_sd(self.spec["priors"])
-        for name in agenda.PARAMETERS:
+        prior = layer.prior_sd(self.spec["priors"])
+        for name in layer.PARAMETERS:
             if name not in post:
                 continue
             d = post[name].values.ravel()
             lo, hi = _arviz.hdi(d, prob)
-            rows.append((name, agenda.MEANING[name], d.mean(), d.std(), lo, hi, prior[name]))
+            rows.append((name, layer.MEANING[name], d.mean(), d.std(), lo, hi, prior[name]))
         out = pd.DataFrame(rows, columns=["parameter", "meaning", "mean", "sd", "lower", "upper", "prior_sd"])
         out["contraction"] = diagnostics.contraction(out["sd"], out["prior_sd"])
         out.attrs.update(prob=prob, kind="hdi")

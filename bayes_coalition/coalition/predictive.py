@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_coalition.coalition import agenda, rules
+from bayes_coalition.coalition import agenda, buying, rules
 from bayes_coalition.coalition.model_data import ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.constants import CHAMBERS, MINIMUM_WINNING_MARGIN, PREDICTIVE_PROB
@@ -48,6 +48,9 @@ def draw_arrays(group: xr.Dataset, md: ModelData, discrimination: float = 2.0) -
         "agenda_bar": draws_of(group, "agenda_bar"),
         "agenda_scale": draws_of(group, "agenda_scale"),
         "agenda_leak": draws_of(group, "agenda_leak"),
+        # the vote-buying layer's (None when off)
+        "buying_prob": draws_of(group, "buying_prob"),
+        "buying_reach": draws_of(group, "buying_reach"),
     }
 
 
@@ -99,11 +102,28 @@ def _simulate_rows(rng, arrays: dict, md: ModelData, *, interval: bool):
     return y, p
 
 
+def bought_rows(rng, y_obs: np.ndarray, arrays: dict, md: ModelData) -> np.ndarray:
+    """Point-row counts after vote buying (coalition/buying.py): each leadership-controlled vote counted in point
+    rows whose replicate falls 1 to max_shortfall yeas short is bought up to its threshold with probability b(d),
+    the yeas drawn from its rows' nays. Votes outside the layer's scope keep their natural counts."""
+    y_obs = y_obs.copy()
+    for c in np.flatnonzero(md.case_floor == rules.HELD):
+        rows = np.flatnonzero(md.obs_case_idx == c)
+        if not len(rows) or c in md.int_case_idx:
+            continue
+        n = md.obs_n[rows]
+        thr = rules.votes_needed(md.case_threshold[c], CHAMBERS[md.case_chamber_idx[c]], int(n.sum()))
+        y_obs[:, rows] = buying.buy_votes(rng, y_obs[:, rows], n, int(thr), arrays["buying_prob"], arrays["buying_reach"])
+    return y_obs
+
+
 def simulate(arrays: dict, md: ModelData, seed) -> dict:
     """Simulated yea counts: per point row, per interval row and per case total; shapes (sample, ...)."""
     rng = _rng(seed)
     y_obs, p_obs = _simulate_rows(rng, arrays, md, interval=False)
     y_int, p_int = _simulate_rows(rng, arrays, md, interval=True)
+    if arrays.get("buying_prob") is not None:
+        y_obs = bought_rows(rng, y_obs, arrays, md)
     n_cases = len(md.coords["case"])
     total = np.zeros((y_obs.shape[0], n_cases), dtype=np.int64)
     n_total = np.zeros(n_cases, dtype=np.int64)

@@ -23,6 +23,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "constructs": ["willingness", "pivotal", "deadlock_convergence", "formulation_coordination"],
             "whip_count": "measurement",
             "agenda_control": False,
+            "vote_buying": False,
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -54,6 +55,13 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "agenda_scale_log_sd": 0.75,
             "agenda_leak_alpha": 1.0,
             "agenda_leak_beta": 9.0,
+            # vote buying (coalition/buying.py): P(a one-vote gap is closed) ~ Beta(2, 2), flat-ish and away from
+            # 0 and 1; its reach ~ LogNormal(log 1%, 0.75) of those voting (House: a gap of about 4 votes costs a
+            # factor e; 95% prior interval 0.2%-4.3%)
+            "buying_prob_alpha": 2.0,
+            "buying_prob_beta": 2.0,
+            "buying_reach_median": 0.01,
+            "buying_reach_log_sd": 0.75,
         },
         "sampler": {
             "sampler": "auto",
@@ -130,6 +138,11 @@ def validate_spec(spec: Mapping) -> None:
         raise ValueError("sampler.target_accept must lie in (0, 1)")
     if not isinstance(spec["model"]["agenda_control"], bool):
         raise ValueError(f"model.agenda_control must be true or false, got {spec['model']['agenda_control']!r}")
+    if not isinstance(spec["model"]["vote_buying"], bool):
+        raise ValueError(f"model.vote_buying must be true or false, got {spec['model']['vote_buying']!r}")
+    if spec["model"]["vote_buying"] and spec["model"]["agenda_control"]:
+        raise ValueError("model.vote_buying and model.agenda_control cannot both be on: the two layers are not "
+                         "combined yet (agenda control would select on the count after buying); choose one")
     if not isinstance(spec["data"]["include_ex_post"], bool):
         raise ValueError(f"data.include_ex_post must be true or false, got {spec['data']['include_ex_post']!r}")
     if spec["identification"]["discrimination"] <= 0:
@@ -148,6 +161,9 @@ def spec_hash(spec: Mapping) -> str:
     if not core.get("model", {}).get("agenda_control", False):
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "agenda_control"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("agenda_")}
+    if not core.get("model", {}).get("vote_buying", False):
+        core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "vote_buying"}
+        core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("buying_")}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

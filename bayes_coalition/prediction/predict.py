@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_coalition.coalition import agenda, rules
+from bayes_coalition.coalition import agenda, buying, rules
 from bayes_coalition.coalition.predictive import beta_binomial, weighted_quantile
 from bayes_coalition.constants import CHAMBERS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB
 from bayes_coalition.prediction import analytics
@@ -59,6 +59,10 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     for chamber in CHAMBERS:
         r = rows[chamber]
         y = beta_binomial(sim_rng, r["n"], r["prob"], r["phi"])
+        if pr.p.get("buying_prob") is not None and int(rules.floor_status(bill.vote_type, bill.yea_is_pro_trade)) == rules.HELD:
+            rule = bill.house_rule if chamber == "House" else bill.senate_rule
+            y = buying.buy_votes(sim_rng, y, r["n"], int(rules.votes_needed(rule, chamber, int(r["n"].sum()))),
+                                 pr.p["buying_prob"], pr.p["buying_reach"])
         out[f"yea_{chamber.lower()}"] = xr.DataArray(y.sum(axis=1), dims="sample")
         # with agenda control, each simulated count's probability of being held: the importance weight of
         # the count draws for statements about a held vote (1 without the layer or for exempt votes)
@@ -100,7 +104,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
-    ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None))
+    ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None), vote_buying=int(pr.p.get("buying_prob") is not None))
     ds.attrs.update(bill=bill.name, like=bill.like or "", source=bill.source, seed=seed, prob=prob, n_samples=S,
                     n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
                     codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))
@@ -133,6 +137,7 @@ def summary_dict(ds: xr.Dataset) -> dict:
         if f"p_floor_{ch}" in ds:
             out[f"p_floor_{ch}"] = {"mean": float(ds[f"p_floor_{ch}"]), "mcse": ds[f"p_floor_{ch}"].attrs["mcse"]}
     out["agenda_control"] = bool(ds.attrs.get("agenda_control", False))
+    out["vote_buying"] = bool(ds.attrs.get("vote_buying", False))
     for cls in ("minimum_winning", "oversized", "deadlock"):
         if f"p_{cls}_house" in ds:
             out[f"p_{cls}"] = {ch: {"mean": float(ds[f"p_{cls}_{ch}"]), "mcse": ds[f"p_{cls}_{ch}"].attrs["mcse"]}

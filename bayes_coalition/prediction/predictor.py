@@ -22,7 +22,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from bayes_coalition import _arviz
-from bayes_coalition.coalition import agenda, rules
+from bayes_coalition.coalition import agenda, buying, rules
 from bayes_coalition.coalition.model_data import (
     EFFECTIVE_VOTE_TYPE,
     REFERENCE_VOTE_TYPE,
@@ -53,7 +53,7 @@ class BillPredictor:
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
             "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination",
-            "agenda_bar", "agenda_scale", "agenda_leak")}
+            "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
         self.n_chains = int(post.sizes["chain"])
@@ -308,7 +308,10 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     mix = pr.arrays["mix_share"]
     # agenda control (coalition/agenda.py): a leadership-controlled vote is held with probability Z per draw;
     # the chamber's probabilities are then P(pass | held, draw), to be averaged with weights Z
-    held = pr.p.get("agenda_bar") is not None and int(rules.floor_status(bill.vote_type, bill.yea_is_pro_trade)) == rules.HELD
+    controlled = int(rules.floor_status(bill.vote_type, bill.yea_is_pro_trade)) == rules.HELD
+    held = pr.p.get("agenda_bar") is not None and controlled
+    # vote buying (coalition/buying.py): a controlled vote short by d yeas is bought up to the line with probability b(d)
+    bought = pr.p.get("buying_prob") is not None and controlled
     for ch in CHAMBERS:
         r = rows[ch]
         n_total = int(r["n"].sum())
@@ -341,6 +344,10 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
                     mean, var, thr + MINIMUM_WINNING_MARGIN + 1, thr, n_total, *a)[0]
                 continue
             out[ch][start:start + chunk] = pr.probability_per_draw(counts, thr)
+            if bought:
+                mean, var = agenda.count_moments(np, r["n"], prob, r["phi"][None])
+                out[ch][start:start + chunk] += buying.bought_probability(mean, var, thr, n_total, pr.p["buying_prob"],
+                                                                           pr.p["buying_reach"])
             out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
             carried[ch][start:start + chunk] = out[ch][start:start + chunk]
             oversized[ch][start:start + chunk] = pr.probability_per_draw(counts, thr + MINIMUM_WINNING_MARGIN + 1)

@@ -188,6 +188,17 @@ def observed_margins(md) -> np.ndarray:
     return yea - needed
 
 
+def strategy_episodes(md, *, near: int = NEAR_THRESHOLD) -> list[str]:
+    """The episodes holding a vote that ended within ``near`` yeas of its threshold, a vote that failed, or a
+    withdrawn measure: the episodes issue 14's leave-one-episode-out check predicts."""
+    margin = observed_margins(md)
+    case_ep = np.asarray(md.coords["episode"], dtype=object)[md.case_episode_idx]
+    near_votes = np.isfinite(margin) & (np.abs(margin) <= near)
+    failed = np.isfinite(margin) & (margin < 0)
+    withdrawn = np.isin(np.arange(len(margin)), md.int_case_idx) & ~np.isfinite(margin)
+    return sorted(set(case_ep[near_votes | failed | withdrawn].tolist()))
+
+
 def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 800,
                sampler: str | None = None, refit: bool = True, progress: bool = True,
                executor=None, client=None, workers: int | None = None) -> dict:
@@ -227,7 +238,8 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,
             "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
             "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
-                         "agenda_control": bool(spec["model"].get("agenda_control", False)), "workers": ex.workers}}
+                         "agenda_control": bool(spec["model"].get("agenda_control", False)),
+                         "vote_buying": bool(spec["model"].get("vote_buying", False)), "workers": ex.workers}}
 
 
 class _EpisodeVotes:

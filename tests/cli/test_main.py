@@ -101,6 +101,20 @@ def test_sbc_ideal_points_runs_and_refuses_other_settings(mock_pymc_sample, tmp_
     assert run_cli(["sbc", "--sims", "1"]) == 2                                # no spec and not --ideal-points
 
 
+def test_sbc_buying_layer_runs_and_refuses_two_layers(tmp_path, capsys):
+    """``sbc --buying-layer``: the layer's SBC (validation/buying_sbc.py; real sampling of its two-parameter model,
+    a few seconds) writes its ranks and says which calibration ran; both layers at once is an error."""
+    spec = REPO / "models" / "trade_coalition_buying.toml"
+    argv = ["sbc", spec, "--buying-layer", "--sims", "2", "--draws", "60", "--tune", "60", "--keep", "9", "--out", tmp_path]
+    assert run_cli(argv) == 0
+    summary = json.loads((tmp_path / "sbc.json").read_text())
+    assert summary["n_simulations"] == 2 and summary["settings"]["model"] == "buying_layer"
+    assert set(pd.read_csv(tmp_path / "sbc.csv")["parameter"]) == {"buying_prob", "buying_reach"}
+    assert "buying_prob" in capsys.readouterr().out
+    assert run_cli(["sbc", spec, "--buying-layer", "--agenda-layer", "--sims", "1", "--out", tmp_path / "x"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
 def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     # the mock fit draws the prior: its origin does not converge, and the backtest says so (never silenced)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):

@@ -277,3 +277,73 @@ def test_held_replicates_are_drawn_given_that_the_vote_is_held(fitted):
     np.testing.assert_array_equal(plain[:, ~held], totals[:, ~held])   # same stream: exempt votes untouched
     check = strict.threshold_check(seed=3)
     assert check.attrs["agenda_control"] and 0.0 <= check.attrs["unresolved"] < 0.5
+
+
+def _with_buying(fitted, *, prob: float, reach: float):
+    """The fitted model with the vote-buying layer's parameters set to constants in every draw."""
+    import copy
+
+    model = copy.copy(fitted)
+    post = fitted.idata.posterior.copy()
+    shape = (post.sizes["chain"], post.sizes["draw"])
+    for name, value in (("buying_prob", prob), ("buying_reach", reach)):
+        post[name] = (("chain", "draw"), np.full(shape, float(value)))
+    model.idata = fitted.idata.copy()
+    model.idata.posterior = post
+    return model
+
+
+def test_vote_buying_in_predictions(fitted):
+    """Guards how the predictions read the vote-buying layer (coalition/buying.py): with prob 0 every computed
+    probability is the layer-free one; with prob 1 and a long reach every gap up to ceil(n / 4) yeas is closed,
+    so P(House) = P(natural count >= t - ceil(n / 4)), by hand from the bill's own draws; the bought votes are
+    minimum winning coalitions (oversized unchanged); the classes sum to 1; in sample, a held vote gains and an
+    exempt one (a disapproval resolution) keeps its replicates; no held replicate ends 1-10 short."""
+    from scipy.stats import norm
+
+    from bayes_coalition.coalition import rules
+    from bayes_coalition.coalition.predictive import draw_arrays, simulate
+    from bayes_coalition.constants import CHAMBERS
+    from bayes_coalition.prediction.bills import load_bill
+    from bayes_coalition.prediction.predict import summary_dict
+    from bayes_coalition.prediction.predictor import BillPredictor, case_effects
+    from tests.helpers import REPO
+
+    bill = load_bill(REPO / "bills" / "pntr_like.toml")
+    plain = summary_dict(fitted.predict(bill, seed=2))
+    off = summary_dict(_with_buying(fitted, prob=0.0, reach=0.01).predict(bill, seed=2))
+    for key in ("p_house", "p_senate", "p_enacted"):
+        assert off[key]["mean"] == pytest.approx(plain[key]["mean"], abs=1e-12)
+    full = summary_dict(_with_buying(fitted, prob=1.0, reach=100.0).predict(bill, seed=2))
+    assert full["vote_buying"] is True and plain["vote_buying"] is False
+    seats = bill.seats(fitted.dataset)
+    seats.pop("_notes", None)
+    rows, _ = case_effects(BillPredictor(fitted), bill, seats, 2)
+    h = rows["House"]
+    mean = (h["n"] * h["prob"]).sum(axis=-1)
+    sd = np.sqrt((h["n"] * h["prob"] * (1 - h["prob"]) * (h["n"] + h["phi"]) / (1 + h["phi"])).sum(axis=-1))
+    n = int(h["n"].sum())
+    need = rules.votes_needed(bill.house_rule, "House", n)
+    reach_all = norm.sf((need - np.ceil(n / 4) - 0.5 - mean) / sd).mean()
+    assert 0.01 < plain["p_house"]["mean"] < reach_all - 0.01                # the test needs a vote the layer moves
+    assert full["p_house"]["mean"] == pytest.approx(reach_all, abs=1e-3)     # b(d) = exp(-(d-1)/(100 n)) ~ 1
+    assert full["p_oversized"]["house"]["mean"] == pytest.approx(plain["p_oversized"]["house"]["mean"], abs=1e-12)
+    assert full["p_minimum_winning"]["house"]["mean"] > plain["p_minimum_winning"]["house"]["mean"] + 0.01
+    for ch in ("house", "senate"):
+        parts = [full[f"p_{c}"][ch]["mean"] for c in ("minimum_winning", "oversized", "deadlock")]
+        assert sum(parts) == pytest.approx(1.0, abs=1e-12) and all(0.0 <= x <= 1.0 for x in parts)
+    assert full["yea_house"]["lower"] >= plain["yea_house"]["lower"]
+    # in sample: the simulated replicates
+    md = fitted.model_data
+    bought = _with_buying(fitted, prob=1.0, reach=100.0)
+    a_plain, a_bought = fitted.approval(seed=5).set_index("case_id"), bought.approval(seed=5).set_index("case_id")
+    assert a_bought.loc["pntr_h", "p_pass"] >= a_plain.loc["pntr_h", "p_pass"]
+    assert a_bought.loc["chinamfn1996_h", "p_pass"] == a_plain.loc["chinamfn1996_h", "p_pass"]
+    sim = simulate(draw_arrays(bought.idata.posterior, md), md, 0)
+    need = rules.votes_needed(md.case_threshold, np.asarray(CHAMBERS)[md.case_chamber_idx], sim["case_n"])
+    held = md.case_floor == rules.HELD
+    margin = sim["case_yea"][:, held] - need[held]
+    assert not ((margin <= -1) & (margin >= -10)).any()
+    free = simulate(draw_arrays(fitted.idata.posterior, md), md, 0)
+    np.testing.assert_array_equal(free["case_yea"][:, ~held], sim["case_yea"][:, ~held])
+    assert fitted.vote_buying().empty and list(bought.vote_buying()["parameter"]) == ["buying_prob", "buying_reach"]

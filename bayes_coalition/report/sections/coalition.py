@@ -451,6 +451,16 @@ def hypotheses_section(ctx: Context) -> Section:
             Table(ag.drop(columns=["meaning"]), digits={"mean": 4, "sd": 4, "lower": 4, "upper": 4, "prior_sd": 4,
                                                         "contraction": 2}),
         ]
+    vb = ctx.run.model.vote_buying(prob=SUMMARY_PROB)
+    if len(vb):                    # the vote-buying layer is on
+        agenda_blocks += [
+            Paragraph("Vote buying is on (coalition/buying.py): a leadership-controlled pro-trade vote that falls d yeas "
+                      "short of its threshold is bought up to it with probability b(d) = buying_prob * exp(-(d - 1) / "
+                      "(buying_reach * n)); P(motion carries) below includes the bought votes. Disapproval resolutions "
+                      "are exempt."),
+            Table(vb.drop(columns=["meaning"]), digits={"mean": 4, "sd": 4, "lower": 4, "upper": 4, "prior_sd": 4,
+                                                        "contraction": 2}),
+        ]
     return Section(TITLES["hypotheses"], "hypotheses", [
         *ctx.provisional(),
         Paragraph("Effects of the latent constructs on approval (positive = eases approval) with the posterior probability "
@@ -478,8 +488,9 @@ def hypotheses_section(ctx: Context) -> Section:
 def threshold_blocks(ctx: Context) -> list:
     """Margins near the threshold, observed against the posterior predictive (CoalitionModel.threshold_check)."""
     t = ctx.run.model.threshold_check(prob=PREDICTIVE_PROB)
-    agenda = "with held votes replicated given that they are held (agenda control)" if t.attrs["agenda_control"] \
-        else "without agenda control: a smooth count model, no strategy"
+    agenda = ("with held votes replicated given that they are held (agenda control)" if t.attrs["agenda_control"]
+              else "with votes short of the line bought up to it (vote buying)" if t.attrs.get("vote_buying")
+              else "without agenda control or vote buying: a smooth count model, no strategy")
     text = (f"How many of the {t.attrs['n_votes']} counted votes end within 5 yeas of the yeas they needed, and how "
             f"many end 1 to 10 short, against the posterior predictive ({agenda}). p: mid-p value, "
             "P(T_rep > T_obs) + P(T_rep = T_obs) / 2; near 0 or 1 the model misses the pattern.")
