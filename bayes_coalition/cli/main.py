@@ -131,6 +131,8 @@ def cmd_predict(args) -> int:
     if summary.get("agenda_control"):
         fl = "; ".join(f"{ch.capitalize()} {summary[f'p_floor_{ch}']['mean']:.2f}" for ch in ("house", "senate"))
         print(f"  agenda control: P is P(passes | the vote is held), yea counts are those of a held vote; P(held): {fl}")
+    if summary.get("vote_buying"):
+        print("  vote buying: P includes the votes bought up to the threshold when a few yeas short; yea counts are after buying")
     if "p_minimum_winning" in summary:
         k = summary["minimum_winning_margin"]
         for ch in ("house", "senate"):

@@ -316,6 +316,11 @@ class CoalitionModel(FittedModel):
         if len(weak):
             out.append("not identified by the data (posterior contraction < 0.5): "
                        + ", ".join(f"{r.construct} effect {r.contraction:.2f}" for r in weak.itertuples()))
+        layers = pd.concat([self.agenda(), self.vote_buying()])
+        weak_layer = layers[~(layers["contraction"] >= CONTRACTION_IDENTIFIED)] if len(layers) else layers
+        if len(weak_layer):
+            out.append("strategic layer parameter(s) not identified by the data (posterior contraction < 0.5): "
+                       + ", ".join(f"{r.parameter} {r.contraction:.2f}" for r in weak_layer.itertuples()))
         ip = self.ideal_points()
         prior_only = ip[~ip["informed_by_votes"]]["actor_id"].tolist()
         if prior_only:

@@ -347,3 +347,16 @@ def test_vote_buying_in_predictions(fitted):
     free = simulate(draw_arrays(fitted.idata.posterior, md), md, 0)
     np.testing.assert_array_equal(free["case_yea"][:, ~held], sim["case_yea"][:, ~held])
     assert fitted.vote_buying().empty and list(bought.vote_buying()["parameter"]) == ["buying_prob", "buying_reach"]
+
+
+def test_caveats_name_an_unidentified_layer_parameter(fitted):
+    """A strategic layer's parameter whose posterior is no narrower than half its prior (contraction < 0.5) is
+    named in the caveats (predict's warnings); one the data pin down is not."""
+    pinned = _with_buying(fitted, prob=0.7, reach=0.01)
+    assert not any("strategic layer" in c for c in pinned.caveats())
+    wide = _with_buying(fitted, prob=0.7, reach=0.01)
+    post = wide.idata.posterior
+    rng = np.random.default_rng(0)
+    post["buying_reach"] = (("chain", "draw"), np.exp(rng.normal(np.log(0.01), 1.5, post["buying_reach"].shape)))
+    caveat = [c for c in wide.caveats() if "strategic layer" in c]
+    assert len(caveat) == 1 and "buying_reach" in caveat[0] and "buying_prob" not in caveat[0]
