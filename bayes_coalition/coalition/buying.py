@@ -19,16 +19,21 @@ they needed or one more (215-214, 216-215, 217-215, cloture at exactly 60), none
   ``reach`` (a share of the ``n`` voting) how fast that chance falls with the gap. Otherwise the vote fails
   with its natural count. Counts at or above ``t`` are untouched, so the layer moves mass from the band just
   below the threshold onto it, and nothing else.
-- Likelihood of an observed total ``y_o`` relative to the natural count's ``f``: ``1`` above ``t``;
-  ``1 + sum_d b(d) f(t - d) / f(t)`` at ``t``; ``1 - b(t - y_o)`` below. The party rows keep their
-  likelihood, so the bought yeas are taken to split between the parties as the natural ones would (the
-  data do not record who was bought). ``f`` is the normal approximation of the count that the predictions
-  use (:func:`bayes_coalition.coalition.agenda.count_moments`), given the vote's own cut-point and tilt.
+- Likelihood of a vote's observed party rows (its Republican and Democratic yeas ``r_R``, ``r_D``; independents
+  are never bought): below the threshold the natural rows times ``1 - b(t - y)``; above it the natural rows;
+  exactly at it the mixture ``P(r_R, r_D) + sum_{k + j = d >= 1} b(d) P(r_R - k, r_D - j) h(k, j)``, the natural
+  rows before ``k`` Republican and ``j`` Democratic yeas were bought, ``h`` the (multivariate hypergeometric)
+  probability that ``d`` yeas drawn from the natural nays split that way. ``P`` is the model's own
+  beta-binomial pmf of each row, so the mixture is a proper probability (at most 1) whatever the vote's
+  cut-point: a first version took the ratio from the count's normal approximation, and its fits ran away to
+  cut-points that put a vote's natural count at 0 (the normal ratio f(t - d) / f(t) grows without bound where
+  the beta-binomial rows' likelihood does not fall as fast; leave-one-episode-out fits reached R-hat 3.07).
+  The likelihood's party rows keep their term; the layer adds the log of the mixture over the natural rows.
 - Prediction: ``P(carries) = P(y >= t) + sum_d b(d) P(y = t - d)`` (the count's normal approximation with
   the predictions' continuity correction); a bought vote carries with no yea to spare, a minimum winning
   coalition. A veto override's two-thirds threshold is left to the natural count.
 - Simulation: a replicate short by ``d`` is bought up to ``t`` with probability ``b(d)``; the ``d`` yeas are
-  drawn from the vote's nays, row by row (:func:`buy_votes`).
+  drawn from the nays of the vote's party rows (multivariate hypergeometric, :func:`buy_votes`).
 """
 
 from __future__ import annotations
@@ -41,9 +46,13 @@ MEANING = {
     "buying_prob": "probability that the leadership closes a one-vote shortfall",
     "buying_reach": "shortfall (share of those voting) over which that probability falls by a factor e",
 }
-# the largest gap the leadership may close, a share of those voting (House 108 of 430, Senate 25 of 100): at the
-# prior's 97.5% reach (0.043) b(d) has fallen to e^-5.8 of b(1) there; b is 0 beyond, in every use
-MAX_SHORTFALL_SHARE = 0.25
+# the largest gap the leadership may close, a share of those voting (House 43 of 430, Senate 10 of 100): "near the
+# threshold", the issue's margin of 10 yeas four times over in the House. A first version allowed a quarter of the
+# chamber (108 House votes): the reach's posterior then ran to its prior's upper tail and the at-threshold
+# mixture cost six times the compute (a (K + 1)^2 grid per vote). At the prior's median reach (0.01) b(d) has
+# fallen to e^-9.8 of b(1) at the largest gap, at its 97.5% (0.043) only to e^-2.3: the cap binds for a long reach.
+# b is 0 beyond it, in every use (likelihood, predictions, simulations)
+MAX_SHORTFALL_SHARE = 0.10
 
 
 def max_shortfall(n) -> np.ndarray:
@@ -64,29 +73,52 @@ def close_probability(xp, short, n, prob, reach):
     return xp.switch(inside, prob * xp.exp(-(xp.maximum(short, 1.0) - 1.0) / (reach * n)), 0.0)
 
 
-def log_factor_at_threshold(xp, threshold, mean, var, n, prob, reach, shortfalls, mask):
-    """log(1 + sum_d b(d) f(t - d) / f(t)) of votes observed exactly at their threshold, ``f`` the normal
-    density of the natural count (mean, var): ``shortfalls`` (vote, d) the gaps 1..max_shortfall padded,
-    ``mask`` 1 for a real gap and 0 for padding. Computed in log space (no underflow far in the tails)."""
-    a = (threshold - mean)[:, None]
-    log_ratio = (2.0 * shortfalls * a - shortfalls**2) / (2.0 * var[:, None])
-    log_b = xp.log(prob) - (shortfalls - 1.0) / (reach * n[:, None])
-    terms = log_b + log_ratio
+def split_grid(r_r, n_r, r_d, n_d, n_total) -> dict:
+    """Constants of the at-threshold mixture of votes observed with ``r_r`` of ``n_r`` Republican and ``r_d`` of
+    ``n_d`` Democratic yeas (arrays over votes; ``n_total`` those voting): ``k``/``j`` the yeas bought from each
+    party (0..K, K the largest :func:`max_shortfall`), ``d = k + j``, ``valid`` (vote, k, j) where 1 <= d <=
+    max_shortfall and the natural rows ``r - k``, ``r - j`` are counts, and ``log_h`` the log probability that
+    ``d`` yeas drawn from the natural nays (``n_r - r_r + k`` and ``n_d - r_d + j``) split as (k, j)."""
+    from scipy.special import gammaln
+
+    r_r, n_r, r_d, n_d = (np.asarray(v, dtype=float) for v in (r_r, n_r, r_d, n_d))
+    dmax = max_shortfall(n_total)
+    K = int(dmax.max()) if dmax.size else 0
+    k = np.arange(K + 1, dtype=float)
+    kk, jj = k[None, :, None], k[None, None, :]
+    d = kk + jj
+    nay_r = n_r[:, None, None] - r_r[:, None, None] + kk
+    nay_d = n_d[:, None, None] - r_d[:, None, None] + jj
+    valid = (d >= 1) & (d <= dmax[:, None, None]) & (kk <= r_r[:, None, None]) & (jj <= r_d[:, None, None])
+
+    def log_choose(a, b):
+        return gammaln(a + 1.0) - gammaln(b + 1.0) - gammaln(np.maximum(a - b, 0.0) + 1.0)
+
+    log_h = np.where(valid, log_choose(nay_r, kk) + log_choose(nay_d, jj) - log_choose(nay_r + nay_d, d), 0.0)
+    return {"k": k, "d": np.broadcast_to(d, valid.shape).copy(), "valid": valid, "log_h": log_h,
+            "r_r": r_r, "r_d": r_d, "n_total": np.asarray(n_total, dtype=float)}
+
+
+def log_factor_at_threshold(xp, lp_r, lp_d, grid: dict, prob, reach):
+    """Per vote observed exactly at its threshold, log of the mixture over its natural rows relative to the
+    observed rows: ``log(1 + sum_{valid (k, j)} b(k + j) h(k, j) P_R(r_R - k) P_D(r_D - j) / (P_R(r_R) P_D(r_D)))``.
+    ``lp_r``/``lp_d`` (vote, K + 1): the rows' log pmf at ``r - k`` for k = 0..K (column 0: the observed rows;
+    entries outside a count may be anything finite, they are masked by ``grid['valid']``). NumPy or PyTensor."""
+    n = grid["n_total"][:, None, None]
+    log_b = xp.log(prob) - (grid["d"] - 1.0) / (reach * n)
+    terms = (lp_r - lp_r[:, 0][:, None])[:, :, None] + (lp_d - lp_d[:, 0][:, None])[:, None, :] + log_b + grid["log_h"]
     if xp is np:
-        terms = np.where(mask > 0, terms, -np.inf)
+        terms = np.where(grid["valid"], terms, -np.inf).reshape(len(terms), -1)
         top = np.maximum(terms.max(axis=1), 0.0)
         return top + np.log(np.exp(-top) + np.exp(terms - top[:, None]).sum(axis=1))
-    terms = xp.switch(mask > 0, terms, -np.inf)
+    terms = xp.switch(xp.gt(grid["valid"], 0.5), terms, -np.inf).reshape((terms.shape[0], -1))   # valid may be data
     top = xp.maximum(xp.max(terms, axis=1), 0.0)
     return top + xp.log(xp.exp(-top) + xp.sum(xp.exp(terms - top[:, None]), axis=1))
 
 
-def shortfall_grid(n) -> tuple[np.ndarray, np.ndarray]:
-    """(d, mask): per vote the gaps 1..max_shortfall(n), padded to the longest with mask 0."""
-    dmax = max_shortfall(n).astype(int)
-    width = int(dmax.max()) if len(dmax) else 1
-    d = np.broadcast_to(np.arange(1, width + 1, dtype=float), (len(dmax), width)).copy()
-    return d, (d <= dmax[:, None]).astype(float)
+def shifted_counts(r, n_rows, k) -> np.ndarray:
+    """``r - k`` (vote, K + 1) clipped into 0..n (the masked entries stay valid counts for the pmf)."""
+    return np.clip(np.asarray(r, dtype=float)[:, None] - k[None, :], 0.0, np.asarray(n_rows, dtype=float)[:, None])
 
 
 def bought_probability(mean, var, threshold, n, prob, reach) -> np.ndarray:
@@ -104,32 +136,34 @@ def bought_probability(mean, var, threshold, n, prob, reach) -> np.ndarray:
     return np.sum(close_probability(np, d, n, prob, reach) * pmf, axis=-1)
 
 
-def buy_votes(rng, yea_rows: np.ndarray, n_rows: np.ndarray, threshold, prob, reach) -> np.ndarray:
+def buy_votes(rng, yea_rows: np.ndarray, n_rows: np.ndarray, threshold, prob, reach, buyable=None) -> np.ndarray:
     """Simulated counts after vote buying: ``yea_rows`` (sample, row) the natural yeas of one vote's rows
-    (``n_rows`` members each), ``prob``/``reach`` (sample,) the layer's draws. A replicate ``d`` short of
-    ``threshold`` is bought up to it with probability b(d); its ``d`` yeas are drawn from the rows' nays
-    (multivariate hypergeometric, row by row). Returns a new array."""
+    (``n_rows`` members each), ``prob``/``reach`` (sample,) the layer's draws, ``buyable`` the rows whose members
+    can be bought (the party rows; default all). A replicate ``d`` short of ``threshold`` is bought up to it with
+    probability b(d) when the buyable rows have ``d`` nays; the yeas are drawn from those nays (multivariate
+    hypergeometric, row by row). Returns a new array."""
     y = np.array(yea_rows, dtype=np.int64, copy=True)
     n_rows = np.asarray(n_rows, dtype=np.int64)
+    cols = np.flatnonzero(np.ones(y.shape[1], dtype=bool) if buyable is None else np.asarray(buyable, dtype=bool))
     total = int(n_rows.sum())
     short = threshold - y.sum(axis=1)
+    nays = n_rows[None, cols] - y[:, cols]
+    left = nays.sum(axis=1)
     b = close_probability(np, short, total, prob, reach)
-    bought = rng.random(len(y)) < b
-    if not bought.any():
+    bought = (rng.random(len(y)) < b) & (short <= left)
+    if not bought.any() or not len(cols):
         return y
     need = np.where(bought, short, 0).astype(np.int64)
-    nays = n_rows[None, :] - y
-    left = nays.sum(axis=1)
-    for j in range(y.shape[1] - 1):
-        rest = left - nays[:, j]
+    for i, col in enumerate(cols[:-1]):
+        rest = left - nays[:, i]
         take = np.zeros(len(y), dtype=np.int64)
         go = need > 0
         if go.any():
-            take[go] = rng.hypergeometric(nays[go, j], rest[go], need[go])
-        y[:, j] += take
+            take[go] = rng.hypergeometric(nays[go, i], rest[go], need[go])
+        y[:, col] += take
         need -= take
         left = rest
-    y[:, -1] += need
+    y[:, cols[-1]] += need
     return y
 
 

@@ -157,14 +157,28 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
         pm.Potential("agenda_withdrawn", weigh(w_int, fr["first_int"][nh:], pt.log1p(-z[nh:])).sum())
 
 
-def _vote_buying(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, disc, phi, w_obs, weigh) -> None:
+def party_rows_of(md: ModelData, cases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The point row of the Republicans and of the Democrats of each vote (the rows the vote-buying layer buys
+    from). A vote without exactly one of each (a chamber total without its party split) is an error: the layer
+    needs the split to say which members were bought."""
+    out = np.full((len(cases), 2), -1)
+    for j, c in enumerate(cases):
+        for g, party in enumerate(("R", "D")):
+            rows = np.flatnonzero((md.obs_case_idx == c) & (md.obs_group_idx == GROUPS.index(party)))
+            if len(rows) != 1:
+                raise ValueError(f"case {md.coords['case'][c]}: vote buying needs one {party} count row of each "
+                                 f"leadership-controlled vote (found {len(rows)}); give its party split or switch "
+                                 "model.vote_buying off")
+            out[j, g] = rows[0]
+    return out[:, 0], out[:, 1]
+
+
+def _vote_buying(md: ModelData, pr: dict, *, probs, phi, w_obs, weigh) -> None:
     """The vote-buying layer (coalition/buying.py): ``buying_prob`` (P(a one-vote gap is closed)) and
     ``buying_reach`` (the gap, a share of those voting, over which it falls by e). Each leadership-controlled
-    pro-trade vote with an observed count adds its log factor against the natural count: 0 above the threshold,
-    ``log(1 - b(t - y))`` below it, ``log(1 + sum_d b(d) f(t - d) / f(t))`` exactly at it, ``f`` the normal
-    approximation of the vote's natural count given its own cut-point and tilt (summed over its R, D, I and RD
-    rows: ``floor_rows``). No quadrature: the vote's shocks are parameters of the model, and the layer acts
-    after them."""
+    pro-trade vote with an observed count adds: 0 above its threshold, ``log(1 - b(t - y))`` below it, and exactly
+    at it the log of the mixture over the natural party rows before buying (buying.log_factor_at_threshold), with
+    the rows' own beta-binomial pmf at the shifted counts, given the vote's cut-point and tilt."""
     held = np.flatnonzero(md.case_floor == rules.HELD)
     if not len(held):
         return
@@ -172,25 +186,25 @@ def _vote_buying(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, disc
     reach = pm.LogNormal("buying_reach", np.log(pr["buying_reach_median"]), pr["buying_reach_log_sd"])
     fr = floor_rows(md, held)
     y, t, n = fr["yea_case"], fr["threshold"], fr["n_case"]
-    terms = []
+    row_r, row_d = party_rows_of(md, held)
+    party_nays = md.obs_n[row_r] + md.obs_n[row_d] - md.obs_yea[row_r] - md.obs_yea[row_d]
     below = np.flatnonzero(y < t)
     if len(below):
-        b = buying.close_probability(pt, t[below] - y[below], n[below], prob, reach)
-        terms.append((below, pt.log1p(-b)))
+        short = t[below] - y[below]
+        b = buying.close_probability(pt, short, n[below], prob, reach) * (short <= party_nays[below])
+        pm.Potential("vote_buying_below_threshold", weigh(w_obs, fr["first_obs"][below], pt.log1p(-b)).sum())
     at = np.flatnonzero(y == t)
     if len(at):
-        p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share,
-                                            cut_point=cut[held[at]], party_tilt=tilt[held[at]],
-                                            faction_party=md.faction_party, discrimination=disc[md.case_disc_idx[held[at]]])
-        s_rd = fr["share"][at]
-        p = pt.stack([p_r, p_d, p_i, s_rd * p_r + (1.0 - s_rd) * p_d], axis=-1)        # (vote, slot): GROUPS' order
-        pol = md.case_polarity[held[at]][:, None]
-        p = pt.clip(0.5 + pol * (p - 0.5), EPS, 1.0 - EPS)
-        mean, var = agenda.count_moments(pt, fr["n"][at], p, phi[fr["dispersion_idx"][at]])
-        d, mask = buying.shortfall_grid(n[at])
-        terms.append((at, buying.log_factor_at_threshold(pt, t[at], mean, var, n[at], prob, reach, d, mask)))
-    for rows, lp in terms:
-        pm.Potential(f"vote_buying_{'at' if rows is at else 'below'}_threshold", weigh(w_obs, fr["first_obs"][rows], lp).sum())
+        rr, rd = row_r[at], row_d[at]
+        grid = buying.split_grid(md.obs_yea[rr], md.obs_n[rr], md.obs_yea[rd], md.obs_n[rd], n[at])
+        lps = []
+        for rows in (rr, rd):
+            # each row's probability built for this subset (indexing a shared vector slowed compilation: module doc)
+            p, ph = probs(md.obs_case_idx[rows], md.obs_group_idx[rows], md.mix_obs_idx[rows]), phi[md.obs_dispersion_idx[rows]]
+            counts = buying.shifted_counts(md.obs_yea[rows], md.obs_n[rows], grid["k"])
+            lps.append(likelihood._bb_logp(md.obs_n[rows][:, None], p[:, None], ph[:, None], counts))
+        lp = buying.log_factor_at_threshold(pt, lps[0], lps[1], grid, prob, reach)
+        pm.Potential("vote_buying_at_threshold", weigh(w_obs, fr["first_obs"][at], lp).sum())
 
 
 def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, weighted: bool = False) -> pm.Model:
@@ -406,8 +420,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                 raise NotImplementedError("simulation-based calibration of the full model with the vote-buying layer is "
                                           "not implemented: its observed totals enter as constants (`sbc --buying-layer` "
                                           "calibrates the layer's parameters)")
-            _vote_buying(md, pr, cut=cut, tilt=tilt, faction_pos=faction_pos, share=share, disc=disc, phi=phi,
-                         w_obs=w_obs, weigh=weigh)
+            _vote_buying(md, pr, probs=probs, phi=phi, w_obs=w_obs, weigh=weigh)
 
         # --- measurement model of the coded indicators
         w_code = weights("code_weight", len(md.code_item_idx))

@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_coalition.coalition import agenda, buying, rules
-from bayes_coalition.coalition.model_data import ModelData, dispersion_index
+from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.constants import CHAMBERS, MINIMUM_WINNING_MARGIN, PREDICTIVE_PROB
 
@@ -105,7 +105,8 @@ def _simulate_rows(rng, arrays: dict, md: ModelData, *, interval: bool):
 def bought_rows(rng, y_obs: np.ndarray, arrays: dict, md: ModelData) -> np.ndarray:
     """Point-row counts after vote buying (coalition/buying.py): each leadership-controlled vote counted in point
     rows whose replicate falls 1 to max_shortfall yeas short is bought up to its threshold with probability b(d),
-    the yeas drawn from its rows' nays. Votes outside the layer's scope keep their natural counts."""
+    the yeas drawn from its party rows' nays (independents are not bought, as in the likelihood). Votes outside
+    the layer's scope keep their natural counts."""
     y_obs = y_obs.copy()
     for c in np.flatnonzero(md.case_floor == rules.HELD):
         rows = np.flatnonzero(md.obs_case_idx == c)
@@ -113,7 +114,9 @@ def bought_rows(rng, y_obs: np.ndarray, arrays: dict, md: ModelData) -> np.ndarr
             continue
         n = md.obs_n[rows]
         thr = rules.votes_needed(md.case_threshold[c], CHAMBERS[md.case_chamber_idx[c]], int(n.sum()))
-        y_obs[:, rows] = buying.buy_votes(rng, y_obs[:, rows], n, int(thr), arrays["buying_prob"], arrays["buying_reach"])
+        party = np.isin(md.obs_group_idx[rows], [GROUPS.index("R"), GROUPS.index("D")])     # independents are not bought
+        y_obs[:, rows] = buying.buy_votes(rng, y_obs[:, rows], n, int(thr), arrays["buying_prob"], arrays["buying_reach"],
+                                          buyable=party)
     return y_obs
 
 

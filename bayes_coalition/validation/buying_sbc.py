@@ -6,16 +6,18 @@ is new in the layer (its priors, b(d), the factor of a count at, below or above 
 likelihood with each vote's natural count distribution fixed:
 
 - the design: the shipped data's leadership-controlled votes with a count (``rules.floor_status`` ``HELD``), each
-  with its number voting ``n``, the yeas its rule needs ``t`` and a natural count on the integers 0..n with
-  probabilities proportional to the normal density at mean its observed count and standard deviation
-  ``COUNT_SD_SHARE * n`` (a discrete Gaussian: the ratio f(t - d) / f(t) of the layer's factor is then exact);
+  with its Republican and Democratic rows (members ``n_R``, ``n_D``), the yeas its rule needs ``t`` and natural
+  party counts beta-binomial with the observed yea shares and concentration ``CONCENTRATION`` (100, about the
+  model's posterior);
 - the prior: ``buying_prob`` and ``buying_reach`` from the spec's priors (the layer has no selection event, so
   the truths are plain prior draws);
-- the data: each vote's natural count, bought up to its threshold with probability b(d) when d short
+- the data: each vote's natural rows, bought up to its threshold with probability b(d) when d short
   (:func:`bayes_coalition.coalition.buying.buy_votes`, as the model's simulations);
-- the fit: the layer's factor for every vote (0 above the threshold, log(1 - b(t - y)) below it,
-  log(1 + sum_d b(d) f(t - d) / f(t)) at it) through the same functions as the full model's likelihood, with the
-  counts in ``pm.Data`` so one compilation serves every simulation.
+- the fit: the layer's term for every vote (0 above the threshold, log(1 - b(t - y)) below it, the mixture over
+  the natural rows at it) through the same functions as the full model's likelihood
+  (:func:`~bayes_coalition.coalition.buying.log_factor_at_threshold`), the data-dependent pieces (which side of
+  the threshold, the rows' log pmf at the shifted counts, the split probabilities) in ``pm.Data`` so one
+  compilation serves every simulation.
 
 Ranks on draws thinned to their effective sample size, written resumably through the store of every SBC; each
 simulation is a task of the executor (:mod:`bayes_coalition.parallel`).
@@ -32,20 +34,29 @@ import pandas as pd
 
 from bayes_coalition.coalition import buying, rules
 
-COUNT_SD_SHARE = 0.03
+CONCENTRATION = 100.0
 GROUPS = buying.PARAMETERS
 PRIOR_KEYS = ("buying_prob_alpha", "buying_prob_beta", "buying_reach_median", "buying_reach_log_sd")
 
 
 def layer_design(md) -> dict:
-    """The held votes of ``md`` with their ``n``, ``threshold``, observed count and natural count ``mean``/``sd``."""
-    from bayes_coalition.coalition.graph import floor_rows
+    """The held votes of ``md``: per vote ``n`` voting, ``threshold``, and per party row (R, D) members ``n_r``/``n_d``,
+    observed yeas ``observed_r``/``observed_d`` and the natural yea probability ``p_r``/``p_d`` (the observed share,
+    kept inside (0.005, 0.995))."""
+    from bayes_coalition.coalition.graph import floor_rows, party_rows_of
 
     held = np.flatnonzero(md.case_floor == rules.HELD)
     fr = floor_rows(md, held)
-    n = fr["n_case"]
-    return {"case": [md.coords["case"][c] for c in held], "n": n, "threshold": fr["threshold"],
-            "mean": fr["yea_case"].astype(float), "sd": COUNT_SD_SHARE * n, "observed": fr["yea_case"].astype(float)}
+    row_r, row_d = party_rows_of(md, held)
+    out = {"case": [md.coords["case"][c] for c in held], "threshold": fr["threshold"]}
+    for key, rows in (("r", row_r), ("d", row_d)):
+        out[f"n_{key}"] = md.obs_n[rows].astype(float)
+        out[f"observed_{key}"] = md.obs_yea[rows].astype(float)
+        out[f"p_{key}"] = np.clip(md.obs_yea[rows] / md.obs_n[rows], 0.005, 0.995)
+    out["other"] = fr["n_case"] - out["n_r"] - out["n_d"]           # independents: voting, never bought
+    out["other_yea"] = fr["yea_case"] - out["observed_r"] - out["observed_d"]
+    out["n"] = fr["n_case"]
+    return out
 
 
 def draw_prior(priors: dict, rng, size: int = 1) -> dict:
@@ -53,42 +64,64 @@ def draw_prior(priors: dict, rng, size: int = 1) -> dict:
             "buying_reach": np.exp(rng.normal(np.log(priors["buying_reach_median"]), priors["buying_reach_log_sd"], size))}
 
 
-def natural_counts(design: dict, rng) -> np.ndarray:
-    """One natural count per vote from its discrete Gaussian on 0..n (inverse CDF)."""
-    out = np.empty(len(design["n"]), dtype=np.int64)
-    for j, (n, m, s) in enumerate(zip(design["n"], design["mean"], design["sd"])):
-        y = np.arange(int(n) + 1)
-        logp = -0.5 * ((y - m) / s) ** 2
-        p = np.exp(logp - logp.max())
-        out[j] = int(np.searchsorted(np.cumsum(p) / p.sum(), rng.uniform(), side="right"))
-    return np.minimum(out, design["n"].astype(np.int64))
+def simulate(design: dict, priors: dict, rng, theta: dict | None = None) -> tuple[dict, dict]:
+    """One simulation: a prior draw (or ``theta``) and each vote's party rows after buying (independents keep their
+    observed yeas)."""
+    from bayes_coalition.coalition.predictive import beta_binomial
+
+    if theta is None:
+        theta = {k: float(v[0]) for k, v in draw_prior(priors, rng).items()}
+    yr = beta_binomial(rng, design["n_r"].astype(np.int64), design["p_r"], CONCENTRATION)
+    yd = beta_binomial(rng, design["n_d"].astype(np.int64), design["p_d"], CONCENTRATION)
+    out_r, out_d = np.empty(len(yr)), np.empty(len(yd))
+    for j in range(len(yr)):
+        rows = np.array([[yr[j], yd[j], design["other_yea"][j]]], dtype=np.int64)
+        n_rows = np.array([design["n_r"][j], design["n_d"][j], design["other"][j]], dtype=np.int64)
+        after = buying.buy_votes(rng, rows, n_rows, int(design["threshold"][j]), np.array([theta["buying_prob"]]),
+                                 np.array([theta["buying_reach"]]), buyable=np.array([True, True, False]))
+        out_r[j], out_d[j] = after[0, 0], after[0, 1]
+    return theta, {"observed_r": out_r, "observed_d": out_d}
 
 
-def simulate(design: dict, priors: dict, rng) -> tuple[dict, np.ndarray]:
-    """One simulation: a prior draw and the votes' counts after buying."""
-    theta = {k: float(v[0]) for k, v in draw_prior(priors, rng).items()}
-    y = natural_counts(design, rng)
-    out = np.empty(len(y))
-    for j, (yj, n, t) in enumerate(zip(y, design["n"], design["threshold"])):
-        out[j] = buying.buy_votes(rng, np.array([[yj]]), np.array([int(n)]), int(t), np.array([theta["buying_prob"]]),
-                                  np.array([theta["buying_reach"]]))[0, 0]
-    return theta, out
+def layer_data(design: dict, counts: dict) -> dict:
+    """The fit's data of one simulation (names of ``pm.Data``): which side of its threshold each vote is, its
+    shortfall, the rows' log pmf at the shifted counts and the split constants of the at-threshold mixture."""
+    from scipy import stats
+
+    r, d = counts["observed_r"], counts["observed_d"]
+    total = r + d + design["other_yea"]
+    t = design["threshold"]
+    grid = buying.split_grid(r, design["n_r"], d, design["n_d"], design["n"])
+    lps = []
+    for key, obs in (("r", r), ("d", d)):
+        n, p = design[f"n_{key}"], design[f"p_{key}"]
+        shifted = buying.shifted_counts(obs, n, grid["k"])
+        lps.append(stats.betabinom.logpmf(shifted, n[:, None], (p * CONCENTRATION)[:, None],
+                                          ((1 - p) * CONCENTRATION)[:, None]))
+    party_nays = design["n_r"] + design["n_d"] - r - d
+    return {"below": (total < t).astype(float), "at": (total == t).astype(float),
+            "short": np.where(total < t, t - total, 0.0), "buyable": (t - total <= party_nays).astype(float),
+            "lp_r": lps[0], "lp_d": lps[1], "valid": grid["valid"].astype(float), "log_h": grid["log_h"]}
 
 
-def build_layer_model(design: dict, priors: dict):
-    """The layer's likelihood with the natural counts fixed in distribution; the counts in ``pm.Data`` (``yea``)."""
+def build_layer_model(design: dict, priors: dict, data: dict | None = None):
+    """The layer's likelihood with the natural rows fixed in distribution; the data in ``pm.Data``
+    (default: the shipped counts)."""
     import pymc as pm
     import pytensor.tensor as pt
 
-    n, t = design["n"].astype(float), design["threshold"].astype(float)
-    d, mask = buying.shortfall_grid(n)
+    if data is None:
+        data = layer_data(design, {"observed_r": design["observed_r"], "observed_d": design["observed_d"]})
+    n = design["n"].astype(float)
+    grid0 = buying.split_grid(design["observed_r"], design["n_r"], design["observed_d"], design["n_d"], n)
     with pm.Model() as model:
-        y = pm.Data("yea", design["observed"])
+        v = {k: pm.Data(k, val) for k, val in data.items()}
         prob = pm.Beta("buying_prob", priors["buying_prob_alpha"], priors["buying_prob_beta"])
         reach = pm.LogNormal("buying_reach", np.log(priors["buying_reach_median"]), priors["buying_reach_log_sd"])
-        below = pt.log1p(-buying.close_probability(pt, t - y, n, prob, reach))
-        at = buying.log_factor_at_threshold(pt, t, design["mean"], design["sd"] ** 2, n, prob, reach, d, mask)
-        pm.Potential("vote_buying", pt.sum(pt.switch(pt.lt(y, t), below, pt.switch(pt.eq(y, t), at, 0.0))))
+        below = pt.log1p(-buying.close_probability(pt, v["short"], n, prob, reach) * v["buyable"])
+        grid = {**grid0, "valid": v["valid"], "log_h": v["log_h"]}
+        at = buying.log_factor_at_threshold(pt, v["lp_r"], v["lp_d"], grid, prob, reach)
+        pm.Potential("vote_buying", pt.sum(v["below"] * below + v["at"] * at))
     return model
 
 
@@ -107,18 +140,16 @@ def buying_sbc_task(design: dict, priors: dict, sim: int, seed: int, draws: int,
 
     compiled = worker_cached(("buying-sbc", content_key(design, priors)), lambda: _compiled(design, priors))
     rng = np.random.default_rng([int(seed), sim])
-    theta, y = simulate(design, priors, rng)
+    theta, counts = simulate(design, priors, rng)
     fit_seed = int(rng.integers(2**31 - 1))
     ts = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        idata = sample_compiled(compiled.with_data(yea=y), draws=draws, tune=tune, chains=chains, cores=cores,
-                                seed=fit_seed, low_rank_mass_matrix=False)
+        idata = sample_compiled(compiled.with_data(**layer_data(design, counts)), draws=draws, tune=tune,
+                                chains=chains, cores=cores, seed=fit_seed, low_rank_mass_matrix=False)
     seconds = time.perf_counter() - ts
     post = {k: idata.posterior[k].values.reshape(-1) for k in GROUPS}
     return _ranks(sim, theta, post, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
-
-
 def run_buying_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
                    chains: int = 2, n_keep: int = 99, dataset=None, progress: bool = True, executor=None, client=None,
                    workers: int | None = None) -> pd.DataFrame:

@@ -17,32 +17,74 @@ from bayes_coalition.data.dataset import load_dataset
 
 
 def test_close_probability_at_its_boundaries() -> None:
-    """b(d) = prob * exp(-(d - 1) / (reach n)) for 1 <= d <= ceil(n / 4), 0 outside (hand-computed: n = 100,
-    reach 0.02 -> e-folding every 2 yeas; the largest gap closed is 25)."""
-    b = buying.close_probability(np, np.array([-300, 0, 1, 2, 3, 25, 26]), 100, 0.6, 0.02)
-    np.testing.assert_allclose(b, [0.0, 0.0, 0.6, 0.6 * np.exp(-0.5), 0.6 * np.exp(-1.0), 0.6 * np.exp(-12.0), 0.0],
+    """b(d) = prob * exp(-(d - 1) / (reach n)) for 1 <= d <= ceil(n / 10), 0 outside (hand-computed: n = 100,
+    reach 0.02 -> e-folding every 2 yeas; the largest gap closed is 10)."""
+    b = buying.close_probability(np, np.array([-300, 0, 1, 2, 3, 10, 11]), 100, 0.6, 0.02)
+    np.testing.assert_allclose(b, [0.0, 0.0, 0.6, 0.6 * np.exp(-0.5), 0.6 * np.exp(-1.0), 0.6 * np.exp(-4.5), 0.0],
                                rtol=1e-12)
-    assert buying.max_shortfall(430) == 108 and buying.max_shortfall(100) == 25
+    assert buying.max_shortfall(430) == 43 and buying.max_shortfall(100) == 10
     assert np.all(np.isfinite(buying.close_probability(np, np.array([-1e6]), 430, 0.5, 1e-4)))   # no overflow
 
 
-@pytest.mark.parametrize(("thr", "mean", "sd", "n", "prob", "reach"), [
-    (216, 210.0, 12.0, 430, 0.7, 0.01),      # natural count just short: the factor is large
-    (216, 240.0, 12.0, 430, 0.7, 0.01),      # natural count well above: the factor is near 1
-    (60, 57.0, 3.0, 100, 0.4, 0.03),         # a Senate cloture vote
-    (216, 80.0, 5.0, 430, 0.5, 0.01),        # far in the tail: log space must not overflow
+def _mixture_by_hand(r_r, n_r, r_d, n_d, n_total, p_r, p_d, phi, prob, reach) -> float:
+    """log of sum over (k, j), 1 <= k + j <= ceil(n / 10), of b(k + j) h(k, j) BB(r_r - k) BB(r_d - j) /
+    (BB(r_r) BB(r_d)) with SciPy's beta-binomial and hypergeometric pmfs, term by term (plus 1: no yea bought)."""
+    bb = lambda y, n, p: stats.betabinom.pmf(y, n, p * phi, (1 - p) * phi)
+    total = 1.0
+    for k in range(r_r + 1):
+        for j in range(r_d + 1):
+            d = k + j
+            if not 1 <= d <= np.ceil(n_total / 10):
+                continue
+            nay_r, nay_d = n_r - r_r + k, n_d - r_d + j
+            h = stats.hypergeom.pmf(k, nay_r + nay_d, nay_r, d)
+            b = prob * np.exp(-(d - 1) / (reach * n_total))
+            total += b * h * bb(r_r - k, n_r, p_r) * bb(r_d - j, n_d, p_d) / (bb(r_r, n_r, p_r) * bb(r_d, n_d, p_d))
+    return float(np.log(total))
+
+
+def _factor(r_r, n_r, r_d, n_d, n_total, p_r, p_d, phi, prob, reach) -> np.ndarray:
+    grid = buying.split_grid(np.atleast_1d(r_r), np.atleast_1d(n_r), np.atleast_1d(r_d), np.atleast_1d(n_d),
+                             np.atleast_1d(n_total))
+    lp = [stats.betabinom.logpmf(buying.shifted_counts(np.atleast_1d(r), np.atleast_1d(n), grid["k"]),
+                                 np.atleast_1d(n)[:, None], p * phi, (1 - p) * phi)
+          for r, n, p in ((r_r, n_r, p_r), (r_d, n_d, p_d))]
+    return buying.log_factor_at_threshold(np, lp[0], lp[1], grid, prob, reach)
+
+
+@pytest.mark.parametrize(("r_r", "n_r", "r_d", "n_d", "p_r", "p_d", "prob", "reach"), [
+    (190, 228, 27, 204, 0.82, 0.10, 0.7, 0.01),      # CAFTA's House vote (217-215): natural count close
+    (190, 228, 27, 204, 0.70, 0.08, 0.7, 0.04),      # a natural count well short: the mixture is large
+    (52, 54, 8, 46, 0.93, 0.12, 0.4, 0.03),          # a Senate cloture vote at 60
 ])
-def test_factor_at_threshold_matches_scipy(thr, mean, sd, n, prob, reach) -> None:
-    """log(1 + sum_d b(d) f(t - d) / f(t)) with f SciPy's normal density, gap by gap."""
-    d = np.arange(1, buying.max_shortfall(n) + 1)
-    b = prob * np.exp(-(d - 1) / (reach * n))
-    log_ratio = stats.norm.logpdf(thr - d, mean, sd) - stats.norm.logpdf(thr, mean, sd)
-    expected = np.logaddexp.reduce(np.concatenate([[0.0], np.log(b) + log_ratio]))
-    grid, mask = buying.shortfall_grid(np.array([n, 30]))      # padded beside a shorter vote
-    got = buying.log_factor_at_threshold(np, np.array([thr, 10.0]), np.array([mean, 8.0]), np.array([sd**2, 4.0]),
-                                         np.array([n, 30.0]), prob, reach, grid, mask)
+def test_factor_at_threshold_matches_scipy(r_r, n_r, r_d, n_d, p_r, p_d, prob, reach) -> None:
+    """The at-threshold mixture over the natural party rows against SciPy's pmfs, term by term."""
+    got = _factor(r_r, n_r, r_d, n_d, n_r + n_d, p_r, p_d, 100.0, prob, reach)
     assert np.isfinite(got).all()
-    assert got[0] == pytest.approx(expected, rel=1e-10)
+    assert got[0] == pytest.approx(_mixture_by_hand(r_r, n_r, r_d, n_d, n_r + n_d, p_r, p_d, 100.0, prob, reach),
+                                   rel=1e-9)
+
+
+def test_layer_distribution_sums_to_one() -> None:
+    """The observed rows' distribution under the layer is a probability: over every (R, D) count of a small
+    vote, the natural pmf above the threshold, times 1 - b(t - y) below it, times the mixture at it, sums to 1
+    (the mixture's normalisation is what keeps fits from running away); and the mass at the threshold is the
+    natural mass there plus every bought shortfall's."""
+    n_r, n_d, p_r, p_d, phi, prob, reach = 30, 25, 0.55, 0.35, 40.0, 0.8, 0.05
+    n = n_r + n_d
+    t = n // 2 + 1
+    yr, yd = np.meshgrid(np.arange(n_r + 1), np.arange(n_d + 1), indexing="ij")
+    nat = (stats.betabinom.pmf(yr, n_r, p_r * phi, (1 - p_r) * phi)
+           * stats.betabinom.pmf(yd, n_d, p_d * phi, (1 - p_d) * phi))
+    total = yr + yd
+    obs = np.where(total > t, nat, nat * (1 - buying.close_probability(np, t - total, n, prob, reach)))
+    at = np.argwhere(total == t)
+    factor = _factor(at[:, 0], np.full(len(at), n_r), at[:, 1], np.full(len(at), n_d), np.full(len(at), n),
+                     p_r, p_d, phi, prob, reach)
+    obs[at[:, 0], at[:, 1]] = nat[at[:, 0], at[:, 1]] * np.exp(factor)
+    assert obs.sum() == pytest.approx(1.0, abs=1e-12)
+    b = buying.close_probability(np, t - total, n, prob, reach)
+    assert obs[total == t].sum() == pytest.approx(nat[total == t].sum() + (nat * b)[total < t].sum(), abs=1e-12)
 
 
 @pytest.mark.parametrize(("thr", "mean", "sd", "n", "prob", "reach"), [
@@ -82,7 +124,7 @@ def test_buy_votes_takes_the_yeas_from_the_nays() -> None:
     assert np.all(after[:, 2] == 2)
     np.testing.assert_array_equal(after[short <= 0], y[short <= 0])      # at or above the line: untouched
     assert np.all(bought[short == 1])                                    # prob 1: b(1) = 1
-    assert not bought[short > 108].any()                                 # beyond the largest gap closed
+    assert not bought[short > 44].any()                                 # beyond the largest gap closed (ceil(43.2))
     np.testing.assert_array_equal(buying.buy_votes(rng, y, n_rows, 216, np.zeros(5000), np.full(5000, 0.05)), y)
 
 
@@ -101,9 +143,10 @@ def buying_model() -> dict:
 @pytest.mark.parametrize("seed", (0, 1))
 def test_buying_terms_match_a_numpy_reference(buying_model: dict, seed: int) -> None:
     """Guards the layer's likelihood on the shipped data: votes below their threshold add log(1 - b(t - y)),
-    votes exactly at it log(1 + sum_d b(d) f(t - d) / f(t)) with f the normal density of the vote's natural
-    count given its own cut-point and tilt, here re-computed row by row with the model's
-    ``case_row_probability`` and SciPy; votes above add nothing."""
+    votes exactly at it the log of the mixture over the natural party rows (k Republican and j Democratic yeas
+    bought, with the hypergeometric probability of that split), the rows' beta-binomial pmf given the vote's
+    natural given its own cut-point and tilt, here re-computed row by row with the model's
+    ``case_row_probability`` and SciPy's beta-binomial and hypergeometric pmfs; votes above add nothing."""
     md = buying_model["md"]
     rng = np.random.default_rng(seed)
     point = {k: val + rng.normal(0.0, 0.3, size=np.shape(val)) for k, val in buying_model["model"].initial_point().items()}
@@ -117,19 +160,32 @@ def test_buying_terms_match_a_numpy_reference(buying_model: dict, seed: int) -> 
                                  mix_idx=md.mix_obs_idx[rows], faction_position=v["ideal_point"][md.faction_actor_idx],
                                  faction_share=v["faction_share"], mix_share=md.mix_share,
                                  discrimination=v["discrimination"])
-        n = md.obs_n[rows].astype(float)
+        n = md.obs_n[rows]
         phi = v["concentration"][md.obs_dispersion_idx[rows]]
-        mean, var = np.sum(n * p), np.sum(n * p * (1 - p) * (n + phi) / (1 + phi))
         total, y = int(n.sum()), int(md.obs_yea[rows].sum())
         t = int(rules.votes_needed(md.case_threshold[c], ["House", "Senate"][md.case_chamber_idx[c]], total))
-        d = np.arange(1, int(np.ceil(total / 4)) + 1)
-        b = v["buying_prob"] * np.exp(-(d - 1) / (v["buying_reach"] * total))
         if y < t:
-            below_lp += np.log1p(-(b[t - y - 1] if t - y <= len(d) else 0.0))
+            d = t - y
+            b = v["buying_prob"] * np.exp(-(d - 1) / (v["buying_reach"] * total)) if d <= np.ceil(total / 10) else 0.0
+            below_lp += np.log1p(-b)
             n_below += 1
         elif y == t:
-            ratio = stats.norm.pdf(t - d, mean, np.sqrt(var)) / stats.norm.pdf(t, mean, np.sqrt(var))
-            at_lp += np.log1p(np.sum(b * ratio))
+            g = list(md.obs_group_idx[rows])
+            i_r, i_d = g.index(0), g.index(1)           # GROUPS: R, D
+            bb = lambda y_, n_, p_, f_: stats.betabinom.pmf(y_, n_, p_ * f_, (1 - p_) * f_)
+            r_r, r_d = int(md.obs_yea[rows][i_r]), int(md.obs_yea[rows][i_d])
+            acc = 1.0
+            for k in range(r_r + 1):
+                for j in range(r_d + 1):
+                    d = k + j
+                    if not 1 <= d <= np.ceil(total / 10):
+                        continue
+                    nay_r, nay_d = n[i_r] - r_r + k, n[i_d] - r_d + j
+                    h = stats.hypergeom.pmf(k, nay_r + nay_d, nay_r, d)
+                    b = v["buying_prob"] * np.exp(-(d - 1) / (v["buying_reach"] * total))
+                    acc += (b * h * bb(r_r - k, n[i_r], p[i_r], phi[i_r]) * bb(r_d - j, n[i_d], p[i_d], phi[i_d])
+                            / (bb(r_r, n[i_r], p[i_r], phi[i_r]) * bb(r_d, n[i_d], p[i_d], phi[i_d])))
+            at_lp += np.log(acc)
             n_at += 1
     assert n_at >= 3 and n_below >= 2            # the shipped data: votes exactly at the line, held votes that failed
     assert float(v["vote_buying_at_threshold"]) == pytest.approx(at_lp, rel=1e-8)

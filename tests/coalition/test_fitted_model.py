@@ -295,8 +295,8 @@ def _with_buying(fitted, *, prob: float, reach: float):
 
 def test_vote_buying_in_predictions(fitted):
     """Guards how the predictions read the vote-buying layer (coalition/buying.py): with prob 0 every computed
-    probability is the layer-free one; with prob 1 and a long reach every gap up to ceil(n / 4) yeas is closed,
-    so P(House) = P(natural count >= t - ceil(n / 4)), by hand from the bill's own draws; the bought votes are
+    probability is the layer-free one; with prob 1 and a long reach every gap up to ceil(n / 10) yeas is closed,
+    so P(House) = P(natural count >= t - ceil(n / 10)), by hand from the bill's own draws; the bought votes are
     minimum winning coalitions (oversized unchanged); the classes sum to 1; in sample, a held vote gains and an
     exempt one (a disapproval resolution) keeps its replicates; no held replicate ends 1-10 short."""
     from scipy.stats import norm
@@ -324,7 +324,7 @@ def test_vote_buying_in_predictions(fitted):
     sd = np.sqrt((h["n"] * h["prob"] * (1 - h["prob"]) * (h["n"] + h["phi"]) / (1 + h["phi"])).sum(axis=-1))
     n = int(h["n"].sum())
     need = rules.votes_needed(bill.house_rule, "House", n)
-    reach_all = norm.sf((need - np.ceil(n / 4) - 0.5 - mean) / sd).mean()
+    reach_all = norm.sf((need - np.ceil(n / 10) - 0.5 - mean) / sd).mean()
     assert 0.01 < plain["p_house"]["mean"] < reach_all - 0.01                # the test needs a vote the layer moves
     assert full["p_house"]["mean"] == pytest.approx(reach_all, abs=1e-3)     # b(d) = exp(-(d-1)/(100 n)) ~ 1
     assert full["p_oversized"]["house"]["mean"] == pytest.approx(plain["p_oversized"]["house"]["mean"], abs=1e-12)
