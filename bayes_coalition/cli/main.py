@@ -216,21 +216,15 @@ def cmd_sbc(args) -> int:
         spec = load_spec(args.spec)
         if args.agenda_layer and args.buying_layer:
             raise ValueError("sbc: give --agenda-layer or --buying-layer, not both")
-        if args.buying_layer:
-            from bayes_coalition.validation.buying_sbc import run_buying_sbc
+        layer = "agenda" if args.agenda_layer else "buying" if args.buying_layer else None
+        if layer is not None:            # a strategic layer's own SBC, the count model held fixed
+            import importlib
 
-            out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_buying_sbc"
-            settings = sbc.start(out, dict(seed=args.seed, **common, model="buying_layer", spec=str(args.spec)))
+            run = getattr(importlib.import_module(f"bayes_coalition.validation.{layer}_sbc"), f"run_{layer}_sbc")
+            out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_{layer}_sbc"
+            settings = sbc.start(out, dict(seed=args.seed, **common, model=f"{layer}_layer", spec=str(args.spec)))
             with make_executor(args) as ex:
-                ranks = run_buying_sbc(spec, args.sims, seed=args.seed, out_dir=out, executor=ex, **common)
-            return _sbc_summary(out, ranks, args, settings, t0)
-        if args.agenda_layer:
-            from bayes_coalition.validation.agenda_sbc import run_agenda_sbc
-
-            out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_agenda_sbc"
-            settings = sbc.start(out, dict(seed=args.seed, **common, model="agenda_layer", spec=str(args.spec)))
-            with make_executor(args) as ex:
-                ranks = run_agenda_sbc(spec, args.sims, seed=args.seed, out_dir=out, executor=ex, **common)
+                ranks = run(spec, args.sims, seed=args.seed, out_dir=out, executor=ex, **common)
             return _sbc_summary(out, ranks, args, settings, t0)
         out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
         settings = sbc.start(out, dict(seed=args.seed, **common, model="coalition", spec=str(args.spec)))

@@ -155,16 +155,12 @@ def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
                    chains: int = 2, n_keep: int = 99, dataset=None, progress: bool = True, executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
     """SBC of the agenda-control layer of ``spec`` (module docstring); returns all ranks (also in ``out_dir/sbc.csv``)."""
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.parallel import resolve
-    from bayes_coalition.validation.sbc import _Store, run_into_store
+    from bayes_coalition.validation.sbc import run_layer_sbc
 
     spec = {**spec, "model": {**spec["model"], "agenda_control": True}}
     base = CoalitionModel(dataset=dataset, spec=spec)
-    design = layer_design(base.model_data)
     priors = {k: float(base.spec["priors"][k]) for k in ("agenda_bar_sd", "agenda_scale_median", "agenda_scale_log_sd",
                                                          "agenda_leak_alpha", "agenda_leak_beta")}
-    store = _Store(out_dir)
-    ex, own = resolve(executor, client=client, workers=workers)
-    tasks = [(sim, (design, priors, sim, seed, draws, tune, chains, ex.cores(chains), n_keep))
-             for sim in range(n_sims) if sim not in store.done]
-    return run_into_store(store, ex, own, agenda_sbc_task, tasks, label="agenda sbc", progress=progress)
+    return run_layer_sbc(agenda_sbc_task, layer_design(base.model_data), priors, n_sims, seed=seed, out_dir=out_dir,
+                         draws=draws, tune=tune, chains=chains, n_keep=n_keep, label="agenda sbc", progress=progress,
+                         executor=executor, client=client, workers=workers)

@@ -155,15 +155,11 @@ def run_buying_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
                    workers: int | None = None) -> pd.DataFrame:
     """SBC of the vote-buying layer of ``spec`` (module docstring); returns all ranks (also in ``out_dir/sbc.csv``)."""
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.parallel import resolve
-    from bayes_coalition.validation.sbc import _Store, run_into_store
+    from bayes_coalition.validation.sbc import run_layer_sbc
 
     spec = {**spec, "model": {**spec["model"], "vote_buying": True, "agenda_control": False}}
     base = CoalitionModel(dataset=dataset, spec=spec)
-    design = layer_design(base.model_data)
     priors = {k: float(base.spec["priors"][k]) for k in PRIOR_KEYS}
-    store = _Store(out_dir)
-    ex, own = resolve(executor, client=client, workers=workers)
-    tasks = [(sim, (design, priors, sim, seed, draws, tune, chains, ex.cores(chains), n_keep))
-             for sim in range(n_sims) if sim not in store.done]
-    return run_into_store(store, ex, own, buying_sbc_task, tasks, label="buying sbc", progress=progress)
+    return run_layer_sbc(buying_sbc_task, layer_design(base.model_data), priors, n_sims, seed=seed, out_dir=out_dir,
+                         draws=draws, tune=tune, chains=chains, n_keep=n_keep, label="buying sbc", progress=progress,
+                         executor=executor, client=client, workers=workers)

@@ -136,6 +136,21 @@ class _Store:
         self._last, self._dirty = time.perf_counter(), False
 
 
+def run_layer_sbc(task, design: dict, priors: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int, tune: int,
+                  chains: int, n_keep: int, label: str, progress: bool = True, executor=None, client=None,
+                  workers: int | None = None):
+    """The runner of a strategic layer's own SBC (validation/agenda_sbc.py, buying_sbc.py): simulation ``sim`` is
+    ``task(design, priors, sim, seed, draws, tune, chains, cores, n_keep)`` on the executor, resumable through the
+    store of every SBC. Returns every rank in the store."""
+    from bayes_coalition.parallel import resolve
+
+    store = _Store(out_dir)
+    ex, own = resolve(executor, client=client, workers=workers)
+    tasks = [(sim, (design, priors, sim, seed, draws, tune, chains, ex.cores(chains), n_keep))
+             for sim in range(n_sims) if sim not in store.done]
+    return run_into_store(store, ex, own, task, tasks, label=label, progress=progress)
+
+
 def run_into_store(store: _Store, ex, own: bool, fn, tasks: list, *, label: str = "sbc", progress: bool = True):
     """Run the simulations ``tasks`` (``(sim, args)``, ``fn(*args) -> (rank rows, fit statistics)``) on the
     executor ``ex`` into ``store`` as they finish (:func:`bayes_coalition.parallel.run_all`); the store is flushed

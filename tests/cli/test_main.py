@@ -102,7 +102,7 @@ def test_sbc_ideal_points_runs_and_refuses_other_settings(mock_pymc_sample, tmp_
 
 
 def test_sbc_buying_layer_runs_and_refuses_two_layers(tmp_path, capsys):
-    """``sbc --buying-layer``: the layer's SBC (validation/buying_sbc.py; real sampling of its two-parameter model,
+    """``sbc --buying-layer`` (and ``--agenda-layer``): the layer's SBC (validation/buying_sbc.py; real sampling of its two-parameter model,
     a few seconds) writes its ranks and says which calibration ran; both layers at once is an error."""
     spec = REPO / "models" / "trade_coalition_buying.toml"
     argv = ["sbc", spec, "--buying-layer", "--sims", "2", "--draws", "60", "--tune", "60", "--keep", "9", "--out", tmp_path]
@@ -113,6 +113,11 @@ def test_sbc_buying_layer_runs_and_refuses_two_layers(tmp_path, capsys):
     assert "buying_prob" in capsys.readouterr().out
     assert run_cli(["sbc", spec, "--buying-layer", "--agenda-layer", "--sims", "1", "--out", tmp_path / "x"]) == 2
     assert "not both" in capsys.readouterr().err
+    agenda = ["sbc", REPO / "models" / "trade_coalition_agenda.toml", "--agenda-layer", "--sims", "2", "--draws", "60",
+              "--tune", "60", "--keep", "9", "--out", tmp_path / "agenda"]
+    assert run_cli(agenda) == 0
+    assert json.loads((tmp_path / "agenda" / "sbc.json").read_text())["settings"]["model"] == "agenda_layer"
+    assert set(pd.read_csv(tmp_path / "agenda" / "sbc.csv")["parameter"]) == {"agenda_bar", "agenda_scale", "agenda_leak"}
 
 
 def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):

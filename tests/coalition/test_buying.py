@@ -26,10 +26,13 @@ def test_close_probability_at_its_boundaries() -> None:
     assert np.all(np.isfinite(buying.close_probability(np, np.array([-1e6]), 430, 0.5, 1e-4)))   # no overflow
 
 
-def _mixture_by_hand(r_r, n_r, r_d, n_d, n_total, p_r, p_d, phi, prob, reach) -> float:
+def _mixture_by_hand(r_r, n_r, r_d, n_d, n_total, p_r, p_d, phi, prob, reach, phi_d=None) -> float:
     """log of sum over (k, j), 1 <= k + j <= ceil(n / 10), of b(k + j) h(k, j) BB(r_r - k) BB(r_d - j) /
-    (BB(r_r) BB(r_d)) with SciPy's beta-binomial and hypergeometric pmfs, term by term (plus 1: no yea bought)."""
-    bb = lambda y, n, p: stats.betabinom.pmf(y, n, p * phi, (1 - p) * phi)
+    (BB(r_r) BB(r_d)) with SciPy's beta-binomial and hypergeometric pmfs, term by term (plus 1: no yea bought);
+    ``phi_d``: the Democrats' concentration when it differs from the Republicans' ``phi``."""
+    phi_d = phi if phi_d is None else phi_d
+    bb_r = lambda y: stats.betabinom.pmf(y, n_r, p_r * phi, (1 - p_r) * phi)
+    bb_d = lambda y: stats.betabinom.pmf(y, n_d, p_d * phi_d, (1 - p_d) * phi_d)
     total = 1.0
     for k in range(r_r + 1):
         for j in range(r_d + 1):
@@ -39,7 +42,7 @@ def _mixture_by_hand(r_r, n_r, r_d, n_d, n_total, p_r, p_d, phi, prob, reach) ->
             nay_r, nay_d = n_r - r_r + k, n_d - r_d + j
             h = stats.hypergeom.pmf(k, nay_r + nay_d, nay_r, d)
             b = prob * np.exp(-(d - 1) / (reach * n_total))
-            total += b * h * bb(r_r - k, n_r, p_r) * bb(r_d - j, n_d, p_d) / (bb(r_r, n_r, p_r) * bb(r_d, n_d, p_d))
+            total += b * h * bb_r(r_r - k) * bb_d(r_d - j) / (bb_r(r_r) * bb_d(r_d))
     return float(np.log(total))
 
 
@@ -172,20 +175,9 @@ def test_buying_terms_match_a_numpy_reference(buying_model: dict, seed: int) -> 
         elif y == t:
             g = list(md.obs_group_idx[rows])
             i_r, i_d = g.index(0), g.index(1)           # GROUPS: R, D
-            bb = lambda y_, n_, p_, f_: stats.betabinom.pmf(y_, n_, p_ * f_, (1 - p_) * f_)
-            r_r, r_d = int(md.obs_yea[rows][i_r]), int(md.obs_yea[rows][i_d])
-            acc = 1.0
-            for k in range(r_r + 1):
-                for j in range(r_d + 1):
-                    d = k + j
-                    if not 1 <= d <= np.ceil(total / 10):
-                        continue
-                    nay_r, nay_d = n[i_r] - r_r + k, n[i_d] - r_d + j
-                    h = stats.hypergeom.pmf(k, nay_r + nay_d, nay_r, d)
-                    b = v["buying_prob"] * np.exp(-(d - 1) / (v["buying_reach"] * total))
-                    acc += (b * h * bb(r_r - k, n[i_r], p[i_r], phi[i_r]) * bb(r_d - j, n[i_d], p[i_d], phi[i_d])
-                            / (bb(r_r, n[i_r], p[i_r], phi[i_r]) * bb(r_d, n[i_d], p[i_d], phi[i_d])))
-            at_lp += np.log(acc)
+            at_lp += _mixture_by_hand(int(md.obs_yea[rows][i_r]), int(n[i_r]), int(md.obs_yea[rows][i_d]), int(n[i_d]),
+                                      total, p[i_r], p[i_d], phi[i_r], v["buying_prob"], v["buying_reach"],
+                                      phi_d=phi[i_d])
             n_at += 1
     assert n_at >= 3 and n_below >= 2            # the shipped data: votes exactly at the line, held votes that failed
     assert float(v["vote_buying_at_threshold"]) == pytest.approx(at_lp, rel=1e-8)
