@@ -25,8 +25,6 @@ simulation is a task of the executor (:mod:`bayes_coalition.parallel`).
 
 from __future__ import annotations
 
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -135,21 +133,14 @@ def buying_sbc_task(design: dict, priors: dict, sim: int, seed: int, draws: int,
                     cores: int, n_keep: int) -> tuple:
     """One simulation (a pure function of ``(seed, sim)`` and the settings): ``(rank rows, fit statistics)``."""
     from bayes_coalition.parallel import content_key, worker_cached
-    from bayes_coalition.sampling import sample_compiled
-    from bayes_coalition.validation.sbc import _fit_stats, _ranks
+    from bayes_coalition.validation.sbc import layer_fit_ranks
 
     compiled = worker_cached(("buying-sbc", content_key(design, priors)), lambda: _compiled(design, priors))
     rng = np.random.default_rng([int(seed), sim])
     theta, counts = simulate(design, priors, rng)
-    fit_seed = int(rng.integers(2**31 - 1))
-    ts = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = sample_compiled(compiled.with_data(**layer_data(design, counts)), draws=draws, tune=tune,
-                                chains=chains, cores=cores, seed=fit_seed, low_rank_mass_matrix=False)
-    seconds = time.perf_counter() - ts
-    post = {k: idata.posterior[k].values.reshape(-1) for k in GROUPS}
-    return _ranks(sim, theta, post, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
+    return layer_fit_ranks(compiled, layer_data(design, counts), theta, GROUPS, sim, rng,
+                           fit_seed=int(rng.integers(2**31 - 1)), draws=draws, tune=tune, chains=chains, cores=cores,
+                           n_keep=n_keep)
 def run_buying_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
                    chains: int = 2, n_keep: int = 99, dataset=None, progress: bool = True, executor=None, client=None,
                    workers: int | None = None) -> pd.DataFrame:

@@ -136,6 +136,23 @@ class _Store:
         self._last, self._dirty = time.perf_counter(), False
 
 
+def layer_fit_ranks(compiled, data: dict, theta: dict, groups, sim: int, rng, *, fit_seed: int, draws: int, tune: int,
+                    chains: int, cores: int, n_keep: int) -> tuple:
+    """A strategic layer's SBC fit: nutpie on its ``compiled`` model with this simulation's ``data``, then the
+    ranks of the true ``theta`` among the draws of ``groups`` thinned to their ESS, and the fit's statistics
+    (divergences, R-hat: reported in sbc.json, never dropped)."""
+    from bayes_coalition.sampling import sample_compiled
+
+    ts = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=cores,
+                                seed=fit_seed, low_rank_mass_matrix=False)
+    seconds = time.perf_counter() - ts
+    post = {k: idata.posterior[k].values.reshape(-1) for k in groups}
+    return _ranks(sim, theta, post, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
+
+
 def run_layer_sbc(task, design: dict, priors: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int, tune: int,
                   chains: int, n_keep: int, label: str, progress: bool = True, executor=None, client=None,
                   workers: int | None = None):
