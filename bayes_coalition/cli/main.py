@@ -216,11 +216,12 @@ def cmd_sbc(args) -> int:
         spec = load_spec(args.spec)
         if args.agenda_layer and args.buying_layer:
             raise ValueError("sbc: give --agenda-layer or --buying-layer, not both")
-        layer = "agenda" if args.agenda_layer else "buying" if args.buying_layer else None
-        if layer is not None:            # a strategic layer's own SBC, the count model held fixed
-            import importlib
-
-            run = getattr(importlib.import_module(f"bayes_coalition.validation.{layer}_sbc"), f"run_{layer}_sbc")
+        if args.agenda_layer or args.buying_layer:      # a strategic layer's own SBC, the count model held fixed
+            if args.agenda_layer:
+                from bayes_coalition.validation.agenda_sbc import run_agenda_sbc as run
+            else:
+                from bayes_coalition.validation.buying_sbc import run_buying_sbc as run
+            layer = "agenda" if args.agenda_layer else "buying"
             out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_{layer}_sbc"
             settings = sbc.start(out, dict(seed=args.seed, **common, model=f"{layer}_layer", spec=str(args.spec)))
             with make_executor(args) as ex:

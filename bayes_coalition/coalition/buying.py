@@ -53,6 +53,16 @@ MEANING = {
 # fallen to e^-9.8 of b(1) at the largest gap, at its 97.5% (0.043) only to e^-2.3: the cap binds for a long reach.
 # b is 0 beyond it, in every use (likelihood, predictions, simulations)
 MAX_SHORTFALL_SHARE = 0.10
+# the voter groups whose members can be bought: the parties (and a row of both, in predictions of a bill without
+# its split); independents never (the likelihood needs each controlled vote's R and D rows: graph.party_rows_of)
+BUYABLE_GROUPS = ("R", "D", "RD")
+
+
+def buyable(group_idx) -> np.ndarray:
+    """Which rows (indices into ``constants.GROUPS``) hold members the layer can buy."""
+    from bayes_coalition.constants import GROUPS
+
+    return np.isin(np.asarray(group_idx), [GROUPS.index(g) for g in BUYABLE_GROUPS])
 
 
 def max_shortfall(n) -> np.ndarray:
@@ -79,8 +89,6 @@ def split_grid(r_r, n_r, r_d, n_d, n_total) -> dict:
     party (0..K, K the largest :func:`max_shortfall`), ``d = k + j``, ``valid`` (vote, k, j) where 1 <= d <=
     max_shortfall and the natural rows ``r - k``, ``r - j`` are counts, and ``log_h`` the log probability that
     ``d`` yeas drawn from the natural nays (``n_r - r_r + k`` and ``n_d - r_d + j``) split as (k, j)."""
-    from scipy.special import gammaln
-
     r_r, n_r, r_d, n_d = (np.asarray(v, dtype=float) for v in (r_r, n_r, r_d, n_d))
     dmax = max_shortfall(n_total)
     K = int(dmax.max()) if dmax.size else 0
@@ -92,11 +100,11 @@ def split_grid(r_r, n_r, r_d, n_d, n_total) -> dict:
     valid = (d >= 1) & (d <= dmax[:, None, None]) & (kk <= r_r[:, None, None]) & (jj <= r_d[:, None, None])
 
     def log_choose(a, b):
-        return gammaln(a + 1.0) - gammaln(b + 1.0) - gammaln(np.maximum(a - b, 0.0) + 1.0)
+        return special.gammaln(a + 1.0) - special.gammaln(b + 1.0) - special.gammaln(np.maximum(a - b, 0.0) + 1.0)
 
     log_h = np.where(valid, log_choose(nay_r, kk) + log_choose(nay_d, jj) - log_choose(nay_r + nay_d, d), 0.0)
     return {"k": k, "d": np.broadcast_to(d, valid.shape).copy(), "valid": valid, "log_h": log_h,
-            "r_r": r_r, "r_d": r_d, "n_total": np.asarray(n_total, dtype=float)}
+            "n_total": np.asarray(n_total, dtype=float)}
 
 
 def log_factor_at_threshold(xp, lp_r, lp_d, grid: dict, prob, reach):

@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from bayes_coalition.coalition import agenda, buying, rules
-from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
+from bayes_coalition.coalition.model_data import ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.constants import CHAMBERS, MINIMUM_WINNING_MARGIN, PREDICTIVE_PROB
 
@@ -108,15 +108,12 @@ def bought_rows(rng, y_obs: np.ndarray, arrays: dict, md: ModelData) -> np.ndarr
     the yeas drawn from its party rows' nays (independents are not bought, as in the likelihood). Votes outside
     the layer's scope keep their natural counts."""
     y_obs = y_obs.copy()
-    for c in np.flatnonzero(md.case_floor == rules.HELD):
+    for c in np.flatnonzero(md.case_floor == rules.HELD):       # HELD: counted in point rows (model_data)
         rows = np.flatnonzero(md.obs_case_idx == c)
-        if not len(rows) or c in md.int_case_idx:
-            continue
         n = md.obs_n[rows]
         thr = rules.votes_needed(md.case_threshold[c], CHAMBERS[md.case_chamber_idx[c]], int(n.sum()))
-        party = np.isin(md.obs_group_idx[rows], [GROUPS.index("R"), GROUPS.index("D")])     # independents are not bought
         y_obs[:, rows] = buying.buy_votes(rng, y_obs[:, rows], n, int(thr), arrays["buying_prob"], arrays["buying_reach"],
-                                          buyable=party)
+                                          buyable=buying.buyable(md.obs_group_idx[rows]))
     return y_obs
 
 

@@ -61,9 +61,8 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         y = beta_binomial(sim_rng, r["n"], r["prob"], r["phi"])
         if pr.p.get("buying_prob") is not None and int(rules.floor_status(bill.vote_type, bill.yea_is_pro_trade)) == rules.HELD:
             rule = bill.house_rule if chamber == "House" else bill.senate_rule
-            party = np.isin(r["groups"], [GROUPS.index(g) for g in ("R", "D", "RD")])      # independents are not bought
             y = buying.buy_votes(sim_rng, y, r["n"], int(rules.votes_needed(rule, chamber, int(r["n"].sum()))),
-                                 pr.p["buying_prob"], pr.p["buying_reach"], buyable=party)
+                                 pr.p["buying_prob"], pr.p["buying_reach"], buyable=buying.buyable(r["groups"]))
         out[f"yea_{chamber.lower()}"] = xr.DataArray(y.sum(axis=1), dims="sample")
         # with agenda control, each simulated count's probability of being held: the importance weight of
         # the count draws for statements about a held vote (1 without the layer or for exempt votes)

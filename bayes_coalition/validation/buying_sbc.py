@@ -141,6 +141,8 @@ def buying_sbc_task(design: dict, priors: dict, sim: int, seed: int, draws: int,
     return layer_fit_ranks(compiled, layer_data(design, counts), theta, GROUPS, sim, rng,
                            fit_seed=int(rng.integers(2**31 - 1)), draws=draws, tune=tune, chains=chains, cores=cores,
                            n_keep=n_keep)
+
+
 def run_buying_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
                    chains: int = 2, n_keep: int = 99, dataset=None, progress: bool = True, executor=None, client=None,
                    workers: int | None = None) -> pd.DataFrame:

@@ -24,6 +24,8 @@ def test_close_probability_at_its_boundaries() -> None:
                                rtol=1e-12)
     assert buying.max_shortfall(430) == 43 and buying.max_shortfall(100) == 10
     assert np.all(np.isfinite(buying.close_probability(np, np.array([-1e6]), 430, 0.5, 1e-4)))   # no overflow
+    # who can be bought: the parties and a row of both; independents never (GROUPS: R, D, I, RD)
+    np.testing.assert_array_equal(buying.buyable([0, 1, 2, 3]), [True, True, False, True])
 
 
 def _mixture_by_hand(r_r, n_r, r_d, n_d, n_total, p_r, p_d, phi, prob, reach, phi_d=None) -> float:
