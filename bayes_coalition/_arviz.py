@@ -179,6 +179,11 @@ def from_dict(**groups):
     return _az().from_dict(**groups)
 
 
+def inference_data(**groups):
+    """An InferenceData of these xarray Datasets (``posterior=...``, ``sample_stats=...``)."""
+    return _az().InferenceData(**groups)
+
+
 # --- plots (each returns a matplotlib Figure) ---------------------------------
 
 

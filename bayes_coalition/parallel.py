@@ -29,8 +29,9 @@ worker builds it and later tasks on that worker reuse it.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,19 +51,30 @@ def have_distributed() -> bool:
 
 _CACHE: OrderedDict = OrderedDict()
 CACHE_SIZE = 4
+_CACHE_LOCK = threading.RLock()     # chain tasks run in threads in process: one build per key, never two at once
 
 
 def worker_cached(key: Hashable, build: Callable[[], object]):
     """The object ``build()`` makes, built once per process (worker) for ``key`` and reused by the tasks that
-    follow on it (the last ``CACHE_SIZE`` keys are kept)."""
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    value = build()
-    _CACHE[key] = value
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return value
+    follow on it (the last ``CACHE_SIZE`` keys are kept). Thread-safe: a second thread asking for a key being
+    built waits for it."""
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+        value = build()
+        _CACHE[key] = value
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return value
+
+
+def chain_seeds(seed: int, chains: int) -> list[int]:
+    """The seeds of a fit's chains when each chain is a task of its own (:meth:`Executor.stream`): drawn from
+    ``seed`` alone (a ``SeedSequence``), so a chain's draws do not depend on where or with what it ran."""
+    import numpy as np
+
+    return [int(x) for x in np.random.SeedSequence(int(seed)).generate_state(int(chains))]
 
 
 def content_key(*parts) -> str:
@@ -91,6 +103,10 @@ class Progress:
     enabled: bool = True
     done: int = 0
     t0: float = field(default_factory=time.perf_counter)
+
+    def add(self, n: int) -> None:
+        """``n`` more tasks (follow-ups of finished ones: :meth:`Executor.stream`)."""
+        self.total += n
 
     def step(self, key) -> None:
         self.done += 1
@@ -162,14 +178,54 @@ class Executor:
     def map(self, fn: Callable, tasks: Iterable[tuple[Hashable, tuple]], *, label: str = "batch",
             progress: bool = True) -> Iterator[tuple[Hashable, object]]:
         """``(key, fn(*args))`` for each ``(key, args)`` of ``tasks``, in the order they finish."""
-        tasks = list(tasks)
-        bar = Progress(label, len(tasks), progress)
-        task = _Surfaced(fn)
-        for key, args in tasks:
-            result, caught = task(*args)
-            _resurface(caught)
-            bar.step(key)
-            yield key, result
+        return self.stream([(key, fn, args) for key, args in tasks], label=label, progress=progress)
+
+    def stream(self, tasks: Iterable[tuple[Hashable, Callable, tuple]], then: Callable | None = None, *,
+               threads: int = 1, label: str = "batch", progress: bool = True) -> Iterator[tuple[Hashable, object]]:
+        """``(key, fn(*args))`` for each task ``(key, fn, args)`` in the order they finish, and for the follow-up
+        tasks ``then(key, result)`` returns as each finishes (a fit's chains, then the fit's refit or its
+        predictions): a batch whose tasks are single chains keeps every core busy to its end, where whole fits
+        leave one worker idle while the other finishes the last, longest fit. Follow-ups run before the tasks
+        still waiting, so a fit's pipeline completes early.
+
+        In process the tasks run one at a time, or on ``threads`` threads at once (only for tasks that release
+        the GIL and share no mutable state: nutpie chains on a compiled model; a task's own convergence checks
+        belong in ``then``, which runs here, in the calling thread)."""
+        pending = deque(tasks)
+        bar = Progress(label, len(pending), progress)
+
+        def follow(key, result):
+            new = list(then(key, result)) if then is not None else []
+            bar.add(len(new))
+            pending.extendleft(reversed(new))
+
+        if int(threads) <= 1:
+            while pending:
+                key, fn, args = pending.popleft()
+                result, caught = _Surfaced(fn)(*args)
+                _resurface(caught)
+                bar.step(key)
+                yield key, result
+                follow(key, result)
+            return
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        with ThreadPoolExecutor(max_workers=int(threads)) as pool:
+            running = {}
+            try:
+                while pending or running:
+                    while pending and len(running) < int(threads):
+                        key, fn, args = pending.popleft()
+                        running[pool.submit(fn, *args)] = key
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        key = running.pop(fut)
+                        result = fut.result()
+                        bar.step(key)
+                        yield key, result
+                        follow(key, result)
+            finally:
+                pending.clear()            # an error: the running tasks finish, nothing new starts
 
     def close(self) -> None:
         pass
@@ -200,8 +256,13 @@ class DaskExecutor(Executor):
             # the workers import the package the driver imported (a source checkout need not be installed)
             root = str(Path(__file__).resolve().parents[1])
             path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-            cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", memory_limit=0, env={"PYTHONPATH": path})
+            # worker-saturation 1.0: a worker holds only the task it runs (Dask's default 1.1 rounds up to two
+            # per single-threaded worker, so the last tasks can queue behind a long one while another worker idles)
+            import dask
+
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", memory_limit=0, env={"PYTHONPATH": path})
             self.client = Client(cluster)
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"]) or int(workers or 1)
         self.dashboard_link = getattr(self.client, "dashboard_link", None)
@@ -213,7 +274,7 @@ class DaskExecutor(Executor):
         self._warming = [self.client.submit(fn, *args, workers=[w], allow_other_workers=False, pure=False)
                          for w in workers]
 
-    def map(self, fn, tasks, *, label="batch", progress=True):
+    def stream(self, tasks, then=None, *, threads=1, label="batch", progress=True):
         from distributed import as_completed
 
         tasks = list(tasks)
@@ -222,16 +283,26 @@ class DaskExecutor(Executor):
             print(f"{label}: {len(tasks)} tasks on {self.workers} Dask workers; dashboard {self.dashboard_link}",
                   flush=True)
         futures = {}
-        task = _Surfaced(fn)
-        for key, args in tasks:
-            fut = self.client.submit(task, *args, key=f"{label}-{key}-{os.getpid()}-{time.time_ns()}", pure=False)
+        queue = as_completed()
+
+        def submit(key, fn, args, priority):
+            fut = self.client.submit(_Surfaced(fn), *args, key=f"{label}-{key}-{os.getpid()}-{time.time_ns()}",
+                                     pure=False, priority=priority)
             futures[fut] = key
-        for fut in as_completed(list(futures)):
+            queue.add(fut)
+
+        for key, fn, args in tasks:
+            submit(key, fn, args, 0)
+        for fut in queue:
             key = futures.pop(fut)
             result, caught = fut.result()
             _resurface(caught)
             bar.step(key)
             yield key, result
+            new = list(then(key, result)) if then is not None else []
+            bar.add(len(new))
+            for k, fn, args in new:         # follow-ups first: a fit's pipeline completes early
+                submit(k, fn, args, 1)
 
     def close(self) -> None:
         if self._own:

@@ -94,3 +94,25 @@ def sample_compiled(compiled, *, draws: int, tune: int, chains: int, seed: int, 
                          seed=int(seed), progress_bar=False, save_warmup=False,
                          low_rank_modified_mass_matrix=bool(low_rank_mass_matrix), **extra)
 
+
+
+def chain_only(idata):
+    """What a one-chain task sends back to the driver: the posterior and the sampler statistics."""
+    from bayes_coalition import _arviz
+
+    return _arviz.inference_data(posterior=idata.posterior, sample_stats=idata.sample_stats)
+
+
+def merge_chains(parts: list):
+    """One InferenceData of a fit whose chains ran as separate tasks (:meth:`bayes_coalition.parallel.Executor.stream`):
+    ``parts`` are ``(InferenceData, seconds)`` in chain order, renumbered 0..C-1; returns it and the chains' total
+    seconds (the core-seconds of the fit, not its wall time)."""
+    import xarray as xr
+
+    from bayes_coalition import _arviz
+
+    groups = {}
+    for group in ("posterior", "sample_stats"):
+        sets = [idata[group].assign_coords(chain=[c]) for c, (idata, _) in enumerate(parts)]
+        groups[group] = xr.concat(sets, dim="chain", combine_attrs="override")
+    return _arviz.inference_data(**groups), float(sum(seconds for _, seconds in parts))

@@ -39,6 +39,91 @@ def test_in_process_executor_runs_every_task_in_order(capsys):
         parallel.executor(-1, scheduler="tcp://nowhere:1")
 
 
+def _chain_draw(fit: int, chain_seed: int) -> float:
+    import numpy as np
+
+    return float(np.random.default_rng(chain_seed).normal()) + fit
+
+
+def _merge(fit: int, a: float, b: float) -> tuple:
+    return (fit, round(a + b, 12))
+
+
+class _Pipeline:
+    """Three fits of two chains each; once a fit's chains are in, its merge step is a follow-up task (the shape
+    of the SBC and backtest batches)."""
+
+    def __init__(self):
+        self.parts: dict = {}
+
+    def tasks(self):
+        return [((f, c), _chain_draw, (f, s)) for f in range(3) for c, s in enumerate(parallel.chain_seeds(100 + f, 2))]
+
+    def then(self, key, result):
+        if key[0] == "merge":
+            return []
+        parts = self.parts.setdefault(key[0], {})
+        parts[key[1]] = result
+        return [(("merge", key[0]), _merge, (key[0], parts[0], parts[1]))] if len(parts) == 2 else []
+
+
+def test_stream_runs_follow_ups_first_with_the_same_results_on_threads(capsys):
+    """In process one at a time, a fit's follow-up runs before the chains still waiting (the order below); on
+    two threads the results are the same, whatever the order they finish in; the bar counts the follow-ups."""
+    ex = parallel.executor(1)
+    pipe = _Pipeline()
+    run = list(ex.stream(pipe.tasks(), pipe.then, label="t"))
+    assert [k for k, _ in run] == [(0, 0), (0, 1), ("merge", 0), (1, 0), (1, 1), ("merge", 1), (2, 0), (2, 1),
+                                   ("merge", 2)]
+    assert "9/9 tasks" in capsys.readouterr().out
+    pipe2 = _Pipeline()
+    threaded = dict(parallel.executor(None).stream(pipe2.tasks(), pipe2.then, threads=2, progress=False))
+    assert threaded == dict(run) and len(threaded) == 9
+    assert dict(run)[("merge", 1)] == (1, round(dict(run)[(1, 0)] + dict(run)[(1, 1)], 12))
+
+
+def test_stream_on_threads_raises_a_task_error_and_starts_nothing_new():
+    calls = []
+
+    def boom(x):
+        calls.append(x)
+        if x == 1:
+            raise RuntimeError("task 1 failed")
+        return x
+
+    with pytest.raises(RuntimeError, match="task 1 failed"):
+        list(parallel.executor(None).stream([(i, boom, (i,)) for i in range(10)], threads=2, progress=False))
+    assert len(calls) < 10
+
+
+def test_chain_seeds_depend_on_the_seed_alone():
+    a = parallel.chain_seeds(7, 4)
+    assert a == parallel.chain_seeds(7, 4) and len(set(a)) == 4 and a[:2] == parallel.chain_seeds(7, 2)
+    assert a != parallel.chain_seeds(8, 4) and all(0 <= x < 2**32 for x in a)
+
+
+def test_worker_cache_builds_once_under_threads():
+    import threading
+    import time
+
+    parallel.clear_worker_cache()
+    built = []
+
+    def build():
+        built.append(1)
+        time.sleep(0.2)
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(parallel.worker_cached("slow", build))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len({id(g) for g in got}) == 1
+    parallel.clear_worker_cache()
+
+
 def test_worker_cache_builds_once_per_key():
     parallel.clear_worker_cache()
     built = []
@@ -104,6 +189,21 @@ def test_a_two_process_cluster_gives_the_in_process_batch(cluster, in_process, t
     pd.testing.assert_frame_equal(pd.read_csv(in_process / "sbc.csv"), pd.read_csv(out / "sbc.csv"))
     assert pd.read_csv(out / "sbc_fits.csv")["simulation"].tolist() == list(range(4))
     assert len(set(cluster.run(lambda: __import__("os").getpid()).values())) == 2
+
+
+def test_stream_on_a_cluster_gives_the_in_process_results(cluster):
+    pipe, ref = _Pipeline(), _Pipeline()
+    remote = dict(parallel.executor(client=cluster).stream(pipe.tasks(), pipe.then, progress=False))
+    assert remote == dict(parallel.executor(1).stream(ref.tasks(), ref.then, progress=False)) and len(remote) == 9
+
+
+def test_a_local_cluster_gives_each_worker_one_task_at_a_time():
+    """Dask's default worker saturation (1.1) rounds up to two tasks per single-threaded worker, so the last task
+    can wait behind a long one while the other worker idles; the package's local cluster sets 1.0."""
+    pytest.importorskip("distributed")
+    with parallel.executor(2) as ex:
+        assert ex.workers == 2
+        assert ex.client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1.0
 
 
 def test_convergence_warnings_of_worker_tasks_reach_the_driver(cluster):

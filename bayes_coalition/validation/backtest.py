@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -209,6 +210,7 @@ class OriginFits:
         self.sampler = resolve_sampler(sampler or model.spec["sampler"]["sampler"])
         self.free = [v.name for v in self.pm_model.free_RVs]
         self._compiled = None
+        self._compiling = threading.Lock()     # chains in threads: one compilation (PyTensor's is not thread-safe)
         self.compile_seconds = 0.0
 
     def sample(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float,
@@ -221,10 +223,11 @@ class OriginFits:
         if self.sampler == "nutpie":
             import nutpie
 
-            if self._compiled is None:
-                self._compiled = nutpie.compile_pymc_model(self.pm_model)
-                self.compile_seconds = time.perf_counter() - t0
-                t0 = time.perf_counter()
+            with self._compiling:
+                if self._compiled is None:
+                    self._compiled = nutpie.compile_pymc_model(self.pm_model)
+                    self.compile_seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
             idata = sample_compiled(self._compiled.with_data(**weights), draws=draws, tune=tune, chains=chains,
                                     seed=seed, target_accept=target_accept, cores=cores,
                                     low_rank_mass_matrix=self.model.spec["sampler"]["low_rank_mass_matrix"])
@@ -237,21 +240,37 @@ class OriginFits:
         idata.posterior.attrs["free_variables"] = ",".join(self.free)
         return idata, time.perf_counter() - t0
 
+    @staticmethod
+    def attempts(seed: int, tune: int, target_accept: float, refit: bool) -> list[tuple[int, int, float]]:
+        """``(seed, tune, target_accept)`` of each attempt at a fit: the first; with ``refit``, a second for a fit
+        that fails the convergence bar (R-hat, divergences), with three times the tuning and target acceptance
+        ``max(target_accept, 0.95)``."""
+        out = [(int(seed), int(tune), float(target_accept))]
+        return out + ([(int(seed) + 7919, 3 * int(tune), max(float(target_accept), 0.95))] if refit else [])
+
+    @staticmethod
+    def diagnose(idata, seconds: float, attempt: int, settings: tuple) -> tuple[dict, bool]:
+        """The diagnostics of attempt ``attempt`` (1-based) made with ``settings`` (:meth:`attempts`), and whether it
+        failed the convergence bar (on the free variables :meth:`sample` names in the posterior's attributes)."""
+        from bayes_coalition import diagnostics
+
+        _, t, ta = settings
+        diag = diagnostics.convergence(idata, idata.posterior.attrs["free_variables"].split(","))
+        diag.update(wall_seconds=float(seconds), tune=int(t), target_accept=float(ta), attempts=int(attempt))
+        return diag, diagnostics.verdict(diag)[0] == "fail"
+
     def fit(self, weights: dict, *, seed: int, draws: int, tune: int, chains: int, target_accept: float,
             refit: bool = True, cores: int | None = None):
-        """Fit with these weights; a fit that fails the convergence bar (R-hat, divergences) is refitted
-        once with three times the tuning and target acceptance ``max(target_accept, 0.95)``. Returns
+        """Fit with these weights (:meth:`attempts`: a fit that fails the convergence bar is refitted once). Returns
         the InferenceData and the diagnostics of the last attempt (``attempts``: how many were made)."""
         from bayes_coalition import diagnostics
 
-        settings = [(tune, target_accept)] + ([(3 * tune, max(target_accept, 0.95))] if refit else [])
-        for attempt, (t, ta) in enumerate(settings, start=1):
-            idata, seconds = self.sample(weights, seed=seed + 7919 * (attempt - 1), draws=draws, tune=t,
-                                         chains=chains, target_accept=ta, cores=cores)
-            diag = diagnostics.convergence(idata, self.free)
-            diag.update(wall_seconds=float(seconds), tune=int(t), target_accept=float(ta), attempts=attempt)
-            status, _ = diagnostics.verdict(diag)
-            if status != "fail":
+        for attempt, settings in enumerate(self.attempts(seed, tune, target_accept, refit), start=1):
+            s, t, ta = settings
+            idata, seconds = self.sample(weights, seed=s, draws=draws, tune=t, chains=chains, target_accept=ta,
+                                         cores=cores)
+            diag, failed = self.diagnose(idata, seconds, attempt, settings)
+            if not failed:
                 break
         diagnostics.check(diag)          # never silenced: a fit that still fails warns here
         return idata, diag
@@ -310,31 +329,51 @@ def weighted_model(spec: dict, sampler: str | None):
     return worker_cached(("weighted-model", content_key(spec, sampler)), lambda: _weighted_model(spec, sampler))
 
 
-def origin_task(spec: dict, origin: str, until: str, i: int, *, seed: int, draws: int, chains: int, tune: int,
-                target_accept: float, sampler: str | None, refit: bool, cores: int | None,
-                same_episode: bool = True) -> dict | None:
-    """One origin of :func:`backtest`, a pure function of its inputs (its fit's seed is ``seed + i``): fit
-    on the votes dated before ``origin`` and predict the decided votes whose :func:`forecast_dates` lies in
-    ``[origin, until)``. Returns the rows of the three tables, or None when the origin has no training or no
-    test vote."""
+def origin_plan(ds, md, origin: str, until: str, same_episode: bool = True):
+    """What the fit at ``origin`` may see and must predict: ``(training votes, test votes, weights)``, the test
+    votes those decided ones whose :func:`forecast_dates` lies in ``[origin, until)``; the weights are checked
+    against leakage (:func:`check_no_leakage`)."""
+    cases = ds.cases.set_index("case_id")
+    train = training_cases(ds.cases, origin)
+    as_of = forecast_dates(ds.cases, same_episode=same_episode)
+    test = [c for c in cases.index if origin <= as_of[c] < until and pd.notna(cases.loc[c, "passed"])]
+    weights = training_weights(md, ds.cases, origin)
+    check_no_leakage(md, ds.cases, weights, origin)
+    return train, test, weights
+
+
+def origin_chain(spec: dict, sampler: str | None, weights: dict, chain_seed: int, draws: int, tune: int,
+                 target_accept: float) -> tuple:
+    """One chain of an origin's fit, a pure function of its inputs, on the worker's compiled weighted model:
+    ``(InferenceData with posterior and sample_stats, seconds)``."""
+    from bayes_coalition.sampling import chain_only
+
+    _, _, fits = weighted_model(spec, sampler)
+    idata, seconds = fits.sample(weights, seed=chain_seed, draws=draws, tune=tune, chains=1, target_accept=target_accept,
+                                 cores=1)
+    out = chain_only(idata)
+    out.posterior.attrs["free_variables"] = idata.posterior.attrs["free_variables"]
+    return out, seconds
+
+
+def origin_predictions(spec: dict, sampler: str | None, origin: str, until: str, idata, diag: dict, *, seed: int,
+                       same_episode: bool = True) -> dict:
+    """The rows of the three tables for the fit at ``origin`` (``idata``, its diagnostics ``diag``): each test vote's
+    P(pass) against the two baselines and its party rows against their predictive intervals. A pure function of
+    its inputs (the worker's cached model is copied, never changed)."""
+    import copy
+
     from bayes_coalition import diagnostics
     from bayes_coalition.prediction.predict import predict
     from bayes_coalition.prediction.predictor import BillPredictor
 
-    ds, model, fits = weighted_model(spec, sampler)
-    md = model.model_data
+    ds, cached, fits = weighted_model(spec, sampler)
+    model = copy.copy(cached)
+    model.idata, model.diagnostics = idata, diag
     cases = ds.cases.set_index("case_id")
     day = cases["date"].astype(str)
-    train = training_cases(ds.cases, origin)
+    train, test, weights = origin_plan(ds, model.model_data, origin, until, same_episode)
     as_of = forecast_dates(ds.cases, same_episode=same_episode)
-    test = [c for c in cases.index if origin <= as_of[c] < until and pd.notna(cases.loc[c, "passed"])]
-    if not train or not test:
-        return None
-    weights = training_weights(md, ds.cases, origin)
-    check_no_leakage(md, ds.cases, weights, origin)
-    idata, diag = fits.fit(weights, seed=seed + i, draws=draws, tune=tune, chains=chains, target_accept=target_accept,
-                           refit=refit, cores=cores)
-    model.idata, model.diagnostics = idata, diag
     status, _ = diagnostics.verdict(diag)
     fit_row = {"origin": origin, "n_train_votes": len(train), "n_codes": int(weights["code_weight"].sum()),
                "n_predicted": len(test), "verdict": status, "max_rhat": diag["max_rhat"],
@@ -371,30 +410,76 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     """Rolling-origin backtest (module docstring): each decided vote whose forecast day (its date, or with
     ``same_episode=False`` its episode's first vote: :func:`forecast_dates`) is on or after the first origin is
     predicted once, by the fit at the latest origin not after that day. ``origins``: years or dates
-    (default: every date with a decided vote from 1996, :func:`origin_dates`). Each origin is a task of
-    ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process); the tables are in origin
-    order whatever order the origins finish in."""
+    (default: every date with a decided vote from 1996, :func:`origin_dates`).
+
+    Each chain of each origin's fit is a task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this
+    process, as many chains at once as ``executor.cores(chains)``), seeded from ``(seed + i, attempt, chain)`` for
+    the i-th origin (:func:`bayes_coalition.parallel.chain_seeds`); once an origin's chains are in, its convergence
+    is checked here (a failed fit's refit is submitted as new chain tasks; one that still fails warns), and its
+    predictions are a task. The tables are in origin order whatever order the tasks finish in, and the same for
+    any number of workers."""
+    from bayes_coalition import diagnostics
+    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import resolve, run_all
+    from bayes_coalition.parallel import chain_seeds, resolve
+    from bayes_coalition.sampling import merge_chains, resolve_sampler
 
     ds = load_dataset(spec["data"]["path"] or None)
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}     # every vote is in the model; weights choose
     origins = sorted({origin_date(o) for o in origins}) if origins else origin_dates(ds.cases)
     ta = float(target_accept if target_accept is not None else spec["sampler"]["target_accept"])
+    md = CoalitionModel(ds, spec).model_data
+    plans = {}
+    for i, origin in enumerate(origins):
+        until = origins[i + 1] if i + 1 < len(origins) else "9999-12-31"
+        train, test, weights = origin_plan(ds, md, origin, until, same_episode)
+        if train and test:          # an origin with no training or no test vote has nothing to do
+            plans[origin] = {"i": i, "until": until, "weights": weights,
+                             "attempts": OriginFits.attempts(seed + i, tune, ta, refit)}
     ex, own = resolve(executor, client=client, workers=workers)
-    cores = ex.cores(chains) if (ex.workers > 1 or ex.cores_per_worker is not None) else None
-    tasks = [(origin, (spec, origin, origins[i + 1] if i + 1 < len(origins) else "9999-12-31", i))
-             for i, origin in enumerate(origins)]
-    common = dict(seed=seed, draws=draws, chains=chains, tune=tune, target_accept=ta, sampler=sampler, refit=refit,
-                  cores=cores, same_episode=bool(same_episode))
-    def report(origin, res, n):
-        if progress and res is not None:
-            f = res["fit"]
-            print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
-                  f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
-                  f"{f['seconds']:.0f} s), predicted {f['n_predicted']} ({n}/{len(tasks)} origins)", flush=True)
 
-    results = run_all(ex, _OriginCall(common), tasks, own=own, label="backtest", on_result=report)
+    def chain_tasks(origin, attempt):
+        s, t, a = plans[origin]["attempts"][attempt - 1]
+        return [((origin, attempt, c), origin_chain, (spec, sampler, plans[origin]["weights"], cs, draws, t, a))
+                for c, cs in enumerate(chain_seeds(s, chains))]
+
+    chains_in: dict = {}
+    results: dict = {}
+
+    def then(key, result):
+        if len(key) == 1:                                   # an origin's predictions
+            results[key[0]] = result
+            if progress:
+                f = result["fit"]
+                print(f"backtest origin {key[0]}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
+                      f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
+                      f"{f['seconds']:.0f} core-s), predicted {f['n_predicted']} ({len(results)}/{len(plans)} origins)",
+                      flush=True)
+            return []
+        origin, attempt, c = key
+        parts = chains_in.setdefault((origin, attempt), {})
+        parts[c] = result
+        if len(parts) < chains:
+            return []
+        idata, seconds = merge_chains([parts[k] for k in range(chains)])
+        del chains_in[(origin, attempt)]
+        diag, failed = OriginFits.diagnose(idata, seconds, attempt, plans[origin]["attempts"][attempt - 1])
+        if failed and attempt < len(plans[origin]["attempts"]):
+            return chain_tasks(origin, attempt + 1)
+        diagnostics.check(diag)          # never silenced: a fit that still fails warns here
+        return [((origin,), _OriginPredict(seed, same_episode),
+                 (spec, sampler, origin, plans[origin]["until"], idata, diag))]
+
+    # each chain is a task (whole fits of unequal size leave one worker idle at the end); in process as many
+    # chains at once as a fit may use cores (nutpie releases the GIL; PyMC's samplers share the model: one)
+    threads = ex.cores(chains) if resolve_sampler(sampler or spec["sampler"]["sampler"]) == "nutpie" else 1
+    tasks = [t for origin in plans for t in chain_tasks(origin, 1)]
+    try:
+        for _ in ex.stream(tasks, then, threads=threads, label="backtest", progress=False):
+            pass
+    finally:
+        if own:
+            ex.close()
     done = [results[o] for o in origins if results.get(o) is not None]
     votes = [r for res in done for r in res["votes"]]
     party = [r for res in done for r in res["party"]]
@@ -406,14 +491,15 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party), pd.DataFrame(fit_rows), settings)
 
 
-class _OriginCall:
-    """``origin_task`` with the batch's common settings bound (a picklable callable for the workers)."""
+class _OriginPredict:
+    """``origin_predictions`` with the batch's seed and design bound (a picklable callable for the workers)."""
 
-    def __init__(self, common: dict):
-        self.common = common
+    def __init__(self, seed: int, same_episode: bool):
+        self.seed, self.same_episode = seed, same_episode
 
-    def __call__(self, spec, origin, until, i):
-        return origin_task(spec, origin, until, i, **self.common)
+    def __call__(self, spec, sampler, origin, until, idata, diag):
+        return origin_predictions(spec, sampler, origin, until, idata, diag, seed=self.seed,
+                                  same_episode=self.same_episode)
 
 
 def paired_difference(table: pd.DataFrame, a: str, b: str, *, n_boot: int = 4000, seed: int = 0,

@@ -250,31 +250,29 @@ def warm_coalition_sbc_model(spec: dict, dataset, token: str, sampler: str):
     return worker_cached(("coalition-sbc", content_key(spec, sampler), token), lambda: _coalition_sbc_model(spec, dataset, sampler))
 
 
-def coalition_sbc_task(spec: dict, dataset, token: str, sampler: str, data: dict, truth: dict, fit_seed: int, rng,
-                       sim: int, draws: int, tune: int, chains: int, cores: int, n_keep: int, groups) -> tuple:
-    """One SBC simulation, a pure function of its inputs: fit the simulated ``data`` with ``fit_seed`` and rank
-    the ``truth`` scalars among the posterior draws (``rng``: the simulation's own stream, for ties).
-    Returns ``(rank rows, fit statistics)``. The compiled model is cached per worker."""
+def coalition_sbc_chain(spec: dict, dataset, token: str, sampler: str, data: dict, chain_seed: int, draws: int,
+                        tune: int) -> tuple:
+    """One chain of an SBC simulation's fit, a pure function of its inputs: the simulated ``data`` swapped into
+    the worker's compiled model, one chain from ``chain_seed`` (:func:`bayes_coalition.parallel.chain_seeds`).
+    Returns ``(InferenceData with posterior and sample_stats, seconds)``; the simulation's ranks and convergence
+    are computed once its chains are in (:func:`bayes_coalition.sampling.merge_chains`)."""
     import pymc as pm
 
-    from bayes_coalition.sampling import sample_compiled
+    from bayes_coalition.sampling import chain_only, sample_compiled
 
     base, model, compiled = warm_coalition_sbc_model(spec, dataset, token, sampler)
     ts = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if compiled is not None:
-            idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=cores,
-                                    seed=fit_seed, low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
-        else:
-            with model:
-                pm.set_data(data)
-                idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=fit_seed,
-                                  progressbar=False, compute_convergence_checks=False,
-                                  target_accept=float(base.spec["sampler"]["target_accept"]))
-    seconds = time.perf_counter() - ts
-    post_s = _scalars(idata.posterior, groups)
-    return _ranks(sim, truth, post_s, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
+    if compiled is not None:
+        idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=1, cores=1,
+                                seed=chain_seed, low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
+    else:
+        with warnings.catch_warnings(), model:
+            warnings.simplefilter("ignore")
+            pm.set_data(data)
+            idata = pm.sample(draws=draws, tune=tune, chains=1, cores=1, random_seed=chain_seed,
+                              progressbar=False, compute_convergence_checks=False,
+                              target_accept=float(base.spec["sampler"]["target_accept"]))
+    return chain_only(idata), time.perf_counter() - ts
 
 
 def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
@@ -282,16 +280,18 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
                       progress: bool = True, sampler: str | None = None, executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
     """SBC of the coalition model ``spec``; returns all ranks (also in ``out_dir/sbc.csv``).
 
-    The simulations (data drawn from the prior) are made here; each fit is a task of ``executor``
-    (:mod:`bayes_coalition.parallel`; default: in this process), with its seed and its rank stream drawn
-    from ``(seed, simulation)``, so the ranks do not depend on the number of workers."""
+    The simulations (data drawn from the prior) are made here; each chain of each fit is a task of
+    ``executor`` (:mod:`bayes_coalition.parallel`; default: in this process, as many chains at once as
+    ``executor.cores(chains)``), its seed drawn from ``(seed, simulation, chain)``; the ranks (from the
+    simulation's own stream) and the fit statistics are computed here once a simulation's chains are in, so
+    they do not depend on the number of workers or threads."""
     import pymc as pm
 
     from bayes_coalition.coalition.likelihood import whip_sd
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
-    from bayes_coalition.parallel import resolve
-    from bayes_coalition.sampling import available
+    from bayes_coalition.parallel import chain_seeds, resolve
+    from bayes_coalition.sampling import available, merge_chains
 
     sampler = sampler or ("nutpie" if available("nutpie") else "pymc")
     ex, own = resolve(executor, client=client, workers=workers)
@@ -310,7 +310,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
         code_vars = [n for n in pp.data_vars if n.startswith("code_")]
         widths = md.int_upper - md.int_lower + 1
-        tasks = []
+        tasks, sims = [], {}
         for sim in range(n_sims):
             if sim in store.done:
                 continue
@@ -336,13 +336,38 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
                     data["whip_lower"], data["whip_upper"] = middle - half, middle + half
             fit_seed = int(rng.integers(2**31 - 1))
             true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
-            tasks.append((sim, (spec, dataset, token, sampler, data, true_s, fit_seed, rng, sim, draws, tune, chains,
-                                ex.cores(chains), n_keep, groups)))
+            sims[sim] = (true_s, rng)
+            tasks += [((sim, c), coalition_sbc_chain, (spec, dataset, token, sampler, data, s, draws, tune))
+                      for c, s in enumerate(chain_seeds(fit_seed, chains))]
     except BaseException:
         if own:
             ex.close()
         raise
-    return run_into_store(store, ex, own, coalition_sbc_task, tasks, progress=progress)
+    chains_in: dict = {}
+
+    def ranked(key, result):
+        """A simulation's chains all in: its ranks and fit statistics into the store."""
+        sim, c = key
+        chains_in.setdefault(sim, {})[c] = result
+        if len(chains_in[sim]) == chains:
+            parts = chains_in.pop(sim)
+            idata, seconds = merge_chains([parts[i] for i in range(chains)])
+            true_s, rng = sims.pop(sim)
+            post_s = _scalars(idata.posterior, groups)
+            store.add(sim, _ranks(sim, true_s, post_s, n_keep, rng, chains), _fit_stats(idata, seconds))
+        return []
+
+    # each chain is a task (a batch of whole fits ends with one worker idle while the other finishes the last,
+    # longest fit); in process, as many chains at once as the fit may use cores (nutpie releases the GIL)
+    threads = ex.cores(chains) if sampler == "nutpie" else 1
+    try:
+        for _ in ex.stream(tasks, ranked, threads=threads, label="sbc", progress=progress):
+            pass
+    finally:
+        store.flush()
+        if own:
+            ex.close()
+    return store.ranks
 
 
 def build_sbc_model(base):

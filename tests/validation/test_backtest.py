@@ -200,13 +200,22 @@ def _stub_origin_fits(monkeypatch, fitted: list, bills: list | None = None):
 
     class Stub:
         sampler, compile_seconds = "stub", 0.0
+        attempts = staticmethod(bt.OriginFits.attempts)
 
         def __init__(self, model, sampler=None):
             self.md = model.model_data
 
-        def fit(self, weights, **kw):
-            fitted.append(weights)
-            return None, dict(diag)
+        @staticmethod
+        def diagnose(idata, seconds, attempt, settings):
+            return dict(diag), False
+
+    def one_chain(spec, sampler, weights, chain_seed, draws, tune, target_accept):
+        import arviz as az
+
+        fitted.append(weights)
+        idata = az.from_dict(posterior={"x": np.zeros((1, 3))}, sample_stats={"diverging": np.zeros((1, 3), bool)})
+        idata.posterior.attrs["free_variables"] = "x"
+        return idata, 0.0
 
     def fake_predict(model, bill, seed, predictor):
         if bills is not None:
@@ -214,6 +223,7 @@ def _stub_origin_fits(monkeypatch, fitted: list, bills: list | None = None):
         return {"p_house": 0.5, "p_senate": 0.5}
 
     monkeypatch.setattr(bt, "OriginFits", Stub)
+    monkeypatch.setattr(bt, "origin_chain", one_chain)
     monkeypatch.setattr(bt, "_party_rows", lambda *a: [])
     monkeypatch.setattr(predictor_mod, "BillPredictor", lambda model: None)
     monkeypatch.setattr(predict_mod, "predict", fake_predict)
@@ -225,7 +235,7 @@ def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
     fitted = []
     bt = _stub_origin_fits(monkeypatch, fitted)
     spec = load_spec(default_spec_path())
-    result = bt.backtest(spec, [2003, "2005-06-30", 2011], progress=False)
+    result = bt.backtest(spec, [2003, "2005-06-30", 2011], chains=1, progress=False)
     table = result.votes
     ds = load_dataset()
     decided = ds.cases[ds.cases.passed.notna() & (ds.cases.date >= "2003")]
@@ -250,9 +260,9 @@ def test_episode_blind_backtest_predicts_an_episode_by_the_fit_before_it(monkeyp
     bt = _stub_origin_fits(monkeypatch, fitted, bills)
     spec = load_spec(default_spec_path())
     origins = ["2015-05-22", "2015-06-12"]
-    default = bt.backtest(spec, origins, progress=False).votes.set_index("case_id")
+    default = bt.backtest(spec, origins, chains=1, progress=False).votes.set_index("case_id")
     bills.clear()
-    blind = bt.backtest(spec, origins, same_episode=False, progress=False)
+    blind = bt.backtest(spec, origins, same_episode=False, chains=1, progress=False)
     votes = blind.votes.set_index("case_id")
     assert sorted(votes.index) == sorted(default.index) and votes.index.is_unique
     june = ["taa2015_h", "tpa2015_h_jun12", "tpa2015_h_jun18", "tpa2015_s_cloture", "tpa2015_s_final"]
