@@ -3,13 +3,17 @@ ideal points over several matrices and bill sweeps.
 
 A batch is a list of tasks, each a pure function of its inputs and its seed (seeds are derived per task
 from the batch's master seed by the runner, never from worker state), so its results are the same for any
-number of workers and any completion order. The runner submits the tasks with :meth:`Executor.map` and
-receives ``(key, result)`` pairs as they finish; it alone writes files (atomically, so a lost worker or an
-interrupted run leaves no half-written file, and a rerun skips what is done).
+number of workers and any completion order. The runner submits the tasks with :meth:`Executor.map` (or
+:meth:`Executor.stream`, whose follow-up tasks come from the results: the SBC and the backtest submit each
+chain of a fit as a task, then the fit's refit or predictions once its chains are in, so the batch ends with
+every worker busy instead of one finishing the last, longest fit) and receives ``(key, result)`` pairs as
+they finish; it alone writes files (atomically, so a lost worker or an interrupted run leaves no
+half-written file, and a rerun skips what is done).
 
 - ``workers=1`` (the default): the tasks run in this process, one after another, exactly as before this
   seam existed; no Dask needed.
-- ``workers=N > 1``: a local ``dask.distributed`` cluster of N worker processes, one thread each.
+- ``workers=N > 1``: a local ``dask.distributed`` cluster of N worker processes, one thread each, one task
+  at a time (worker saturation 1.0).
 - ``scheduler="tcp://host:8786"`` or ``client=<distributed.Client>``: an existing cluster.
 
 Every batch function of the Python API (``run_coalition_sbc``, ``run_ideal_point_sbc``, ``run_agenda_sbc``,
