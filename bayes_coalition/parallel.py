@@ -174,6 +174,11 @@ class Executor:
         """Cores a task's fit may use for its ``chains`` (the samplers' ``cores``)."""
         return self.cores_per_worker if self.cores_per_worker is not None else min(chains, 2)
 
+    def share(self, obj):
+        """``obj`` as an argument of several tasks: itself in process; on Dask sent to the cluster once
+        (``Client.scatter``) and fetched once per worker, instead of once per task."""
+        return obj
+
     def warm(self, fn: Callable, *args) -> None:
         """Start ``fn(*args)`` (building a worker's cached model) on every worker now, so that it overlaps with
         what the driver does before submitting the tasks; in process there is nothing to overlap (the first
@@ -270,6 +275,9 @@ class DaskExecutor(Executor):
             self.client = Client(cluster)
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"]) or int(workers or 1)
         self.dashboard_link = getattr(self.client, "dashboard_link", None)
+
+    def share(self, obj):
+        return self.client.scatter(obj, hash=False)
 
     def warm(self, fn, *args) -> None:
         workers = list(self.client.scheduler_info(n_workers=-1)["workers"])

@@ -356,11 +356,22 @@ def origin_chain(spec: dict, sampler: str | None, weights: dict, chain_seed: int
     return out, seconds
 
 
-def origin_predictions(spec: dict, sampler: str | None, origin: str, until: str, idata, diag: dict, *, seed: int,
-                       same_episode: bool = True) -> dict:
-    """The rows of the three tables for the fit at ``origin`` (``idata``, its diagnostics ``diag``): each test vote's
-    P(pass) against the two baselines and its party rows against their predictive intervals. A pure function of
-    its inputs (the worker's cached model is copied, never changed)."""
+def fit_row(origin: str, train: list, weights: dict, n_test: int, diag: dict) -> dict:
+    """The row of ``backtest_fits.csv`` for the fit at ``origin``."""
+    from bayes_coalition import diagnostics
+
+    return {"origin": origin, "n_train_votes": len(train), "n_codes": int(weights["code_weight"].sum()),
+            "n_predicted": int(n_test), "verdict": diagnostics.verdict(diag)[0], "max_rhat": diag["max_rhat"],
+            "min_ess_bulk": diag["min_ess_bulk"], "min_ess_tail": diag["min_ess_tail"],
+            "divergences": diag["divergences"], "attempts": diag["attempts"], "tune": diag["tune"],
+            "seconds": diag["wall_seconds"]}
+
+
+def vote_prediction(spec: dict, sampler: str | None, origin: str, case_id: str, as_of: str, train: list, idata,
+                    diag: dict, *, seed: int) -> dict:
+    """One test vote of the fit at ``origin`` (``idata``, its diagnostics ``diag``), as known on ``as_of``: its
+    P(pass) against the two baselines (``train``: the votes the fit saw) and its party rows against their
+    predictive intervals. A pure function of its inputs (the worker's cached model is copied, never changed)."""
     import copy
 
     from bayes_coalition import diagnostics
@@ -371,36 +382,20 @@ def origin_predictions(spec: dict, sampler: str | None, origin: str, until: str,
     model = copy.copy(cached)
     model.idata, model.diagnostics = idata, diag
     cases = ds.cases.set_index("case_id")
-    day = cases["date"].astype(str)
-    train, test, weights = origin_plan(ds, model.model_data, origin, until, same_episode)
-    as_of = forecast_dates(ds.cases, same_episode=same_episode)
-    status, _ = diagnostics.verdict(diag)
-    fit_row = {"origin": origin, "n_train_votes": len(train), "n_codes": int(weights["code_weight"].sum()),
-               "n_predicted": len(test), "verdict": status, "max_rhat": diag["max_rhat"],
-               "min_ess_bulk": diag["min_ess_bulk"], "min_ess_tail": diag["min_ess_tail"],
-               "divergences": diag["divergences"], "attempts": diag["attempts"], "tune": diag["tune"],
-               "seconds": diag["wall_seconds"]}
-    predictor = BillPredictor(model)
-    base_rate = float(cases.loc[train, "passed"].dropna().astype(bool).mean())
-    votes, party = [], []
-    for case_id in test:
-        c = cases.loc[case_id]
-        bill = case_bill(ds, case_id, as_of=as_of[case_id])
-        pred = predict(model, bill, seed=seed, predictor=predictor)
-        chamber = c["chamber"]
-        seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
-        p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)
-        votes.append({
-            "origin": origin, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
-            "date": day[case_id], "forecast_date": as_of[case_id], "observed_passed": bool(c["passed"]),
+    c = cases.loc[case_id]
+    bill = case_bill(ds, case_id, as_of=as_of)
+    pred = predict(model, bill, seed=seed, predictor=BillPredictor(model))
+    chamber = c["chamber"]
+    seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
+    p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)
+    vote = {"origin": origin, "case_id": case_id, "episode_id": c["episode_id"], "chamber": chamber,
+            "date": str(c["date"]), "forecast_date": as_of, "observed_passed": bool(c["passed"]),
             "p_pass": float(pred["p_house" if chamber == "House" else "p_senate"]),
-            "p_majority_baseline": base_rate, "p_party_line": p_party,
-            "n_codes": len(bill.codes), "seats": sum(seats.values()), "origin_verdict": status,
-        })
-        party += [{"origin": origin, "episode_id": c["episode_id"], **r}
-                  for r in _party_rows(ds, case_id, chamber, pred, seats)]
-    return {"votes": votes, "party": party, "fit": fit_row, "sampler": fits.sampler,
-            "compile_seconds": fits.compile_seconds}
+            "p_majority_baseline": float(cases.loc[train, "passed"].dropna().astype(bool).mean()),
+            "p_party_line": p_party, "n_codes": len(bill.codes), "seats": sum(seats.values()),
+            "origin_verdict": diagnostics.verdict(diag)[0]}
+    party = [{"origin": origin, "episode_id": c["episode_id"], **r} for r in _party_rows(ds, case_id, chamber, pred, seats)]
+    return {"vote": vote, "party": party, "sampler": fits.sampler, "compile_seconds": fits.compile_seconds}
 
 
 def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
@@ -415,8 +410,8 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     Each chain of each origin's fit is a task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this
     process, as many chains at once as ``executor.cores(chains)``), seeded from ``(seed + i, attempt, chain)`` for
     the i-th origin (:func:`bayes_coalition.parallel.chain_seeds`); once an origin's chains are in, its convergence
-    is checked here (a failed fit's refit is submitted as new chain tasks; one that still fails warns), and its
-    predictions are a task. The tables are in origin order whatever order the tasks finish in, and the same for
+    is checked here (a failed fit's refit is submitted as new chain tasks; one that still fails warns), and each
+    vote it predicts is a task (:func:`vote_prediction`). The tables are in origin order whatever order the tasks finish in, and the same for
     any number of workers."""
     from bayes_coalition import diagnostics
     from bayes_coalition.coalition.model import CoalitionModel
@@ -434,8 +429,9 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
         until = origins[i + 1] if i + 1 < len(origins) else "9999-12-31"
         train, test, weights = origin_plan(ds, md, origin, until, same_episode)
         if train and test:          # an origin with no training or no test vote has nothing to do
-            plans[origin] = {"i": i, "until": until, "weights": weights,
+            plans[origin] = {"i": i, "until": until, "weights": weights, "train": train, "test": test,
                              "attempts": OriginFits.attempts(seed + i, tune, ta, refit)}
+    as_of = forecast_dates(ds.cases, same_episode=same_episode)
     ex, own = resolve(executor, client=client, workers=workers)
 
     def chain_tasks(origin, attempt):
@@ -444,17 +440,19 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                 for c, cs in enumerate(chain_seeds(s, chains))]
 
     chains_in: dict = {}
-    results: dict = {}
+    predicted: dict = {}
+    fit_rows: dict = {}
 
     def then(key, result):
-        if len(key) == 1:                                   # an origin's predictions
-            results[key[0]] = result
-            if progress:
-                f = result["fit"]
-                print(f"backtest origin {key[0]}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
+        if len(key) == 2:                                   # a vote's prediction
+            predicted[key] = result
+            origin = key[0]
+            if progress and sum(k[0] == origin for k in predicted) == len(plans[origin]["test"]):
+                f = fit_rows[origin]
+                print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
                       f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
-                      f"{f['seconds']:.0f} core-s), predicted {f['n_predicted']} ({len(results)}/{len(plans)} origins)",
-                      flush=True)
+                      f"{f['seconds']:.0f} core-s), predicted {f['n_predicted']} "
+                      f"({len({k[0] for k in predicted})}/{len(plans)} origins)", flush=True)
             return []
         origin, attempt, c = key
         parts = chains_in.setdefault((origin, attempt), {})
@@ -463,12 +461,17 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
             return []
         idata, seconds = merge_chains([parts[k] for k in range(chains)])
         del chains_in[(origin, attempt)]
-        diag, failed = OriginFits.diagnose(idata, seconds, attempt, plans[origin]["attempts"][attempt - 1])
-        if failed and attempt < len(plans[origin]["attempts"]):
+        plan = plans[origin]
+        diag, failed = OriginFits.diagnose(idata, seconds, attempt, plan["attempts"][attempt - 1])
+        if failed and attempt < len(plan["attempts"]):
             return chain_tasks(origin, attempt + 1)
         diagnostics.check(diag)          # never silenced: a fit that still fails warns here
-        return [((origin,), _OriginPredict(seed, same_episode),
-                 (spec, sampler, origin, plans[origin]["until"], idata, diag))]
+        fit_rows[origin] = fit_row(origin, plan["train"], plan["weights"], len(plan["test"]), diag)
+        # one task per predicted vote (the last origin predicts many), the fit's draws sent to a worker once
+        shared = ex.share(idata)
+        return [((origin, case_id), _VotePredict(seed),
+                 (spec, sampler, origin, case_id, as_of[case_id], plan["train"], shared, diag))
+                for case_id in plan["test"]]
 
     # each chain is a task (whole fits of unequal size leave one worker idle at the end); in process as many
     # chains at once as a fit may use cores (nutpie releases the GIL; PyMC's samplers share the model: one)
@@ -480,26 +483,26 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     finally:
         if own:
             ex.close()
-    done = [results[o] for o in origins if results.get(o) is not None]
-    votes = [r for res in done for r in res["votes"]]
-    party = [r for res in done for r in res["party"]]
-    fit_rows = [res["fit"] for res in done]
+    keys = [(o, c) for o in origins if o in plans for c in plans[o]["test"]]      # origin order, then the cases'
+    votes = [predicted[k]["vote"] for k in keys]
+    party = [r for k in keys for r in predicted[k]["party"]]
+    done = [predicted[k] for k in keys]
     settings = {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "target_accept": ta, "refit": refit,
                 "same_episode": bool(same_episode), "origins": origins, "sampler": done[0]["sampler"] if done else None,
                 "compile_seconds": max((r["compile_seconds"] for r in done), default=None),
                 "workers": ex.workers}
-    return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party), pd.DataFrame(fit_rows), settings)
+    return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party),
+                          pd.DataFrame([fit_rows[o] for o in origins if o in fit_rows]), settings)
 
 
-class _OriginPredict:
-    """``origin_predictions`` with the batch's seed and design bound (a picklable callable for the workers)."""
+class _VotePredict:
+    """``vote_prediction`` with the batch's seed bound (a picklable callable for the workers)."""
 
-    def __init__(self, seed: int, same_episode: bool):
-        self.seed, self.same_episode = seed, same_episode
+    def __init__(self, seed: int):
+        self.seed = seed
 
-    def __call__(self, spec, sampler, origin, until, idata, diag):
-        return origin_predictions(spec, sampler, origin, until, idata, diag, seed=self.seed,
-                                  same_episode=self.same_episode)
+    def __call__(self, spec, sampler, origin, case_id, as_of, train, idata, diag):
+        return vote_prediction(spec, sampler, origin, case_id, as_of, train, idata, diag, seed=self.seed)
 
 
 def paired_difference(table: pd.DataFrame, a: str, b: str, *, n_boot: int = 4000, seed: int = 0,
