@@ -61,7 +61,7 @@ def side_by_side(name: str, make_args, compare, keep: Path | None = None) -> dic
         print(f"  {name}: --workers {w}: {times[w]:.1f} s", flush=True)
     same = compare(tmp / "w1", tmp / "w2")
     ratio = times[1] / times[2]
-    print(f"{name:9s} 1 worker {times[1]:7.1f} s   2 workers {times[2]:7.1f} s   speed-up {ratio:.2f}x   "
+    print(f"{name:9s} 1 worker {times[1]:7.1f} s   2 workers {times[2]:7.1f} s   speed-up {ratio:.3f}x   "
           f"identical output: {same}", flush=True)
     if keep is None:
         shutil.rmtree(tmp, ignore_errors=True)
