@@ -152,6 +152,13 @@ class _Surfaced:
         return result, kept
 
 
+def _follow_ups(then: Callable | None, key, result, bar: Progress) -> list:
+    """The follow-up tasks of a finished task (:meth:`Executor.stream`), counted on the progress bar."""
+    new = list(then(key, result)) if then is not None else []
+    bar.add(len(new))
+    return new
+
+
 def _resurface(messages: list[str]) -> None:
     import warnings
 
@@ -173,6 +180,11 @@ class Executor:
     def cores(self, chains: int) -> int:
         """Cores a task's fit may use for its ``chains`` (the samplers' ``cores``)."""
         return self.cores_per_worker if self.cores_per_worker is not None else min(chains, 2)
+
+    def chain_threads(self, chains: int, sampler: str) -> int:
+        """Chain tasks run at once in process (:meth:`stream`): as many as a fit may use cores, for nutpie (which
+        releases the GIL); one for PyMC's samplers (their tasks share one model's data containers)."""
+        return self.cores(chains) if sampler == "nutpie" else 1
 
     def share(self, obj):
         """``obj`` as an argument of several tasks: itself in process; on Dask sent to the cluster once
@@ -204,9 +216,7 @@ class Executor:
         bar = Progress(label, len(pending), progress)
 
         def follow(key, result):
-            new = list(then(key, result)) if then is not None else []
-            bar.add(len(new))
-            pending.extendleft(reversed(new))
+            pending.extendleft(reversed(_follow_ups(then, key, result, bar)))
 
         if int(threads) <= 1:
             while pending:
@@ -311,9 +321,7 @@ class DaskExecutor(Executor):
             _resurface(caught)
             bar.step(key)
             yield key, result
-            new = list(then(key, result)) if then is not None else []
-            bar.add(len(new))
-            for k, fn, args in new:         # follow-ups first: a fit's pipeline completes early
+            for k, fn, args in _follow_ups(then, key, result, bar):    # first: a fit's pipeline completes early
                 submit(k, fn, args, 1)
 
     def close(self) -> None:

@@ -116,3 +116,20 @@ def merge_chains(parts: list):
         sets = [idata[group].assign_coords(chain=[c]) for c, (idata, _) in enumerate(parts)]
         groups[group] = xr.concat(sets, dim="chain", combine_attrs="override")
     return _arviz.inference_data(**groups), float(sum(seconds for _, seconds in parts))
+
+
+class ChainGather:
+    """Collects the chains of fits that ran as separate tasks: :meth:`add` returns the merged fit
+    (:func:`merge_chains`) when the last of its ``chains`` arrives, else None."""
+
+    def __init__(self, chains: int):
+        self.chains = int(chains)
+        self._parts: dict = {}
+
+    def add(self, fit, chain: int, part):
+        parts = self._parts.setdefault(fit, {})
+        parts[chain] = part
+        if len(parts) < self.chains:
+            return None
+        del self._parts[fit]
+        return merge_chains([parts[c] for c in range(self.chains)])

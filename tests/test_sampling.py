@@ -34,3 +34,16 @@ def test_merge_chains_stacks_the_chains_in_order():
 def test_an_unknown_sampler_is_refused():
     with pytest.raises(ValueError, match="sampler must be one of"):
         resolve_sampler("gibbs")
+
+
+def test_chain_gather_returns_a_fit_when_its_last_chain_arrives():
+    from bayes_coalition.sampling import ChainGather
+
+    gather = ChainGather(2)
+    assert gather.add("a", 1, (_chain(2), 1.0)) is None             # chains arrive in any order, fits interleave
+    assert gather.add("b", 0, (_chain(3), 5.0)) is None
+    merged, seconds = gather.add("a", 0, (_chain(1), 2.0))
+    assert seconds == 3.0 and merged.posterior.sizes["chain"] == 2
+    np.testing.assert_array_equal(merged.posterior["mu"].values[0], _chain(1).posterior["mu"].values[0])
+    np.testing.assert_array_equal(merged.posterior["mu"].values[1], _chain(2).posterior["mu"].values[0])
+    assert gather.add("a", 0, (_chain(4), 1.0)) is None             # a new attempt of "a" starts afresh

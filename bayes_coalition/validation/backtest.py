@@ -329,13 +329,12 @@ def weighted_model(spec: dict, sampler: str | None):
     return worker_cached(("weighted-model", content_key(spec, sampler)), lambda: _weighted_model(spec, sampler))
 
 
-def origin_plan(ds, md, origin: str, until: str, same_episode: bool = True):
+def origin_plan(ds, md, origin: str, until: str, as_of: pd.Series):
     """What the fit at ``origin`` may see and must predict: ``(training votes, test votes, weights)``, the test
-    votes those decided ones whose :func:`forecast_dates` lies in ``[origin, until)``; the weights are checked
-    against leakage (:func:`check_no_leakage`)."""
+    votes those decided ones whose forecast day (``as_of``: :func:`forecast_dates`) lies in ``[origin, until)``;
+    the weights are checked against leakage (:func:`check_no_leakage`)."""
     cases = ds.cases.set_index("case_id")
     train = training_cases(ds.cases, origin)
-    as_of = forecast_dates(ds.cases, same_episode=same_episode)
     test = [c for c in cases.index if origin <= as_of[c] < until and pd.notna(cases.loc[c, "passed"])]
     weights = training_weights(md, ds.cases, origin)
     check_no_leakage(md, ds.cases, weights, origin)
@@ -351,9 +350,7 @@ def origin_chain(spec: dict, sampler: str | None, weights: dict, chain_seed: int
     _, _, fits = weighted_model(spec, sampler)
     idata, seconds = fits.sample(weights, seed=chain_seed, draws=draws, tune=tune, chains=1, target_accept=target_accept,
                                  cores=1)
-    out = chain_only(idata)
-    out.posterior.attrs["free_variables"] = idata.posterior.attrs["free_variables"]
-    return out, seconds
+    return chain_only(idata), seconds
 
 
 def fit_row(origin: str, train: list, weights: dict, n_test: int, diag: dict) -> dict:
@@ -417,21 +414,21 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
     from bayes_coalition.parallel import chain_seeds, resolve
-    from bayes_coalition.sampling import merge_chains, resolve_sampler
+    from bayes_coalition.sampling import ChainGather, resolve_sampler
 
     ds = load_dataset(spec["data"]["path"] or None)
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}     # every vote is in the model; weights choose
     origins = sorted({origin_date(o) for o in origins}) if origins else origin_dates(ds.cases)
     ta = float(target_accept if target_accept is not None else spec["sampler"]["target_accept"])
     md = CoalitionModel(ds, spec).model_data
+    as_of = forecast_dates(ds.cases, same_episode=same_episode)
     plans = {}
     for i, origin in enumerate(origins):
         until = origins[i + 1] if i + 1 < len(origins) else "9999-12-31"
-        train, test, weights = origin_plan(ds, md, origin, until, same_episode)
+        train, test, weights = origin_plan(ds, md, origin, until, as_of)
         if train and test:          # an origin with no training or no test vote has nothing to do
-            plans[origin] = {"i": i, "until": until, "weights": weights, "train": train, "test": test,
+            plans[origin] = {"weights": weights, "train": train, "test": test,
                              "attempts": OriginFits.attempts(seed + i, tune, ta, refit)}
-    as_of = forecast_dates(ds.cases, same_episode=same_episode)
     ex, own = resolve(executor, client=client, workers=workers)
 
     def chain_tasks(origin, attempt):
@@ -439,28 +436,28 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
         return [((origin, attempt, c), origin_chain, (spec, sampler, plans[origin]["weights"], cs, draws, t, a))
                 for c, cs in enumerate(chain_seeds(s, chains))]
 
-    chains_in: dict = {}
+    gathered = ChainGather(chains)
     predicted: dict = {}
     fit_rows: dict = {}
+    waiting = {origin: len(plan["test"]) for origin, plan in plans.items()}
 
     def then(key, result):
         if len(key) == 2:                                   # a vote's prediction
             predicted[key] = result
             origin = key[0]
-            if progress and sum(k[0] == origin for k in predicted) == len(plans[origin]["test"]):
+            waiting[origin] -= 1
+            if progress and not waiting[origin]:
                 f = fit_rows[origin]
                 print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
                       f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
                       f"{f['seconds']:.0f} core-s), predicted {f['n_predicted']} "
-                      f"({len({k[0] for k in predicted})}/{len(plans)} origins)", flush=True)
+                      f"({sum(not n for n in waiting.values())}/{len(plans)} origins)", flush=True)
             return []
         origin, attempt, c = key
-        parts = chains_in.setdefault((origin, attempt), {})
-        parts[c] = result
-        if len(parts) < chains:
+        fit = gathered.add((origin, attempt), c, result)
+        if fit is None:
             return []
-        idata, seconds = merge_chains([parts[k] for k in range(chains)])
-        del chains_in[(origin, attempt)]
+        idata, seconds = fit
         plan = plans[origin]
         diag, failed = OriginFits.diagnose(idata, seconds, attempt, plan["attempts"][attempt - 1])
         if failed and attempt < len(plan["attempts"]):
@@ -473,9 +470,9 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                  (spec, sampler, origin, case_id, as_of[case_id], plan["train"], shared, diag))
                 for case_id in plan["test"]]
 
-    # each chain is a task (whole fits of unequal size leave one worker idle at the end); in process as many
-    # chains at once as a fit may use cores (nutpie releases the GIL; PyMC's samplers share the model: one)
-    threads = ex.cores(chains) if resolve_sampler(sampler or spec["sampler"]["sampler"]) == "nutpie" else 1
+    # each chain is a task (whole fits of unequal size leave one worker idle at the end); in process a fit's
+    # chains run on threads
+    threads = ex.chain_threads(chains, resolve_sampler(sampler or spec["sampler"]["sampler"]))
     tasks = [t for origin in plans for t in chain_tasks(origin, 1)]
     try:
         for _ in ex.stream(tasks, then, threads=threads, label="backtest", progress=False):

@@ -291,7 +291,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draw_arrays, simulate
     from bayes_coalition.parallel import chain_seeds, resolve
-    from bayes_coalition.sampling import available, merge_chains
+    from bayes_coalition.sampling import ChainGather, available
 
     sampler = sampler or ("nutpie" if available("nutpie") else "pymc")
     ex, own = resolve(executor, client=client, workers=workers)
@@ -343,23 +343,22 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         if own:
             ex.close()
         raise
-    chains_in: dict = {}
+    gathered = ChainGather(chains)
 
     def ranked(key, result):
         """A simulation's chains all in: its ranks and fit statistics into the store."""
         sim, c = key
-        chains_in.setdefault(sim, {})[c] = result
-        if len(chains_in[sim]) == chains:
-            parts = chains_in.pop(sim)
-            idata, seconds = merge_chains([parts[i] for i in range(chains)])
+        fit = gathered.add(sim, c, result)
+        if fit is not None:
+            idata, seconds = fit
             true_s, rng = sims.pop(sim)
             post_s = _scalars(idata.posterior, groups)
             store.add(sim, _ranks(sim, true_s, post_s, n_keep, rng, chains), _fit_stats(idata, seconds))
         return []
 
     # each chain is a task (a batch of whole fits ends with one worker idle while the other finishes the last,
-    # longest fit); in process, as many chains at once as the fit may use cores (nutpie releases the GIL)
-    threads = ex.cores(chains) if sampler == "nutpie" else 1
+    # longest fit); in process a fit's chains run on threads
+    threads = ex.chain_threads(chains, sampler)
     try:
         for _ in ex.stream(tasks, ranked, threads=threads, label="sbc", progress=progress):
             pass
