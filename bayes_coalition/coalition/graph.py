@@ -18,14 +18,18 @@ Parameterisation choices, for the geometry:
   plus log-normal gaps) and
   log-normal loadings whose sign is the codebook's direction;
 - model v2 (0.3.0): the party tilt is a non-centred Gaussian random walk over the unbroken range of
-  Congresses (start N(0, party_tilt_sd), steps sigma * N(0, 1), sigma ~ Gamma(2, mean tilt_walk_sd)) plus the
-  President's co-partisanship and a non-centred vote-level deviation; the discrimination of each
+  Congresses (start N(0, party_tilt_sd), steps sigma * N(0, 1)) plus the President's co-partisanship and a
+  non-centred vote-level deviation; the discrimination of each
   non-reference vote type is exp(N(0, discrimination_log_sd)) times final passage's. Measured on the
   shipped data (seed 2000, nutpie, 4 x 1000 draws after 1000 tuning): max R-hat 1.0097, bulk / tail
   ESS 511 / 481, BFMI 0.75, one divergence; wall 409 s on 2 busy cores (compilation dominates: the
   C gradient compiles in 20 s, numba's takes longer). With the step scale Gamma(2) (mean tilt_walk_sd)
   instead of HalfNormal: seeds 1-3 gave max R-hat 1.0097 / 1.0094 / 1.0047, bulk ESS 468 / 303 / 450,
   divergences 2 / 0 / 0 (benchmarks/bench_coalition_seeds.py); the bar holds on one seed of three.
+- 0.3.1: the step's sd and the vote-level tilt's sd are one total spread (Gamma(4), prior mean
+  sqrt(case_tilt_sd^2 + tilt_walk_sd^2)) split by a Beta(2, 2) share, as the cut-point's spread is: the step
+  scale had the lowest ESS of the model (303-468 bulk on seeds 1-3); the share's is 641-910 (figures at
+  ``build_pymc_model``'s tilt block).
 - probabilities of interval and whip rows are built for each row subset (``int_probs``): indexing
   one shared probability vector by subsets made PyTensor's rewriting of the gradient run for
   minutes (measured: more than 10 minutes against 12-20 s).
@@ -48,18 +52,14 @@ def latent_pairs(md: ModelData) -> list[tuple[int, int]]:
     return [tuple(map(int, p)) for p in np.argwhere(md.construct_observed)]
 
 
-def _random_walk(name: str, pr: dict, congresses: list, model: pm.Model):
+def _random_walk(name: str, pr: dict, congresses: list, model: pm.Model, sigma):
     """A Gaussian random walk over consecutive Congresses, non-centred: a start ~ N(0, party_tilt_sd)
-    and steps sigma_walk * z. A Congress without votes sits between its neighbours, so a new vote
-    borrows from the nearest Congresses."""
+    and steps sigma * z (``sigma`` the step's sd, a tensor). A Congress without votes sits between its
+    neighbours, so a new vote borrows from the nearest Congresses."""
     start = pm.Normal(f"{name}_start", 0.0, pr["party_tilt_sd"])
     if len(congresses) < 2:
         return pm.Deterministic(name, start[None], dims="congress")
     model.add_coord("congress_step", congresses[1:])
-    # Gamma(2) with mean tilt_walk_sd, not HalfNormal: with one step per Congress the scale is weakly
-    # identified and its mass near 0 made a funnel with the steps (backtest fit at 2016, 4 x 500 draws:
-    # R-hat 1.023, bulk / tail ESS 212 / 111 on this scale alone with HalfNormal(0.3))
-    sigma = pm.Gamma(f"sigma_{name}_step", alpha=2.0, beta=2.0 / pr["tilt_walk_sd"])
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims="congress_step")
     return pm.Deterministic(name, start + pt.concatenate([pt.zeros(1), pt.cumsum(sigma * z)]), dims="congress")
 
@@ -320,9 +320,20 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         # --- the party tilt: a random walk over Congresses shared by both chambers, the President's
         # co-partisans moving toward the motion (a Republican President lowers the Republicans'
         # cut-point by `president_tilt`, a Democratic one the Democrats'), and a vote-level deviation
-        congress_tilt = _random_walk("congress_tilt", pr, md.coords["congress"], model)
+        # the tilt's variation not explained by the covariates has a total spread split between the walk's
+        # step (Congress to Congress) and the vote's own deviation, as the cut-point's is between episode and
+        # vote: with one to three votes per Congress the data identify the sum far better than the split.
+        # Separate priors (step Gamma(2), vote HalfNormal) gave the step scale bulk / tail ESS 303 / 316,
+        # 468 / 777 and 450 / 454 on seeds 1-3 (4 x 1000 draws); total and share 641-910 (benchmarks/
+        # bench_coalition_seeds.py). Always both: a one-Congress model has no walk, and its predictions for
+        # later Congresses step with the posterior of total x sqrt(share).
+        tilt_prior = float(np.sqrt(pr["case_tilt_sd"] ** 2 + pr["tilt_walk_sd"] ** 2))
+        tilt_total = pm.Gamma("sigma_tilt_total", alpha=4.0, beta=4.0 / tilt_prior)
+        walk_share = pm.Beta("tilt_walk_share", 2.0, 2.0)
+        sigma_step = pm.Deterministic("sigma_congress_tilt_step", tilt_total * pt.sqrt(walk_share))
+        sigma_tilt = pm.Deterministic("sigma_party_tilt", tilt_total * pt.sqrt(1.0 - walk_share))
+        congress_tilt = _random_walk("congress_tilt", pr, md.coords["congress"], model, sigma_step)
         pres = pm.Normal("president_tilt", 0.0, pr["covariate_sd"])
-        sigma_tilt = pm.HalfNormal("sigma_party_tilt", pr["case_tilt_sd"])
         tilt_z = pm.Normal("party_tilt_z", 0.0, 1.0, dims="case")
         tilt_mean = congress_tilt[md.case_congress_idx] - pres * md.case_president_sign
         tilt = pm.Deterministic("party_tilt", tilt_mean + sigma_tilt * tilt_z, dims="case")

@@ -52,7 +52,7 @@ class CoalitionModel(FittedModel):
     """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
 
     model_type = "bayes_coalition.CoalitionModel"
-    version = "0.3.0"
+    version = "0.3.1"
 
     def __init__(self, dataset: TradeDataset | None = None, spec: Mapping | str | Path | None = None):
         if spec is None:

@@ -212,7 +212,7 @@ class BillPredictor:
         edge = 0 if congress < grid[0] else -1
         steps = abs(congress - grid[edge])
         sigma = self.p["sigma_congress_tilt_step"]
-        if sigma is None:   # a walk over a single Congress: the step scale's prior (Gamma(2), mean tilt_walk_sd)
+        if sigma is None:   # a fit without the step's sd (none since 0.3.1): the 0.3.0 prior (Gamma(2), mean tilt_walk_sd)
             sigma = rng.gamma(2.0, float(self.model.spec["priors"]["tilt_walk_sd"]) / 2.0, self.n_samples)
         return walk[:, edge] + sigma * np.sqrt(steps) * rng.standard_normal(self.n_samples)
 
