@@ -211,9 +211,8 @@ class BillPredictor:
             return walk[:, congress - grid[0]]
         edge = 0 if congress < grid[0] else -1
         steps = abs(congress - grid[edge])
+        # the step's sd has a posterior even in a one-Congress fit (total spread x sqrt(walk share), model 0.3.1)
         sigma = self.p["sigma_congress_tilt_step"]
-        if sigma is None:   # a fit without the step's sd (none since 0.3.1): the 0.3.0 prior (Gamma(2), mean tilt_walk_sd)
-            sigma = rng.gamma(2.0, float(self.model.spec["priors"]["tilt_walk_sd"]) / 2.0, self.n_samples)
         return walk[:, edge] + sigma * np.sqrt(steps) * rng.standard_normal(self.n_samples)
 
     def discrimination_draws(self, vote_type: str, rng) -> np.ndarray:

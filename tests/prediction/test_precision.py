@@ -82,3 +82,23 @@ def test_actor_positions_of_a_bill_move_what_they_should(real):
     assert float(against["p_enacted"]) < 0.5 * float(base["p_enacted"])
     moderates_leave = real.predict(replace(bill, actor_positions={"dem_moderate": ("shift", -1.5)}), seed=0)
     assert float(moderates_leave["p_house"]) < float(base["p_house"]) - 5 * base["p_house"].attrs["mcse"]
+
+
+def test_congress_tilt_steps_the_walk_beyond_the_fitted_range(real):
+    """Inside the fitted Congresses a bill takes the walk's draw; k Congresses beyond the last it continues the
+    walk: per draw, the last fitted value plus sigma_step * sqrt(k) * N(0, 1) (standardised residuals: mean 0,
+    sd 1 within sampling error over the fixture's 200 draws, many times over)."""
+    from bayes_coalition.prediction.predictor import BillPredictor
+
+    pred = BillPredictor(real)
+    post = real.idata.posterior
+    walk = post["congress_tilt"].values.reshape(-1, post.sizes["congress"])
+    step = post["sigma_congress_tilt_step"].values.reshape(-1)
+    first, last = int(post["congress"].values[0]), int(post["congress"].values[-1])
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(pred.congress_tilt(first + 3, rng), walk[:, 3])
+    k = 4
+    z = np.concatenate([(pred.congress_tilt(last + k, rng) - walk[:, -1]) / (step * np.sqrt(k)) for _ in range(50)])
+    assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.05
+    z = np.concatenate([(pred.congress_tilt(first - k, rng) - walk[:, 0]) / (step * np.sqrt(k)) for _ in range(50)])
+    assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.05
