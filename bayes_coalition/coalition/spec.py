@@ -66,7 +66,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
         "sampler": {
             "sampler": "auto",
             "draws": 1000,
-            "tune": 1000,
+            "tune": 1500,
             "chains": 4,
             "target_accept": 0.9,
             "random_seed": 2000,
