@@ -28,8 +28,9 @@ Parameterisation choices, for the geometry:
   divergences 2 / 0 / 0 (benchmarks/bench_coalition_seeds.py); the bar holds on one seed of three.
 - 0.3.1: the step's sd and the vote-level tilt's sd are one total spread (Gamma(4), prior mean
   sqrt(case_tilt_sd^2 + tilt_walk_sd^2)) split by a Beta(2, 2) share, as the cut-point's spread is: the step
-  scale had the lowest ESS of the model (303-468 bulk on seeds 1-3); the share's is 641-910 (figures at
-  ``build_pymc_model``'s tilt block). SBC of 0.3.1 (100 simulations, 2 x 500 draws, ESS-thinned ranks):
+  scale had the lowest ESS of the model (303-468 bulk on seeds 1-3). With 1500 tuning steps (the default
+  since 0.3.1) seeds 1-3 gave max R-hat 1.0050 / 1.0065 / 1.0059, bulk ESS 518 / 688 / 801, no divergences
+  (benchmarks/bench_coalition_seeds.py). SBC of 0.3.1 (100 simulations, 2 x 500 draws, ESS-thinned ranks):
   every group passes at 1%, the tilt's total and share at p 0.91 and 0.96.
 - probabilities of interval and whip rows are built for each row subset (``int_probs``): indexing
   one shared probability vector by subsets made PyTensor's rewriting of the gradient run for
@@ -51,6 +52,17 @@ from bayes_coalition.data.dataset import CONSTRUCTS
 def latent_pairs(md: ModelData) -> list[tuple[int, int]]:
     """(episode, construct) pairs with coded evidence, in a fixed order."""
     return [tuple(map(int, p)) for p in np.argwhere(md.construct_observed)]
+
+
+def _split_spread(total: str, share: str, parts: tuple[str, str], sds: tuple[float, float]):
+    """Two hierarchical sds written as one total spread ``total ~ Gamma(4, mean sqrt(sd_a^2 + sd_b^2))`` split by
+    ``share ~ Beta(2, 2)``: ``parts`` = (total sqrt(share), total sqrt(1 - share)) as deterministics. Used where the
+    data identify the sum of two levels' variances far better than the split (module doc: the cut-point's
+    episode and vote levels, the tilt's walk step and vote level)."""
+    prior_mean = float(np.hypot(*sds))
+    tau = pm.Gamma(total, alpha=4.0, beta=4.0 / prior_mean)
+    rho = pm.Beta(share, 2.0, 2.0)
+    return (pm.Deterministic(parts[0], tau * pt.sqrt(rho)), pm.Deterministic(parts[1], tau * pt.sqrt(1.0 - rho)))
 
 
 def _random_walk(name: str, pr: dict, congresses: list, model: pm.Model, sigma):
@@ -285,11 +297,8 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         # for the two levels sampled with R-hat up to 1.012 at ESS ~500; tau/rho with a
         # boundary-avoiding Gamma(4) on tau (its lower tail sat in the non-centred funnel:
         # tail ESS 295 with Gamma(2)) gave R-hat 1.0066 / 1.0070 on two seeds.
-        total_prior = float(np.sqrt(pr["case_sd"] ** 2 + pr["episode_sd"] ** 2))
-        sigma_total = pm.Gamma("sigma_total", alpha=4.0, beta=4.0 / total_prior)
-        episode_share = pm.Beta("episode_share", 2.0, 2.0)
-        sigma_episode = pm.Deterministic("sigma_episode", sigma_total * pt.sqrt(episode_share))
-        sigma_case = pm.Deterministic("sigma_case", sigma_total * pt.sqrt(1.0 - episode_share))
+        sigma_episode, sigma_case = _split_spread("sigma_total", "episode_share", ("sigma_episode", "sigma_case"),
+                                                  (pr["case_sd"], pr["episode_sd"]))
         # constructs left out of the spec (model.constructs) keep their measurement model but
         # have no effect on the cut-point: the nested models of the H1/H2 comparisons
         included = [k for k, c in enumerate(CONSTRUCTS) if c in set(spec["model"]["constructs"])]
@@ -321,18 +330,14 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         # --- the party tilt: a random walk over Congresses shared by both chambers, the President's
         # co-partisans moving toward the motion (a Republican President lowers the Republicans'
         # cut-point by `president_tilt`, a Democratic one the Democrats'), and a vote-level deviation
-        # the tilt's variation not explained by the covariates has a total spread split between the walk's
-        # step (Congress to Congress) and the vote's own deviation, as the cut-point's is between episode and
-        # vote: with one to three votes per Congress the data identify the sum far better than the split.
-        # Separate priors (step Gamma(2), vote HalfNormal) gave the step scale bulk / tail ESS 303 / 316,
-        # 468 / 777 and 450 / 454 on seeds 1-3 (4 x 1000 draws); the share's 641-910 bulk on the same seeds
-        # (two runs), 871 / 1208 on the default seed 2000, no longer the model's lowest. Always both: a one-Congress model has no walk, and its predictions for
-        # later Congresses step with the posterior of total x sqrt(share).
-        tilt_prior = float(np.sqrt(pr["case_tilt_sd"] ** 2 + pr["tilt_walk_sd"] ** 2))
-        tilt_total = pm.Gamma("sigma_tilt_total", alpha=4.0, beta=4.0 / tilt_prior)
-        walk_share = pm.Beta("tilt_walk_share", 2.0, 2.0)
-        sigma_step = pm.Deterministic("sigma_congress_tilt_step", tilt_total * pt.sqrt(walk_share))
-        sigma_tilt = pm.Deterministic("sigma_party_tilt", tilt_total * pt.sqrt(1.0 - walk_share))
+        # the tilt's variation not explained by the covariates: one total spread split between the walk's step
+        # (Congress to Congress) and the vote's own deviation (model 0.3.1; module doc). Separate priors (step
+        # Gamma(2), vote HalfNormal) left the step's sd with the model's lowest ESS (bulk / tail 468 / 777,
+        # 303 / 316, 450 / 454 on seeds 1-3, 4 x 1000 draws). Always both: a one-Congress model has no walk, and
+        # its predictions for later Congresses step with the posterior of total x sqrt(share).
+        sigma_step, sigma_tilt = _split_spread("sigma_tilt_total", "tilt_walk_share",
+                                               ("sigma_congress_tilt_step", "sigma_party_tilt"),
+                                               (pr["tilt_walk_sd"], pr["case_tilt_sd"]))
         congress_tilt = _random_walk("congress_tilt", pr, md.coords["congress"], model, sigma_step)
         pres = pm.Normal("president_tilt", 0.0, pr["covariate_sd"])
         tilt_z = pm.Normal("party_tilt_z", 0.0, 1.0, dims="case")
