@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 import pymc as pm
 
+from bayes_coalition.draws import compute_deterministics
+
 SAMPLERS = ("auto", "pymc", "nutpie", "numpyro", "blackjax")
 
 
@@ -46,7 +48,7 @@ def sample_model(
 
     By default the free variables are sampled and the deterministics computed from them
     afterwards.  ``var_names`` instead names what the sampler itself records (deterministics
-    included, nothing is recomputed): nutpie evaluates deterministics in its numba expand
+    included, nothing is recomputed; :mod:`bayes_coalition.draws` computes them otherwise): nutpie evaluates deterministics in its numba expand
     function, whose last bits differ from a recomputation on PyTensor's C backend, so a model
     whose draws were always recorded that way (the ideal-point model) keeps bit-identical
     posteriors for a given seed."""
@@ -73,7 +75,7 @@ def sample_model(
             **extra,
         )
         if var_names is None:
-            idata.posterior = idata.posterior.assign(pm.compute_deterministics(idata.posterior, model=model, progressbar=False))
+            idata.posterior = idata.posterior.assign(compute_deterministics(model, idata.posterior))
     for group in ("warmup_posterior", "warmup_sample_stats"):   # nutpie keeps tuning draws; runs do not need them
         if group in idata.groups():
             delattr(idata, group)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,8 +108,7 @@ class CoalitionModel(FittedModel):
             if val is not None:
                 s[key] = val
         seed = int(s["random_seed"] if random_seed is None else random_seed)
-        import pymc as pm
-
+        from bayes_coalition.draws import compute_log_likelihood
         from bayes_coalition.sampling import sample_model
 
         idata, seconds, used = sample_model(
@@ -125,9 +123,7 @@ class CoalitionModel(FittedModel):
             low_rank_mass_matrix=bool(s["low_rank_mass_matrix"]),
         )
         if log_likelihood:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pm.compute_log_likelihood(idata, var_names=["yea"], model=self.model, progressbar=False)
+            idata.add_groups(log_likelihood=compute_log_likelihood(self.model, idata.posterior, ["yea"]))
         self._attach(idata, seed=seed, sampler=used, seconds=seconds, settings=s)
         return idata
 

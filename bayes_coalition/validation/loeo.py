@@ -54,26 +54,26 @@ def held_out_weights(md, episode: str) -> dict[str, np.ndarray]:
 
 class VoteLogLik:
     """Per posterior draw, the log-likelihood of the vote rows selected by a set of weights: the vote
-    terms of the weighted model, compiled once on the constrained scale (posterior draws go in as
-    they are)."""
+    terms of the weighted model on the constrained scale (posterior draws go in as they are), evaluated
+    at all draws at once (:class:`bayes_coalition.draws.DrawFunction`: nothing to compile per worker)."""
 
     def __init__(self, pm_model):
         import pytensor.tensor as pt
-        from pymc.model.transform.conditioning import remove_value_transforms
 
-        self.model = remove_value_transforms(pm_model)
-        terms = [self.model[n] for n in VOTE_TERMS if n in self.model.named_vars]
-        outs = self.model.replace_rvs_by_values(terms)
-        self.names = [v.name for v in self.model.value_vars]
-        self.fn = self.model.compile_fn(pt.sum(pt.stack([pt.sum(o) for o in outs])), inputs=self.model.value_vars, on_unused_input="ignore",
-                                        point_fn=False)
+        from bayes_coalition.draws import DrawFunction
+
+        def total(model):
+            terms = [model[n] for n in VOTE_TERMS if n in model.named_vars]
+            return [pt.sum(pt.stack([pt.sum(t) for t in terms]))]
+
+        self.fn = DrawFunction(pm_model, total)
+        self.model = self.fn.model
 
     def __call__(self, posterior, weights: dict) -> np.ndarray:
+        """One value per draw, in the order of ``posterior.stack(sample=("chain", "draw"))``."""
         for name, value in weights.items():
             self.model[name].set_value(np.asarray(value, dtype=float))
-        stacked = {n: posterior[n].stack(sample=("chain", "draw")).transpose("sample", ...).values for n in self.names}
-        n = next(iter(stacked.values())).shape[0]
-        return np.array([float(self.fn(*(stacked[name][s] for name in self.names))) for s in range(n)])
+        return self.fn(posterior)[0].reshape(-1)
 
 
 def logmeanexp(x: np.ndarray) -> float:
