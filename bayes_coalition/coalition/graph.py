@@ -324,6 +324,10 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
             + divided * md.case_divided
             - approval_shift[md.case_episode_idx]
         )
+        covariates = list(spec["model"].get("covariates", []))
+        if "election_year" in covariates:
+            # a vote in the year of a general election: members avoid a hard trade vote (cut-point up if > 0)
+            cut_mean = cut_mean + pm.Normal("election_year", 0.0, pr["covariate_sd"]) * md.case_election_year
         case_z = pm.Normal("case_z", 0.0, 1.0, dims="case")
         cut = pm.Deterministic("cut_point", cut_mean + sigma_case * case_z, dims="case")
 
@@ -342,6 +346,13 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         pres = pm.Normal("president_tilt", 0.0, pr["covariate_sd"])
         tilt_z = pm.Normal("party_tilt_z", 0.0, 1.0, dims="case")
         tilt_mean = congress_tilt[md.case_congress_idx] - pres * md.case_president_sign
+        if "party_gap" in covariates:
+            # polarization: the distance between the parties' DW-NOMINATE means (previous Congress; rules.party_gap)
+            if np.isnan(md.case_party_gap).any():
+                missing = [c for c, g in zip(md.coords["case"], md.case_party_gap) if np.isnan(g)]
+                raise ValueError(f"model.covariates has party_gap, but covariates.csv gives no party gap for the "
+                                 f"Congress and chamber of {missing[:5]} (the table is absent or lacks them)")
+            tilt_mean = tilt_mean + pm.Normal("party_gap_tilt", 0.0, pr["covariate_sd"]) * md.case_party_gap
         tilt = pm.Deterministic("party_tilt", tilt_mean + sigma_tilt * tilt_z, dims="case")
 
         # --- discrimination per vote type: the spec's value for final passage (it fixes the scale),

@@ -20,7 +20,9 @@ Congress-level structure (model v2): every case has its Congress (an index into 
 Congresses of the data, so a Congress without votes still sits between its neighbours), the party
 of the President for most of that Congress (``case_president_sign``: +1 Republican, -1 Democrat)
 and whether the President's party lacks the majority of the case's chamber (``case_divided``, from
-composition.csv; without it, from the party that cast more votes in that Congress's roll calls).
+composition.csv; without it, from the party that cast more votes in that Congress's roll calls). The
+optional covariates of ``[model] covariates`` are computed for every case whether used or not
+(``case_election_year``, ``case_party_gap``; their rules live in :mod:`~bayes_coalition.coalition.rules`).
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class ModelData:
     case_congress_idx: np.ndarray      # index into coords["congress"] (an unbroken range of Congresses)
     case_president_sign: np.ndarray    # +1 Republican President, -1 Democratic (for most of the Congress)
     case_divided: np.ndarray           # 1.0 when the President's party lacks the chamber's majority
+    case_election_year: np.ndarray     # rules.election_year of the vote's date (used with [model] covariates)
+    case_party_gap: np.ndarray         # rules.party_gap of the vote's Congress and chamber (NaN: no covariates.csv)
     case_disc_idx: np.ndarray          # index into coords["discrimination_type"]; 0 is the reference type
     case_floor: np.ndarray             # rules.floor_status: 0 exempt, 1 held by the leadership, 2 withdrawn
     # point observations
@@ -234,6 +238,8 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
     president = np.array([1.0 if congress_president_party(int(c)) == "R" else -1.0 for c in congress])
     divided = np.array([rules.divided_government("R" if s > 0 else "D", _party_seats(ds, int(c), ch))
                         for s, c, ch in zip(president, congress, cases["chamber"])])
+    election = np.array([rules.election_year(int(str(d)[:4])) for d in cases["date"]], dtype=float)
+    gap = np.array([rules.party_gap(ds.covariates, int(c), ch) for c, ch in zip(congress, cases["chamber"])], dtype=float)
     effective = [EFFECTIVE_VOTE_TYPE.get(v, v) for v in cases["vote_type"]]
     disc_types = sorted(set(effective), key=lambda v: (v != REFERENCE_VOTE_TYPE, v))
 
@@ -289,6 +295,8 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         case_congress_idx=(congress - congress_range[0]) if len(cases) else np.zeros(0, dtype=int),
         case_president_sign=president,
         case_divided=divided,
+        case_election_year=election,
+        case_party_gap=gap,
         case_disc_idx=np.array([disc_types.index(v) for v in effective], dtype=int),
         case_floor=floor,
         obs_case_idx=obs_a[:, 0], obs_group_idx=obs_a[:, 1], obs_n=obs_a[:, 2], obs_yea=obs_a[:, 3],

@@ -127,3 +127,37 @@ def divided_government(president_party: str, seats: dict) -> float:
     r, d = seats.get("R", 0), seats.get("D", 0)
     majority = "R" if r > d else "D" if d > r else ""
     return float(majority != "" and majority != president_party)
+
+
+# --- optional Congress-level covariates (spec ``[model] covariates``) ---------------------------------
+COVARIATES = ("election_year", "party_gap")
+PARTY_GAP_UNIT = 0.1     # the party-gap covariate counts tenths of a DW-NOMINATE unit
+
+
+def election_year(year: int) -> float:
+    """1.0 for a vote cast in an even calendar year, the year of a general election (every House seat and a
+    third of the Senate); 0.0 otherwise."""
+    return float(int(year) % 2 == 0)
+
+
+def party_gap(covariates, congress: int, chamber: str) -> float:
+    """The party-gap covariate of a vote in ``congress`` and ``chamber``: the distance between the two parties'
+    mean DW-NOMINATE first-dimension scores (``party_gap_d1`` of covariates.csv) in the *previous* Congress's
+    chamber, minus that of the table's first Congress, in tenths (``PARTY_GAP_UNIT``). The previous Congress, so
+    that no roll call cast during the vote's own Congress (some after the vote) enters its covariate; where the
+    table holds no earlier Congress, the vote's own (the first Congress of the table; residual caveat: DW-NOMINATE
+    is estimated on every Congress at once, so even a lagged score carries some later information). NaN when the
+    table is absent or lacks the chamber."""
+    if covariates is None or len(covariates) == 0:
+        return float("nan")
+    rows = covariates[covariates["chamber"] == chamber]
+    if rows.empty:
+        return float("nan")
+    congresses = rows["congress"].astype(int)
+    first = int(congresses.min())
+    base = float(rows.loc[congresses == first, "party_gap_d1"].iloc[0])
+    earlier = rows[congresses < int(congress)]
+    if earlier.empty:
+        return 0.0 if int(congress) == first else float("nan")
+    lag = earlier.loc[earlier["congress"].astype(int).idxmax(), "party_gap_d1"]
+    return (float(lag) - base) / PARTY_GAP_UNIT

@@ -24,6 +24,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "whip_count": "measurement",
             "agenda_control": False,
             "vote_buying": False,
+            "covariates": [],
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -125,6 +126,11 @@ def validate_spec(spec: Mapping) -> None:
     unknown = set(spec["model"]["constructs"]) - set(CONSTRUCTS)
     if unknown:
         raise ValueError(f"model.constructs: unknown construct(s) {sorted(unknown)} (known: {list(CONSTRUCTS)})")
+    from bayes_coalition.coalition.rules import COVARIATES
+
+    cov = spec["model"]["covariates"]
+    if not isinstance(cov, (list, tuple)) or set(cov) - set(COVARIATES) or len(set(cov)) != len(cov):
+        raise ValueError(f"model.covariates must be a list of distinct names among {list(COVARIATES)}, got {cov!r}")
     if spec["model"]["whip_count"] not in WHIP_COUNT_MODES:
         raise ValueError(f"model.whip_count must be one of {list(WHIP_COUNT_MODES)}, got {spec['model']['whip_count']!r}")
     for key, value in spec["priors"].items():
@@ -161,6 +167,8 @@ def spec_hash(spec: Mapping) -> str:
     if not core.get("model", {}).get("agenda_control", False):
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "agenda_control"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("agenda_")}
+    if not core.get("model", {}).get("covariates", []):
+        core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "covariates"}
     if not core.get("model", {}).get("vote_buying", False):
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "vote_buying"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("buying_")}

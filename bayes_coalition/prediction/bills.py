@@ -68,6 +68,9 @@ SCHEMA = {
         "like": ("string", "none: a new episode", "an episode of the fitted data whose posterior effects are kept"),
         "yea_is_pro_trade": ("boolean", "true", "a yea vote is the pro-trade side"),
         "vote_type": ("string", "final_passage", "the fitted offset of this vote type: " + ", ".join(VOTE_TYPES)),
+        "election_year": ("boolean", "unknown: half the draws each way",
+                          "the vote falls in a general-election (even) year; used by a model with the "
+                          "`election_year` covariate"),
     },
     "composition": {
         "congress": ("integer", "the `like` episode's Congress, else the latest in the data",
@@ -188,6 +191,7 @@ class HypotheticalBill:
     like: str | None = None                             # episode id of the fitted data
     yea_is_pro_trade: bool = True
     vote_type: str = "final_passage"                    # offset of this vote type (if the fit saw it)
+    election_year: bool | None = None                   # None: unknown (half the draws in an election year)
     house_rule: str = "majority_of_voting"
     senate_rule: str = "majority_of_voting"
     president_rule: str = "signature"
@@ -214,6 +218,8 @@ class HypotheticalBill:
             _check_str(self.like, f, "bill.like")
         _check_bool(self.yea_is_pro_trade, f, "bill.yea_is_pro_trade")
         _check_str(self.vote_type, f, "bill.vote_type")
+        if self.election_year is not None:
+            _check_bool(self.election_year, f, "bill.election_year")
         if self.vote_type not in VOTE_TYPES:
             _fail(f"'{self.vote_type}' is not one of the vote types {_suggest(self.vote_type, VOTE_TYPES)}", f, "bill.vote_type")
         for name, rule in (("house", self.house_rule), ("senate", self.senate_rule), ("president", self.president_rule)):
@@ -415,6 +421,7 @@ def load_bill(path: str | Path) -> HypotheticalBill:
         like=bill.get("like"),
         yea_is_pro_trade=bill.get("yea_is_pro_trade", defaults["yea_is_pro_trade"]),
         vote_type=bill.get("vote_type", defaults["vote_type"]),
+        election_year=bill.get("election_year", defaults["election_year"]),
         house_rule=th.get("house", defaults["house_rule"]),
         senate_rule=th.get("senate", defaults["senate_rule"]),
         president_rule=th.get("president", defaults["president_rule"]),

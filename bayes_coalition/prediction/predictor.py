@@ -53,7 +53,7 @@ class BillPredictor:
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
             "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination",
-            "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach")}
+            "election_year", "party_gap_tilt", "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
         self.n_chains = int(post.sizes["chain"])
@@ -181,8 +181,10 @@ class BillPredictor:
             divided = rules.divided_government(party, seats[chamber])
             cut = (self.p["cut_point_mean"] + self.p["chamber_offset"][:, ch] + vt_off - ep
                    + self._draws_or_zero("divided_government") * divided
+                   + self._election_year_term(bill, rng)
                    + self.p["sigma_case"] * rng.standard_normal(self.n_samples))
             tilt = (self.congress_tilt(congress, rng) - self._draws_or_zero("president_tilt") * pres
+                    + self._party_gap_term(congress, chamber)
                     + self.p["sigma_party_tilt"] * rng.standard_normal(self.n_samples))
             disc = self.discrimination_draws(EFFECTIVE_VOTE_TYPE.get(bill.vote_type, bill.vote_type), rng)
         pol = 1.0 if bill.yea_is_pro_trade else -1.0
@@ -195,6 +197,26 @@ class BillPredictor:
         phi = self.p["concentration"][:, dispersion_index(np.full(len(groups), ch), groups)]
         return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": phi, "discrimination": disc,
                 "ideal": ideal, "faction_position": faction_position}
+
+    def _election_year_term(self, bill: HypotheticalBill, rng):
+        """The cut-point shift of a vote in an election year (a model with that covariate; else 0): the bill's
+        ``election_year``, or, when it does not say, an election year in a random half of the draws."""
+        beta = self.p["election_year"]
+        if beta is None:
+            return 0.0
+        u = rng.random(self.n_samples)          # drawn either way: bills that do and do not say share random numbers
+        return beta * (float(bill.election_year) if bill.election_year is not None else (u < 0.5))
+
+    def _party_gap_term(self, congress: int, chamber: str):
+        """The tilt's shift by the party gap of the bill's Congress (rules.party_gap; a model with that covariate)."""
+        beta = self.p["party_gap_tilt"]
+        if beta is None:
+            return 0.0
+        gap = rules.party_gap(self.dataset.covariates, congress, chamber)
+        if np.isnan(gap):
+            raise ValueError(f"the model has the party_gap covariate, but covariates.csv gives no party gap for "
+                             f"Congress {congress}'s {chamber}")
+        return beta * gap
 
     def _draws_or_zero(self, name: str):
         v = self.p[name]

@@ -73,6 +73,36 @@ def test_tilt_spread_is_one_total_split_by_a_share():
     assert got_share == pytest.approx(stats.beta(2.0, 2.0).logpdf(share), abs=1e-7)
 
 
+def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
+    """[model] covariates: election_year adds beta x rules.election_year(year of the vote) to every vote's cut-point,
+    party_gap adds gamma x rules.party_gap(previous Congress) to its party tilt; without them neither variable exists."""
+    import xarray as xr
+
+    from bayes_coalition.coalition import rules
+    from bayes_coalition.draws import compute_deterministics
+
+    assert "election_year" not in CoalitionModel().model.named_vars
+    spec = load_spec(default_spec_path())
+    spec["model"]["covariates"] = ["election_year", "party_gap"]
+    model = CoalitionModel(spec=spec)
+    m, md, cases = model.model, model.model_data, model.dataset.cases
+    assert model.id != CoalitionModel().id
+    prior = pm.sample_prior_predictive(draws=1, random_seed=1, model=m, var_names=[v.name for v in m.free_RVs]).prior
+    post = xr.concat([prior, prior], dim="draw").assign_coords(draw=[0, 1])
+    post["election_year"][:] = [[0.0, 0.7]]
+    post["party_gap_tilt"][:] = [[0.0, -0.4]]
+    det = compute_deterministics(m, post, ["cut_point", "party_tilt"])
+    (cut0, cut1), (tilt0, tilt1) = det["cut_point"].values[0], det["party_tilt"].values[0]
+    even = np.array([int(d[:4]) % 2 == 0 for d in cases["date"]], dtype=float)
+    np.testing.assert_allclose(cut1 - cut0, 0.7 * even, atol=1e-12)
+    gap = np.array([rules.party_gap(model.dataset.covariates, int(c), ch) for c, ch in zip(cases["congress"], cases["chamber"])])
+    np.testing.assert_allclose(tilt1 - tilt0, -0.4 * gap, atol=1e-12)
+    assert even.sum() > 10 and np.ptp(gap) > 2.0                 # both vary across the shipped votes
+    spec["model"]["covariates"] = ["turnout"]
+    with pytest.raises(ValueError, match="model.covariates"):
+        CoalitionModel(spec=spec)
+
+
 def test_every_count_row_is_accounted_for():
     ds = load_dataset()
     md = build_model_data(ds)

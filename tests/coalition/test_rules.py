@@ -386,3 +386,24 @@ def test_approval_table_applies_each_case_rule() -> None:
 ])
 def test_divided_government_table(president, seats, divided):
     assert rules.divided_government(president, seats) == divided
+
+
+# --- optional Congress-level covariates ---------------------------------------------------------------
+@pytest.mark.parametrize(("year", "expected"), [(1996, 1.0), (1997, 0.0), (2000, 1.0), (2019, 0.0), (2020, 1.0)])
+def test_election_year_is_an_even_calendar_year(year: int, expected: float) -> None:
+    assert rules.election_year(year) == expected
+
+
+def test_party_gap_is_the_previous_congress_in_tenths_above_the_first() -> None:
+    """Hand values from data/covariates.csv (party_gap_d1): House 102 0.658915, 105 0.777125, 106 0.776898;
+    Senate 102 0.618877, 113 0.796739."""
+    from bayes_coalition.data.dataset import load_dataset
+
+    cov = load_dataset().covariates
+    assert rules.party_gap(cov, 106, "House") == pytest.approx((0.7771248672710938 - 0.6589148148148148) * 10)
+    assert rules.party_gap(cov, 107, "House") == pytest.approx((0.776897902973396 - 0.6589148148148148) * 10)
+    assert rules.party_gap(cov, 114, "Senate") == pytest.approx((0.7967391304347826 - 0.6188769592476489) * 10)
+    assert rules.party_gap(cov, 103, "House") == 0.0 and rules.party_gap(cov, 102, "House") == 0.0
+    assert np.isnan(rules.party_gap(cov, 101, "House"))         # before the table: unknown, never extrapolated
+    assert np.isnan(rules.party_gap(None, 106, "House"))
+    assert np.isnan(rules.party_gap(cov[cov.chamber == "House"], 106, "Senate"))

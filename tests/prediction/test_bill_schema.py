@@ -45,6 +45,7 @@ MALFORMED = [
     # typed booleans: bool("no") is true, so "no" used to run as a pro-trade bill
     ('[bill]\nyea_is_pro_trade = "no"\n', "bill.yea_is_pro_trade", 'must be true or false, got "no" (a string)'),
     ("[bill]\nyea_is_pro_trade = 0\n", "bill.yea_is_pro_trade", "must be true or false, got 0 (an integer)"),
+    ('[bill]\nelection_year = "yes"\n', "bill.election_year", 'must be true or false, got "yes" (a string)'),
     # integers must be TOML integers
     ("[codes.voting]\npolarization = 2.0\n", "codes.voting.polarization", "must be an integer, got 2.0 (a float)"),
     ("[codes.voting]\npolarization = true\n", "codes.voting.polarization", "must be an integer, got true"),

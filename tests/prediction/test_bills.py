@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -204,3 +205,38 @@ def test_cli_predict_bad_bill(fitted, tmp_path, capsys):
     bad.write_text("[bill]\nname = 'x'\nnonsense = 1\n")
     assert main(["predict", str(tmp_path / "no_run_here"), str(bad)]) == 2
     assert "bill.nonsense" in capsys.readouterr().err
+
+
+def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
+    """A model with [model] covariates: a new bill's cut-point moves by the election-year effect when the bill
+    says it falls in an election year, by it in about half the draws when the bill does not say, and its tilt by
+    the party-gap effect times rules.party_gap of the bill's Congress (common random numbers: the same seed)."""
+    from bayes_coalition.coalition import rules
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+    from bayes_coalition.prediction.predictor import BillPredictor
+
+    spec = load_spec(default_spec_path())
+    spec["model"]["covariates"] = ["election_year", "party_gap"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
+        model = CoalitionModel(spec=spec)
+        with pytest.warns(ConvergenceWarning):
+            model.fit(random_seed=5, draws=200, chains=2, progressbar=False, log_likelihood=False)
+    pred = BillPredictor(model)
+    beta, gamma = pred.p["election_year"], pred.p["party_gap_tilt"]
+    assert beta.shape == (400,) and np.ptp(beta) > 0
+
+    def rows(bill):
+        ep = np.zeros(pred.n_samples)
+        return pred.chamber_rows(bill, "House", ep, bill.seats(model.dataset), np.random.default_rng(3))
+
+    base = HypotheticalBill(congress=114, election_year=False)
+    off, on, unknown = rows(base), rows(replace(base, election_year=True)), rows(replace(base, election_year=None))
+    np.testing.assert_allclose(on["cut"] - off["cut"], beta, atol=1e-12)
+    shifted = np.isclose(unknown["cut"] - off["cut"], beta, atol=1e-12)
+    assert np.all(shifted | np.isclose(unknown["cut"], off["cut"], atol=1e-12)) and 0.35 < shifted.mean() < 0.65
+    gap = rules.party_gap(model.dataset.covariates, 114, "House")
+    assert gap == pytest.approx(10 * (model.dataset.covariates.set_index(["congress", "chamber"]).loc[(113, "House"), "party_gap_d1"]
+                                      - model.dataset.covariates.set_index(["congress", "chamber"]).loc[(102, "House"), "party_gap_d1"]))
+    pred.p["party_gap_tilt"] = np.zeros_like(gamma)
+    np.testing.assert_allclose(off["tilt"] - rows(base)["tilt"], gamma * gap, atol=1e-12)
