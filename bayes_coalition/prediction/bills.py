@@ -70,7 +70,7 @@ SCHEMA = {
         "vote_type": ("string", "final_passage", "the fitted offset of this vote type: " + ", ".join(VOTE_TYPES)),
         "election_year": ("boolean", "unknown: half the draws each way",
                           "the vote falls in a general-election (even) year; used by a model with the "
-                          "`election_year` covariate"),
+                          "`election_year` covariate (a bill `like` an observed vote: that vote moved to this year)"),
     },
     "composition": {
         "congress": ("integer", "the `like` episode's Congress, else the latest in the data",

@@ -171,6 +171,9 @@ class BillPredictor:
         if case is not None:
             e = md.case_episode_idx[case]
             cut = self.p["cut_point"][:, case] - (ep - self.p["episode_effect"][:, e])
+            if self.p["election_year"] is not None and bill.election_year is not None:
+                # counterfactual year: move the vote's cut-point by the effect times the change of the covariate
+                cut = cut + self.p["election_year"] * (float(bill.election_year) - md.case_election_year[case])
             tilt = self.p["party_tilt"][:, case]
             disc = self.discrimination_draws(md.coords["discrimination_type"][md.case_disc_idx[case]], rng)
         else:

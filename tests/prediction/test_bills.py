@@ -240,3 +240,8 @@ def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
                                       - model.dataset.covariates.set_index(["congress", "chamber"]).loc[(102, "House"), "party_gap_d1"]))
     pred.p["party_gap_tilt"] = np.zeros_like(gamma)
     np.testing.assert_allclose(off["tilt"] - rows(base)["tilt"], gamma * gap, atol=1e-12)
+    # a bill like an observed vote keeps its cut-point, moved only when the bill changes the vote's year
+    like = HypotheticalBill(like="cafta2005")                       # CAFTA's House vote: 2005, not an election year
+    kept = rows(like)
+    np.testing.assert_allclose(rows(replace(like, election_year=False))["cut"], kept["cut"], atol=1e-12)
+    np.testing.assert_allclose(rows(replace(like, election_year=True))["cut"] - kept["cut"], beta, atol=1e-12)
