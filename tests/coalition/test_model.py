@@ -85,7 +85,7 @@ def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
     spec = load_spec(default_spec_path())
     spec["model"]["covariates"] = ["election_year", "party_gap"]
     model = CoalitionModel(spec=spec)
-    m, md, cases = model.model, model.model_data, model.dataset.cases
+    m, cases = model.model, model.dataset.cases
     assert model.id != CoalitionModel().id
     prior = pm.sample_prior_predictive(draws=1, random_seed=1, model=m, var_names=[v.name for v in m.free_RVs]).prior
     post = xr.concat([prior, prior], dim="draw").assign_coords(draw=[0, 1])
