@@ -108,7 +108,12 @@ def load_spec(path: str | Path | None = None, **overrides) -> dict:
         spec["_source"] = str(path)
     for section, values in overrides.items():
         spec = merge(spec, {section: values})
-    validate_spec(spec)
+    try:
+        validate_spec(spec)
+    except ValueError as err:
+        if path is None:
+            raise
+        raise ValueError(f"{path}: {err}") from None        # a spec error names its file, like a data error
     return spec
 
 

@@ -288,3 +288,10 @@ def _assert_close(got, want, where: str) -> None:
         assert got == pytest.approx(want, rel=1e-12, abs=1e-12), where
     else:
         assert got == want, where
+
+
+def test_a_spec_error_names_its_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\ncovariates = ["turnout"]\n')
+    with pytest.raises(ValueError, match=r"bad\.toml: model\.covariates must be a list of distinct names"):
+        load_spec(bad)
