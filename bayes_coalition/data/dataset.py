@@ -154,12 +154,29 @@ COVARIATES = TableSchema("covariates.csv", primary_key=("congress", "chamber"), 
     Column("party_gap_d1", "float", nullable=False, min=-2.0, max=2.0),
 ))
 
+# the pre-vote floor expectation of a roll call (coalition/expectation.py; data/CODING.md): one adjudicated code
+# per vote, resting on a source published strictly before the vote's day (at most EXPECTATION_WINDOW_DAYS before)
+FLOOR_EXPECTATIONS = TableSchema("floor_expectations.csv", primary_key=("case_id",), columns=(
+    Column("case_id", nullable=False),
+    Column("level", "int", nullable=False, choices=(0, 1, 2)),
+    Column("source_url", nullable=False),
+    Column("outlet", nullable=False),
+    Column("pub_date", nullable=False),
+    Column("quote", nullable=False),
+    Column("justification", nullable=False),
+    Column("coder", nullable=False),
+    Column("adjudication", nullable=False, choices=ADJUDICATION),
+))
+EXPECTATION_WINDOW_DAYS = 30
+
 TABLES = {s.name: s for s in (EPISODES, CASES, VOTE_COUNTS, ACTORS, CODEBOOK, EVIDENCE)}
-OPTIONAL_TABLES = {s.name: s for s in (COMPOSITION, COVARIATES)}
+OPTIONAL_TABLES = {s.name: s for s in (COMPOSITION, COVARIATES, FLOOR_EXPECTATIONS)}
 ABSENT_NOTES = {
     "composition.csv": "no composition.csv: a bill's seats are inferred from the largest number voting per party "
                        "in its Congress's votes",
     "covariates.csv": "no covariates.csv: no Congress-level polarization covariates",
+    "floor_expectations.csv": "no floor_expectations.csv: no pre-vote floor expectations (model.floor_expectation "
+                              "has nothing to measure)",
 }
 GAP_TOLERANCE = 1e-9   # party_gap_d1 is rep_mean_d1 - dem_mean_d1 (Voteview's party.mean.diff.d1)
 
@@ -177,6 +194,7 @@ class TradeDataset:
     evidence: pd.DataFrame
     composition: pd.DataFrame | None = None   # seats per (congress, chamber, party); None: not in the directory
     covariates: pd.DataFrame | None = None    # DW-NOMINATE party means per (congress, chamber); None: absent
+    floor_expectations: pd.DataFrame | None = None   # pre-vote floor expectation per roll call; None: absent
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -379,6 +397,8 @@ def dataset_from_frames(
         _check_composition(file("composition.csv"), t["composition.csv"])
     if t["covariates.csv"] is not None:
         _check_covariates(file("covariates.csv"), t["covariates.csv"])
+    if t["floor_expectations.csv"] is not None:
+        _check_floor_expectations(file("floor_expectations.csv"), t["floor_expectations.csv"], t["cases.csv"])
     return TradeDataset(
         path=root,
         episodes=t["episodes.csv"],
@@ -389,6 +409,7 @@ def dataset_from_frames(
         evidence=t["evidence.csv"],
         composition=t["composition.csv"],
         covariates=t["covariates.csv"],
+        floor_expectations=t["floor_expectations.csv"],
         notes=tuple(note for name, note in ABSENT_NOTES.items() if t[name] is None),
     )
 
@@ -621,3 +642,28 @@ def _check_covariates(file: str, cov: pd.DataFrame) -> None:
         gap = r["rep_mean_d1"] - r["dem_mean_d1"]
         if abs(r["party_gap_d1"] - gap) > GAP_TOLERANCE:
             _fail(file, r["row"], "party_gap_d1", f"party_gap_d1 {r['party_gap_d1']} is not rep_mean_d1 - dem_mean_d1 = {gap}")
+
+
+def _check_floor_expectations(file: str, fe: pd.DataFrame, cases: pd.DataFrame) -> None:
+    """Each code names a roll call of cases.csv (not a whip estimate) and rests on a source dated strictly before
+    the vote's day and at most EXPECTATION_WINDOW_DAYS before it (no hindsight); its quote is short."""
+    by_case = cases.set_index("case_id")
+    for r in _records(fe):
+        if r["case_id"] not in by_case.index:
+            _fail(file, r["row"], "case_id", f"unknown case '{r['case_id']}' (not in cases.csv)")
+        case = by_case.loc[r["case_id"]]
+        if case["vote_type"] == "whip_estimate":
+            _fail(file, r["row"], "case_id", f"'{r['case_id']}' is a whip estimate, not a roll call: its count is "
+                  "measured in vote_counts.csv")
+        if not _is_date(r["pub_date"]):
+            _fail(file, r["row"], "pub_date", f"'{r['pub_date']}' is not a date (YYYY-MM-DD)")
+        days = (pd.Timestamp(str(case["date"])) - pd.Timestamp(r["pub_date"])).days
+        if days < 1:
+            _fail(file, r["row"], "pub_date", f"a source dated {r['pub_date']} is not before the vote of "
+                  f"{case['date']}: a floor expectation rests on what was published before the vote's day")
+        if days > EXPECTATION_WINDOW_DAYS:
+            _fail(file, r["row"], "pub_date", f"a source dated {r['pub_date']} is {days} days before the vote of "
+                  f"{case['date']} (at most {EXPECTATION_WINDOW_DAYS})")
+        if word_count(r["quote"]) > QUOTE_MAX_WORDS:
+            _fail(file, r["row"], "quote", f"a quote of {word_count(r['quote'])} words (at most {QUOTE_MAX_WORDS}: "
+                  "quote, never copy)")

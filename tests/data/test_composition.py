@@ -152,9 +152,11 @@ def test_a_directory_without_the_tables_loads_with_notes(data_copy):
     for name in OPTIONAL_TABLES:
         (data_copy / name).unlink()
     ds = load_dataset(data_copy)
-    assert ds.composition is None and ds.covariates is None
+    assert ds.composition is None and ds.covariates is None and ds.floor_expectations is None
     assert ds.notes == ("no composition.csv: a bill's seats are inferred from the largest number voting per party "
-                        "in its Congress's votes", "no covariates.csv: no Congress-level polarization covariates")
+                        "in its Congress's votes", "no covariates.csv: no Congress-level polarization covariates",
+                        "no floor_expectations.csv: no pre-vote floor expectations (model.floor_expectation has "
+                        "nothing to measure)")
     assert "note: no composition.csv" in ds.summary()
 
 
