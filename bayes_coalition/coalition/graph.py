@@ -43,7 +43,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayes_coalition.coalition import agenda, buying, likelihood, rules
+from bayes_coalition.coalition import agenda, buying, expectation, likelihood, rules
 from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities
 from bayes_coalition.data.dataset import CONSTRUCTS
@@ -168,6 +168,30 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
         pm.Potential("agenda_held", weigh(w_obs, fr["first_obs"][:nh], log_pi - pt.log(z[:nh])).sum())
     if len(withdrawn):
         pm.Potential("agenda_withdrawn", weigh(w_int, fr["first_int"][nh:], pt.log1p(-z[nh:])).sum())
+
+
+def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, disc, w_exp, weigh) -> None:
+    """The pre-vote floor expectations (coalition/expectation.py): each coded vote's level, ordered logistic in
+    ``expectation_slope`` times its expected margin (percentage points of those voting) at its own cut-point and
+    tilt, with cut-points ``expectation_cuts`` (first N(-1, indicator_cut_sd) + a LogNormal(log 2, 0.5) gap)."""
+    cases = md.expect_case_idx
+    slope = pm.LogNormal("expectation_slope", np.log(pr["expectation_slope_median"]), pr["expectation_slope_log_sd"])
+    first = pm.Normal("expectation_first_cut", -1.0, pr["indicator_cut_sd"])
+    gap = pm.LogNormal("expectation_cut_gap", np.log(2.0), 0.5)
+    cuts = pm.Deterministic("expectation_cuts", pt.stack([first, first + gap]))
+    if not len(cases):
+        return
+    fr = floor_rows(md, cases)
+    p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share, cut_point=cut[cases],
+                                        party_tilt=tilt[cases], faction_party=md.faction_party,
+                                        discrimination=disc[md.case_disc_idx[cases]])
+    s = fr["share"]
+    p = pt.stack([p_r, p_d, p_i, s * p_r + (1.0 - s) * p_d], axis=-1)            # (vote, slot): GROUPS' order
+    p = 0.5 + md.case_polarity[cases][:, None] * (p - 0.5)
+    mean = pt.sum(fr["n"] * p, axis=-1)
+    eta = expectation.linear_predictor(slope, mean, fr["threshold"], fr["n_case"])
+    lp = expectation.level_log_probability(pt, md.expect_level, eta, cuts)
+    pm.Potential("floor_expectation", weigh(w_exp, slice(None), lp).sum())
 
 
 def party_rows_of(md: ModelData, cases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -449,6 +473,14 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                                           "not implemented: its observed totals enter as constants (`sbc --buying-layer` "
                                           "calibrates the layer's parameters)")
             _vote_buying(md, pr, probs=probs, phi=phi, w_obs=w_obs, weigh=weigh)
+
+        # --- pre-vote floor expectations: a measurement of each coded vote's margin (coalition/expectation.py)
+        if spec["model"].get("floor_expectation", False):
+            if mutable_data:
+                raise NotImplementedError("simulation-based calibration with model.floor_expectation is not "
+                                          "implemented: fit it with model.floor_expectation = false")
+            _floor_expectation(md, pr, cut=cut, tilt=tilt, faction_pos=faction_pos, share=share, disc=disc,
+                               w_exp=weights("expectation_weight", len(md.expect_case_idx)), weigh=weigh)
 
         # --- measurement model of the coded indicators
         w_code = weights("code_weight", len(md.code_item_idx))

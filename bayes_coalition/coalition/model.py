@@ -66,7 +66,8 @@ class CoalitionModel(FittedModel):
             dataset = load_dataset(spec["data"]["path"] or None)
         self.dataset = dataset
         self.model_data: ModelData = build_model_data(dataset, spec["data"]["exclude_cases"],
-                                                          spec["data"].get("include_ex_post", False))
+                                                          spec["data"].get("include_ex_post", False),
+                                                          floor_expectation=spec["model"].get("floor_expectation", False))
         self._model: pm.Model | None = None
         self.idata = None
         self.diagnostics: dict = {}

@@ -106,6 +106,9 @@ class ModelData:
     # bookkeeping
     usage: pd.DataFrame = field(repr=False)
     checks: pd.DataFrame = field(repr=False)   # redundant interval rows kept for predictive checks
+    # pre-vote floor expectations (coalition/expectation.py; built only with floor_expectation=True)
+    expect_case_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    expect_level: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def n_mix(self) -> int:
@@ -153,8 +156,10 @@ def model_codes(evidence: pd.DataFrame, include_ex_post: bool = False) -> pd.Dat
     return out.reset_index().sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool = False) -> ModelData:
-    """Index the data set for the model; ``exclude_cases`` leaves those votes out."""
+def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool = False, *,
+                     floor_expectation: bool = False) -> ModelData:
+    """Index the data set for the model; ``exclude_cases`` leaves those votes out; ``floor_expectation``: index
+    the pre-vote floor expectations of the counted votes (``floor_expectations.csv``; an error without it)."""
     unknown = sorted(set(exclude_cases) - set(ds.cases["case_id"]))
     if unknown:
         raise KeyError(f"exclude_cases names unknown case(s): {unknown}")
@@ -279,6 +284,7 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
     counted = np.isin(np.arange(len(cases)), np.concatenate([obs_a[:, 0], int_a[:, 0]]))
     floor[(floor == rules.HELD) & np.isin(np.arange(len(cases)), int_a[:, 0])] = rules.EXEMPT
     floor[~counted] = rules.EXEMPT
+    expect_case, expect_level = _floor_expectations(ds, cases, counted) if floor_expectation else ([], [])
     return ModelData(
         coords=coords,
         actor_prior_mean=actors["prior_position"].to_numpy(float),
@@ -312,7 +318,17 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         construct_observed=observed,
         usage=pd.DataFrame(usage, columns=["case_id", "party", "use"]),
         checks=pd.DataFrame(checks, columns=["case_id", "n_members", "yea_lower", "yea_upper"]),
+        expect_case_idx=np.array(expect_case, dtype=int), expect_level=np.array(expect_level, dtype=int),
     )
+
+
+def _floor_expectations(ds: TradeDataset, cases: pd.DataFrame, counted: np.ndarray) -> tuple[list, list]:
+    """(case index, level) of each coded floor expectation of a counted vote of the model, in the cases' order."""
+    if ds.floor_expectations is None:
+        raise ValueError("model.floor_expectation is on, but the data have no floor_expectations.csv")
+    level = ds.floor_expectations.set_index("case_id")["level"]
+    keep = [i for i, c in enumerate(cases["case_id"]) if c in level.index and counted[i]]
+    return keep, [int(level[cases["case_id"][i]]) for i in keep]
 
 
 def _party_seats(ds: TradeDataset, congress: int, chamber: str) -> dict:

@@ -25,6 +25,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "agenda_control": False,
             "vote_buying": False,
             "covariates": [],
+            "floor_expectation": False,
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -63,6 +64,11 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "buying_prob_beta": 2.0,
             "buying_reach_median": 0.01,
             "buying_reach_log_sd": 0.75,
+            # pre-vote floor expectation (coalition/expectation.py): the slope per percentage point of the vote's
+            # expected margin ~ LogNormal(log 0.5, 0.75): a 5-point margin is eta 2.5 at the median (95% prior
+            # interval 0.11-2.2 per point); its two cut-points as the coded indicators' (first N(-1, indicator_cut_sd))
+            "expectation_slope_median": 0.5,
+            "expectation_slope_log_sd": 0.75,
         },
         "sampler": {
             "sampler": "auto",
@@ -149,6 +155,8 @@ def validate_spec(spec: Mapping) -> None:
         raise ValueError("sampler.target_accept must lie in (0, 1)")
     if not isinstance(spec["model"]["agenda_control"], bool):
         raise ValueError(f"model.agenda_control must be true or false, got {spec['model']['agenda_control']!r}")
+    if not isinstance(spec["model"]["floor_expectation"], bool):
+        raise ValueError(f"model.floor_expectation must be true or false, got {spec['model']['floor_expectation']!r}")
     if not isinstance(spec["model"]["vote_buying"], bool):
         raise ValueError(f"model.vote_buying must be true or false, got {spec['model']['vote_buying']!r}")
     if spec["model"]["vote_buying"] and spec["model"]["agenda_control"]:
@@ -177,6 +185,9 @@ def spec_hash(spec: Mapping) -> str:
     if not core.get("model", {}).get("vote_buying", False):
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "vote_buying"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("buying_")}
+    if not core.get("model", {}).get("floor_expectation", False):
+        core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "floor_expectation"}
+        core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("expectation_")}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

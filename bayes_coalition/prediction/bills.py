@@ -79,6 +79,12 @@ SCHEMA = {
         "House": ("table of integers {R, D, I}", "from `congress`", "seats per party; give both chambers"),
         "Senate": ("table of integers {R, D, I}", "from `congress`", "seats per party; give both chambers"),
     },
+    "floor_expectation": {
+        "house": ("integer 0, 1 or 2", "unknown", "what sources published before the House vote expected of it: 0 "
+                  "expected to fail, 1 in doubt, 2 expected to carry; used by a model with `floor_expectation` (the "
+                  "prediction is conditioned on it: coalition/expectation.py)"),
+        "senate": ("integer 0, 1 or 2", "unknown", "the same for the Senate vote"),
+    },
     "thresholds": {
         "house": ("string", "majority_of_voting", "the House's threshold rule (rules per chamber below)"),
         "senate": ("string", "majority_of_voting", "the Senate's threshold rule (rules per chamber below)"),
@@ -86,7 +92,7 @@ SCHEMA = {
                       + " (override: a veto, so two thirds of those voting in both chambers)"),
     },
 }
-SECTIONS = ("bill", "codes", "composition", "thresholds", "actors", "actor_weights")
+SECTIONS = ("bill", "codes", "composition", "floor_expectation", "thresholds", "actors", "actor_weights")
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -192,6 +198,7 @@ class HypotheticalBill:
     yea_is_pro_trade: bool = True
     vote_type: str = "final_passage"                    # offset of this vote type (if the fit saw it)
     election_year: bool | None = None                   # None: unknown (half the draws in an election year)
+    floor_expectation: dict = field(default_factory=dict)   # {"House": level, "Senate": level} (expectation.LEVELS)
     house_rule: str = "majority_of_voting"
     senate_rule: str = "majority_of_voting"
     president_rule: str = "signature"
@@ -220,6 +227,14 @@ class HypotheticalBill:
         _check_str(self.vote_type, f, "bill.vote_type")
         if self.election_year is not None:
             _check_bool(self.election_year, f, "bill.election_year")
+        if not isinstance(self.floor_expectation, dict):
+            _fail(f"floor_expectation must map chambers to a level, {_got(self.floor_expectation)}", f, "floor_expectation")
+        for chamber, level in self.floor_expectation.items():
+            if chamber not in CHAMBERS:
+                _fail(f"unknown chamber '{chamber}' {_suggest(chamber, CHAMBERS)}", f, "floor_expectation")
+            if not _is_int(level) or level not in (0, 1, 2):
+                _fail(f"a floor expectation is 0 (expected to fail), 1 (in doubt) or 2 (expected to carry), {_got(level)}",
+                      f, f"floor_expectation.{chamber.lower()}")
         if self.vote_type not in VOTE_TYPES:
             _fail(f"'{self.vote_type}' is not one of the vote types {_suggest(self.vote_type, VOTE_TYPES)}", f, "bill.vote_type")
         for name, rule in (("house", self.house_rule), ("senate", self.senate_rule), ("president", self.president_rule)):
@@ -395,6 +410,8 @@ def load_bill(path: str | Path) -> HypotheticalBill:
     comp = dict(raw.get("composition", {}))
     _check_keys(comp, SCHEMA["composition"], f, "composition", "key")
     congress = comp.pop("congress", None)
+    fe = raw.get("floor_expectation", {})
+    _check_keys(fe, SCHEMA["floor_expectation"], f, "floor_expectation", "chamber")
     codes = {}
     for stage, entries in raw.get("codes", {}).items():
         if not isinstance(entries, dict):
@@ -422,6 +439,7 @@ def load_bill(path: str | Path) -> HypotheticalBill:
         yea_is_pro_trade=bill.get("yea_is_pro_trade", defaults["yea_is_pro_trade"]),
         vote_type=bill.get("vote_type", defaults["vote_type"]),
         election_year=bill.get("election_year", defaults["election_year"]),
+        floor_expectation={THRESHOLD_CHAMBERS[k]: v for k, v in fe.items()},
         house_rule=th.get("house", defaults["house_rule"]),
         senate_rule=th.get("senate", defaults["senate_rule"]),
         president_rule=th.get("president", defaults["president_rule"]),
@@ -445,6 +463,7 @@ def schema_markdown(codebook: pd.DataFrame) -> str:
     out.extend(["`[codes.STAGE]` (STAGE: " + ", ".join(f"`{s}`" for s in STAGES) + ")", "",
                 "`indicator = level`, an integer on the indicator's scale (below); any subset, the rest unknown.", ""])
     table("composition")
+    table("floor_expectation")
     table("thresholds")
     lo, hi = POSITION_RANGE
     out.extend(["`[actors]`", "",

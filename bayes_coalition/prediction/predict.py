@@ -46,6 +46,9 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     pr = predictor or BillPredictor(model)
     seats = bill.seats(model.dataset)
     notes = seats.pop("_notes", [])
+    if bill.floor_expectation and pr.p.get("expectation_slope") is None:
+        notes.append("the bill's floor_expectation is not used: the model has no floor-expectation term "
+                     "(model.floor_expectation = false)")
     rows, codes = case_effects(pr, bill, seats, seed)
     per_draw = approval_per_draw(pr, bill, rows, np.zeros((1, pr.n_samples)))
     sim_rng = np.random.default_rng([seed, 2])            # count draws: a stream of their own
@@ -66,8 +69,10 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         out[f"yea_{chamber.lower()}"] = xr.DataArray(y.sum(axis=1), dims="sample")
         # with agenda control, each simulated count's probability of being held: the importance weight of
         # the count draws for statements about a held vote (1 without the layer or for exempt votes)
+        # (times each draw's pre-vote floor-expectation weight, where the bill gives one and the model measures it)
         out[f"yea_{chamber.lower()}_floor_weight"] = xr.DataArray(
-            floor_count_weights(pr, bill, chamber, y.sum(axis=1), int(r["n"].sum())), dims="sample")
+            floor_count_weights(pr, bill, chamber, y.sum(axis=1), int(r["n"].sum())) * per_draw[f"{chamber}_evidence"][0],
+            dims="sample")
         group = f"{chamber.lower()}_group"
         out[f"yea_{chamber.lower()}_party"] = xr.DataArray(y, dims=("sample", group), coords={group: [GROUPS[g] for g in r["groups"]]})
         thr = float(rules.votes_needed(bill.house_rule if chamber == "House" else bill.senate_rule, chamber, int(r["n"].sum())))
@@ -95,11 +100,15 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         ds[f"{key}_per_draw"] = xr.DataArray(values, dims="sample")
         ds[f"{key}_floor_per_draw"] = xr.DataArray(weights, dims="sample")
     for chamber in CHAMBERS:
-        z = per_draw[f"{chamber}_floor"][0]
-        ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(float(z.mean()), attrs={"mcse": pr.mcse(z)})
-        # outcome classes of the chamber's vote (unconditional: a vote never held is a deadlock)
+        # every statement about the chamber's vote is conditional on its floor expectation where one is given
+        # (weights e: 1 otherwise); the floor weight already holds z * e
+        e = per_draw[f"{chamber}_evidence"][0]
+        z, infl = floor_weighted(per_draw[f"{chamber}_floor"][0] / np.where(e > 0, e, 1.0), e)
+        ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(float(z), attrs={"mcse": pr.mcse(infl)})
+        # outcome classes of the chamber's vote (unconditional on being held: a vote never held is a deadlock)
         for cls, values in chamber_classes(per_draw, chamber).items():
-            ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(float(values.mean()), attrs={"mcse": pr.mcse(values)})
+            mean, infl = floor_weighted(values, e)
+            ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(float(mean), attrs={"mcse": pr.mcse(infl)})
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))

@@ -22,7 +22,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from bayes_coalition import _arviz
-from bayes_coalition.coalition import agenda, buying, rules
+from bayes_coalition.coalition import agenda, buying, expectation, rules
 from bayes_coalition.coalition.model_data import (
     EFFECTIVE_VOTE_TYPE,
     REFERENCE_VOTE_TYPE,
@@ -53,7 +53,8 @@ class BillPredictor:
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
             "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination",
-            "election_year", "party_gap_tilt", "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach")}
+            "election_year", "party_gap_tilt", "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach",
+            "expectation_slope", "expectation_cuts")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
         self.n_chains = int(post.sizes["chain"])
@@ -336,6 +337,9 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     held = pr.p.get("agenda_bar") is not None and controlled
     # vote buying (coalition/buying.py): a controlled vote short by d yeas is bought up to the line with probability b(d)
     bought = pr.p.get("buying_prob") is not None and controlled
+    # a pre-vote floor expectation (coalition/expectation.py): each draw weighted by P(level | the draw's margin)
+    evidence = {ch: np.ones(delta.shape) for ch in CHAMBERS}
+    expected = {ch: lvl for ch, lvl in bill.floor_expectation.items()} if pr.p.get("expectation_slope") is not None else {}
     for ch in CHAMBERS:
         r = rows[ch]
         n_total = int(r["n"].sum())
@@ -354,6 +358,9 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
                 mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=r["discrimination"][None, :, None],
             )
             counts = {"prob": prob, "n": r["n"], "phi": r["phi"][None]}
+            if ch in expected:
+                eta = expectation.linear_predictor(pr.p["expectation_slope"][None], (r["n"] * prob).sum(axis=-1), thr, n_total)
+                evidence[ch][start:start + chunk] = expectation.level_probability(np, expected[ch], eta, pr.p["expectation_cuts"][None])
             if held:
                 mean, var = agenda.count_moments(np, r["n"], prob, r["phi"][None])
                 a = (pr.p["agenda_bar"], pr.p["agenda_scale"], pr.p["agenda_leak"])
@@ -375,6 +382,8 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
             carried[ch][start:start + chunk] = out[ch][start:start + chunk]
             oversized[ch][start:start + chunk] = pr.probability_per_draw(counts, thr + MINIMUM_WINNING_MARGIN + 1)
+    for ch in CHAMBERS:
+        floor[ch] = floor[ch] * evidence[ch]
     pres = pr.md.president_idx
     if bill.president_rule == "override":
         signs = np.zeros(delta.shape, dtype=bool)
@@ -386,6 +395,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     enacted = np.where(signs, out["House"] * out["Senate"], out["House_override"] * out["Senate_override"])
     return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted,
             "House_floor": floor["House"], "Senate_floor": floor["Senate"], "enacted_floor": floor["House"] * floor["Senate"],
+            "House_evidence": evidence["House"], "Senate_evidence": evidence["Senate"],
             **{f"{ch}_carried": carried[ch] for ch in CHAMBERS}, **{f"{ch}_oversized": oversized[ch] for ch in CHAMBERS}}
 
 

@@ -86,9 +86,13 @@ def training_weights(md, cases: pd.DataFrame, origin) -> dict[str, np.ndarray]:
     day = origin_date(origin)
     seen = _case_dates(md, cases) < day
     code_ok = (md.code_date != "") & (md.code_date < day)
-    return {"obs_weight": seen[md.obs_case_idx].astype(float),
-            "interval_weight": seen[md.int_case_idx].astype(float),
-            "code_weight": code_ok.astype(float)}
+    out = {"obs_weight": seen[md.obs_case_idx].astype(float),
+           "interval_weight": seen[md.int_case_idx].astype(float),
+           "code_weight": code_ok.astype(float)}
+    if len(md.expect_case_idx):
+        # a vote's floor expectation is part of that vote's data: seen with its rows (its source predates it)
+        out["expectation_weight"] = seen[md.expect_case_idx].astype(float)
+    return out
 
 
 def check_no_leakage(md, cases: pd.DataFrame, weights: dict, origin) -> None:
@@ -98,7 +102,10 @@ def check_no_leakage(md, cases: pd.DataFrame, weights: dict, origin) -> None:
     day = origin_date(origin)
     date = _case_dates(md, cases)
     bad = []
-    for key, case_idx in (("obs_weight", md.obs_case_idx), ("interval_weight", md.int_case_idx)):
+    rows = [("obs_weight", md.obs_case_idx), ("interval_weight", md.int_case_idx)]
+    if len(md.expect_case_idx):
+        rows.append(("expectation_weight", md.expect_case_idx))
+    for key, case_idx in rows:
         later = (np.asarray(weights[key]) != 0) & (date[case_idx] >= day)
         bad += [md.coords["case"][c] for c in case_idx[later]]
     late_code = (np.asarray(weights["code_weight"]) != 0) & ((md.code_date == "") | (md.code_date >= day))
@@ -125,6 +132,18 @@ def case_codes(dataset, case_id: str, include_ex_post: bool = False, *, as_of: s
     return model_codes(ev, include_ex_post)
 
 
+def case_floor_expectation(dataset, case_id: str, *, as_of: str | None = None) -> dict:
+    """The vote's pre-vote floor expectation as a bill's ``{chamber: level}``, when its source is dated strictly
+    before the vote (before ``as_of``, a day not after it); ``{}`` otherwise or without the table."""
+    fe = dataset.floor_expectations
+    if fe is None or case_id not in set(fe["case_id"]):
+        return {}
+    c = dataset.cases.set_index("case_id").loc[case_id]
+    day = str(c["date"]) if as_of is None else min(str(as_of), str(c["date"]))
+    row = fe.set_index("case_id").loc[case_id]
+    return {c["chamber"]: int(row["level"])} if str(row["pub_date"]) < day else {}
+
+
 def case_bill(dataset, case_id: str, *, voters: bool = False, as_of: str | None = None):
     """A vote as a new bill: its episode's codes dated before it (before ``as_of``: :func:`case_codes`), its
     Congress, its threshold rule.
@@ -140,6 +159,7 @@ def case_bill(dataset, case_id: str, *, voters: bool = False, as_of: str | None 
     rule = c["threshold_rule"]
     common = dict(
         name=case_id, codes=codes, yea_is_pro_trade=bool(c["yea_is_pro_trade"]),
+        floor_expectation=case_floor_expectation(dataset, case_id, as_of=as_of),
         vote_type=c["vote_type"] if c["vote_type"] != "whip_estimate" else "final_passage",
         house_rule=rule if c["chamber"] == "House" else "majority_of_voting",
         senate_rule=rule if c["chamber"] == "Senate" else "majority_of_voting",

@@ -40,16 +40,23 @@ def _row_episode(md, case_idx) -> np.ndarray:
 
 def leave_out_weights(md, episode: str) -> dict[str, np.ndarray]:
     """Weights of the fit without ``episode``'s votes: every other vote row and every code."""
-    return {"obs_weight": (_row_episode(md, md.obs_case_idx) != episode).astype(float),
-            "interval_weight": (_row_episode(md, md.int_case_idx) != episode).astype(float),
-            "code_weight": np.ones(len(md.code_item_idx))}
+    out = {"obs_weight": (_row_episode(md, md.obs_case_idx) != episode).astype(float),
+           "interval_weight": (_row_episode(md, md.int_case_idx) != episode).astype(float),
+           "code_weight": np.ones(len(md.code_item_idx))}
+    if len(md.expect_case_idx):
+        # a left-out vote's floor expectation goes with its rows (what it predicts may use it: case_bill)
+        out["expectation_weight"] = (_row_episode(md, md.expect_case_idx) != episode).astype(float)
+    return out
 
 
 def held_out_weights(md, episode: str) -> dict[str, np.ndarray]:
     """Weights that score only ``episode``'s vote rows (no codes: the votes are what is predicted)."""
-    return {"obs_weight": (_row_episode(md, md.obs_case_idx) == episode).astype(float),
-            "interval_weight": (_row_episode(md, md.int_case_idx) == episode).astype(float),
-            "code_weight": np.zeros(len(md.code_item_idx))}
+    out = {"obs_weight": (_row_episode(md, md.obs_case_idx) == episode).astype(float),
+           "interval_weight": (_row_episode(md, md.int_case_idx) == episode).astype(float),
+           "code_weight": np.zeros(len(md.code_item_idx))}
+    if len(md.expect_case_idx):
+        out["expectation_weight"] = np.zeros(len(md.expect_case_idx))
+    return out
 
 
 class VoteLogLik:

@@ -55,6 +55,9 @@ def test_shipped_bills_load_and_validate():
         ("[bill]\nlike = \"nafta2099\"\n", "bill.like", "unknown episode"),
         ("[bill]\ncolour = \"red\"\n", "bill.colour", "unknown field"),
         ("[votes]\nx = 1\n", "votes", "unknown section"),
+        ("[floor_expectation]\nhouse = 3\n", "floor_expectation.house", "0 (expected to fail), 1 (in doubt) or 2"),
+        ("[floor_expectation]\nhouse = \"close\"\n", "floor_expectation.house", "got \"close\" (a string)"),
+        ("[floor_expectation]\nsenat = 1\n", "floor_expectation.senat", "unknown chamber"),
     ],
 )
 def test_bad_bill_files_name_the_field(tmp_path, toml, column, message):
@@ -245,3 +248,43 @@ def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
     kept = rows(like)
     np.testing.assert_allclose(rows(replace(like, election_year=False))["cut"], kept["cut"], atol=1e-12)
     np.testing.assert_allclose(rows(replace(like, election_year=True))["cut"] - kept["cut"], beta, atol=1e-12)
+
+
+def test_a_floor_expectation_conditions_the_prediction(fitted, tmp_path):
+    """A bill's floor expectation weights each draw by P(level | the draw's margin) (coalition/expectation.py):
+    P(House) is the weighted mean of the per-draw P(House) of the same bill without it (same seed, same draws),
+    with weights computed here from the draws' expected House count; the Senate, without a code, is unchanged.
+    A model without the term does not use the code and says so."""
+    from scipy.special import expit
+
+    from bayes_coalition.coalition import rules
+    from bayes_coalition.prediction.predict import predict
+    from bayes_coalition.prediction.predictor import BillPredictor, case_effects
+
+    model, _ = fitted
+    p = tmp_path / "doubt.toml"
+    p.write_text("[composition]\ncongress = 109\n[floor_expectation]\nhouse = 1\n", encoding="utf-8")
+    bill = load_bill(p)
+    assert bill.floor_expectation == {"House": 1}
+    plain = replace(bill, floor_expectation={})
+    off = predict(model, bill, seed=4)
+    assert "floor_expectation is not used" in off.attrs["notes"]
+    assert float(off["p_house"]) == float(predict(model, plain, seed=4)["p_house"])
+    pr = BillPredictor(model)
+    slope = np.linspace(0.2, 0.8, pr.n_samples)
+    pr.p["expectation_slope"] = slope
+    pr.p["expectation_cuts"] = np.tile([-1.0, 1.5], (pr.n_samples, 1))
+    with_code, without = predict(model, bill, seed=4, predictor=pr), predict(model, plain, seed=4, predictor=pr)
+    rows, _ = case_effects(pr, bill, bill.seats(model.dataset), 4)
+    n = rows["House"]["n"]
+    thr = rules.votes_needed("majority_of_voting", "House", int(n.sum()))
+    eta = slope * 100 * ((rows["House"]["prob"] * n).sum(axis=1) - thr + 0.5) / n.sum()
+    w = expit(eta + 1.0) - expit(eta - 1.5)                       # P(level 1) = sigma(eta - c1) - sigma(eta - c2)
+    v = without["p_house_per_draw"].values
+    assert float(with_code["p_house"]) == pytest.approx(float((w * v).sum() / w.sum()), rel=1e-9)
+    assert abs(float(with_code["p_house"]) - float(without["p_house"])) > 0.01       # the code moves it
+    assert float(with_code["p_senate"]) == pytest.approx(float(without["p_senate"]), rel=1e-12)
+    np.testing.assert_allclose(with_code["yea_house_floor_weight"].values, w, rtol=1e-7, atol=1e-14)   # (w loses digits in the tails)
+    # the outcome classes are conditional on the code too, and still sum to one
+    total = sum(float(with_code[f"p_{c}_house"]) for c in ("minimum_winning", "oversized", "deadlock"))
+    assert total == pytest.approx(1.0, abs=1e-9)
