@@ -299,6 +299,10 @@ class TradeDataset:
             lines.append(f"  composition: {len(self.composition)} rows (Congresses {congresses[0]}-{congresses[-1]})")
         if self.covariates is not None:
             lines.append(f"  covariates: {len(self.covariates)} rows (DW-NOMINATE party means per Congress and chamber)")
+        if self.floor_expectations is not None:
+            n = self.floor_expectations["level"].value_counts()
+            lines.append(f"  floor expectations: {len(self.floor_expectations)} roll calls coded from pre-vote sources "
+                         f"({n.get(2, 0)} expected to carry, {n.get(1, 0)} in doubt, {n.get(0, 0)} expected to fail)")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
