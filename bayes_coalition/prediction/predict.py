@@ -113,7 +113,9 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
-    ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None), vote_buying=int(pr.p.get("buying_prob") is not None))
+    ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None), vote_buying=int(pr.p.get("buying_prob") is not None),
+                    floor_expectation=json.dumps(bill.floor_expectation),
+                    floor_expectation_used=int(bool(bill.floor_expectation) and pr.p.get("expectation_slope") is not None))
     ds.attrs.update(bill=bill.name, like=bill.like or "", source=bill.source, seed=seed, prob=prob, n_samples=S,
                     n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
                     codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))
@@ -147,6 +149,9 @@ def summary_dict(ds: xr.Dataset) -> dict:
             out[f"p_floor_{ch}"] = {"mean": float(ds[f"p_floor_{ch}"]), "mcse": ds[f"p_floor_{ch}"].attrs["mcse"]}
     out["agenda_control"] = bool(ds.attrs.get("agenda_control", False))
     out["vote_buying"] = bool(ds.attrs.get("vote_buying", False))
+    fe = json.loads(ds.attrs.get("floor_expectation", "{}"))
+    out["floor_expectation"] = {"house": fe.get("House"), "senate": fe.get("Senate"),
+                                "used": bool(ds.attrs.get("floor_expectation_used", False))}
     for cls in ("minimum_winning", "oversized", "deadlock"):
         if f"p_{cls}_house" in ds:
             out[f"p_{cls}"] = {ch: {"mean": float(ds[f"p_{cls}_{ch}"]), "mcse": ds[f"p_{cls}_{ch}"].attrs["mcse"]}

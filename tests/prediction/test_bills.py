@@ -285,6 +285,10 @@ def test_a_floor_expectation_conditions_the_prediction(fitted, tmp_path):
     assert abs(float(with_code["p_house"]) - float(without["p_house"])) > 0.01       # the code moves it
     assert float(with_code["p_senate"]) == pytest.approx(float(without["p_senate"]), rel=1e-12)
     np.testing.assert_allclose(with_code["yea_house_floor_weight"].values, w, rtol=1e-7, atol=1e-14)   # (w loses digits in the tails)
+    from bayes_coalition.prediction.predict import summary_dict
+
+    assert summary_dict(with_code)["floor_expectation"] == {"house": 1, "senate": None, "used": True}
+    assert summary_dict(off)["floor_expectation"] == {"house": 1, "senate": None, "used": False}
     # the outcome classes are conditional on the code too, and still sum to one
     total = sum(float(with_code[f"p_{c}_house"]) for c in ("minimum_winning", "oversized", "deadlock"))
     assert total == pytest.approx(1.0, abs=1e-9)
