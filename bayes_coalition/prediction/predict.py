@@ -21,7 +21,14 @@ from bayes_coalition.coalition.predictive import beta_binomial, weighted_quantil
 from bayes_coalition.constants import CHAMBERS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB
 from bayes_coalition.prediction import analytics
 from bayes_coalition.prediction.bills import HypotheticalBill
-from bayes_coalition.prediction.predictor import BillPredictor, approval_per_draw, case_effects, chamber_classes, floor_weighted
+from bayes_coalition.prediction.predictor import (
+    BillPredictor,
+    approval_per_draw,
+    case_effects,
+    chamber_classes,
+    fitted_expectations,
+    floor_weighted,
+)
 
 INTERVAL_TEXT = ("the probability lies in this interval for that share of the draws of the bill's case effects "
                  "(episode, vote and party effects: from their posterior for a bill like an observed episode, "
@@ -49,6 +56,9 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     if bill.floor_expectation and pr.p.get("expectation_slope") is None:
         notes.append("the bill's floor_expectation is not used: the model has no floor-expectation term "
                      "(model.floor_expectation = false)")
+    elif set(bill.floor_expectation) - set(fitted_expectations(pr, bill)):
+        notes.append("the bill's floor_expectation is not used for " + " and ".join(sorted(set(bill.floor_expectation)
+                     - set(fitted_expectations(pr, bill)))) + f": the fit already measured the code of {bill.like}'s vote")
     rows, codes = case_effects(pr, bill, seats, seed)
     per_draw = approval_per_draw(pr, bill, rows, np.zeros((1, pr.n_samples)))
     sim_rng = np.random.default_rng([seed, 2])            # count draws: a stream of their own
@@ -115,7 +125,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None), vote_buying=int(pr.p.get("buying_prob") is not None),
                     floor_expectation=json.dumps(bill.floor_expectation),
-                    floor_expectation_used=int(bool(bill.floor_expectation) and pr.p.get("expectation_slope") is not None))
+                    floor_expectation_used=int(bool(fitted_expectations(pr, bill))))
     ds.attrs.update(bill=bill.name, like=bill.like or "", source=bill.source, seed=seed, prob=prob, n_samples=S,
                     n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
                     codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))

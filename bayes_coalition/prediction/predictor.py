@@ -339,7 +339,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     bought = pr.p.get("buying_prob") is not None and controlled
     # a pre-vote floor expectation (coalition/expectation.py): each draw weighted by P(level | the draw's margin)
     evidence = {ch: np.ones(delta.shape) for ch in CHAMBERS}
-    expected = {ch: lvl for ch, lvl in bill.floor_expectation.items()} if pr.p.get("expectation_slope") is not None else {}
+    expected = fitted_expectations(pr, bill)
     for ch in CHAMBERS:
         r = rows[ch]
         n_total = int(r["n"].sum())
@@ -397,6 +397,20 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             "House_floor": floor["House"], "Senate_floor": floor["Senate"], "enacted_floor": floor["House"] * floor["Senate"],
             "House_evidence": evidence["House"], "Senate_evidence": evidence["Senate"],
             **{f"{ch}_carried": carried[ch] for ch in CHAMBERS}, **{f"{ch}_oversized": oversized[ch] for ch in CHAMBERS}}
+
+
+def fitted_expectations(pr: BillPredictor, bill: HypotheticalBill) -> dict:
+    """The bill's floor expectations that condition its prediction: none without the model's term; and not for a
+    chamber whose vote is an observed vote of the fit (a bill ``like`` an episode) whose own code the fit already
+    measured (conditioning on it again would count it twice)."""
+    if pr.p.get("expectation_slope") is None:
+        return {}
+    return {ch: lvl for ch, lvl in bill.floor_expectation.items() if not _code_in_fit(pr, bill, ch)}
+
+
+def _code_in_fit(pr: BillPredictor, bill: HypotheticalBill, chamber: str) -> bool:
+    case = pr.decisive.get((bill.like, chamber)) if bill.like is not None else None
+    return case is not None and bill.composition is None and bill.congress is None and case in set(pr.md.expect_case_idx.tolist())
 
 
 def chamber_classes(per_draw: dict, chamber: str, b: int = 0) -> dict:

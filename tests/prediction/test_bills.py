@@ -292,3 +292,28 @@ def test_a_floor_expectation_conditions_the_prediction(fitted, tmp_path):
     # the outcome classes are conditional on the code too, and still sum to one
     total = sum(float(with_code[f"p_{c}_house"]) for c in ("minimum_winning", "oversized", "deadlock"))
     assert total == pytest.approx(1.0, abs=1e-9)
+
+
+def test_a_like_bill_does_not_count_its_fitted_code_twice(fitted):
+    """A bill like an observed episode keeps that vote's posterior, which already measured the vote's own code: the
+    bill's floor expectation for that chamber is not applied again (and predict says so); the other chamber's is."""
+    from bayes_coalition.coalition.model_data import build_model_data
+    from bayes_coalition.prediction.predict import predict, summary_dict
+    from bayes_coalition.prediction.predictor import BillPredictor
+
+    model, _ = fitted
+    pr = BillPredictor(model)
+    md = build_model_data(model.dataset, floor_expectation=True)
+    pr.md = replace(pr.md, expect_case_idx=md.expect_case_idx, expect_level=md.expect_level)
+    pr.p["expectation_slope"] = np.full(pr.n_samples, 0.3)
+    pr.p["expectation_cuts"] = np.tile([-1.0, 1.5], (pr.n_samples, 1))
+    like = HypotheticalBill(like="cafta2005")
+    both = replace(like, floor_expectation={"House": 1, "Senate": 0})
+    plain, coded = predict(model, like, seed=2, predictor=pr), predict(model, both, seed=2, predictor=pr)
+    assert float(coded["p_house"]) == float(plain["p_house"])            # cafta_h's code is in the fit
+    # the episode's decisive Senate vote (cafta_s_hr3045, the House bill's passage) has no code: the bill's applies
+    assert pr.md.coords["case"][pr.decisive[("cafta2005", "Senate")]] == "cafta_s_hr3045"
+    assert float(coded["p_senate"]) != float(plain["p_senate"])
+    assert "not used for House and Senate" not in coded.attrs["notes"]
+    assert "not used for House: the fit already measured the code of cafta2005's vote" in coded.attrs["notes"]
+    assert summary_dict(coded)["floor_expectation"]["used"] is True
