@@ -113,12 +113,20 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         # every statement about the chamber's vote is conditional on its floor expectation where one is given
         # (weights e: 1 otherwise); the floor weight already holds z * e
         e = per_draw[f"{chamber}_evidence"][0]
-        z, infl = floor_weighted(per_draw[f"{chamber}_floor"][0] / np.where(e > 0, e, 1.0), e)
-        ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(float(z), attrs={"mcse": pr.mcse(infl)})
+        coded = chamber in fitted_expectations(pr, bill)
+
+        def mean_and_mcse(values):
+            if not coded:                    # the plain mean (bit for bit what it was before the weights existed)
+                return float(values.mean()), pr.mcse(values)
+            m, infl = floor_weighted(values, e)
+            return float(m), pr.mcse(infl)
+
+        z, mcse = mean_and_mcse(per_draw[f"{chamber}_floor"][0] / np.where(e > 0, e, 1.0))
+        ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(z, attrs={"mcse": mcse})
         # outcome classes of the chamber's vote (unconditional on being held: a vote never held is a deadlock)
         for cls, values in chamber_classes(per_draw, chamber).items():
-            mean, infl = floor_weighted(values, e)
-            ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(float(mean), attrs={"mcse": pr.mcse(infl)})
+            mean, mcse = mean_and_mcse(values)
+            ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(mean, attrs={"mcse": mcse})
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
