@@ -115,17 +115,11 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         e = per_draw[f"{chamber}_evidence"][0]
         coded = chamber in fitted_expectations(pr, bill)
 
-        def mean_and_mcse(values):
-            if not coded:                    # the plain mean (bit for bit what it was before the weights existed)
-                return float(values.mean()), pr.mcse(values)
-            m, infl = floor_weighted(values, e)
-            return float(m), pr.mcse(infl)
-
-        z, mcse = mean_and_mcse(per_draw[f"{chamber}_floor"][0] / np.where(e > 0, e, 1.0))
+        z, mcse = _mean_and_mcse(pr, per_draw[f"{chamber}_floor"][0] / np.where(e > 0, e, 1.0), e if coded else None)
         ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(z, attrs={"mcse": mcse})
         # outcome classes of the chamber's vote (unconditional on being held: a vote never held is a deadlock)
         for cls, values in chamber_classes(per_draw, chamber).items():
-            mean, mcse = mean_and_mcse(values)
+            mean, mcse = _mean_and_mcse(pr, values, e if coded else None)
             ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(mean, attrs={"mcse": mcse})
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
@@ -138,6 +132,15 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
                     n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
                     codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))
     return ds
+
+
+def _mean_and_mcse(pr: BillPredictor, values: np.ndarray, weights: np.ndarray | None) -> tuple[float, float]:
+    """Mean over draws and its MCSE; with floor-expectation ``weights``, the weighted mean (delta-method MCSE).
+    Without, the plain mean: bit for bit what it was before the weights existed."""
+    if weights is None:
+        return float(values.mean()), pr.mcse(values)
+    m, infl = floor_weighted(values, weights)
+    return float(m), pr.mcse(infl)
 
 
 def floor_count_weights(pr: BillPredictor, bill: HypotheticalBill, chamber: str, yea: np.ndarray, n_total: int) -> np.ndarray:
