@@ -53,12 +53,13 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     pr = predictor or BillPredictor(model)
     seats = bill.seats(model.dataset)
     notes = seats.pop("_notes", [])
+    used = fitted_expectations(pr, bill)        # the chambers whose floor expectation conditions the prediction
     if bill.floor_expectation and pr.p.get("expectation_slope") is None:
         notes.append("the bill's floor_expectation is not used: the model has no floor-expectation term "
                      "(model.floor_expectation = false)")
-    elif set(bill.floor_expectation) - set(fitted_expectations(pr, bill)):
-        notes.append("the bill's floor_expectation is not used for " + " and ".join(sorted(set(bill.floor_expectation)
-                     - set(fitted_expectations(pr, bill)))) + f": the fit already measured the code of {bill.like}'s vote")
+    elif set(bill.floor_expectation) - set(used):
+        notes.append("the bill's floor_expectation is not used for " + " and ".join(sorted(set(bill.floor_expectation) - set(used)))
+                     + f": the fit already measured the code of {bill.like}'s vote")
     rows, codes = case_effects(pr, bill, seats, seed)
     per_draw = approval_per_draw(pr, bill, rows, np.zeros((1, pr.n_samples)))
     sim_rng = np.random.default_rng([seed, 2])            # count draws: a stream of their own
@@ -110,16 +111,14 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         ds[f"{key}_per_draw"] = xr.DataArray(values, dims="sample")
         ds[f"{key}_floor_per_draw"] = xr.DataArray(weights, dims="sample")
     for chamber in CHAMBERS:
-        # every statement about the chamber's vote is conditional on its floor expectation where one is given
-        # (weights e: 1 otherwise); the floor weight already holds z * e
-        e = per_draw[f"{chamber}_evidence"][0]
-        coded = chamber in fitted_expectations(pr, bill)
-
-        z, mcse = _mean_and_mcse(pr, per_draw[f"{chamber}_floor"][0] / np.where(e > 0, e, 1.0), e if coded else None)
+        # every statement about the chamber's vote is conditional on its floor expectation where one is used
+        # (weights e); the floor weights of the P(pass) ratios already hold z * e
+        e = per_draw[f"{chamber}_evidence"][0] if chamber in used else None
+        z, mcse = _mean_and_mcse(pr, per_draw[f"{chamber}_held"][0], e)
         ds[f"p_floor_{chamber.lower()}"] = xr.DataArray(z, attrs={"mcse": mcse})
         # outcome classes of the chamber's vote (unconditional on being held: a vote never held is a deadlock)
         for cls, values in chamber_classes(per_draw, chamber).items():
-            mean, mcse = _mean_and_mcse(pr, values, e if coded else None)
+            mean, mcse = _mean_and_mcse(pr, values, e)
             ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(mean, attrs={"mcse": mcse})
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
@@ -127,7 +126,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds.attrs.update(agenda_control=int(pr.p.get("agenda_bar") is not None), vote_buying=int(pr.p.get("buying_prob") is not None),
                     floor_expectation=json.dumps(bill.floor_expectation),
-                    floor_expectation_used=int(bool(fitted_expectations(pr, bill))))
+                    floor_expectation_used=int(bool(used)))
     ds.attrs.update(bill=bill.name, like=bill.like or "", source=bill.source, seed=seed, prob=prob, n_samples=S,
                     n_chains=pr.n_chains, seats=json.dumps(seats), notes="; ".join(notes),
                     codes=json.dumps({f"{s}.{i}": v for (s, i), v in codes.items()}))

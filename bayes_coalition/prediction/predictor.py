@@ -382,8 +382,9 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             out[f"{ch}_override"][start:start + chunk] = pr.probability_per_draw(counts, thr_override)
             carried[ch][start:start + chunk] = out[ch][start:start + chunk]
             oversized[ch][start:start + chunk] = pr.probability_per_draw(counts, thr + MINIMUM_WINNING_MARGIN + 1)
-    for ch in CHAMBERS:
-        floor[ch] = floor[ch] * evidence[ch]
+    # the floor probability alone (p_floor) before the evidence is folded into the weights of every ratio
+    held_prob = {ch: floor[ch] for ch in CHAMBERS}
+    floor = {ch: floor[ch] * evidence[ch] for ch in CHAMBERS}
     pres = pr.md.president_idx
     if bill.president_rule == "override":
         signs = np.zeros(delta.shape, dtype=bool)
@@ -396,6 +397,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
     return {"House": out["House"], "Senate": out["Senate"], "enacted": enacted,
             "House_floor": floor["House"], "Senate_floor": floor["Senate"], "enacted_floor": floor["House"] * floor["Senate"],
             "House_evidence": evidence["House"], "Senate_evidence": evidence["Senate"],
+            "House_held": held_prob["House"], "Senate_held": held_prob["Senate"],
             **{f"{ch}_carried": carried[ch] for ch in CHAMBERS}, **{f"{ch}_oversized": oversized[ch] for ch in CHAMBERS}}
 
 
