@@ -3,6 +3,11 @@
 Inputs (data/coding/, never edited after coding): ``floor_coder_a.csv`` and ``floor_coder_b.csv``, one row per roll
 call and coder as coded (an empty level: no source found), and ``floor_adjudication.csv``, one row per roll call
 either coder coded: both levels, the status, the final level (empty: dropped), whose source supports it and why.
+Round 2 (optional, ``floor_coder_a_round2.csv`` and ``floor_coder_b_round2.csv``, same columns): the votes left
+without a final level after round 1, coded afresh by both coders under the round-2 protocol
+(``data/coding/floor_protocol_round2.md``); for those votes a coder's round-2 row replaces the round-1 row (the
+round-1 files stay as they were coded), and ``floor_adjudication_round2.csv`` adjudicates them in place of
+round 1's rows.
 The final table keeps, per vote with a final level, the chosen coder's source, date, quote and justification.
 Krippendorff's alpha (ordinal) is computed over the votes both coders coded; the agreement on *whether* a vote
 has a pre-vote source is reported beside it (data/CODING.md, "Floor expectations").
@@ -39,6 +44,20 @@ def build(data: Path = ROOT / "data") -> tuple[pd.DataFrame, dict]:
     adj = _read(coding / "floor_adjudication.csv")
     if sorted(a.index) != sorted(b.index):
         raise ValueError("floor_coder_a.csv and floor_coder_b.csv must list the same roll calls")
+    round1 = (a.copy(), b.copy())
+    round2: list[str] = []
+    if (coding / "floor_coder_a_round2.csv").is_file() or (coding / "floor_coder_b_round2.csv").is_file():
+        a2, b2 = (_read(coding / f"floor_coder_{c}_round2.csv").set_index("case_id") for c in ("a", "b"))
+        if sorted(a2.index) != sorted(b2.index):
+            raise ValueError("floor_coder_a_round2.csv and floor_coder_b_round2.csv must list the same roll calls")
+        final1 = set(adj.loc[adj["final_level"] != "", "case_id"])
+        wrong = sorted((set(a2.index) & final1) | (set(a2.index) - set(a.index)))
+        if wrong:
+            raise ValueError(f"round 2 codes only roll calls left without a final level after round 1, not {wrong}")
+        round2 = list(a2.index)
+        a.loc[round2], b.loc[round2] = a2.loc[round2, a.columns], b2.loc[round2, b.columns]
+        adj2 = _read(coding / "floor_adjudication_round2.csv")
+        adj = pd.concat([adj[~adj["case_id"].isin(round2)], adj2[adj.columns]], ignore_index=True)
     coded = sorted(set(a.index[a["level"] != ""]) | set(b.index[b["level"] != ""]))
     if sorted(adj["case_id"]) != coded:
         raise ValueError(f"floor_adjudication.csv must hold one row per vote either coder coded: {coded}")
@@ -63,6 +82,14 @@ def build(data: Path = ROOT / "data") -> tuple[pd.DataFrame, dict]:
     table = pd.DataFrame(rows, columns=COLUMNS).sort_values("case_id", key=lambda s: s.map(order.index))
     both = [cid for cid in order if a.loc[cid, "level"] and b.loc[cid, "level"]]
     units = [[float(a.loc[c, "level"]), float(b.loc[c, "level"])] for c in both]
+    rounds = {}
+    for name, (ca, cb), votes in (("round_1", round1, [c for c in order if c not in round2]), ("round_2", (a, b), round2)):
+        pair = [[float(ca.loc[c, "level"]), float(cb.loc[c, "level"])] for c in votes
+                if ca.loc[c, "level"] and cb.loc[c, "level"]]
+        rounds[name] = {"n_votes": len(votes), "coded_by_both": len(pair),
+                        "coded_by_one": sum(bool(ca.loc[c, "level"]) != bool(cb.loc[c, "level"]) for c in votes),
+                        "exact_agreement": sum(u[0] == u[1] for u in pair) / len(pair) if pair else None,
+                        "alpha_ordinal": krippendorff_alpha(pair, "ordinal") if len(pair) > 1 else None}
     found_a, found_b = (a["level"] != ""), (b["level"] != "")
     rel = {
         "method": "Krippendorff's alpha over the roll calls both coders coded (two coders, levels 0-2)",
@@ -74,6 +101,8 @@ def build(data: Path = ROOT / "data") -> tuple[pd.DataFrame, dict]:
         "source_found_agreement": float((found_a == found_b).mean()),
         "final_codes": len(table), "final_levels": {str(k): int(v) for k, v in table["level"].value_counts().sort_index().items()},
     }
+    if round2:
+        rel["rounds"] = rounds
     return table.reset_index(drop=True), rel
 
 

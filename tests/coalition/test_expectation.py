@@ -55,11 +55,13 @@ def expectation_model() -> dict:
 
 
 def test_shipped_codes_enter_for_their_votes(expectation_model) -> None:
-    """35 coded votes (data/floor_expectations.csv), every one a counted roll call; CAFTA's House vote 'in doubt'."""
+    """40 coded votes (data/floor_expectations.csv), every one a counted roll call; CAFTA's House vote 'in doubt',
+    the 2000 China disapproval 'expected to fail' (the one level-0 code)."""
     md = expectation_model["md"]
     case = [md.coords["case"][c] for c in md.expect_case_idx]
-    assert len(case) == 35 and len(set(case)) == 35
+    assert len(case) == 40 and len(set(case)) == 40
     assert md.expect_level[case.index("cafta_h")] == 1 and md.expect_level[case.index("korea_s")] == 2
+    assert md.expect_level[case.index("chinantr2000_h")] == 0
     assert "ft1997_h_whip" not in case
 
 
