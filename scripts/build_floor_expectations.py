@@ -7,7 +7,9 @@ Round 2 (optional, ``floor_coder_a_round2.csv`` and ``floor_coder_b_round2.csv``
 without a final level after round 1, coded afresh by both coders under the round-2 protocol
 (``data/coding/floor_protocol_round2.md``); for those votes a coder's round-2 row replaces the round-1 row (the
 round-1 files stay as they were coded), and ``floor_adjudication_round2.csv`` adjudicates them in place of
-round 1's rows.
+round 1's rows. The reliability's ``rounds`` block gives the agreement over the votes whose codes each round
+supplies (``round_1``: the votes round 2 did not recode, so peru_h, coded by one coder in round 1, counts in
+``round_2``).
 The final table keeps, per vote with a final level, the chosen coder's source, date, quote and justification.
 Krippendorff's alpha (ordinal) is computed over the votes both coders coded; the agreement on *whether* a vote
 has a pre-vote source is reported beside it (data/CODING.md, "Floor expectations").
