@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -54,17 +55,13 @@ def test_reliability_by_hand():
 
 def test_round_two_recodes_only_votes_without_a_final_code(tmp_path):
     """A round-2 row for a vote round 1 already settled is refused (it would overwrite an adjudicated code)."""
-    import shutil
-
     data = tmp_path / "data"
     shutil.copytree(REPO / "data" / "coding", data / "coding")
-    path = data / "coding" / "floor_coder_a_round2.csv"
-    t = pd.read_csv(path, dtype=str, keep_default_na=False)
-    t.loc[0, "case_id"] = "nafta_h"
-    t.to_csv(path, index=False)
-    t = pd.read_csv(data / "coding" / "floor_coder_b_round2.csv", dtype=str, keep_default_na=False)
-    t.loc[0, "case_id"] = "nafta_h"
-    t.to_csv(data / "coding" / "floor_coder_b_round2.csv", index=False)
+    for coder in ("a", "b"):
+        path = data / "coding" / f"floor_coder_{coder}_round2.csv"
+        t = pd.read_csv(path, dtype=str, keep_default_na=False)
+        t.loc[0, "case_id"] = "nafta_h"
+        t.to_csv(path, index=False)
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "build_floor_expectations.py"), "--data", str(data)],
                          capture_output=True, text=True)
     assert out.returncode != 0 and "not ['nafta_h']" in out.stderr
