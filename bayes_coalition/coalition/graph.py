@@ -45,6 +45,7 @@ import pytensor.tensor as pt
 
 from bayes_coalition.coalition import agenda, buying, expectation, likelihood, rules
 from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
+from bayes_coalition.coalition.spec import party_tilt_df
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities
 from bayes_coalition.data.dataset import CONSTRUCTS
 
@@ -129,7 +130,8 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
     """The agenda-control layer (coalition/agenda.py): ``agenda_bar`` (the cushion, a share of those voting),
     ``agenda_scale`` (the whips' error, a share) and ``agenda_leak`` (P(held whatever the count)); held votes
     add log pi(y_obs) - log Z, withdrawn measures log(1 - Z), Z integrated over the vote's cut-point and tilt
-    deviations by Gauss-Hermite quadrature.
+    deviations by Gauss-Hermite quadrature (a Student-t tilt: given each vote's mixture scale, so Z is
+    P(held) for a vote of that scale).
 
     The factions' curves are evaluated once per (node, vote) and the count's moments summed over the vote's
     four group slots (R, D, I and RD rows: ``floor_rows``), all elementwise: the layer's gradient is the
@@ -148,6 +150,8 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
     fr = floor_rows(md, cases)
     node_cut, node_tilt, node_w = agenda.product_nodes()
     cut_k = cut_mean[cases][None, :] + sigma_case * node_cut[:, None]           # (K, vote)
+    # sigma_tilt: the tilt deviation's sd, one for all votes, or per vote (a Student-t tilt's mixture scale)
+    sigma_tilt = sigma_tilt[cases][None, :] if sigma_tilt.ndim == 1 else sigma_tilt
     tilt_k = tilt_mean[cases][None, :] + sigma_tilt * node_tilt[:, None]
     p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share, cut_point=cut_k,
                                         party_tilt=tilt_k, faction_party=md.faction_party,
@@ -369,6 +373,16 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         congress_tilt = _random_walk("congress_tilt", pr, md.coords["congress"], model, sigma_step)
         pres = pm.Normal("president_tilt", 0.0, pr["covariate_sd"])
         tilt_z = pm.Normal("party_tilt_z", 0.0, 1.0, dims="case")
+        # the vote's deviation around its Congress: normal, or (model.party_tilt = "student_t") Student-t with
+        # party_tilt_df degrees of freedom, written as a scale mixture of normals so that it stays non-centred and
+        # the agenda layer's quadrature stays Gauss-Hermite given each vote's scale sigma / sqrt(precision)
+        # (README "Heavy-tailed party tilt": why, and its measured effect)
+        df = party_tilt_df(spec)
+        if df is None:
+            tilt_scale = sigma_tilt
+        else:
+            precision = pm.Gamma("party_tilt_precision", alpha=df / 2.0, beta=df / 2.0, dims="case")
+            tilt_scale = pm.Deterministic("party_tilt_scale", sigma_tilt / pt.sqrt(precision), dims="case")
         tilt_mean = congress_tilt[md.case_congress_idx] - pres * md.case_president_sign
         if "party_gap" in covariates:
             # polarization: the distance between the parties' DW-NOMINATE means (previous Congress; rules.party_gap)
@@ -377,7 +391,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                 raise ValueError(f"model.covariates has party_gap, but covariates.csv gives no party gap for the "
                                  f"Congress and chamber of {missing[:5]} (the table is absent or lacks them)")
             tilt_mean = tilt_mean + pm.Normal("party_gap_tilt", 0.0, pr["covariate_sd"]) * md.case_party_gap
-        tilt = pm.Deterministic("party_tilt", tilt_mean + sigma_tilt * tilt_z, dims="case")
+        tilt = pm.Deterministic("party_tilt", tilt_mean + tilt_scale * tilt_z, dims="case")
 
         # --- discrimination per vote type: the spec's value for final passage (it fixes the scale),
         # the other types' relative to it on the log scale
@@ -462,7 +476,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                 # keep the old ones, and simulating data would need the held votes drawn given that they are held
                 raise NotImplementedError("simulation-based calibration of the agenda-control layer is not "
                                           "implemented: fit it with model.agenda_control = false, or without SBC")
-            _agenda_control(md, pr, cut_mean=cut_mean, sigma_case=sigma_case, tilt_mean=tilt_mean, sigma_tilt=sigma_tilt,
+            _agenda_control(md, pr, cut_mean=cut_mean, sigma_case=sigma_case, tilt_mean=tilt_mean, sigma_tilt=tilt_scale,
                             faction_pos=faction_pos, share=share, mix=mix, disc=disc, phi=phi, w_obs=w_obs, w_int=w_int,
                             weigh=weigh)
 

@@ -14,6 +14,8 @@ from typing import Any
 # how a press whip count enters: a noisy measurement of the count (bias and error with priors), or
 # the sensitivity run's hard interval (the count certainly inside the reported range)
 WHIP_COUNT_MODES = ("measurement", "interval")
+# the vote-level party tilt's distribution around its Congress (coalition/graph.py, prediction/predictor.py)
+PARTY_TILT_FORMS = ("normal", "student_t")
 
 DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
     {
@@ -26,6 +28,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "vote_buying": False,
             "covariates": [],
             "floor_expectation": False,
+            "party_tilt": "normal",
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -57,6 +60,9 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "agenda_scale_log_sd": 0.75,
             "agenda_leak_alpha": 1.0,
             "agenda_leak_beta": 9.0,
+            # Student-t vote-level tilt (model.party_tilt = "student_t"): its degrees of freedom (fixed; README
+            # "Heavy-tailed party tilt")
+            "party_tilt_df": 4.0,
             # vote buying (coalition/buying.py): P(a one-vote gap is closed) ~ Beta(2, 2), flat-ish and away from
             # 0 and 1; its reach ~ LogNormal(log 1%, 0.75) of those voting (House: a gap of about 4 votes costs a
             # factor e; 95% prior interval 0.2%-4.3%)
@@ -153,6 +159,8 @@ def validate_spec(spec: Mapping) -> None:
             raise ValueError(f"sampler.{key} must be a non-negative int, got {s[key]!r}")
     if not 0 < s["target_accept"] < 1:
         raise ValueError("sampler.target_accept must lie in (0, 1)")
+    if spec["model"]["party_tilt"] not in PARTY_TILT_FORMS:
+        raise ValueError(f"model.party_tilt must be one of {list(PARTY_TILT_FORMS)}, got {spec['model']['party_tilt']!r}")
     if not isinstance(spec["model"]["agenda_control"], bool):
         raise ValueError(f"model.agenda_control must be true or false, got {spec['model']['agenda_control']!r}")
     if not isinstance(spec["model"]["floor_expectation"], bool):
@@ -188,7 +196,18 @@ def spec_hash(spec: Mapping) -> str:
     if not core.get("model", {}).get("floor_expectation", False):
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "floor_expectation"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if not k.startswith("expectation_")}
+    if core.get("model", {}).get("party_tilt", "normal") == "normal":
+        core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "party_tilt"}
+        core["priors"] = {k: v for k, v in core.get("priors", {}).items() if k != "party_tilt_df"}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def party_tilt_df(spec: Mapping) -> float | None:
+    """The degrees of freedom of the vote-level party tilt (``model.party_tilt = "student_t"``), or None for the
+    normal tilt: the one reading of the setting for the graph and the predictions."""
+    if spec["model"].get("party_tilt", "normal") != "student_t":     # runs saved before the setting: normal
+        return None
+    return float(spec["priors"].get("party_tilt_df", DEFAULT_SPEC["priors"]["party_tilt_df"]))
 
 
 def _plain(m: Mapping) -> dict:

@@ -31,6 +31,7 @@ from bayes_coalition.coalition.model_data import (
     model_codes,
 )
 from bayes_coalition.coalition.predictive import decisive_cases, draw_arrays, draws_of
+from bayes_coalition.coalition.spec import party_tilt_df
 from bayes_coalition.coalition.vote_model import yea_probability
 from bayes_coalition.constants import CHAMBERS, CONSTRUCTS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB, congress_president_party
 from bayes_coalition.prediction.bills import HypotheticalBill, parse_code_key
@@ -189,7 +190,7 @@ class BillPredictor:
                    + self.p["sigma_case"] * rng.standard_normal(self.n_samples))
             tilt = (self.congress_tilt(congress, rng) - self._draws_or_zero("president_tilt") * pres
                     + self._party_gap_term(congress, chamber)
-                    + self.p["sigma_party_tilt"] * rng.standard_normal(self.n_samples))
+                    + self.tilt_deviation(rng))
             disc = self.discrimination_draws(EFFECTIVE_VOTE_TYPE.get(bill.vote_type, bill.vote_type), rng)
         pol = 1.0 if bill.yea_is_pro_trade else -1.0
         prob = yea_probability(
@@ -201,6 +202,17 @@ class BillPredictor:
         phi = self.p["concentration"][:, dispersion_index(np.full(len(groups), ch), groups)]
         return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": phi, "discrimination": disc,
                 "ideal": ideal, "faction_position": faction_position}
+
+    def tilt_deviation(self, rng) -> np.ndarray:
+        """Per draw, a new vote's party-tilt deviation around its Congress: sigma_party_tilt * N(0, 1), or with a
+        Student-t tilt (model.party_tilt) divided by the square root of a Gamma(df/2, rate df/2) precision: the
+        graph's scale mixture, drawn from its prior as the vote is new."""
+        z = rng.standard_normal(self.n_samples)
+        df = party_tilt_df(self.model.spec)
+        if df is None:
+            return self.p["sigma_party_tilt"] * z
+        precision = rng.gamma(df / 2.0, 2.0 / df, self.n_samples)
+        return self.p["sigma_party_tilt"] * z / np.sqrt(precision)
 
     def _election_year_term(self, bill: HypotheticalBill, rng):
         """The cut-point shift of a vote in an election year (a model with that covariate; else 0): the bill's

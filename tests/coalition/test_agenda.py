@@ -100,7 +100,9 @@ def _reference_z(md, v, cases, n_nodes):
     """Z per vote by Gauss-Hermite quadrature over the vote's cut-point and tilt deviations (``n_nodes``:
     nodes per deviation), in NumPy, row by row with the model's ``case_row_probability``."""
     cut_mean = v["cut_point"] - v["sigma_case"] * v["case_z"]
-    tilt_mean = v["party_tilt"] - v["sigma_party_tilt"] * v["party_tilt_z"]
+    # the tilt deviation's sd: one for every vote, or per vote with a Student-t tilt (its mixture scale)
+    tilt_sd = v.get("party_tilt_scale", v["sigma_party_tilt"])
+    tilt_mean = v["party_tilt"] - tilt_sd * v["party_tilt_z"]
     rows_o = np.flatnonzero(np.isin(md.obs_case_idx, cases))
     rows_i = np.flatnonzero(np.isin(md.int_case_idx, cases))
     case_idx = np.concatenate([md.obs_case_idx[rows_o], md.int_case_idx[rows_i]])
@@ -119,7 +121,7 @@ def _reference_z(md, v, cases, n_nodes):
     for xi, wi in zip(x1, w1):
         for yj, wj in zip(x2, w2):
             p = case_row_probability(
-                np, cut_point=cut_mean + v["sigma_case"] * xi, party_tilt=tilt_mean + v["sigma_party_tilt"] * yj,
+                np, cut_point=cut_mean + v["sigma_case"] * xi, party_tilt=tilt_mean + tilt_sd * yj,
                 md=md, case_idx=case_idx, group_idx=group_idx, mix_idx=mix_idx,
                 faction_position=v["ideal_point"][md.faction_actor_idx], faction_share=v["faction_share"],
                 mix_share=md.mix_share, discrimination=v["discrimination"])
@@ -218,6 +220,33 @@ def test_two_party_totals_enter_the_layer_with_their_composition(data_copy) -> N
     assert all(v["agenda_leak"] + 0.1 < v["agenda_floor_probability"][j] < 0.99 for j in mine)
     z, _ = _reference_z(md, v, cases, agenda.QUADRATURE_NODES)
     np.testing.assert_allclose(v["agenda_floor_probability"], z, rtol=1e-9)
+
+
+def test_student_t_tilt_integrates_each_vote_at_its_own_scale() -> None:
+    """Guards the layer under a Student-t party tilt (model.party_tilt = "student_t"): Z of each vote is the
+    quadrature over its deviations with the tilt's sd sigma_party_tilt / sqrt(precision) of that vote (the scale
+    mixture's), equal to the NumPy reference at a point where the votes' precisions differ."""
+    md = build_model_data(load_dataset())
+    spec = load_spec(default_spec_path(), model={"agenda_control": True, "party_tilt": "student_t"})
+    model = build_pymc_model(md, spec)
+    names = ["agenda_floor_probability", "cut_point", "case_z", "sigma_case", "party_tilt", "party_tilt_z",
+             "sigma_party_tilt", "party_tilt_scale", "ideal_point", "faction_share", "concentration", "discrimination",
+             "agenda_bar", "agenda_scale", "agenda_leak"]
+    fn = model.compile_fn(model.replace_rvs_by_values([model[n] for n in names]), inputs=model.value_vars,
+                          on_unused_input="ignore")
+    rng = np.random.default_rng(0)
+    point = {k: val + rng.normal(0.0, 0.3, size=np.shape(val)) for k, val in model.initial_point().items()}
+    point["party_tilt_precision_log__"] = rng.normal(0.0, 1.5, size=len(md.coords["case"]))
+    v = dict(zip(names, fn(point)))
+    np.testing.assert_allclose(v["party_tilt_scale"], v["sigma_party_tilt"] / np.exp(0.5 * point["party_tilt_precision_log__"]),
+                               rtol=1e-12)
+    cases = np.concatenate([np.flatnonzero(md.case_floor == rules.HELD), np.flatnonzero(md.case_floor == rules.WITHDRAWN)])
+    assert np.ptp(v["agenda_floor_probability"]) > 0.3
+    z, _ = _reference_z(md, v, cases, agenda.QUADRATURE_NODES)
+    np.testing.assert_allclose(v["agenda_floor_probability"], z, rtol=1e-9)
+    # and the scales matter: the reference at the common sd differs
+    z_common, _ = _reference_z(md, {k: val for k, val in v.items() if k != "party_tilt_scale"}, cases, agenda.QUADRATURE_NODES)
+    assert np.max(np.abs(z_common - z)) > 0.01
 
 
 def test_sbc_of_the_layer_is_refused() -> None:

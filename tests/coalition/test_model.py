@@ -103,6 +103,42 @@ def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
         CoalitionModel(spec=spec)
 
 
+def test_student_t_tilt_is_a_gamma_scale_mixture():
+    """model.party_tilt = "student_t": each vote's tilt deviation is sigma_party_tilt * z / sqrt(precision), the
+    precision ~ Gamma(df/2, rate df/2) (SciPy's density), so the deviation is sigma * t_df; the default (normal)
+    has no precision, and its id ignores the unused df; an unknown form is refused by name."""
+    import pytensor
+    from scipy import stats
+
+    from bayes_coalition.draws import compute_deterministics
+
+    normal = CoalitionModel()
+    assert "party_tilt_precision" not in normal.model.named_vars
+    assert CoalitionModel(spec=load_spec(default_spec_path(), priors={"party_tilt_df": 7.0})).id == normal.id
+    spec = load_spec(default_spec_path(), model={"party_tilt": "student_t"}, priors={"party_tilt_df": 5.0})
+    model = CoalitionModel(spec=spec)
+    m = model.model
+    assert model.id != normal.id and m.named_vars_to_dims["party_tilt_precision"] == ("case",)
+    value = m.rvs_to_values[m["party_tilt_precision"]]
+    logp = pytensor.function([value], pm.logp(m["party_tilt_precision"], value))
+    x = np.linspace(0.05, 4.0, len(m.coords["case"]))
+    np.testing.assert_allclose(logp(x), stats.gamma(2.5, scale=1 / 2.5).logpdf(x), atol=1e-6)
+    prior = pm.sample_prior_predictive(draws=1, random_seed=3, model=m, var_names=[v.name for v in m.free_RVs]).prior
+    post = prior.copy(deep=True)
+    det = lambda p: compute_deterministics(m, p, ["party_tilt", "sigma_party_tilt"])
+    base = det(post)
+    post["party_tilt_precision"][:] = 4.0 * post["party_tilt_precision"].values
+    quarter = det(post)
+    sigma = float(base["sigma_party_tilt"].values.squeeze())
+    z = post["party_tilt_z"].values.squeeze()
+    prec = prior["party_tilt_precision"].values.squeeze()
+    # quadrupling the precision halves the deviation: tilt(1x) - tilt(4x) = sigma z / sqrt(prec) / 2
+    np.testing.assert_allclose(base["party_tilt"].values.squeeze() - quarter["party_tilt"].values.squeeze(),
+                               sigma * z / np.sqrt(prec) / 2.0, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="model.party_tilt"):
+        CoalitionModel(spec=load_spec(default_spec_path(), model={"party_tilt": "cauchy"}))
+
+
 def test_every_count_row_is_accounted_for():
     ds = load_dataset()
     md = build_model_data(ds)

@@ -102,3 +102,29 @@ def test_congress_tilt_steps_the_walk_beyond_the_fitted_range(real):
     assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.05
     z = np.concatenate([(pred.congress_tilt(first - k, rng) - walk[:, 0]) / (step * np.sqrt(k)) for _ in range(50)])
     assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.05
+
+
+@pytest.mark.parametrize("form", ("normal", "student_t"))
+def test_a_new_votes_tilt_deviation_follows_the_spec(real, form):
+    """A new vote's party-tilt deviation, standardised by its draw's sigma_party_tilt, is N(0, 1), or Student-t
+    with party_tilt_df degrees of freedom under model.party_tilt = "student_t" (the graph's Gamma scale mixture
+    drawn from its prior): Kolmogorov-Smirnov against SciPy's distribution over 10,000 deviations, and against the
+    other form (the two must be told apart)."""
+    import copy
+    import types
+
+    from scipy import stats
+
+    from bayes_coalition.prediction.predictor import BillPredictor
+
+    pred = BillPredictor(real)
+    spec = copy.deepcopy(real.spec)
+    spec["model"]["party_tilt"] = form
+    spec["priors"]["party_tilt_df"] = 3.0
+    pred.model = types.SimpleNamespace(spec=spec)
+    sigma = real.idata.posterior["sigma_party_tilt"].values.reshape(-1)
+    rng = np.random.default_rng(5)
+    z = np.concatenate([pred.tilt_deviation(rng) / sigma for _ in range(50)])
+    right, wrong = (stats.norm(), stats.t(3.0)) if form == "normal" else (stats.t(3.0), stats.norm())
+    assert stats.kstest(z, right.cdf).pvalue > 0.01
+    assert stats.kstest(z, wrong.cdf).pvalue < 1e-6
