@@ -265,7 +265,7 @@ def cmd_backtest(args) -> int:
     with make_executor(args) as ex:
         result = backtest(spec, args.origins or None, seed=args.seed, draws=args.draws, chains=args.chains,
                           tune=args.tune, sampler=args.sampler, refit=not args.no_refit,
-                          same_episode=not args.episode_blind, executor=ex)
+                          same_episode=not args.episode_blind, executor=ex, checkpoint=out / "origins")
     result.votes.to_csv(out / "backtest.csv", index=False)
     result.party_rows.to_csv(out / "backtest_party_rows.csv", index=False)
     result.fits.to_csv(out / "backtest_fits.csv", index=False)
@@ -461,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker_options(sb)
     sb.set_defaults(func=cmd_sbc)
 
-    bt = add("backtest", "rolling-origin backtest on the shipped votes")
+    bt = add("backtest", "rolling-origin backtest on the shipped votes (resumable: each finished origin is kept in OUT/origins/)")
     batch_options(bt, "backtest", "the fit at the i-th origin uses seed + i", "origin fits")
     bt.add_argument("--origins", nargs="*",
                     help="origin dates (2015-06-12) or years (2016 = 2016-01-01); each vote is predicted once, by the fit on "

@@ -418,7 +418,7 @@ def vote_prediction(spec: dict, sampler: str | None, origin: str, case_id: str, 
 def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int = 4, tune: int = 1000,
              target_accept: float | None = None, sampler: str | None = None, refit: bool = True,
              same_episode: bool = True, progress: bool = True, executor=None, client=None,
-             workers: int | None = None) -> BacktestResult:
+             workers: int | None = None, checkpoint=None) -> BacktestResult:
     """Rolling-origin backtest (module docstring): each decided vote whose forecast day (its date, or with
     ``same_episode=False`` its episode's first vote: :func:`forecast_dates`) is on or after the first origin is
     predicted once, by the fit at the latest origin not after that day. ``origins``: years or dates
@@ -429,7 +429,12 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     the i-th origin (:func:`bayes_coalition.parallel.chain_seeds`); once an origin's chains are in, its convergence
     is checked here (a failed fit's refit is submitted as new chain tasks; one that still fails warns), and each
     vote it predicts is a task (:func:`vote_prediction`). The tables are in origin order whatever order the tasks finish in, and the same for
-    any number of workers."""
+    any number of workers.
+
+    ``checkpoint`` (a folder; the CLI's ``DIR/origins``): each origin, once its fit and predictions are in, is
+    written there (``<origin>.json``, atomically), and a rerun takes an origin from its file instead of fitting it
+    again when the file's key (:func:`origin_key`: data, spec, settings, the origin's plan and seed) is the rerun's,
+    so an interrupted run resumes and its tables equal an uninterrupted one's."""
     from bayes_coalition import diagnostics
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
@@ -449,6 +454,19 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
         if train and test:          # an origin with no training or no test vote has nothing to do
             plans[origin] = {"weights": weights, "train": train, "test": test,
                              "attempts": OriginFits.attempts(seed + i, tune, ta, refit)}
+    store = OriginStore(checkpoint, ds, spec, sampler=sampler, seed=seed, draws=draws, chains=chains, tune=tune,
+                        target_accept=ta, refit=refit, same_episode=same_episode, origins=origins)
+    predicted: dict = {}
+    fit_rows: dict = {}
+    for origin in list(plans):
+        saved = store.load(origin, plans[origin])
+        if saved is not None:
+            fit_rows[origin] = saved["fit_row"]
+            predicted.update({(origin, c): r for c, r in zip(plans[origin]["test"], saved["predictions"], strict=True)})
+    resumed = [o for o in plans if o in fit_rows]
+    if progress and resumed:
+        print(f"backtest: {len(resumed)} of {len(plans)} origins taken from {checkpoint} (fitted before with these "
+              f"settings)", flush=True)
     ex, own = resolve(executor, client=client, workers=workers)
 
     def chain_tasks(origin, attempt):
@@ -457,15 +475,15 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                 for c, cs in enumerate(chain_seeds(s, chains))]
 
     gathered = ChainGather(chains)
-    predicted: dict = {}
-    fit_rows: dict = {}
-    waiting = {origin: len(plan["test"]) for origin, plan in plans.items()}
+    waiting = {origin: len(plan["test"]) for origin, plan in plans.items() if origin not in fit_rows}
 
     def then(key, result):
         if len(key) == 2:                                   # a vote's prediction
             predicted[key] = result
             origin = key[0]
             waiting[origin] -= 1
+            if not waiting[origin]:
+                store.save(origin, plans[origin], fit_rows[origin], [predicted[(origin, c)] for c in plans[origin]["test"]])
             if progress and not waiting[origin]:
                 f = fit_rows[origin]
                 print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
@@ -493,7 +511,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     # each chain is a task (whole fits of unequal size leave one worker idle at the end); in process a fit's
     # chains run on threads
     threads = ex.chain_threads(chains, resolve_sampler(sampler or spec["sampler"]["sampler"]))
-    tasks = [t for origin in plans for t in chain_tasks(origin, 1)]
+    tasks = [t for origin in plans if origin not in fit_rows for t in chain_tasks(origin, 1)]
     try:
         for _ in ex.stream(tasks, then, threads=threads, label="backtest", progress=False):
             pass
@@ -510,6 +528,56 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                 "workers": ex.workers}
     return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party),
                           pd.DataFrame([fit_rows[o] for o in origins if o in fit_rows]), settings)
+
+
+def data_digest(ds) -> str:
+    """A digest of every table of a data set (contents, not file stamps): a checkpoint of other data is not reused."""
+    import dataclasses
+    import hashlib
+
+    h = hashlib.sha1()
+    for f in dataclasses.fields(ds):
+        frame = getattr(ds, f.name)
+        if isinstance(frame, pd.DataFrame):
+            h.update(f.name.encode())
+            h.update(",".join(map(str, frame.columns)).encode())
+            h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+class OriginStore:
+    """The backtest's per-origin checkpoint (:func:`backtest`'s ``checkpoint``): ``<folder>/<origin>.json`` holds
+    the origin's fit row and its votes' predictions under a key of everything they depend on; ``folder=None``
+    keeps nothing."""
+
+    def __init__(self, folder, ds, spec: dict, **settings):
+        from pathlib import Path
+
+        self.folder = None if folder is None else Path(folder)
+        self.base = {"data": data_digest(ds), "spec": spec, **settings} if folder is not None else None
+
+    def key(self, origin: str, plan: dict) -> str:
+        """The key of one origin: the run's data, spec and settings, and the origin's plan (training votes, test
+        votes, weights and the seeds of its attempts)."""
+        from bayes_coalition.parallel import content_key
+
+        weights = {k: np.asarray(v).tolist() for k, v in sorted(plan["weights"].items())}
+        return content_key(self.base, origin, plan["train"], plan["test"], weights, plan["attempts"])
+
+    def load(self, origin: str, plan: dict) -> dict | None:
+        from bayes_coalition import _io
+
+        if self.folder is None:
+            return None
+        saved = _io.read_json(self.folder / f"{origin}.json", missing_ok=True)
+        return saved if saved.get("key") == self.key(origin, plan) else None
+
+    def save(self, origin: str, plan: dict, fit_row_: dict, predictions: list) -> None:
+        from bayes_coalition import _io
+
+        if self.folder is not None:
+            _io.write_json(self.folder / f"{origin}.json",
+                           {"key": self.key(origin, plan), "origin": origin, "fit_row": fit_row_, "predictions": predictions})
 
 
 class _VotePredict:

@@ -329,3 +329,32 @@ def test_the_guard_is_an_error_not_an_assert():
     late = dict(w, code_weight=np.ones_like(w["code_weight"]))
     with pytest.raises(LeakageError, match="dated on or after it"):
         check_no_leakage(md, ds.cases, late, 2000)
+
+
+def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_path):
+    """``checkpoint``: an interrupted run resumes. A rerun with the same settings fits nothing and returns the same
+    tables (origin fits stubbed; a second fit would raise); other settings (draws) or other data fit again."""
+    fitted = []
+    bt = _stub_origin_fits(monkeypatch, fitted)
+    spec = load_spec(default_spec_path())
+    origins = ["2005-06-30", 2011]
+    first = bt.backtest(spec, origins, chains=1, progress=False, checkpoint=tmp_path)
+    assert len(fitted) == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["2005-06-30.json", "2011-01-01.json"]
+    # an origin lost mid-run (its file never written) is the only one fitted again
+    (tmp_path / "2011-01-01.json").unlink()
+    again = bt.backtest(spec, origins, chains=1, progress=False, checkpoint=tmp_path)
+    assert len(fitted) == 3 and int(fitted[-1]["obs_weight"].sum()) > int(fitted[0]["obs_weight"].sum())
+
+    def refuse(*args):
+        raise AssertionError("a finished origin was fitted again")
+
+    monkeypatch.setattr(bt, "origin_chain", refuse)
+    resumed = bt.backtest(spec, origins, chains=1, progress=False, checkpoint=tmp_path)
+    for got in (again, resumed):
+        pd.testing.assert_frame_equal(got.votes, first.votes)
+        pd.testing.assert_frame_equal(got.fits, first.fits)
+    with pytest.raises(AssertionError, match="fitted again"):
+        bt.backtest(spec, origins, chains=1, draws=123, progress=False, checkpoint=tmp_path)
+    ds = load_dataset()
+    other = _with_counts(ds, "cafta_h", "R", 201, 27)
+    assert bt.data_digest(other) != bt.data_digest(ds)
