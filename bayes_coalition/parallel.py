@@ -361,6 +361,35 @@ def run_all(ex: Executor, fn: Callable, tasks: list, *, own: bool, label: str = 
     return results
 
 
+class ResultStore:
+    """Finished tasks of a batch kept as ``<folder>/<name>.json`` (written atomically), each under a key of
+    everything its result depends on (``base``: the run's data digest, spec and settings; ``parts``: the task's
+    own inputs): a rerun takes a task whose key matches from its file and runs only the others, so an interrupted
+    batch resumes whatever executor ran it. ``folder=None`` keeps nothing."""
+
+    def __init__(self, folder, **base):
+        self.folder = None if folder is None else Path(folder)
+        self.base = base
+
+    def key(self, name: str, *parts) -> str:
+        return content_key(self.base, name, *parts)
+
+    def load(self, name: str, *parts) -> dict | None:
+        """The stored result of task ``name``, or None (none stored, or stored under another key)."""
+        from bayes_coalition import _io
+
+        if self.folder is None:
+            return None
+        saved = _io.read_json(self.folder / f"{name}.json", missing_ok=True)
+        return saved.get("result") if saved.get("key") == self.key(name, *parts) else None
+
+    def save(self, name: str, result, *parts) -> None:
+        from bayes_coalition import _io
+
+        if self.folder is not None:
+            _io.write_json(self.folder / f"{name}.json", {"key": self.key(name, *parts), "name": name, "result": result})
+
+
 def resolve(executor_=None, *, client=None, workers: int | None = None) -> tuple[Executor, bool]:
     """The executor a batch function runs on, from its ``executor=`` / ``client=`` / ``workers=`` keywords,
     and whether the function made it (and so closes it)."""

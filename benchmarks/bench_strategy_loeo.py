@@ -10,7 +10,8 @@ vote within 10 yeas of its threshold, a failed vote or the withdrawn 1997 measur
 (:func:`bayes_coalition.validation.loeo.loeo_votes`, the same seed for every spec). It prints, per spec, the mean
 P(pass) of the near-threshold votes (bar: >= 0.75 with the layer), the mean log score of the failed or withdrawn
 votes (bar: no worse than without the layer), each failed vote's log score, and the fits that missed the
-convergence bar. ``--out`` keeps each spec's ``loeo_votes.csv`` and ``loeo_votes.json``.
+convergence bar. ``--out`` keeps each spec's ``loeo_votes.csv`` and ``loeo_votes.json``, and each episode's fit as it finishes
+(``OUT/<spec>/episodes/``): a rerun with the same settings resumes.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def main() -> int:
         spec = load_spec(REPO / "models" / f"{name}.toml")
         t0 = time.perf_counter()
         res = loeo_votes(spec, episodes=episodes, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune,
-                         refit=args.refit, progress=True)
+                         refit=args.refit, progress=True,
+                         checkpoint=None if args.out is None else args.out / name / "episodes")
         res["seconds"] = time.perf_counter() - t0
         results[name] = res
         if args.out is not None:

@@ -144,6 +144,24 @@ def test_without_dask_workers_say_how_to_install(monkeypatch):
     assert type(parallel.executor(1)) is parallel.Executor       # one worker never needs Dask
 
 
+def test_result_store_returns_a_result_only_under_its_key(tmp_path):
+    """ResultStore: a saved result comes back under the same base and parts; other settings, other parts, a
+    missing or half-written file give None; folder=None keeps nothing."""
+    from bayes_coalition.parallel import ResultStore
+
+    store = ResultStore(tmp_path, seed=1, draws=250)
+    store.save("a", {"p": [0.25, None]}, "plan-1")
+    assert store.load("a", "plan-1") == {"p": [0.25, None]}
+    assert store.load("a", "plan-2") is None and store.load("b", "plan-1") is None
+    assert ResultStore(tmp_path, seed=1, draws=500).load("a", "plan-1") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]          # no temporary left behind
+    (tmp_path / "a.json").write_text('{"key": "')                              # a file cut off mid-write
+    assert store.load("a", "plan-1") is None
+    none = ResultStore(None, seed=1)
+    none.save("a", {"p": 1})
+    assert none.load("a") is None
+
+
 def test_atomic_csv_leaves_no_temporary(tmp_path):
     parallel.write_csv_atomic(pd.DataFrame({"a": [1, 2]}), tmp_path / "x.csv")
     assert pd.read_csv(tmp_path / "x.csv")["a"].tolist() == [1, 2] and not list(tmp_path.glob("*.tmp"))

@@ -318,7 +318,8 @@ def _loeo_votes(args, spec, out) -> int:
 
     with make_executor(args) as ex:
         res = loeo_votes(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
-                         tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex)
+                         tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex,
+                         checkpoint=out / "episodes")
     res["votes"].to_csv(out / "loeo_votes.csv", index=False)
     write_json(out / "loeo_votes.json", {k: v for k, v in res.items() if k != "votes"})
     near, bad_votes = res["summary"]["near_threshold"], res["summary"]["failed_or_withdrawn"]

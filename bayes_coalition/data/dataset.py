@@ -345,6 +345,22 @@ _LOADED: dict = {}
 _LOADED_MAX = 8
 
 
+def data_digest(ds: TradeDataset) -> str:
+    """A digest of every table of a data set (contents, not file stamps): what a stored result computed from the
+    data is keyed by (a resumed batch never reuses a result of other data)."""
+    import dataclasses
+    import hashlib
+
+    h = hashlib.sha1()
+    for f in dataclasses.fields(ds):
+        frame = getattr(ds, f.name)
+        if isinstance(frame, pd.DataFrame):
+            h.update(f.name.encode())
+            h.update(",".join(map(str, frame.columns)).encode())
+            h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
 def _fingerprint(root: Path) -> tuple:
     stamps = []
     for name in (*TABLES, *OPTIONAL_TABLES):

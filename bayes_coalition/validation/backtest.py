@@ -433,12 +433,13 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
 
     ``checkpoint`` (a folder; the CLI's ``DIR/origins``): each origin, once its fit and predictions are in, is
     written there (``<origin>.json``, atomically), and a rerun takes an origin from its file instead of fitting it
-    again when the file's key (:meth:`OriginStore.key`: data, spec, settings, the origin's plan and seeds) is the rerun's,
+    again when the file's key (:class:`bayes_coalition.parallel.ResultStore`: data, spec, settings, the origin's plan
+    and seeds) is the rerun's,
     so an interrupted run resumes and its tables equal an uninterrupted one's."""
     from bayes_coalition import diagnostics
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import chain_seeds, resolve
+    from bayes_coalition.data.dataset import data_digest, load_dataset
+    from bayes_coalition.parallel import ResultStore, chain_seeds, resolve
     from bayes_coalition.sampling import ChainGather, resolve_sampler
 
     ds = load_dataset(spec["data"]["path"] or None)
@@ -454,12 +455,12 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
         if train and test:          # an origin with no training or no test vote has nothing to do
             plans[origin] = {"weights": weights, "train": train, "test": test,
                              "attempts": OriginFits.attempts(seed + i, tune, ta, refit)}
-    store = OriginStore(checkpoint, ds, spec, sampler=sampler, seed=seed, draws=draws, chains=chains, tune=tune,
-                        target_accept=ta, refit=refit, same_episode=same_episode, origins=origins)
+    store = ResultStore(checkpoint, data=data_digest(ds), spec=spec, sampler=sampler, seed=seed, draws=draws,
+                        chains=chains, tune=tune, target_accept=ta, refit=refit, same_episode=same_episode, origins=origins)
     predicted: dict = {}
     fit_rows: dict = {}
     for origin in list(plans):
-        saved = store.load(origin, plans[origin])
+        saved = store.load(origin, _plan_key(plans[origin]))
         if saved is not None:
             fit_rows[origin] = saved["fit_row"]
             predicted.update({(origin, c): r for c, r in zip(plans[origin]["test"], saved["predictions"], strict=True)})
@@ -483,7 +484,9 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
             origin = key[0]
             waiting[origin] -= 1
             if not waiting[origin]:
-                store.save(origin, plans[origin], fit_rows[origin], [predicted[(origin, c)] for c in plans[origin]["test"]])
+                store.save(origin, {"fit_row": fit_rows[origin],
+                                    "predictions": [predicted[(origin, c)] for c in plans[origin]["test"]]},
+                           _plan_key(plans[origin]))
             if progress and not waiting[origin]:
                 f = fit_rows[origin]
                 print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
@@ -530,54 +533,11 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                           pd.DataFrame([fit_rows[o] for o in origins if o in fit_rows]), settings)
 
 
-def data_digest(ds) -> str:
-    """A digest of every table of a data set (contents, not file stamps): a checkpoint of other data is not reused."""
-    import dataclasses
-    import hashlib
-
-    h = hashlib.sha1()
-    for f in dataclasses.fields(ds):
-        frame = getattr(ds, f.name)
-        if isinstance(frame, pd.DataFrame):
-            h.update(f.name.encode())
-            h.update(",".join(map(str, frame.columns)).encode())
-            h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
-    return h.hexdigest()
-
-
-class OriginStore:
-    """The backtest's per-origin checkpoint (:func:`backtest`'s ``checkpoint``): ``<folder>/<origin>.json`` holds
-    the origin's fit row and its votes' predictions under a key of everything they depend on; ``folder=None``
-    keeps nothing."""
-
-    def __init__(self, folder, ds, spec: dict, **settings):
-        from pathlib import Path
-
-        self.folder = None if folder is None else Path(folder)
-        self.base = {"data": data_digest(ds), "spec": spec, **settings} if folder is not None else None
-
-    def key(self, origin: str, plan: dict) -> str:
-        """The key of one origin: the run's data, spec and settings, and the origin's plan (training votes, test
-        votes, weights and the seeds of its attempts)."""
-        from bayes_coalition.parallel import content_key
-
-        weights = {k: np.asarray(v).tolist() for k, v in sorted(plan["weights"].items())}
-        return content_key(self.base, origin, plan["train"], plan["test"], weights, plan["attempts"])
-
-    def load(self, origin: str, plan: dict) -> dict | None:
-        from bayes_coalition import _io
-
-        if self.folder is None:
-            return None
-        saved = _io.read_json(self.folder / f"{origin}.json", missing_ok=True)
-        return saved if saved.get("key") == self.key(origin, plan) else None
-
-    def save(self, origin: str, plan: dict, fit_row_: dict, predictions: list) -> None:
-        from bayes_coalition import _io
-
-        if self.folder is not None:
-            _io.write_json(self.folder / f"{origin}.json",
-                           {"key": self.key(origin, plan), "origin": origin, "fit_row": fit_row_, "predictions": predictions})
+def _plan_key(plan: dict) -> list:
+    """What an origin's checkpoint depends on beyond the run's settings: its training and test votes, weights and
+    the seeds and settings of its attempts."""
+    return [plan["train"], plan["test"], {k: np.asarray(v).tolist() for k, v in sorted(plan["weights"].items())},
+            plan["attempts"]]
 
 
 class _VotePredict:

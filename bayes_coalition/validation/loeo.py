@@ -208,7 +208,7 @@ def strategy_episodes(md, *, near: int = NEAR_THRESHOLD) -> list[str]:
 
 def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2, tune: int = 800,
                sampler: str | None = None, refit: bool = True, progress: bool = True,
-               executor=None, client=None, workers: int | None = None) -> dict:
+               executor=None, client=None, workers: int | None = None, checkpoint=None) -> dict:
     """Leave-one-episode-out predictions of every vote: each episode's votes are predicted by the fit to the
     votes of every other episode (its codes kept, as in :func:`loeo`), as a new bill of that Congress with
     the codes dated before the vote (``backtest.case_bill``). Per vote: P(pass), given that it reaches the
@@ -219,9 +219,12 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
       threshold (every one of them on or above it in the shipped record), and their mean P(pass);
     - ``failed_or_withdrawn``: the mean log score of the votes that failed (log(1 - P(pass)), the vote was
       held) and of the withdrawn measure (log P(deadlock): it never reached the floor).
+
+    ``checkpoint`` (a folder): each episode's fit and predictions are kept there (``<episode>.json``) and a rerun
+    with the same data, spec and settings takes them from it (:class:`bayes_coalition.parallel.ResultStore`).
     """
-    from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import resolve, run_all
+    from bayes_coalition.data.dataset import data_digest, load_dataset
+    from bayes_coalition.parallel import ResultStore, resolve, run_all
 
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}
     ex, own = resolve(executor, client=client, workers=workers)
@@ -232,14 +235,22 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
 
         chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
-    tasks = [(ep, (spec, sampler, ep, i)) for i, ep in enumerate(chosen)]
+    store = ResultStore(checkpoint, data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec,
+                        sampler=sampler, seed=seed, draws=draws, chains=chains, tune=tune, refit=refit)
+    stored = {ep: store.load(ep, i) for i, ep in enumerate(chosen)}
+    stored = {ep: tuple(r) for ep, r in stored.items() if r is not None}
+    tasks = [(ep, (spec, sampler, ep, i)) for i, ep in enumerate(chosen) if ep not in stored]
+    if progress and stored:
+        print(f"loeo votes: {len(stored)} of {len(chosen)} episodes taken from {checkpoint}", flush=True)
+
     def report(ep, result, n):
+        store.save(ep, list(result), chosen.index(ep))
         if progress:
             fit = result[1]
             print(f"loeo votes without {ep}: {fit['verdict']} (max R-hat {fit['max_rhat']:.3f}, {fit['seconds']:.0f} s; "
                   f"{n}/{len(tasks)} fits)", flush=True)
 
-    results = run_all(ex, _EpisodeVotes(common), tasks, own=own, label="loeo", on_result=report)
+    results = {**stored, **run_all(ex, _EpisodeVotes(common), tasks, own=own, label="loeo", on_result=report)}
     table = pd.DataFrame([r for ep in chosen for r in results[ep][0]])
     fits_out = [results[ep][1] for ep in chosen]
     return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,

@@ -122,16 +122,29 @@ def test_loeo_vote_scores_by_hand():
     assert f["votes"]["w"] == pytest.approx(math.log(0.75))
 
 
-def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample):
+def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample, monkeypatch, tmp_path):
     """The loop with PyMC's mock sampler: the fit without PNTR 2000 predicts its two votes (probabilities in
-    [0, 1], no layer so P(floor) = 1 and P(deadlock) = 1 - P(pass)); the unconverged fit is listed."""
+    [0, 1], no layer so P(floor) = 1 and P(deadlock) = 1 - P(pass)); the unconverged fit is listed. With a
+    checkpoint a rerun takes the episode from its file (a second fit would raise) and returns the same table."""
+    import bayes_coalition.validation.loeo as loeo_mod
     from bayes_coalition.coalition.spec import default_spec_path, load_spec
     from bayes_coalition.errors import ConvergenceWarning
     from bayes_coalition.validation.loeo import loeo_votes
 
     spec = load_spec(default_spec_path())
+    run = lambda: loeo_votes(spec, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False, progress=False,
+                             checkpoint=tmp_path)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
-        res = loeo_votes(spec, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False, progress=False)
+        res = run()
+    assert [p.name for p in tmp_path.iterdir()] == ["pntr2000.json"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a finished episode was fitted again")
+
+    monkeypatch.setattr(loeo_mod, "_episode_fit", refuse)
+    again = run()
+    pd.testing.assert_frame_equal(again["votes"], res["votes"])
+    assert again["fits"] == res["fits"] and again["summary"] == res["summary"]
     v = res["votes"].set_index("case_id")
     assert list(v.index) == ["pntr_h", "pntr_s"] and v["observed_passed"].all()
     assert v.loc["pntr_h", "observed_margin"] == 19
