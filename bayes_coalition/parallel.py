@@ -374,8 +374,9 @@ class ResultStore:
     def key(self, name: str, *parts) -> str:
         return content_key(self.base, name, *parts)
 
-    def load(self, name: str, *parts) -> dict | None:
-        """The stored result of task ``name``, or None (none stored, or stored under another key)."""
+    def load(self, name: str, *parts):
+        """The stored result of task ``name`` (as JSON gave it back: lists for tuples, None for NaN), or None (none
+        stored, or stored under another key)."""
         from bayes_coalition import _io
 
         if self.folder is None:

@@ -434,8 +434,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     ``checkpoint`` (a folder; the CLI's ``DIR/origins``): each origin, once its fit and predictions are in, is
     written there (``<origin>.json``, atomically), and a rerun takes an origin from its file instead of fitting it
     again when the file's key (:class:`bayes_coalition.parallel.ResultStore`: data, spec, settings, the origin's plan
-    and seeds) is the rerun's,
-    so an interrupted run resumes and its tables equal an uninterrupted one's."""
+    and seeds) is the rerun's, so an interrupted run resumes and its tables equal an uninterrupted one's."""
     from bayes_coalition import diagnostics
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import data_digest, load_dataset
