@@ -433,8 +433,8 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
 
     ``checkpoint`` (a folder; the CLI's ``DIR/origins``): each origin, once its fit and predictions are in, is
     written there (``<origin>.json``, atomically), and a rerun takes an origin from its file instead of fitting it
-    again when the file's key (:class:`bayes_coalition.parallel.ResultStore`: data, spec, settings, the origin's plan
-    and seeds) is the rerun's, so an interrupted run resumes and its tables equal an uninterrupted one's."""
+    again when the file's key (:class:`bayes_coalition.parallel.ResultStore`: model version, data, spec, settings, the
+    origin's plan and seeds) is the rerun's, so an interrupted run resumes and its tables equal an uninterrupted one's."""
     from bayes_coalition import diagnostics
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import data_digest, load_dataset
@@ -454,7 +454,8 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
         if train and test:          # an origin with no training or no test vote has nothing to do
             plans[origin] = {"weights": weights, "train": train, "test": test,
                              "attempts": OriginFits.attempts(seed + i, tune, ta, refit)}
-    store = ResultStore(checkpoint, data=data_digest(ds), spec=spec, sampler=sampler, seed=seed, draws=draws,
+    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds), spec=spec, sampler=sampler,
+                        seed=seed, draws=draws,
                         chains=chains, tune=tune, target_accept=ta, refit=refit, same_episode=same_episode, origins=origins)
     predicted: dict = {}
     fit_rows: dict = {}

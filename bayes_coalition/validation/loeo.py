@@ -221,8 +221,9 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
       held) and of the withdrawn measure (log P(deadlock): it never reached the floor).
 
     ``checkpoint`` (a folder): each episode's fit and predictions are kept there (``<episode>.json``) and a rerun
-    with the same data, spec and settings takes them from it (:class:`bayes_coalition.parallel.ResultStore`).
+    with the same model version, data, spec and settings takes them from it (:class:`bayes_coalition.parallel.ResultStore`).
     """
+    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, resolve, run_all
 
@@ -231,12 +232,11 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     if episodes:
         chosen = list(episodes)
     else:
-        from bayes_coalition.coalition.model import CoalitionModel
-
         chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
-    store = ResultStore(checkpoint, data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec,
-                        sampler=sampler, seed=seed, draws=draws, chains=chains, tune=tune, refit=refit)
+    store = ResultStore(checkpoint, model_version=CoalitionModel.version,
+                        data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec, sampler=sampler,
+                        seed=seed, draws=draws, chains=chains, tune=tune, refit=refit)
     stored = {ep: store.load(ep, i) for i, ep in enumerate(chosen)}
     stored = {ep: tuple(r) for ep, r in stored.items() if r is not None}
     tasks = [(ep, (spec, sampler, ep, i)) for i, ep in enumerate(chosen) if ep not in stored]

@@ -333,7 +333,8 @@ def test_the_guard_is_an_error_not_an_assert():
 
 def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_path):
     """``checkpoint``: an interrupted run resumes. A rerun with the same settings fits nothing and returns the same
-    tables (origin fits stubbed; a second fit would raise); other settings (draws) or other data fit again."""
+    tables (origin fits stubbed; a second fit would raise); other settings (draws), another model version or other
+    data fit again."""
     fitted = []
     bt = _stub_origin_fits(monkeypatch, fitted)
     spec = load_spec(default_spec_path())
@@ -355,6 +356,11 @@ def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_pat
         pd.testing.assert_frame_equal(got.fits, first.fits)
     with pytest.raises(AssertionError, match="fitted again"):
         bt.backtest(spec, origins, chains=1, draws=123, progress=False, checkpoint=tmp_path)
+    from bayes_coalition.coalition.model import CoalitionModel
+
+    monkeypatch.setattr(CoalitionModel, "version", "0.0.0-other")          # results of another model version
+    with pytest.raises(AssertionError, match="fitted again"):
+        bt.backtest(spec, origins, chains=1, progress=False, checkpoint=tmp_path)
     from bayes_coalition.data.dataset import data_digest
 
     ds = load_dataset()
