@@ -178,7 +178,7 @@ def validate_spec(spec: Mapping) -> None:
 
 def spec_hash(spec: Mapping) -> str:
     """A short stable id of the model definition (sampler settings excluded)."""
-    core = {k: v for k, v in spec.items() if k not in ("sampler", "_source")}
+    core = {k: v for k, v in spec_content(spec).items() if k != "sampler"}
     # keys added after runs were saved enter the id only when set away from their default, so a run
     # saved before a key existed keeps its id (and loads); their default reproduces the old behaviour
     data = dict(core.get("data", {}))
@@ -200,6 +200,11 @@ def spec_hash(spec: Mapping) -> str:
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "party_tilt"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if k != "party_tilt_df"}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def spec_content(spec: Mapping) -> dict:
+    """The spec without where it was read from (``_source``): what a stored result depends on."""
+    return {k: v for k, v in spec.items() if k != "_source"}
 
 
 def party_tilt_df(spec: Mapping) -> float | None:

@@ -224,6 +224,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     with the same model version, data, spec and settings takes them from it (:class:`bayes_coalition.parallel.ResultStore`).
     """
     from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.spec import spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, resolve, run_all
 
@@ -235,7 +236,8 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
         chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
     store = ResultStore(checkpoint, model_version=CoalitionModel.version,
-                        data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec, sampler=sampler,
+                        data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec_content(spec),
+                        sampler=sampler,
                         seed=seed, draws=draws, chains=chains, tune=tune, refit=refit)
     stored = {ep: store.load(ep, i) for i, ep in enumerate(chosen)}
     stored = {ep: tuple(r) for ep, r in stored.items() if r is not None}
