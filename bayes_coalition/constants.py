@@ -46,6 +46,25 @@ def president_party(date: str) -> str:
     return [party for _, party, start in PRESIDENTS if start <= str(date)][-1]
 
 
+# Chambers whose seat counts (composition.csv) do not say which party organised them: the party that did, from
+# the day it did. The 107th Senate sat 50-50: Democrats organised it until 20 January 2001 (Vice President Gore's
+# tie-break), Republicans from then (Vice President Cheney's), Democrats again once Sen. Jeffords left the Republican
+# party and caucused with them (effective 6 June 2001) until the Congress ended. Sources: PBS NewsHour, 2001-05-24
+# (https://www.pbs.org/newshour/politics/politics-jan-june01-jeffords_05-24: "Jeffords' defection effectively gives
+# control of the Senate to the Democrats"); Roll Call, 2005-05-20 (https://rollcall.com/2005/05/20/2001-jeffords-
+# puts-democrats-back-in-power/: the Democrats held the majority until the 2002 elections).
+CHAMBER_CONTROL = {
+    (107, "Senate"): (("2001-01-03", "D"), ("2001-01-20", "R"), ("2001-06-06", "D")),
+}
+
+
+def chamber_control(congress: int, chamber: str, date: str) -> str:
+    """The party ("R"/"D") that organised a chamber on ``date`` where :data:`CHAMBER_CONTROL` lists it, else ""."""
+    spells = CHAMBER_CONTROL.get((int(congress), str(chamber)), ())
+    started = [party for start, party in spells if start <= str(date)]
+    return started[-1] if started else ""
+
+
 def congress_president_party(congress: int) -> str:
     """The party of the President for most of a Congress: in office on 1 July of its first year (a new
     President takes office on 20 January, 17 days after a new Congress first meets)."""

@@ -396,6 +396,13 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                 raise ValueError(f"model.covariates has party_gap, but covariates.csv gives no party gap for the "
                                  f"Congress and chamber of {missing[:5]} (the table is absent or lacks them)")
             tilt_mean = tilt_mean + pm.Normal("party_gap_tilt", 0.0, pr["covariate_sd"]) * md.case_party_gap
+        if "chamber_majority" in covariates:
+            # the chamber's majority party moves toward the motion, as the President's co-partisans do: its leaders
+            # bring a trade bill to the floor once it suits their members (Cox and McCubbins' agenda cartel; the
+            # Democratic majorities of 2007 and 2019 took up agreements renegotiated on labour standards). Varies
+            # within a Congress where the chambers differ (107th after June 2001, 112th-113th, 116th)
+            majority_tilt = pm.Normal("majority_tilt", 0.0, pr["covariate_sd"])
+            tilt_mean = tilt_mean - majority_tilt * md.case_majority_sign
         tilt = pm.Deterministic("party_tilt", tilt_mean + tilt_scale * tilt_z, dims="case")
 
         # --- discrimination per vote type: the spec's value for final passage (it fixes the scale),

@@ -51,7 +51,7 @@ class CoalitionModel(FittedModel):
     """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
 
     model_type = "bayes_coalition.CoalitionModel"
-    version = "0.3.1"
+    version = "0.3.2"
 
     def __init__(self, dataset: TradeDataset | None = None, spec: Mapping | str | Path | None = None):
         if spec is None:

@@ -19,10 +19,11 @@ recorded in :attr:`ModelData.usage` so that nothing is dropped silently:
 Congress-level structure (model v2): every case has its Congress (an index into the unbroken range of
 Congresses of the data, so a Congress without votes still sits between its neighbours), the party
 of the President for most of that Congress (``case_president_sign``: +1 Republican, -1 Democrat)
-and whether the President's party lacks the majority of the case's chamber (``case_divided``, from
-composition.csv; without it, from the party that cast more votes in that Congress's roll calls). The
+and whether the President's party lacks the majority of the case's chamber on the vote's date (``case_divided``,
+:func:`~bayes_coalition.coalition.rules.chamber_majority`: the seats of composition.csv, or without it the party that
+cast more votes in that Congress's roll calls; a tie by the party that organised the chamber, as in the 107th Senate). The
 optional covariates of ``[model] covariates`` are computed for every case whether used or not
-(``case_election_year``, ``case_party_gap``; their rules live in :mod:`~bayes_coalition.coalition.rules`).
+(``case_election_year``, ``case_party_gap``, ``case_majority_sign``; their rules live in :mod:`~bayes_coalition.coalition.rules`).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ModelData:
     case_divided: np.ndarray           # 1.0 when the President's party lacks the chamber's majority
     case_election_year: np.ndarray     # rules.election_year of the vote's date (used with [model] covariates)
     case_party_gap: np.ndarray         # rules.party_gap of the vote's Congress and chamber (NaN: no covariates.csv)
+    case_majority_sign: np.ndarray     # rules.majority_sign of the chamber's majority on the vote's date (+1 R, -1 D, 0 none)
     case_disc_idx: np.ndarray          # index into coords["discrimination_type"]; 0 is the reference type
     case_floor: np.ndarray             # rules.floor_status: 0 exempt, 1 held by the leadership, 2 withdrawn
     # point observations
@@ -241,10 +243,12 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
     congress = cases["congress"].astype(int).to_numpy()
     congress_range = list(range(int(congress.min()), int(congress.max()) + 1)) if len(cases) else []
     president = np.array([1.0 if congress_president_party(int(c)) == "R" else -1.0 for c in congress])
-    divided = np.array([rules.divided_government("R" if s > 0 else "D", _party_seats(ds, int(c), ch))
-                        for s, c, ch in zip(president, congress, cases["chamber"])])
+    majority_party = [rules.chamber_majority(_party_seats(ds, int(c), ch), int(c), ch, str(d))
+                      for c, ch, d in zip(congress, cases["chamber"], cases["date"])]
+    divided = np.array([rules.divided_government("R" if s > 0 else "D", m) for s, m in zip(president, majority_party)])
     election = np.array([rules.election_year(int(str(d)[:4])) for d in cases["date"]], dtype=float)
     gap = np.array([rules.party_gap(ds.covariates, int(c), ch) for c, ch in zip(congress, cases["chamber"])], dtype=float)
+    majority = np.array([rules.majority_sign(m) for m in majority_party], dtype=float)
     effective = [EFFECTIVE_VOTE_TYPE.get(v, v) for v in cases["vote_type"]]
     disc_types = sorted(set(effective), key=lambda v: (v != REFERENCE_VOTE_TYPE, v))
 
@@ -303,6 +307,7 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         case_divided=divided,
         case_election_year=election,
         case_party_gap=gap,
+        case_majority_sign=majority,
         case_disc_idx=np.array([disc_types.index(v) for v in effective], dtype=int),
         case_floor=floor,
         obs_case_idx=obs_a[:, 0], obs_group_idx=obs_a[:, 1], obs_n=obs_a[:, 2], obs_yea=obs_a[:, 3],

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_coalition.constants import CHAMBERS, SEATS, THRESHOLD_RULES
+from bayes_coalition.constants import CHAMBERS, SEATS, THRESHOLD_RULES, chamber_control, congress_year
 
 # which rules a chamber can use (three fifths of the Senate is a Senate rule)
 CHAMBER_RULES = {
@@ -121,16 +121,30 @@ def party_cut_point(cut_point, party_tilt, sign):
     return cut_point + party_tilt * sign
 
 
-def divided_government(president_party: str, seats: dict) -> float:
-    """1.0 when the President's party ("R"/"D") holds fewer seats of a chamber than the other major party
-    (``seats``: party -> seats); 0.0 when it holds more, or on a tie (no majority to lack)."""
+def chamber_majority(seats: dict, congress: int, chamber: str, date: str | None = None) -> str:
+    """The party ("R"/"D") holding a chamber's majority: the one with more seats (``seats``: party -> seats, from
+    composition.csv); on a tie, the party that organised the chamber on ``date`` (constants.CHAMBER_CONTROL; default
+    1 July of the Congress's first year, as for the President); "" when neither says."""
     r, d = seats.get("R", 0), seats.get("D", 0)
-    majority = "R" if r > d else "D" if d > r else ""
+    if r != d:
+        return "R" if r > d else "D"
+    return chamber_control(congress, chamber, date if date is not None else f"{congress_year(congress)}-07-01")
+
+
+def majority_sign(party: str) -> float:
+    """+1 for a Republican majority, -1 for a Democratic one, 0 for none (the direction of the majority tilt,
+    as the President's party is for the President's)."""
+    return {"R": 1.0, "D": -1.0}.get(party, 0.0)
+
+
+def divided_government(president_party: str, majority: str) -> float:
+    """1.0 when the President's party ("R"/"D") lacks the chamber's majority (``majority``: the party holding it,
+    :func:`chamber_majority`); 0.0 when it holds it, or when no party does ("")."""
     return float(majority != "" and majority != president_party)
 
 
 # --- optional Congress-level covariates (spec ``[model] covariates``) ---------------------------------
-COVARIATES = ("election_year", "party_gap")
+COVARIATES = ("election_year", "party_gap", "chamber_majority")
 PARTY_GAP_UNIT = 0.1     # the party-gap covariate counts tenths of a DW-NOMINATE unit
 
 

@@ -75,7 +75,9 @@ def test_tilt_spread_is_one_total_split_by_a_share():
 
 def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
     """[model] covariates: election_year adds beta x rules.election_year(year of the vote) to every vote's cut-point,
-    party_gap adds gamma x rules.party_gap(previous Congress) to its party tilt; without them neither variable exists."""
+    party_gap adds gamma x rules.party_gap(previous Congress) to its party tilt, chamber_majority subtracts delta x the
+    majority's sign (+1 R, -1 D: rules.chamber_majority on the vote's date) from it; without them no such variable
+    exists."""
     import xarray as xr
 
     from bayes_coalition.coalition import rules
@@ -83,7 +85,7 @@ def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
 
     assert "election_year" not in CoalitionModel().model.named_vars
     spec = load_spec(default_spec_path())
-    spec["model"]["covariates"] = ["election_year", "party_gap"]
+    spec["model"]["covariates"] = ["election_year", "party_gap", "chamber_majority"]
     model = CoalitionModel(spec=spec)
     m, cases = model.model, model.dataset.cases
     assert model.id != CoalitionModel().id
@@ -91,13 +93,19 @@ def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
     post = xr.concat([prior, prior], dim="draw").assign_coords(draw=[0, 1])
     post["election_year"][:] = [[0.0, 0.7]]
     post["party_gap_tilt"][:] = [[0.0, -0.4]]
+    post["majority_tilt"][:] = [[0.0, 0.3]]
     det = compute_deterministics(m, post, ["cut_point", "party_tilt"])
     (cut0, cut1), (tilt0, tilt1) = det["cut_point"].values[0], det["party_tilt"].values[0]
     even = np.array([int(d[:4]) % 2 == 0 for d in cases["date"]], dtype=float)
     np.testing.assert_allclose(cut1 - cut0, 0.7 * even, atol=1e-12)
     gap = np.array([rules.party_gap(model.dataset.covariates, int(c), ch) for c, ch in zip(cases["congress"], cases["chamber"])])
-    np.testing.assert_allclose(tilt1 - tilt0, -0.4 * gap, atol=1e-12)
-    assert even.sum() > 10 and np.ptp(gap) > 2.0                 # both vary across the shipped votes
+    # the majority by hand from composition.csv's seats; the 107th Senate (50-50) was Democratic from June 2001
+    seats = model.dataset.composition.pivot_table(index=["congress", "chamber"], columns="party", values="seats")
+    hand = np.array([np.sign(seats.loc[(c, ch), "R"] - seats.loc[(c, ch), "D"]) or (-1.0 if (c, ch) == (107, "Senate") else 0.0)
+                     for c, ch in zip(cases["congress"], cases["chamber"])])
+    np.testing.assert_allclose(tilt1 - tilt0, -0.4 * gap - 0.3 * hand, atol=1e-12)
+    assert even.sum() > 10 and np.ptp(gap) > 2.0 and (hand > 0).sum() > 10 and (hand < 0).sum() > 10   # all vary
+    assert (hand[(cases["congress"] == 107).to_numpy() & (cases["chamber"] == "Senate").to_numpy()] == -1).all()
     spec["model"]["covariates"] = ["turnout"]
     with pytest.raises(ValueError, match="model.covariates"):
         CoalitionModel(spec=spec)
@@ -292,7 +300,8 @@ def pinned_results(fitted) -> dict:
 
 
 def test_results_pinned_for_model_v2():
-    """A fixed mocked-sampling fit (seed 11, 2 x 60 draws) of model v2 (version 0.3.1: re-pinned when the tilt's two
+    """A fixed mocked-sampling fit (seed 11, 2 x 60 draws) of model v2 (version 0.3.2: re-pinned when the 107th Senate's
+    two 2002 votes became divided government, its Democrats organising the 50-50 chamber; 0.3.1 when the tilt's two
     spreads became one total and a share) on the shipped data:
     its approval table and the `predict` summaries of the three example bills equal those pinned when
     v2 landed, so a later change that should leave the model alone (a refactor, the strategic layer

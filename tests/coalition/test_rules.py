@@ -374,18 +374,36 @@ def test_approval_table_applies_each_case_rule() -> None:
     assert t.loc["h", "p_enacted"] == pytest.approx(1 / 3)
 
 
-@pytest.mark.parametrize(("president", "seats", "divided"), [
-    ("D", {"R": 230, "D": 204, "I": 1}, 1.0),    # Clinton and the 105th House
-    ("R", {"R": 230, "D": 204, "I": 1}, 0.0),
-    ("R", {"R": 49, "D": 50, "I": 1}, 1.0),      # a Senate with a Democratic plurality
-    ("D", {"R": 50, "D": 50}, 0.0),              # a tie: no majority to lack
-    ("R", {"R": 50, "D": 50}, 0.0),              # ... whichever party holds the White House
-    ("R", {"D": 1}, 1.0),                        # a party without seats has none (not one, not an error)
-    ("D", {"R": 1}, 1.0),
-    ("D", {"R": 1, "D": 2}, 0.0),
+@pytest.mark.parametrize(("president", "seats", "congress", "chamber", "date", "divided"), [
+    ("D", {"R": 230, "D": 204, "I": 1}, 105, "House", None, 1.0),    # Clinton and the 105th House
+    ("R", {"R": 230, "D": 204, "I": 1}, 105, "House", None, 0.0),
+    ("R", {"R": 49, "D": 50, "I": 1}, 110, "Senate", None, 1.0),     # a Senate with a Democratic plurality
+    ("D", {"R": 50, "D": 50}, 104, "Senate", None, 0.0),             # a tie nobody lists: no majority to lack
+    ("R", {"R": 50, "D": 50}, 104, "Senate", None, 0.0),             # ... whichever party holds the White House
+    ("R", {"R": 50, "D": 50}, 107, "Senate", "2002-05-23", 1.0),     # 107th Senate after Jeffords: Democratic
+    ("R", {"R": 50, "D": 50}, 107, "Senate", "2001-06-05", 0.0),     # ... the day before: Republican (Cheney)
+    ("R", {"R": 50, "D": 50}, 107, "Senate", "2001-01-19", 1.0),     # ... before the inauguration: Democratic (Gore)
+    ("R", {"R": 50, "D": 50}, 107, "Senate", None, 1.0),             # a bill without a date: 1 July 2001, Democratic
+    ("R", {"R": 50, "D": 50}, 107, "House", "2002-05-23", 0.0),      # the list is per chamber
+    ("R", {"D": 1}, 105, "House", None, 1.0),                        # a party without seats has none (not one, not an error)
+    ("D", {"R": 1}, 105, "House", None, 1.0),
+    ("D", {"R": 1, "D": 2}, 105, "House", None, 0.0),
 ])
-def test_divided_government_table(president, seats, divided):
-    assert rules.divided_government(president, seats) == divided
+def test_divided_government_table(president, seats, congress, chamber, date, divided):
+    assert rules.divided_government(president, rules.chamber_majority(seats, congress, chamber, date)) == divided
+
+
+@pytest.mark.parametrize(("seats", "congress", "chamber", "date", "party", "sign"), [
+    ({"R": 228, "D": 206, "I": 1}, 105, "House", "1998-09-25", "R", 1.0),
+    ({"R": 200, "D": 235}, 110, "House", "2007-11-08", "D", -1.0),
+    ({"R": 42, "D": 57, "I": 1}, 111, "Senate", None, "D", -1.0),
+    ({"R": 50, "D": 50}, 107, "Senate", "2002-08-01", "D", -1.0),     # tradeact2002_s_conf
+    ({"R": 50, "D": 50}, 107, "Senate", "2001-05-01", "R", 1.0),
+    ({"R": 50, "D": 50}, 104, "Senate", "1996-01-01", "", 0.0),
+])
+def test_chamber_majority_and_its_sign(seats, congress, chamber, date, party, sign):
+    assert rules.chamber_majority(seats, congress, chamber, date) == party
+    assert rules.majority_sign(party) == sign
 
 
 # --- optional Congress-level covariates ---------------------------------------------------------------

@@ -213,13 +213,14 @@ def test_cli_predict_bad_bill(fitted, tmp_path, capsys):
 def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
     """A model with [model] covariates: a new bill's cut-point moves by the election-year effect when the bill
     says it falls in an election year, by it in about half the draws when the bill does not say, and its tilt by
-    the party-gap effect times rules.party_gap of the bill's Congress (common random numbers: the same seed)."""
+    the party-gap effect times rules.party_gap of the bill's Congress and against the majority effect times the sign of
+    the chamber's majority (its seats: the Congress's, or the bill's own composition; common random numbers)."""
     from bayes_coalition.coalition import rules
     from bayes_coalition.coalition.spec import default_spec_path, load_spec
     from bayes_coalition.prediction.predictor import BillPredictor
 
     spec = load_spec(default_spec_path())
-    spec["model"]["covariates"] = ["election_year", "party_gap"]
+    spec["model"]["covariates"] = ["election_year", "party_gap", "chamber_majority"]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
         model = CoalitionModel(spec=spec)
@@ -243,6 +244,17 @@ def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
                                       - model.dataset.covariates.set_index(["congress", "chamber"]).loc[(102, "House"), "party_gap_d1"]))
     pred.p["party_gap_tilt"] = np.zeros_like(gamma)
     np.testing.assert_allclose(off["tilt"] - rows(base)["tilt"], gamma * gap, atol=1e-12)
+    delta = pred.p["majority_tilt"]
+    assert delta.shape == (400,) and np.ptp(delta) > 0
+    no_majority = rows(base)["tilt"]
+    pred.p["majority_tilt"] = np.zeros_like(delta)
+    # the 114th House: 247 Republicans, 188 Democrats, a Republican majority (sign +1)
+    np.testing.assert_allclose(no_majority - rows(base)["tilt"], -delta, atol=1e-12)
+    pred.p["majority_tilt"] = delta
+    democratic = replace(base, congress=None, composition={"House": {"R": 200, "D": 235}, "Senate": {"R": 45, "D": 55}})
+    flipped = rows(democratic)["tilt"]
+    pred.p["majority_tilt"] = np.zeros_like(delta)
+    np.testing.assert_allclose(flipped - rows(democratic)["tilt"], delta, atol=1e-12)
     # a bill like an observed vote keeps its cut-point, moved only when the bill changes the vote's year
     like = HypotheticalBill(like="cafta2005")                       # CAFTA's House vote: 2005, not an election year
     kept = rows(like)
