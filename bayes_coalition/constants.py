@@ -65,10 +65,15 @@ def chamber_control(congress: int, chamber: str, date: str) -> str:
     return started[-1] if started else ""
 
 
+def congress_reference_date(congress: int) -> str:
+    """The day that stands for a Congress when a vote has no date: 1 July of its first year (a new President
+    takes office on 20 January, 17 days after a new Congress first meets)."""
+    return f"{congress_year(congress)}-07-01"
+
+
 def congress_president_party(congress: int) -> str:
-    """The party of the President for most of a Congress: in office on 1 July of its first year (a new
-    President takes office on 20 January, 17 days after a new Congress first meets)."""
-    return president_party(f"{congress_year(congress)}-07-01")
+    """The party of the President for most of a Congress: in office on its reference date."""
+    return president_party(congress_reference_date(congress))
 
 
 ACTOR_TYPES = ("legislative_faction", "executive_agency", "president", "interest_group")

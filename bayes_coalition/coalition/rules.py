@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayes_coalition.constants import CHAMBERS, SEATS, THRESHOLD_RULES, chamber_control, congress_year
+from bayes_coalition.constants import CHAMBERS, SEATS, THRESHOLD_RULES, chamber_control, congress_reference_date
 
 # which rules a chamber can use (three fifths of the Senate is a Senate rule)
 CHAMBER_RULES = {
@@ -124,11 +124,11 @@ def party_cut_point(cut_point, party_tilt, sign):
 def chamber_majority(seats: dict, congress: int, chamber: str, date: str | None = None) -> str:
     """The party ("R"/"D") holding a chamber's majority: the one with more seats (``seats``: party -> seats, from
     composition.csv); on a tie, the party that organised the chamber on ``date`` (constants.CHAMBER_CONTROL; default
-    1 July of the Congress's first year, as for the President); "" when neither says."""
+    the Congress's reference date, as for the President); "" when neither says."""
     r, d = seats.get("R", 0), seats.get("D", 0)
     if r != d:
         return "R" if r > d else "D"
-    return chamber_control(congress, chamber, date if date is not None else f"{congress_year(congress)}-07-01")
+    return chamber_control(congress, chamber, date if date is not None else congress_reference_date(congress))
 
 
 def majority_sign(party: str) -> float:
