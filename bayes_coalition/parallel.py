@@ -8,7 +8,8 @@ number of workers and any completion order. The runner submits the tasks with :m
 chain of a fit as a task, then the fit's refit or predictions once its chains are in, so the batch ends with
 every worker busy instead of one finishing the last, longest fit) and receives ``(key, result)`` pairs as
 they finish; it alone writes files (atomically, so a lost worker or an interrupted run leaves no
-half-written file, and a rerun skips what is done).
+half-written file, and a rerun skips what is done). A task the cluster cancels (a client that lost the scheduler
+for a while) is submitted again: being pure, it gives the result it would have given.
 
 - ``workers=1`` (the default): the tasks run in this process, one after another, exactly as before this
   seam existed; no Dask needed.
@@ -40,6 +41,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CANCEL_RETRIES = 3      # a task the cluster cancelled (not one that failed) is submitted again this many times
 INSTALL_HINT = 'workers need dask.distributed: pip install -e ".[distributed]" (or pip install "dask[distributed]")'
 
 
@@ -306,17 +308,29 @@ class DaskExecutor(Executor):
                   flush=True)
         futures = {}
         queue = as_completed()
+        retries = {}
 
         def submit(key, fn, args, priority):
             fut = self.client.submit(_Surfaced(fn), *args, key=f"{label}-{key}-{os.getpid()}-{time.time_ns()}",
                                      pure=False, priority=priority)
-            futures[fut] = key
+            futures[fut] = (key, fn, args, priority)
             queue.add(fut)
 
         for key, fn, args in tasks:
             submit(key, fn, args, 0)
         for fut in queue:
-            key = futures.pop(fut)
+            key, fn, args, priority = futures.pop(fut)
+            if fut.status == "cancelled":
+                # the cluster dropped the task (a client that lost the scheduler for a while, a restarted
+                # scheduler: "already forgotten"), which says nothing about the task itself: it is pure, so it is
+                # submitted again, up to CANCEL_RETRIES times, and gives the result it would have given
+                retries[key] = retries.get(key, 0) + 1
+                if retries[key] > CANCEL_RETRIES:
+                    fut.result()                      # raises the cancellation
+                print(f"{label}: task {key} was cancelled by the cluster; submitted again "
+                      f"({retries[key]} of {CANCEL_RETRIES})", flush=True)
+                submit(key, fn, args, priority)
+                continue
             result, caught = fut.result()
             _resurface(caught)
             bar.step(key)

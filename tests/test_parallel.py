@@ -27,6 +27,22 @@ def _unconverged(x):
     return x
 
 
+def _cancelled_once(marker: str, x: int) -> int:
+    """Cancels itself on the cluster (for every client) the first time any task runs it, as a scheduler that
+    forgot a client's futures does."""
+    import os
+    import time
+
+    from distributed import Future, get_client, get_worker
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        client = get_client()
+        client.cancel([Future(get_worker().get_current_task(), client)], force=True)
+        time.sleep(2)
+    return 2 * x
+
+
 def test_in_process_executor_runs_every_task_in_order(capsys):
     ex = parallel.executor()
     assert type(ex) is parallel.Executor and ex.workers == 1 and ex.cores(4) == 2 and ex.cores(1) == 1
@@ -234,6 +250,22 @@ def test_convergence_warnings_of_worker_tasks_reach_the_driver(cluster):
             assert dict(ex.map(_unconverged, [("a", (1,)), ("b", (2,))], progress=False)) == {"a": 1, "b": 2}
         assert sorted(str(w.message) for w in record if w.category is ConvergenceWarning) == [
             "convergence fail: max R-hat 1.21 > 1.01", "convergence fail: max R-hat 1.22 > 1.01"]
+
+
+def test_a_task_the_cluster_cancels_is_submitted_again(cluster, tmp_path, capsys):
+    """A cancelled task (not a failed one) is pure, so the batch submits it again and ends with every result,
+    saying so; a task cancelled more than CANCEL_RETRIES times raises."""
+    marker = str(tmp_path / "cancelled")
+    got = dict(parallel.executor(client=cluster).map(_cancelled_once, [(i, (marker, i)) for i in range(3)],
+                                                    progress=False))
+    assert got == {0: 0, 1: 2, 2: 4}
+    assert "was cancelled by the cluster; submitted again (1 of 3)" in capsys.readouterr().out
+    from concurrent.futures import CancelledError
+
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(CancelledError):
+        mp.setattr(parallel, "CANCEL_RETRIES", 0)
+        dict(parallel.executor(client=cluster).map(_cancelled_once, [(0, (str(tmp_path / "again"), 0))],
+                                                   progress=False))
 
 
 def test_a_worker_killed_mid_batch_leaves_no_corrupt_file_and_a_rerun_completes(cluster, in_process, tmp_path):
