@@ -1,8 +1,10 @@
 """The executor seam (bayes_coalition/parallel.py): in-process runs, the per-worker cache, the error without
 Dask, and a real two-process LocalCluster whose batch equals the in-process batch, also after a worker is
-killed mid-batch and the batch is rerun."""
+killed mid-batch and the batch is rerun, and when the cluster cancels a task."""
 
 from __future__ import annotations
+
+from concurrent.futures import CancelledError
 
 import pandas as pd
 import pytest
@@ -260,8 +262,6 @@ def test_a_task_the_cluster_cancels_is_submitted_again(cluster, tmp_path, capsys
                                                     progress=False))
     assert got == {0: 0, 1: 2, 2: 4}
     assert "was cancelled by the cluster; submitted again (1 of 3)" in capsys.readouterr().out
-    from concurrent.futures import CancelledError
-
     with pytest.MonkeyPatch.context() as mp, pytest.raises(CancelledError):
         mp.setattr(parallel, "CANCEL_RETRIES", 0)
         dict(parallel.executor(client=cluster).map(_cancelled_once, [(0, (str(tmp_path / "again"), 0))],
