@@ -372,7 +372,8 @@ def batch_options(p, folder: str, seed_help: str, fits: str) -> None:
     p.add_argument("--seed", type=int, default=1, help=f"random seed ({seed_help})")
     p.add_argument("--sampler", default=None, help=f"sampler of the {fits} (default: the spec's)")
     p.add_argument("--no-refit", action="store_true",
-                   help="do not refit a fit that misses the convergence bar (it is listed as unconverged either way)")
+                   help="do not refit a fit that misses the convergence bar (by default it is refitted once with three times "
+                        "the tuning, twice the draws and target acceptance 0.95; it is listed as unconverged either way)")
     worker_options(p)
 
 

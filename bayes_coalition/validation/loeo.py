@@ -14,7 +14,7 @@ and without the H2 terms (``H_VARIANTS``): ``elpd_diff = sum_e (elpd_full,e - el
 standard error ``sqrt(E var_e(difference))`` (positive favours the full model).
 
 The fits reuse one compiled weighted model per variant (:class:`~bayes_coalition.validation.backtest.OriginFits`):
-a held-out row has weight 0. Every fit's convergence is checked, refitted once with more tuning when
+a held-out row has weight 0. Every fit's convergence is checked, refitted once with more tuning and draws when
 it fails, and listed when it still fails.
 """
 

@@ -10,7 +10,7 @@ import pytest
 
 from bayes_coalition import load_dataset
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
-from bayes_coalition.errors import LeakageError
+from bayes_coalition.errors import ConvergenceWarning, LeakageError
 from bayes_coalition.validation.backtest import (
     BacktestResult,
     backtest_scores,
@@ -196,7 +196,7 @@ def _stub_origin_fits(monkeypatch, fitted: list, bills: list | None = None):
     import bayes_coalition.validation.backtest as bt
 
     diag = {"max_rhat": 1.0, "min_ess_bulk": 1000.0, "min_ess_tail": 1000.0, "divergences": 0, "min_bfmi": 1.0,
-            "max_tree_depth_hits": 0, "attempts": 1, "tune": 5, "wall_seconds": 0.0}
+            "max_tree_depth_hits": 0, "attempts": 1, "tune": 5, "draws": 5, "wall_seconds": 0.0}
 
     class Stub:
         sampler, compile_seconds = "stub", 0.0
@@ -249,6 +249,45 @@ def test_each_vote_is_predicted_once_by_the_latest_origin(monkeypatch):
     assert seen[0] < seen[1] < seen[2]
     assert set(result.fits.n_train_votes) == {len(training_cases(ds.cases, o)) for o in bounds}
     assert (table.forecast_date == table.date).all() and result.settings["same_episode"] is True
+
+
+def test_a_fit_that_fails_is_refitted_with_more_tuning_and_draws(monkeypatch):
+    """The refit schedule (hand table): a first attempt that misses the bar is refitted once with three times the
+    tuning, twice the draws, target acceptance max(ta, 0.95) and its own seed; its draws and tuning reach the chain
+    tasks; a refit that still fails is listed; ``refit=False`` makes one attempt only."""
+    fitted = []
+    bt = _stub_origin_fits(monkeypatch, fitted)
+    assert bt.OriginFits.attempts(5, 100, 0.9, True, 40) == [(5, 100, 0.9, 40), (5 + 7919, 300, 0.95, 80)]
+    assert bt.OriginFits.attempts(5, 100, 0.97, True, 40)[1][2] == 0.97
+    assert bt.OriginFits.attempts(5, 100, 0.9, False, 40) == [(5, 100, 0.9, 40)]
+    chains_run = []
+
+    def one_chain(spec, sampler, weights, chain_seed, draws, tune, target_accept):
+        import arviz as az
+
+        chains_run.append((draws, tune, target_accept))
+        idata = az.from_dict(posterior={"x": np.zeros((1, 3))}, sample_stats={"diverging": np.zeros((1, 3), bool)})
+        idata.posterior.attrs["free_variables"] = "x"
+        return idata, 0.0
+
+    def diagnose(idata, seconds, attempt, settings):
+        d = {"max_rhat": 1.05, "min_ess_bulk": 100.0, "min_ess_tail": 100.0, "divergences": 0, "min_bfmi": 1.0,
+             "max_tree_depth_hits": 0, "attempts": attempt, "tune": settings[1], "draws": settings[3],
+             "wall_seconds": 0.0}
+        return d, True
+
+    monkeypatch.setattr(bt, "origin_chain", one_chain)
+    monkeypatch.setattr(bt.OriginFits, "diagnose", staticmethod(diagnose))
+    spec = load_spec(default_spec_path())
+    with pytest.warns(ConvergenceWarning):
+        result = bt.backtest(spec, ["2011-01-01"], chains=2, draws=40, tune=100, target_accept=0.9, progress=False)
+    assert chains_run == [(40, 100, 0.9)] * 2 + [(80, 300, 0.95)] * 2
+    row = result.fits.iloc[0]
+    assert (row.attempts, row.tune, row.draws, row.verdict) == (2, 300, 80, "fail")
+    chains_run.clear()
+    with pytest.warns(ConvergenceWarning):
+        bt.backtest(spec, ["2011-01-01"], chains=2, draws=40, tune=100, target_accept=0.9, refit=False, progress=False)
+    assert chains_run == [(40, 100, 0.9)] * 2
 
 
 def test_episode_blind_backtest_predicts_an_episode_by_the_fit_before_it(monkeypatch):

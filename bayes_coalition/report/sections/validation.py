@@ -91,7 +91,7 @@ def _backtest_part(folder: Path | None) -> list[Block]:
         lead += (f" Party rows (each party's yea share, {scores['n_party_rows']} rows): 50% intervals hold "
                  f"{scores['coverage_50']:.2f}, 90% intervals {scores['coverage_90']:.2f}.")
     bad = scores["unconverged_fits"]
-    lead += (f" Origin fits: {scores['n_fits']}, {scores['refitted_fits']} refitted with more tuning; "
+    lead += (f" Origin fits: {scores['n_fits']}, {scores['refitted_fits']} refitted with more tuning and draws; "
              + (f"{len(bad)} still did not converge (max R-hat {max(x['max_rhat'] for x in bad):.3f}): their "
                 f"predictions are marked in backtest.csv and count in the scores." if bad else "all converged."))
     return [Paragraph(lead), Table(pd.DataFrame(rows)),
