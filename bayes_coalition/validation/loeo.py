@@ -235,10 +235,14 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     else:
         chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
+    from bayes_coalition.validation.backtest import OriginFits
+
+    # the refit schedule is part of the key: an episode fitted under another schedule is fitted again
+    schedule = OriginFits.attempts(0, tune, float(spec["sampler"]["target_accept"]), refit, draws)
     store = ResultStore(checkpoint, model_version=CoalitionModel.version,
                         data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec_content(spec),
                         sampler=sampler,
-                        seed=seed, draws=draws, chains=chains, tune=tune, refit=refit)
+                        seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, schedule=schedule)
     stored = {ep: store.load(ep, i) for i, ep in enumerate(chosen)}
     stored = {ep: tuple(r) for ep, r in stored.items() if r is not None}
     tasks = [(ep, (spec, sampler, ep, i)) for i, ep in enumerate(chosen) if ep not in stored]

@@ -125,7 +125,8 @@ def test_loeo_vote_scores_by_hand():
 def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample, monkeypatch, tmp_path):
     """The loop with PyMC's mock sampler: the fit without PNTR 2000 predicts its two votes (probabilities in
     [0, 1], no layer so P(floor) = 1 and P(deadlock) = 1 - P(pass)); the unconverged fit is listed. With a
-    checkpoint a rerun takes the episode from its file (a second fit would raise) and returns the same table."""
+    checkpoint a rerun takes the episode from its file (a second fit would raise) and returns the same table,
+    unless the refit schedule changed."""
     import bayes_coalition.validation.loeo as loeo_mod
     from bayes_coalition.coalition.spec import default_spec_path, load_spec
     from bayes_coalition.errors import ConvergenceWarning
@@ -145,6 +146,12 @@ def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample, monke
     again = run()
     pd.testing.assert_frame_equal(again["votes"], res["votes"])
     assert again["fits"] == res["fits"] and again["summary"] == res["summary"]
+    # an episode fitted under another refit schedule is not taken from its file
+    import bayes_coalition.validation.backtest as bt
+
+    monkeypatch.setattr(bt.OriginFits, "attempts", staticmethod(lambda s, t, a, r, d: [(s, t, a, d + 1)]))
+    with pytest.raises(AssertionError, match="fitted again"):
+        run()
     v = res["votes"].set_index("case_id")
     assert list(v.index) == ["pntr_h", "pntr_s"] and v["observed_passed"].all()
     assert v.loc["pntr_h", "observed_margin"] == 19
