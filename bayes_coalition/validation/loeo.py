@@ -227,20 +227,16 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     from bayes_coalition.coalition.spec import spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, resolve, run_all
+    from bayes_coalition.validation.backtest import OriginFits
 
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}
     ex, own = resolve(executor, client=client, workers=workers)
-    if episodes:
-        chosen = list(episodes)
-    else:
-        chosen = vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
+    ds = load_dataset(spec["data"]["path"] or None)
+    chosen = list(episodes) if episodes else vote_episodes(CoalitionModel(ds, spec).model_data)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
-    from bayes_coalition.validation.backtest import OriginFits
-
     # the refit schedule is part of the key: an episode fitted under another schedule is fitted again
     schedule = OriginFits.attempts(0, tune, float(spec["sampler"]["target_accept"]), refit, draws)
-    store = ResultStore(checkpoint, model_version=CoalitionModel.version,
-                        data=data_digest(load_dataset(spec["data"]["path"] or None)), spec=spec_content(spec),
+    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds), spec=spec_content(spec),
                         sampler=sampler,
                         seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, schedule=schedule)
     stored = {ep: store.load(ep, i) for i, ep in enumerate(chosen)}
