@@ -9,7 +9,8 @@ Each rule is defined once and tested at its boundaries (``tests/report/test_chec
   PIT of counts piles up at 0 and 1 even for a calibrated model) and whether its ECDF stays inside
   a simultaneous band;
 - :func:`provisional_note`: the one-line warning a section of an unconverged fit carries;
-- :func:`identification_text`: P(hypothesised sign) or "not identified by the data (contraction c)".
+- :func:`identification_text`: P(hypothesised sign) or "not identified by the data (contraction c)";
+- :func:`backtest_findings`: whether the backtest beats the party-line baseline, part by part of the bar.
 
 No plotting here: sections call these and turn the results into blocks.
 """
@@ -29,6 +30,11 @@ K_VERY_BAD = 1.0             # above which the importance ratios have no finite 
 LOO_MAX_BAD_SHARE = 0.10     # at most this share of rows may have k > K_BAD
 COVERAGE_LEVEL = 0.95        # confidence of the binomial interval of an observed coverage
 PIT_BAND_PROB = 0.95         # simultaneous band of the randomised PIT's ECDF
+# What "the model predicts better than the party line" must show in the backtest (issue 13's bar): both
+# scores better, the paired bootstrap's P(model's Brier is lower) at least P_BETTER_BAR, and the party rows'
+# 90% intervals holding a share in COVERAGE_90_RANGE (too few: too narrow; too many: too wide).
+P_BETTER_BAR = 0.9
+COVERAGE_90_RANGE = (0.85, 0.95)
 
 IN_SAMPLE = "in sample: the votes were used to fit the model; see the backtest for out-of-sample scores"
 
@@ -148,5 +154,28 @@ def identification_text(value: float, contraction: float, *, digits: int = 2) ->
     return f"{float(value):.{digits}f}"
 
 
-__all__ = ["IN_SAMPLE", "Check", "binomial_interval", "coverage_verdict", "identification_text", "loo_reliability",
+def backtest_findings(scores: dict) -> list[Check]:
+    """The backtest's verdict, one :class:`Check` per part of the bar (``status`` names the part).
+
+    Computed from ``backtest.json`` alone, so the report states in words whether the model beat the
+    party-line baseline instead of leaving the reader to compare the numbers.
+    """
+    model, party = scores["model"], scores["party_line"]
+    p = scores["p_model_better_brier"]
+    out = [
+        Check("brier", model["brier"] < party["brier"],
+              f"Brier {model['brier']:.4f} against the party line's {party['brier']:.4f}"),
+        Check("log_score", model["log_score"] > party["log_score"],
+              f"log score {model['log_score']:.3f} against {party['log_score']:.3f}"),
+        Check("p_model_better_brier", p >= P_BETTER_BAR, f"P(model's Brier is lower) {p:.2f} (bar {P_BETTER_BAR})"),
+    ]
+    cov = scores.get("coverage_90")
+    if cov is not None:
+        lo, hi = COVERAGE_90_RANGE
+        why = "" if lo <= cov <= hi else (": intervals too narrow" if cov < lo else ": intervals too wide")
+        out.append(Check("coverage_90", lo <= cov <= hi, f"90% coverage of party rows {cov:.2f} (bar {lo}-{hi}{why})"))
+    return out
+
+
+__all__ = ["IN_SAMPLE", "Check", "backtest_findings", "binomial_interval", "coverage_verdict", "identification_text", "loo_reliability",
            "pit_band", "pit_verdict", "provisional_note", "randomised_pit"]

@@ -1,5 +1,5 @@
 """The report's honesty rules at their boundaries: LOO reliability, interval coverage, randomised PIT,
-the provisional-fit line and the not-identified label."""
+the provisional-fit line, the not-identified label and the backtest's verdict."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from bayes_coalition.report.checks import (
+    backtest_findings,
     binomial_interval,
     coverage_verdict,
     identification_text,
@@ -113,3 +114,27 @@ def test_identification_text_at_the_threshold():
     assert identification_text(0.912, 0.49) == "not identified by the data (contraction 0.49)"
     assert identification_text(0.912, -0.03) == "not identified by the data (contraction -0.03)"
     assert identification_text(0.0, float("nan")) == "not estimated (fixed at zero in this spec)"
+
+
+# --- the backtest against the party line ---------------------------------------------------------------
+
+def _scores(brier=0.05, log=-0.2, p=0.95, cov=0.9):
+    return {"model": {"brier": brier, "log_score": log}, "party_line": {"brier": 0.0663, "log_score": -0.2567},
+            "p_model_better_brier": p, "coverage_90": cov}
+
+
+@pytest.mark.parametrize(("scores", "met"), [
+    # hand table at the bar's edges: ties lose, the bar's own values pass
+    (_scores(), {"brier": True, "log_score": True, "p_model_better_brier": True, "coverage_90": True}),
+    (_scores(brier=0.0663, log=-0.2567), {"brier": False, "log_score": False, "p_model_better_brier": True, "coverage_90": True}),
+    (_scores(p=0.9, cov=0.85), {"brier": True, "log_score": True, "p_model_better_brier": True, "coverage_90": True}),
+    (_scores(p=0.8999, cov=0.95), {"brier": True, "log_score": True, "p_model_better_brier": False, "coverage_90": True}),
+    (_scores(cov=0.8139), {"brier": True, "log_score": True, "p_model_better_brier": True, "coverage_90": False}),
+    (_scores(cov=0.9501), {"brier": True, "log_score": True, "p_model_better_brier": True, "coverage_90": False}),
+    # the default spec's short-fit backtest (0.3.1): loses on both scores
+    (_scores(brier=0.1227, log=-0.40, p=0.018, cov=0.86),
+     {"brier": False, "log_score": False, "p_model_better_brier": False, "coverage_90": True}),
+])
+def test_backtest_findings_follow_the_bar(scores, met):
+    assert {c.status: c.ok for c in backtest_findings(scores)} == met
+

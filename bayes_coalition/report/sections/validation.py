@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition._io import read_json
-from bayes_coalition.report import figures
+from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Note, Paragraph, Section, Table
 from bayes_coalition.report.sections import Context
 
@@ -64,39 +64,9 @@ def _sbc_part(folder: Path | None, title: str, command: str) -> list[Block]:
     ]
 
 
-#: What "the model predicts better than the party line" must show in the backtest (issue 13's bar): both scores
-#: better, the paired bootstrap's P(model's Brier is lower) at least this, and the party rows' 90% intervals
-#: holding a share in this range (too few: intervals too narrow; too many: too wide).
-P_BETTER_BAR = 0.9
-COVERAGE_90_RANGE = (0.85, 0.95)
-
-
-def backtest_findings(scores: dict) -> list[tuple[str, bool, str]]:
-    """The backtest's verdict as data: ``(criterion, met, sentence)`` for each part of the bar.
-
-    Computed from ``backtest.json`` alone, so the report states in words whether the model beat the
-    party-line baseline instead of leaving the reader to compare the numbers.
-    """
-    model, party = scores["model"], scores["party_line"]
-    p = scores["p_model_better_brier"]
-    out = [
-        ("brier", model["brier"] < party["brier"],
-         f"Brier {model['brier']:.4f} against the party line's {party['brier']:.4f}"),
-        ("log_score", model["log_score"] > party["log_score"],
-         f"log score {model['log_score']:.3f} against {party['log_score']:.3f}"),
-        ("p_model_better_brier", p >= P_BETTER_BAR, f"P(model's Brier is lower) {p:.2f} (bar {P_BETTER_BAR})"),
-    ]
-    cov = scores.get("coverage_90")
-    if cov is not None:
-        lo, hi = COVERAGE_90_RANGE
-        why = "" if lo <= cov <= hi else (": intervals too narrow" if cov < lo else ": intervals too wide")
-        out.append(("coverage_90", lo <= cov <= hi, f"90% coverage of party rows {cov:.2f} (bar {lo}-{hi}{why})"))
-    return out
-
-
-def _verdict_sentence(findings: list[tuple[str, bool, str]]) -> str:
-    met = [text for _, ok, text in findings if ok]
-    missed = [text for _, ok, text in findings if not ok]
+def _verdict_sentence(findings: list[checks.Check]) -> str:
+    met = [c.line for c in findings if c.ok]
+    missed = [c.line for c in findings if not c.ok]
     if not missed:
         return "**Verdict: the model beats the party-line baseline out of sample** (" + "; ".join(met) + ")."
     return ("**Verdict: the model does not beat the party-line baseline out of sample on every count.** Missed: "
@@ -133,7 +103,7 @@ def _backtest_part(folder: Path | None) -> list[Block]:
     lead += (f" Origin fits: {scores['n_fits']}, {scores['refitted_fits']} refitted with more tuning and draws; "
              + (f"{len(bad)} still did not converge (max R-hat {max(x['max_rhat'] for x in bad):.3f}): their "
                 f"predictions are marked in backtest.csv and count in the scores." if bad else "all converged."))
-    return [Paragraph(lead), Paragraph(_verdict_sentence(backtest_findings(scores))), Table(pd.DataFrame(rows)),
+    return [Paragraph(lead), Paragraph(_verdict_sentence(checks.backtest_findings(scores))), Table(pd.DataFrame(rows)),
             Figure(figures.to_data_uri(figures.calibration(table)), "backtest calibration",
                    "Observed share of votes carried against the binned predicted probability (5 bins).")]
 
