@@ -17,6 +17,7 @@ import pytest
 from bayes_coalition.cli.main import build_parser
 from bayes_coalition.coalition.spec import default_spec_path
 from bayes_coalition.errors import ConvergenceWarning
+from bayes_coalition.report.checks import backtest_findings
 from tests.helpers import REPO, run_cli
 
 # subcommand -> (test, the call through cli.main that the test module makes)
@@ -141,6 +142,10 @@ def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     assert [f["origin"] for f in scores["unconverged_fits"]] == ["2016-01-01"]
     out = capsys.readouterr().out
     assert "fitted on 47 votes (fail" in out and "model - party_line" in out and "1 unconverged: 2016-01-01" in out
+    # the verdict line names what it missed, from the same rule as the report (tests/report/test_checks.py)
+    verdict = next(line for line in out.splitlines() if line.startswith("verdict: "))
+    missed = [c.line for c in backtest_findings(scores) if not c.ok]
+    assert verdict.startswith("verdict: the model beats") if not missed else all(m in verdict for m in missed)
 
 
 def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
