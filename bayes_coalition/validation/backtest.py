@@ -497,7 +497,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
                 print(f"backtest origin {origin}: fitted on {f['n_train_votes']} votes ({f['verdict']}: max R-hat "
                       f"{f['max_rhat']:.3f}, {f['divergences']} divergences, {f['attempts']} attempt(s), "
                       f"{f['seconds']:.0f} core-s), predicted {f['n_predicted']} "
-                      f"({sum(not n for n in waiting.values())}/{len(plans)} origins)", flush=True)
+                      f"({len(resumed) + sum(not n for n in waiting.values())}/{len(plans)} origins)", flush=True)
             return []
         origin, attempt, c = key
         fit = gathered.add((origin, attempt), c, result)

@@ -370,7 +370,7 @@ def test_the_guard_is_an_error_not_an_assert():
         check_no_leakage(md, ds.cases, late, 2000)
 
 
-def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_path):
+def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_path, capsys):
     """``checkpoint``: an interrupted run resumes. A rerun with the same settings fits nothing and returns the same
     tables (origin fits stubbed; a second fit would raise); other settings (draws), another model version or other
     data fit again."""
@@ -382,8 +382,12 @@ def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_pat
     assert len(fitted) == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["2005-06-30.json", "2011-01-01.json"]
     # an origin lost mid-run (its file never written) is the only one fitted again
     (tmp_path / "2011-01-01.json").unlink()
-    again = bt.backtest(spec, origins, chains=1, progress=False, checkpoint=tmp_path)
+    capsys.readouterr()
+    again = bt.backtest(spec, origins, chains=1, progress=True, checkpoint=tmp_path)
     assert len(fitted) == 3 and int(fitted[-1]["obs_weight"].sum()) > int(fitted[0]["obs_weight"].sum())
+    # progress counts the origins taken from the checkpoint: the refitted one is the 2nd of 2, not the 1st
+    out = capsys.readouterr().out
+    assert "1 of 2 origins taken from" in out and "(2/2 origins)" in out and "(1/2 origins)" not in out
 
     def refuse(*args):
         raise AssertionError("a finished origin was fitted again")
