@@ -104,6 +104,8 @@ def cmd_predict(args) -> int:
     bill = load_bill(args.bill)            # a malformed bill fails here, before any posterior is read
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.prediction.predict import decimals, summary_dict
+    from bayes_coalition.report.checks import out_of_sample_record
+    from bayes_coalition.report.run_dir import read_backtest, validation_dirs
 
     model = CoalitionModel.load(args.run_dir, groups=("posterior",))
     bill.validate(model.dataset)
@@ -113,6 +115,10 @@ def cmd_predict(args) -> int:
     summary["drivers"] = drivers.to_dict(orient="records")
     summary["drivers_rule"] = drivers.attrs["rule"]
     summary["warnings"] = model.caveats()
+    run = Path(args.run_dir)
+    run = run if run.is_dir() else run.parent
+    folder = Path(args.backtest) if args.backtest else validation_dirs(run, model.spec["model"]["name"])["backtest"]
+    summary["out_of_sample"] = out_of_sample_record(*read_backtest(folder, model.id))
     if args.json:
         print(dumps(summary))
         return 0
@@ -121,6 +127,11 @@ def cmd_predict(args) -> int:
         print(f"  warning: {w}")
     for note in summary["notes"]:
         print(f"  note: {note}")
+    oos = summary["out_of_sample"]
+    if oos["backtest"] is None:
+        print(f"  out of sample: {oos['note']}")
+    else:
+        print(f"  out of sample ({oos['n_votes']} votes, {oos['backtest']}): {oos['verdict'].removeprefix('Verdict: ')}")
     print(f"  {summary['draws']} posterior draws, seed {summary['seed']}; P = posterior mean +/- Monte Carlo standard error")
     print(f"  {'':10s} {'P':>14s}   {summary['interval_prob']:.0%} interval*")
     for key, label in (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted")):
@@ -444,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="emit JSON (keys documented in README.md)")
     pr.add_argument("--seed", type=int, default=0, help="seed of the bill's case-effect and count draws")
     pr.add_argument("--prob", type=float, default=SUMMARY_PROB, help="probability of the intervals")
+    pr.add_argument("--backtest", help="the spec's backtest folder, whose verdict is reported when it scored this run's "
+                                        "model (default: <spec name>_backtest beside the run directory, where `backtest` writes it)")
     pr.set_defaults(func=cmd_predict)
 
     sb = add("sbc", "simulation-based calibration of a spec, or of the ideal-point model (resumable)")

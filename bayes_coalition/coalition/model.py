@@ -47,6 +47,13 @@ HYPOTHESIS = {
 }
 
 
+def model_id(spec: Mapping) -> str:
+    """The id of the model a (merged) spec defines at this package's model version: the id of a run fitted from
+    it (:attr:`CoalitionModel.id`), recorded by the batch commands (``backtest.json``) so that a run and a
+    backtest of the same model can be matched."""
+    return spec_hash({**spec, "_version": CoalitionModel.version})
+
+
 class CoalitionModel(FittedModel):
     """The hierarchical coalition model on a :class:`TradeDataset` and a spec."""
 
@@ -76,7 +83,7 @@ class CoalitionModel(FittedModel):
     @property
     def id(self) -> str:
         """Hash of the model definition (spec without sampler settings) and the model version."""
-        return spec_hash({**self.spec, "_version": self.version})
+        return model_id(self.spec)
 
     @property
     def discrimination(self) -> float:

@@ -10,7 +10,8 @@ Each rule is defined once and tested at its boundaries (``tests/report/test_chec
   a simultaneous band;
 - :func:`provisional_note`: the one-line warning a section of an unconverged fit carries;
 - :func:`identification_text`: P(hypothesised sign) or "not identified by the data (contraction c)";
-- :func:`backtest_findings`: whether the backtest beats the party-line baseline, part by part of the bar.
+- :func:`backtest_findings` and :func:`backtest_verdict`: whether the backtest beats the party-line baseline,
+  part by part of the bar and in one line (:func:`out_of_sample_record`: the same for ``predict``).
 
 No plotting here: sections call these and turn the results into blocks.
 """
@@ -177,5 +178,32 @@ def backtest_findings(scores: dict) -> list[Check]:
     return out
 
 
-__all__ = ["IN_SAMPLE", "Check", "backtest_findings", "binomial_interval", "coverage_verdict", "identification_text", "loo_reliability",
+
+def backtest_verdict(scores: dict) -> Check:
+    """All of :func:`backtest_findings` in one line: ``ok`` when every part of the bar is met; the line names
+    what was met and what was missed (the report's and ``predict``'s sentence)."""
+    findings = backtest_findings(scores)
+    met = [c.line for c in findings if c.ok]
+    missed = [c.line for c in findings if not c.ok]
+    if not missed:
+        return Check("beats the party line", True,
+                     "Verdict: the model beats the party-line baseline out of sample. " + "; ".join(met) + ".")
+    return Check("does not beat the party line", False,
+                 "Verdict: the model does not beat the party-line baseline out of sample on every count. Missed: "
+                 + "; ".join(missed) + "." + (" Met: " + "; ".join(met) + "." if met else ""))
+
+
+def out_of_sample_record(scores: dict | None, where: str) -> dict:
+    """What ``predict`` reports of the spec's backtest (its JSON key ``out_of_sample``): where it is, its verdict
+    and scores; or ``backtest`` None and the reason (``note``) when there is none for this model."""
+    if scores is None:
+        return {"backtest": None, "note": where}
+    verdict = backtest_verdict(scores)
+    return {"backtest": where, "beats_party_line": verdict.ok, "verdict": verdict.line, "n_votes": scores["n_votes"],
+            "brier": scores["model"]["brier"], "party_line_brier": scores["party_line"]["brier"],
+            "log_score": scores["model"]["log_score"], "party_line_log_score": scores["party_line"]["log_score"],
+            "p_model_better_brier": scores["p_model_better_brier"], "coverage_90": scores.get("coverage_90"),
+            "unconverged_fits": len(scores.get("unconverged_fits", []))}
+
+__all__ = ["IN_SAMPLE", "Check", "backtest_findings", "backtest_verdict", "out_of_sample_record", "binomial_interval", "coverage_verdict", "identification_text", "loo_reliability",
            "pit_band", "pit_verdict", "provisional_note", "randomised_pit"]

@@ -41,6 +41,7 @@ FACTION_MEMBERSHIP = "faction_membership.csv"
 PRIOR_CACHE = "prior.nc"                  # prior predictive draws (``fit --prior-only``; cached by the report)
 PRIOR_PREDICTIVE = "prior_predictive.csv"
 HOLDOUT_KEYS = ("n_cells", "accuracy", "brier", "log_score", "apre", "gmp")
+BACKTEST = "backtest.json"                # the scores `bayes-coalition backtest` writes (validation/backtest.py)
 
 
 @dataclass
@@ -51,6 +52,37 @@ class WrittenRun:
     files: list[str]
     diagnostics: dict
     approval: pd.DataFrame | None = None
+
+
+def validation_dirs(run_dir: Path | None, name: str) -> dict:
+    """The batch commands' default output folders next to a run directory (``reports/<name>`` has its
+    backtest in ``reports/<name>_backtest``, and so on): where the report and ``predict`` look for them."""
+    if run_dir is None:
+        return {}
+    base = Path(run_dir).parent
+    return {"sbc": base / f"{name}_sbc", "ideal_points_sbc": base / "ideal_points_sbc",
+            "backtest": base / f"{name}_backtest", "compare": base / f"{name}_hypotheses"}
+
+
+def read_backtest(folder: Path | None, model_id: str | None) -> tuple[dict | None, str]:
+    """The scores in ``folder/backtest.json`` when they are the backtest of model ``model_id``; else ``None``.
+
+    The second item is the file's path, or why there is no record: no file, a file that does not say which model
+    it scored (written before model ids were recorded), or another model's (another spec or model version). A
+    ``model_id`` of None accepts any backtest (a report without a fitted model)."""
+    if folder is None:
+        return None, "not backtested (no folder given)"
+    path = Path(folder) / BACKTEST
+    scores = read_json(path, missing_ok=True)
+    if not scores or "n_votes" not in scores:
+        return None, f"not backtested: no {path} (make it with `bayes-coalition backtest SPEC.toml`)"
+    got = scores.get("settings", {}).get("model_id")
+    if model_id is not None and got is None:
+        return None, (f"{path} does not say which model it scored (written before model ids were recorded; "
+                      "rerun its `bayes-coalition backtest` command, which reuses the finished origins)")
+    if model_id is not None and got != model_id:
+        return None, f"{path} is the backtest of another model (id {got}; this run's is {model_id})"
+    return scores, str(path)
 
 
 def _timed(diag: dict, wall_seconds: float | None) -> dict:

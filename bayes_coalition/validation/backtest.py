@@ -439,13 +439,14 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     again when the file's key (:class:`bayes_coalition.parallel.ResultStore`: model version, data, spec, settings, the
     origin's plan and seeds) is the rerun's, so an interrupted run resumes and its tables equal an uninterrupted one's."""
     from bayes_coalition import diagnostics
-    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.model import CoalitionModel, model_id
     from bayes_coalition.coalition.spec import spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, chain_seeds, resolve
     from bayes_coalition.sampling import ChainGather, resolve_sampler
 
     ds = load_dataset(spec["data"]["path"] or None)
+    backtested = model_id(spec)                 # the id of a run fitted from this spec (the record predict matches)
     spec = {**spec, "data": {**spec["data"], "exclude_cases": []}}     # every vote is in the model; weights choose
     origins = sorted({origin_date(o) for o in origins}) if origins else origin_dates(ds.cases)
     ta = float(target_accept if target_accept is not None else spec["sampler"]["target_accept"])
@@ -533,7 +534,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     settings = {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "target_accept": ta, "refit": refit,
                 "same_episode": bool(same_episode), "origins": origins, "sampler": done[0]["sampler"] if done else None,
                 "compile_seconds": max((r["compile_seconds"] for r in done), default=None),
-                "workers": ex.workers}
+                "workers": ex.workers, "model_id": backtested, "model_version": CoalitionModel.version}
     return BacktestResult(pd.DataFrame(votes), pd.DataFrame(party),
                           pd.DataFrame([fit_rows[o] for o in origins if o in fit_rows]), settings)
 

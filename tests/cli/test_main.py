@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from bayes_coalition.cli.main import build_parser
-from bayes_coalition.coalition.spec import default_spec_path
+from bayes_coalition.coalition.model import CoalitionModel
+from bayes_coalition.coalition.spec import default_spec_path, load_spec
 from bayes_coalition.errors import ConvergenceWarning
 from bayes_coalition.report.checks import backtest_findings
 from tests.helpers import REPO, run_cli
@@ -135,6 +136,8 @@ def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     assert sorted(table["case_id"]) == ["usmca_h", "usmca_s", "usmca_s_waiver"] and scores["n_votes"] == 3
     # --episode-blind: the Senate's votes of 2020 forecast as of the House's of 2019 (the episode's first)
     assert scores["settings"]["same_episode"] is False and set(table["forecast_date"]) == {"2019-12-19"}
+    # the record names the model it scored: the id of a run fitted from the same spec (predict and the report match it)
+    assert scores["settings"]["model_id"] == CoalitionModel(spec=load_spec(default_spec_path())).id
     # party rows: USMCA House R and D, Senate R and D of both Senate votes
     rows = pd.read_csv(tmp_path / "backtest_party_rows.csv")
     assert len(rows) == scores["n_party_rows"] and set(rows["party"]) <= {"R", "D"} and len(rows) >= 4

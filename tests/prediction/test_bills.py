@@ -198,6 +198,35 @@ def test_cli_predict_json_and_text(fitted, capsys):
     assert "warning: convergence fail" in text and "pivotal" in text and "like fasttrack1997" in text
 
 
+def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys):
+    """predict says how the spec did out of sample: the verdict of a backtest of the run's own model, else why it
+    has none (no backtest beside the run, one that does not record its model, another model's)."""
+    model, run = fitted
+    bill = str(BILLS / "hypothetical_2027.toml")
+    assert main(["predict", str(run), bill, "--json"]) == 0
+    oos = json.loads(capsys.readouterr().out)["out_of_sample"]
+    sibling = Path(run).parent / f"{model.spec['model']['name']}_backtest" / "backtest.json"
+    assert oos == {"backtest": None, "note": f"not backtested: no {sibling} (make it with `bayes-coalition backtest SPEC.toml`)"}
+    scores = {"n_votes": 43, "model": {"brier": 0.0535, "log_score": -0.198}, "party_line": {"brier": 0.0663, "log_score": -0.2567},
+              "p_model_better_brier": 0.942, "coverage_90": 0.814, "unconverged_fits": [{"origin": "2001-12-06"}],
+              "settings": {"model_id": model.id}}
+    folder = tmp_path / "bt"
+    folder.mkdir()
+    (folder / "backtest.json").write_text(json.dumps(scores))
+    assert main(["predict", str(run), bill, "--json", "--backtest", str(folder)]) == 0
+    oos = json.loads(capsys.readouterr().out)["out_of_sample"]
+    assert oos["backtest"] == str(folder / "backtest.json") and oos["beats_party_line"] is False
+    assert (oos["n_votes"], oos["brier"], oos["party_line_brier"], oos["coverage_90"], oos["unconverged_fits"]) == (43, 0.0535, 0.0663, 0.814, 1)
+    assert "Missed: 90% coverage of party rows 0.81 (bar 0.85-0.95: intervals too narrow)" in oos["verdict"]
+    assert main(["predict", str(run), bill, "--backtest", str(folder)]) == 0
+    assert f"out of sample (43 votes, {folder / 'backtest.json'}): the model does not beat" in capsys.readouterr().out
+    for settings, why in (({}, "does not say which model it scored"), ({"model_id": "0123"}, "backtest of another model (id 0123")):
+        (folder / "backtest.json").write_text(json.dumps({**scores, "settings": settings}))
+        assert main(["predict", str(run), bill, "--json", "--backtest", str(folder)]) == 0
+        oos = json.loads(capsys.readouterr().out)["out_of_sample"]
+        assert oos["backtest"] is None and why in oos["note"]
+
+
 def test_cli_predict_bad_bill(fitted, tmp_path, capsys):
     _, run = fitted
     bad = tmp_path / "b.toml"

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition.report.render import html_blocks, markdown_blocks
+from bayes_coalition.report.run_dir import validation_dirs
 from bayes_coalition.report.sections import Context
-from bayes_coalition.report.sections.validation import default_dirs, validation_section
+from bayes_coalition.report.sections.validation import validation_section
 from bayes_coalition.validation.sbc import RANK_COLUMNS
 from bayes_coalition.validation.sbc_stats import summarise_sbc
 
@@ -103,11 +104,12 @@ def test_validation_section_says_when_the_backtest_was_episode_blind(tmp_path, r
 
 
 def test_validation_defaults_to_sibling_folders(tmp_path):
-    dirs = default_dirs(tmp_path / "trade_coalition", "trade_coalition")
+    dirs = validation_dirs(tmp_path / "trade_coalition", "trade_coalition")
     assert dirs["sbc"] == tmp_path / "trade_coalition_sbc" and dirs["backtest"] == tmp_path / "trade_coalition_backtest"
-    assert dirs["compare"] == tmp_path / "trade_coalition_hypotheses" and default_dirs(None, "x") == {}
+    assert dirs["compare"] == tmp_path / "trade_coalition_hypotheses" and validation_dirs(None, "x") == {}
     html, md = _render(SimpleNamespace(model=None, run_dir=tmp_path / "model"), tmp_path)
-    assert md.count("not run") == 5 and "<code>bayes-coalition backtest SPEC.toml</code>" in html
+    assert md.count("not run") == 4 and "<code>bayes-coalition backtest SPEC.toml</code>" in html
+    assert "Backtest: not backtested: no " in md
 
 
 def test_the_report_says_in_words_when_the_model_loses(tmp_path, rng):
@@ -121,3 +123,16 @@ def test_the_report_says_in_words_when_the_model_loses(tmp_path, rng):
     assert "does not beat the party-line baseline out of sample on every count" in md
     assert "Missed: 90% coverage of party rows 0.81 (bar 0.85-0.95: intervals too narrow)" in md
     assert "Met: Brier 0.0535 against the party line's 0.0663; log score -0.198 against -0.257" in md
+
+
+def test_the_report_shows_only_a_backtest_of_its_own_model(tmp_path, rng):
+    """A run's report takes the backtest beside it only when the backtest scored the run's model (spec and model
+    version): a stale or foreign backtest.json says so instead of lending the run its scores."""
+    run = SimpleNamespace(model=SimpleNamespace(id="abc123", spec={"model": {"name": "m"}}), run_dir=None)
+    for settings, shown, why in (({"model_id": "abc123"}, True, ""),
+                                 ({"model_id": "fff000"}, False, "is the backtest of another model (id fff000; this run's is abc123)"),
+                                 (None, False, "does not say which model it scored")):
+        folder = tmp_path / f"bt{len(why)}"
+        _backtest_dir(folder, rng, settings=settings)
+        _, md = _render(run, tmp_path, {"backtest": folder})
+        assert ("P(model's Brier is lower) 0.99" in md) is shown and why in md

@@ -17,18 +17,10 @@ import pandas as pd
 from bayes_coalition._io import read_json
 from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Note, Paragraph, Section, Table
+from bayes_coalition.report.run_dir import read_backtest, validation_dirs
 from bayes_coalition.report.sections import Context
 
 TITLE = "Validation: calibration, backtest, model comparison"
-
-
-def default_dirs(run_dir: Path | None, name: str) -> dict:
-    """The commands' default output folders next to a run directory."""
-    if run_dir is None:
-        return {}
-    base = Path(run_dir).parent
-    return {"sbc": base / f"{name}_sbc", "ideal_points_sbc": base / "ideal_points_sbc",
-            "backtest": base / f"{name}_backtest", "compare": base / f"{name}_hypotheses"}
 
 
 def _json(folder: Path | None, name: str) -> dict | None:
@@ -64,20 +56,16 @@ def _sbc_part(folder: Path | None, title: str, command: str) -> list[Block]:
     ]
 
 
-def _verdict_sentence(findings: list[checks.Check]) -> str:
-    met = [c.line for c in findings if c.ok]
-    missed = [c.line for c in findings if not c.ok]
-    if not missed:
-        return "**Verdict: the model beats the party-line baseline out of sample** (" + "; ".join(met) + ")."
-    return ("**Verdict: the model does not beat the party-line baseline out of sample on every count.** Missed: "
-            + "; ".join(missed) + "." + (" Met: " + "; ".join(met) + "." if met else ""))
+def _bold_verdict(verdict: checks.Check) -> str:
+    head, _, rest = verdict.line.partition(". ")
+    return f"**{head}.**" + (f" {rest}" if rest else "")
 
 
-def _backtest_part(folder: Path | None) -> list[Block]:
-    scores = _json(folder, "backtest.json")
+def _backtest_part(folder: Path | None, model_id: str | None) -> list[Block]:
+    scores, where = read_backtest(folder, model_id)
     csv = folder / "backtest.csv" if folder else None
-    if scores is None or csv is None or not csv.is_file() or "n_votes" not in scores:
-        return [Paragraph("Backtest: not run with this version (make it with `bayes-coalition backtest SPEC.toml`).")]
+    if scores is None or not csv.is_file():
+        return [Paragraph(f"Backtest: {where if scores is None else f'no {csv}'}.")]
     table = pd.read_csv(csv)
     rows = [{"predictor": label, "Brier": scores[key]["brier"], "log score": scores[key]["log_score"]}
             for key, label in (("model", "coalition model"), ("party_line", "party-line rates (no latent variables)"),
@@ -103,7 +91,7 @@ def _backtest_part(folder: Path | None) -> list[Block]:
     lead += (f" Origin fits: {scores['n_fits']}, {scores['refitted_fits']} refitted with more tuning and draws; "
              + (f"{len(bad)} still did not converge (max R-hat {max(x['max_rhat'] for x in bad):.3f}): their "
                 f"predictions are marked in backtest.csv and count in the scores." if bad else "all converged."))
-    return [Paragraph(lead), Paragraph(_verdict_sentence(checks.backtest_findings(scores))), Table(pd.DataFrame(rows)),
+    return [Paragraph(lead), Paragraph(_bold_verdict(checks.backtest_verdict(scores))), Table(pd.DataFrame(rows)),
             Figure(figures.to_data_uri(figures.calibration(table)), "backtest calibration",
                    "Observed share of votes carried against the binned predicted probability (5 bins).")]
 
@@ -164,14 +152,14 @@ def _loeo_part(folder: Path | None) -> list[Block]:
 def validation_section(ctx: Context) -> Section:
     run = ctx.run
     name = run.model.spec["model"]["name"] if run.model is not None else "model"
-    dirs = {**default_dirs(run.run_dir, name), **{k: Path(v) for k, v in (ctx.validation or {}).items() if v}}
+    dirs = {**validation_dirs(run.run_dir, name), **{k: Path(v) for k, v in (ctx.validation or {}).items() if v}}
     sbc_dir = dirs.get("sbc")
     parts = [
         ("sbc", "Simulation-based calibration of the coalition model",
          _sbc_part(sbc_dir, "coalition model SBC", f"bayes-coalition sbc SPEC.toml --sims 100 --out {sbc_dir or 'DIR'}")),
         ("sbc-ideal", "Simulation-based calibration of the ideal-point model",
          _sbc_part(dirs.get("ideal_points_sbc"), "ideal-point SBC", "bayes-coalition sbc --ideal-points --sims 100")),
-        ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"))),
+        ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"), run.model.id if run.model is not None else None)),
         ("comparison", "Model comparison for H1 and H2", _compare_part(dirs.get("compare"))),
         ("loeo", "Leave-one-episode-out cross-validation of H1 and H2", _loeo_part(dirs.get("compare"))),
     ]
