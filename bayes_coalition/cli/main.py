@@ -105,7 +105,7 @@ def cmd_predict(args) -> int:
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.prediction.predict import decimals, summary_dict
     from bayes_coalition.report.checks import out_of_sample_record
-    from bayes_coalition.report.run_dir import read_backtest, validation_dirs
+    from bayes_coalition.report.run_dir import find_backtest, validation_dirs
 
     model = CoalitionModel.load(args.run_dir, groups=("posterior",))
     bill.validate(model.dataset)
@@ -118,7 +118,8 @@ def cmd_predict(args) -> int:
     run = Path(args.run_dir)
     run = run if run.is_dir() else run.parent
     folder = Path(args.backtest) if args.backtest else validation_dirs(run, model.spec["model"]["name"])["backtest"]
-    summary["out_of_sample"] = out_of_sample_record(*read_backtest(folder, model.id))
+    _, scores, where = find_backtest(folder, model.id, shipped=not args.backtest)
+    summary["out_of_sample"] = out_of_sample_record(scores, where)
     if args.json:
         print(dumps(summary))
         return 0
@@ -456,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=int, default=0, help="seed of the bill's case-effect and count draws")
     pr.add_argument("--prob", type=float, default=SUMMARY_PROB, help="probability of the intervals")
     pr.add_argument("--backtest", help="the spec's backtest folder, whose verdict is reported when it scored this run's "
-                                        "model (default: <spec name>_backtest beside the run directory, where `backtest` writes it)")
+                                        "model (default: <spec name>_backtest beside the run directory, where `backtest` writes it, else the "
+                                        "record shipped in models/backtests/ when it is of the same model)")
     pr.set_defaults(func=cmd_predict)
 
     sb = add("sbc", "simulation-based calibration of a spec, or of the ideal-point model (resumable)")

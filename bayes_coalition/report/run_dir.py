@@ -85,6 +85,29 @@ def read_backtest(folder: Path | None, model_id: str | None) -> tuple[dict | Non
     return scores, str(path)
 
 
+def shipped_backtests() -> list[Path]:
+    """The backtest folders shipped with the package (``models/backtests/<spec name>/``: the records of backtests
+    too long to rerun casually, e.g. the default spec's with the command's defaults)."""
+    from bayes_coalition.coalition.spec import default_spec_path
+
+    root = default_spec_path().parent / "backtests"
+    return sorted(p.parent for p in root.glob(f"*/{BACKTEST}")) if root.is_dir() else []
+
+
+def find_backtest(folder: Path | None, model_id: str | None, *, shipped: bool = True) -> tuple[Path | None, dict | None, str]:
+    """The backtest of model ``model_id``: ``folder``'s (:func:`read_backtest`), else (``shipped``) a shipped record
+    of the same model. Returns the folder it is in, its scores and where it is from, or (None, None, why not)."""
+    scores, why = read_backtest(folder, model_id)
+    if scores is not None:
+        return Path(folder), scores, why
+    if shipped and model_id is not None:
+        for found in shipped_backtests():
+            record, where = read_backtest(found, model_id)
+            if record is not None:
+                return found, record, f"{where} (shipped with the package)"
+    return None, None, why
+
+
 def _timed(diag: dict, wall_seconds: float | None) -> dict:
     """The model's diagnostics with the command's wall time; the model's own time becomes sampling_seconds."""
     out = dict(diag)

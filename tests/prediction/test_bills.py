@@ -198,10 +198,14 @@ def test_cli_predict_json_and_text(fitted, capsys):
     assert "warning: convergence fail" in text and "pivotal" in text and "like fasttrack1997" in text
 
 
-def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys):
-    """predict says how the spec did out of sample: the verdict of a backtest of the run's own model, else why it
-    has none (no backtest beside the run, one that does not record its model, another model's)."""
+def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys, monkeypatch):
+    """predict says how the spec did out of sample: the verdict of a backtest of the run's own model (beside the
+    run, named by --backtest, or shipped with the package), else why it has none (no backtest, one that does not
+    record its model, another model's)."""
+    import bayes_coalition.report.run_dir as run_dir
+
     model, run = fitted
+    monkeypatch.setattr(run_dir, "shipped_backtests", lambda: [])
     bill = str(BILLS / "hypothetical_2027.toml")
     assert main(["predict", str(run), bill, "--json"]) == 0
     oos = json.loads(capsys.readouterr().out)["out_of_sample"]
@@ -225,6 +229,12 @@ def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys)
         assert main(["predict", str(run), bill, "--json", "--backtest", str(folder)]) == 0
         oos = json.loads(capsys.readouterr().out)["out_of_sample"]
         assert oos["backtest"] is None and why in oos["note"]
+    # no backtest beside the run: a shipped record of the same model is used, and named as such
+    (folder / "backtest.json").write_text(json.dumps(scores))
+    monkeypatch.setattr(run_dir, "shipped_backtests", lambda: [folder])
+    assert main(["predict", str(run), bill, "--json"]) == 0
+    oos = json.loads(capsys.readouterr().out)["out_of_sample"]
+    assert oos["backtest"] == f"{folder / 'backtest.json'} (shipped with the package)" and oos["n_votes"] == 43
 
 
 def test_cli_predict_bad_bill(fitted, tmp_path, capsys):

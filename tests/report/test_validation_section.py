@@ -136,3 +136,23 @@ def test_the_report_shows_only_a_backtest_of_its_own_model(tmp_path, rng):
         _backtest_dir(folder, rng, settings=settings)
         _, md = _render(run, tmp_path, {"backtest": folder})
         assert ("P(model's Brier is lower) 0.99" in md) is shown and why in md
+
+
+def test_a_shipped_backtest_of_the_same_model_is_the_fallback(tmp_path, rng, monkeypatch):
+    """Without a backtest beside the run, the report shows the record shipped with the package when it scored
+    the run's model (models/backtests/<name>/), and says so; never one of another model, and never when the
+    user named a folder."""
+    import bayes_coalition.report.run_dir as run_dir
+
+    shipped = tmp_path / "shipped" / "m"
+    shipped.parent.mkdir()
+    _backtest_dir(shipped, rng, settings={"model_id": "abc123"})
+    monkeypatch.setattr(run_dir, "shipped_backtests", lambda: [shipped])
+    run = SimpleNamespace(model=SimpleNamespace(id="abc123", spec={"model": {"name": "m"}}), run_dir=tmp_path / "runs" / "m")
+    _, md = _render(run, tmp_path)
+    assert f"From {shipped / 'backtest.json'} (shipped with the package)." in md and "P(model's Brier is lower) 0.99" in md
+    _, md = _render(run, tmp_path, {"backtest": tmp_path / "elsewhere"})          # a folder named: that folder only
+    assert "shipped with the package" not in md and f"not backtested: no {tmp_path / 'elsewhere' / 'backtest.json'}" in md
+    other = SimpleNamespace(model=SimpleNamespace(id="fff000", spec={"model": {"name": "m"}}), run_dir=tmp_path / "runs" / "m")
+    _, md = _render(other, tmp_path)
+    assert "shipped with the package" not in md and "Backtest: not backtested" in md

@@ -17,7 +17,7 @@ import pandas as pd
 from bayes_coalition._io import read_json
 from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Note, Paragraph, Section, Table
-from bayes_coalition.report.run_dir import read_backtest, validation_dirs
+from bayes_coalition.report.run_dir import find_backtest, validation_dirs
 from bayes_coalition.report.sections import Context
 
 TITLE = "Validation: calibration, backtest, model comparison"
@@ -61,8 +61,8 @@ def _bold_verdict(verdict: checks.Check) -> str:
     return f"**{head}.**" + (f" {rest}" if rest else "")
 
 
-def _backtest_part(folder: Path | None, model_id: str | None) -> list[Block]:
-    scores, where = read_backtest(folder, model_id)
+def _backtest_part(folder: Path | None, model_id: str | None, *, shipped: bool) -> list[Block]:
+    folder, scores, where = find_backtest(folder, model_id, shipped=shipped)
     csv = folder / "backtest.csv" if folder else None
     if scores is None or not csv.is_file():
         return [Paragraph(f"Backtest: {where if scores is None else f'no {csv}'}.")]
@@ -73,7 +73,7 @@ def _backtest_part(folder: Path | None, model_id: str | None) -> list[Block]:
     origins = sorted(table["origin"].unique())
     blind = scores.get("settings", {}).get("same_episode", True) is False
     before = "its episode's first vote" if blind else "it"
-    lead = (f"Rolling origin by date: each of {scores['n_votes']} decided votes is predicted once, as a new bill, by "
+    lead = (f"From {where}. Rolling origin by date: each of {scores['n_votes']} decided votes is predicted once, as a new bill, by "
             f"the fit at the latest origin not after {before} (trained on the votes dated before that origin) and the "
             f"codes whose sources are all dated before {before}, with its Congress's seats (not its turnout)"
             + (" (episode-blind: nothing of its episode informs a vote)" if blind else "")
@@ -159,7 +159,8 @@ def validation_section(ctx: Context) -> Section:
          _sbc_part(sbc_dir, "coalition model SBC", f"bayes-coalition sbc SPEC.toml --sims 100 --out {sbc_dir or 'DIR'}")),
         ("sbc-ideal", "Simulation-based calibration of the ideal-point model",
          _sbc_part(dirs.get("ideal_points_sbc"), "ideal-point SBC", "bayes-coalition sbc --ideal-points --sims 100")),
-        ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"), run.model.id if run.model is not None else None)),
+        ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"), run.model.id if run.model is not None else None,
+                                                                shipped=not (ctx.validation or {}).get("backtest"))),
         ("comparison", "Model comparison for H1 and H2", _compare_part(dirs.get("compare"))),
         ("loeo", "Leave-one-episode-out cross-validation of H1 and H2", _loeo_part(dirs.get("compare"))),
     ]
