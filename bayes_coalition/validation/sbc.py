@@ -194,10 +194,15 @@ def _ranks(sim: int, truth: dict, posterior: dict, n_keep: int, rng, n_chains: i
     return rows
 
 
-def _fit_stats(idata, seconds: float) -> dict:
+def _fit_stats(idata, seconds: float, free: list[str] | None = None) -> dict:
+    """Divergences, max R-hat and min bulk ESS of a simulation's fit, over the model's free variables (``free``, or
+    those the fit recorded; else every posterior variable): the convergence check of a fit
+    (:meth:`CoalitionModel.fit`, the backtest's origins). Deterministics are functions of them, and checking the
+    coalition model's 14 (1361 scalars against 319) took 3-4 s of the driver's CPU per simulation, time taken
+    from the workers on a 2-core machine (docs/distributed.md)."""
     from bayes_coalition import diagnostics
 
-    names = [v for v in idata.posterior.data_vars if v != "orientation_sign"]
+    names = [v for v in (free or diagnostics.free_variable_names(idata)) if v != "orientation_sign"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # R-hat of a constant scalar (a one-faction share) is NaN
         stats_ = diagnostics.sampler_stats(idata)
@@ -304,6 +309,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         base = CoalitionModel(dataset=dataset, spec=spec)
         md = base.model_data
         model = build_sbc_model(base)
+        free = [v.name for v in model.free_RVs]          # the workers' graph has the same (build_pymc_model)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
             prior = pm.sample_prior_predictive(draws=n_sims, model=model, random_seed=int(seed))
@@ -354,7 +360,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
             idata, seconds = fit
             true_s, rng = sims.pop(sim)
             post_s = _scalars(idata.posterior, groups)
-            store.add(sim, _ranks(sim, true_s, post_s, n_keep, rng, chains), _fit_stats(idata, seconds))
+            store.add(sim, _ranks(sim, true_s, post_s, n_keep, rng, chains), _fit_stats(idata, seconds, free))
         return []
 
     # each chain is a task (a batch of whole fits ends with one worker idle while the other finishes the last,

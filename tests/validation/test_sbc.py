@@ -162,3 +162,25 @@ def test_ideal_point_sbc_writes_resumable_ranks(mock_pymc_sample, tmp_path):
                                 n_keep=19, progress=False)
     assert again["simulation"].nunique() == 4 and len(pd.read_csv(tmp_path / "sbc_fits.csv")) == 4
     assert json.dumps(summarise_sbc(again))   # JSON-serialisable
+
+
+
+def test_fit_statistics_check_the_free_variables_as_a_fit_does():
+    """A simulation's R-hat and ESS are those of its free variables (what CoalitionModel.fit checks), not of the
+    deterministics as well: here a deterministic whose chains disagree does not enter; without a record of the
+    free variables every variable does."""
+    import arviz as az
+
+    from bayes_coalition import diagnostics
+    from bayes_coalition.validation.sbc import _fit_stats
+
+    rng = np.random.default_rng(3)
+    shifted = rng.normal(size=(2, 400)) + np.array([[0.0], [3.0]])          # chains 3 sd apart: R-hat far above 1
+    idata = az.from_dict(posterior={"a": rng.normal(size=(2, 400)), "d": shifted})
+    expected = diagnostics.convergence(idata, ["a"])
+    assert expected["max_rhat"] < 1.05
+    given = _fit_stats(idata, 1.0, ["a"])
+    assert (given["max_rhat"], given["min_ess_bulk"]) == (expected["max_rhat"], expected["min_ess_bulk"])
+    assert _fit_stats(idata, 1.0)["max_rhat"] > 1.5                          # no record of the free variables: all
+    idata.posterior.attrs["free_variables"] = "a"                            # as sampling.sample_model records them
+    assert _fit_stats(idata, 1.0)["max_rhat"] == expected["max_rhat"]
