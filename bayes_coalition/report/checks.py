@@ -178,7 +178,6 @@ def backtest_findings(scores: dict) -> list[Check]:
     return out
 
 
-
 def backtest_verdict(scores: dict) -> Check:
     """All of :func:`backtest_findings` in one line: ``ok`` when every part of the bar is met; the line names
     what was met and what was missed (the report's and ``predict``'s sentence)."""
@@ -205,5 +204,7 @@ def out_of_sample_record(scores: dict | None, where: str) -> dict:
             "p_model_better_brier": scores["p_model_better_brier"], "coverage_90": scores.get("coverage_90"),
             "unconverged_fits": len(scores.get("unconverged_fits", []))}
 
-__all__ = ["IN_SAMPLE", "Check", "backtest_findings", "backtest_verdict", "out_of_sample_record", "binomial_interval", "coverage_verdict", "identification_text", "loo_reliability",
-           "pit_band", "pit_verdict", "provisional_note", "randomised_pit"]
+
+__all__ = ["IN_SAMPLE", "Check", "backtest_findings", "backtest_verdict", "binomial_interval", "coverage_verdict",
+           "identification_text", "loo_reliability", "out_of_sample_record", "pit_band", "pit_verdict",
+           "provisional_note", "randomised_pit"]
