@@ -168,13 +168,13 @@ def backtest_findings(scores: dict) -> list[Check]:
               f"Brier {model['brier']:.4f} against the party line's {party['brier']:.4f}"),
         Check("log_score", model["log_score"] > party["log_score"],
               f"log score {model['log_score']:.3f} against {party['log_score']:.3f}"),
-        Check("p_model_better_brier", p >= P_BETTER_BAR, f"P(model's Brier is lower) {p:.2f} (bar {P_BETTER_BAR})"),
+        Check("p_model_better_brier", p >= P_BETTER_BAR, f"P(model's Brier is lower) {p:.3f} (bar {P_BETTER_BAR})"),
     ]
     cov = scores.get("coverage_90")
     if cov is not None:
         lo, hi = COVERAGE_90_RANGE
         why = "" if lo <= cov <= hi else (": intervals too narrow" if cov < lo else ": intervals too wide")
-        out.append(Check("coverage_90", lo <= cov <= hi, f"90% coverage of party rows {cov:.2f} (bar {lo}-{hi}{why})"))
+        out.append(Check("coverage_90", lo <= cov <= hi, f"90% coverage of party rows {cov:.3f} (bar {lo}-{hi}{why})"))
     return out
 
 

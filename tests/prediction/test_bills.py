@@ -221,7 +221,7 @@ def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys,
     oos = json.loads(capsys.readouterr().out)["out_of_sample"]
     assert oos["backtest"] == str(folder / "backtest.json") and oos["beats_party_line"] is False
     assert (oos["n_votes"], oos["brier"], oos["party_line_brier"], oos["coverage_90"], oos["unconverged_fits"]) == (43, 0.0535, 0.0663, 0.814, 1)
-    assert "Missed: 90% coverage of party rows 0.81 (bar 0.85-0.95: intervals too narrow)" in oos["verdict"]
+    assert "Missed: 90% coverage of party rows 0.814 (bar 0.85-0.95: intervals too narrow)" in oos["verdict"]
     assert main(["predict", str(run), bill, "--backtest", str(folder)]) == 0
     assert f"out of sample (43 votes, {folder / 'backtest.json'}): the model does not beat" in capsys.readouterr().out
     for settings, why in (({}, "does not say which model it scored"), ({"model_id": "0123"}, "backtest of another model (id 0123")):

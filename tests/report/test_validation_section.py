@@ -121,7 +121,7 @@ def test_the_report_says_in_words_when_the_model_loses(tmp_path, rng):
     path.write_text(json.dumps(scores))
     _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"backtest": tmp_path / "bt"})
     assert "does not beat the party-line baseline out of sample on every count" in md
-    assert "Missed: 90% coverage of party rows 0.81 (bar 0.85-0.95: intervals too narrow)" in md
+    assert "Missed: 90% coverage of party rows 0.814 (bar 0.85-0.95: intervals too narrow)" in md
     assert "Met: Brier 0.0535 against the party line's 0.0663; log score -0.198 against -0.257" in md
 
 
