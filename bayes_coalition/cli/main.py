@@ -271,7 +271,7 @@ def _spec_and_out(args, suffix: str) -> tuple[dict, Path]:
 
 def cmd_backtest(args) -> int:
     from bayes_coalition._io import write_json
-    from bayes_coalition.report.checks import backtest_findings
+    from bayes_coalition.report.checks import backtest_verdict
     from bayes_coalition.validation.backtest import backtest, backtest_scores
 
     spec, out = _spec_and_out(args, "_backtest")
@@ -299,9 +299,7 @@ def cmd_backtest(args) -> int:
     print(f"origin fits: {scores['n_fits']} ({scores['refitted_fits']} refitted; {len(bad)} unconverged"
           + (": " + ", ".join(f"{b['origin']} R-hat {b['max_rhat']:.3f}, {b['divergences']} div." for b in bad) if bad else "")
           + ")")
-    missed = [c.line for c in backtest_findings(scores) if not c.ok]
-    print("verdict: " + ("the model beats the party line on every part of the bar" if not missed
-                         else "the model does not beat the party line; missed: " + "; ".join(missed)))
+    print("verdict: " + backtest_verdict(scores).line.removeprefix("Verdict: "))
     print(f"wrote {out}/backtest.json, backtest.csv, backtest_party_rows.csv, backtest_fits.csv ({scores['n_votes']} votes)")
     return 0
 
