@@ -272,7 +272,7 @@ def _spec_and_out(args, suffix: str) -> tuple[dict, Path]:
 def cmd_backtest(args) -> int:
     from bayes_coalition._io import write_json
     from bayes_coalition.report.checks import backtest_verdict
-    from bayes_coalition.validation.backtest import backtest, backtest_scores
+    from bayes_coalition.validation.backtest import backtest, backtest_scores, largest_losses, rows_outside
 
     spec, out = _spec_and_out(args, "_backtest")
     with make_executor(args) as ex:
@@ -293,8 +293,18 @@ def cmd_backtest(args) -> int:
               f"[{d['log_score']['interval_95'][0]:+.3f}, {d['log_score']['interval_95'][1]:+.3f}]   "
               f"(95% over {d['n_clusters']} episodes)")
     print(f"P(model's Brier below the party line's) = {scores['p_model_better_brier']:.3f} (bootstrap over episodes)")
-    print(f"party-row interval coverage over {scores['n_party_rows']} rows: 50% -> {scores['coverage_50']}, "
-          f"90% -> {scores['coverage_90']}")
+    if scores["coverage_90"] is not None:
+        print(f"party-row interval coverage over {scores['n_party_rows']} rows: 50% -> {scores['coverage_50']:.3f}, "
+              f"90% -> {scores['coverage_90']:.3f}")
+    worst = largest_losses(result.votes)
+    if len(worst):
+        print("largest losses to the party line (vote: observed, model P, party-line P, squared-error gap): "
+              + "; ".join(f"{r.case_id}: {'carried' if r.observed_passed else 'failed'}, {r.p_pass:.2f}, "
+                          f"{r.p_party_line:.2f}, {r.brier_loss:+.3f}" for r in worst.itertuples()))
+    outside = rows_outside(result.party_rows, 90) if len(result.party_rows) else result.party_rows
+    if len(outside):
+        print(f"party rows outside their 90% interval ({len(outside)}): "
+              + ", ".join(f"{r.case_id} {r.party} {r.observed_yea_share:.2f} ({r.side})" for r in outside.itertuples()))
     bad = scores["unconverged_fits"]
     print(f"origin fits: {scores['n_fits']} ({scores['refitted_fits']} refitted; {len(bad)} unconverged"
           + (": " + ", ".join(f"{b['origin']} R-hat {b['max_rhat']:.3f}, {b['divergences']} div." for b in bad) if bad else "")

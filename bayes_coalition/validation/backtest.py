@@ -215,6 +215,30 @@ def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(np.mean((p - y) ** 2)), float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
+def largest_losses(votes: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The votes on which the model's Brier falls furthest behind the party line's, worst first: at most
+    ``n`` rows of ``backtest.csv`` where the model's squared error exceeds the baseline's, with ``brier_model``,
+    ``brier_party_line`` and their difference ``brier_loss`` (each vote's share of the mean gap is
+    ``brier_loss / n_votes``). Unclipped probabilities, as in :func:`score`'s Brier."""
+    y = votes["observed_passed"].astype(float).to_numpy()
+    model = (votes["p_pass"].to_numpy(float) - y) ** 2
+    party = (votes["p_party_line"].to_numpy(float) - y) ** 2
+    out = votes.assign(brier_model=model, brier_party_line=party, brier_loss=model - party)
+    out = out[out["brier_loss"] > 0].sort_values("brier_loss", ascending=False, kind="mergesort")   # ties: file order
+    return out.head(int(n)).reset_index(drop=True)
+
+
+def rows_outside(party_rows: pd.DataFrame, level: int = 90) -> pd.DataFrame:
+    """The party rows of ``backtest_party_rows.csv`` whose observed yea share lies outside their ``level``%
+    interval (50 or 90), in file order, with ``side`` "below" or "above" the interval."""
+    if level not in (50, 90):
+        raise ValueError(f"level must be 50 or 90, not {level!r}")
+    lo, hi = ("q25", "q75") if level == 50 else ("q05", "q95")
+    out = party_rows[~party_rows[f"in_{level}"].astype(bool)]
+    side = np.where(out["observed_yea_share"] < out[lo], "below", "above")
+    return out.assign(side=side).reset_index(drop=True)
+
+
 class OriginFits:
     """The model of every vote with likelihood weights (``build_pymc_model(weighted=True)``), compiled
     once and fitted at each origin with that origin's weights: a backtest pays one compilation

@@ -149,6 +149,15 @@ def test_backtest_one_origin(mock_pymc_sample, tmp_path, capsys):
     verdict = next(line for line in out.splitlines() if line.startswith("verdict: "))
     missed = [c.line for c in backtest_findings(scores) if not c.ok]
     assert verdict.startswith("verdict: the model beats") if not missed else all(m in verdict for m in missed)
+    # coverage to 3 decimals (0.8488 is not "0.85"); the votes lost to the party line and the rows outside 90%
+    assert f"90% -> {scores['coverage_90']:.3f}" in out
+    y = table["observed_passed"].astype(float)
+    lost = table.loc[(table["p_pass"] - y) ** 2 > (table["p_party_line"] - y) ** 2, "case_id"]
+    assert ("largest losses to the party line" in out) is (len(lost) > 0)
+    assert all(f"{c}: " in out for c in lost)
+    outside = rows.loc[~rows["in_90"], ["case_id", "party"]]
+    assert (f"party rows outside their 90% interval ({len(outside)})" in out) is (len(outside) > 0)
+    assert all(f"{c} {p} " in out for c, p in outside.itertuples(index=False))
 
 
 def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):

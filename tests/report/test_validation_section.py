@@ -84,7 +84,7 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "sigma_total" in md and "effect_included" in md
     assert html.count("data:image/png;base64,") == 3           # ECDF, histograms, backtest calibration
     assert "0.123" in md and "0.210" in md                      # model and majority Brier scores
-    assert "P(model's Brier is lower) 0.99" in md and "90% intervals 0.88" in md and "share, 64 rows" in md
+    assert "P(model's Brier is lower) 0.99" in md and "90% intervals 0.875" in md and "share, 64 rows" in md
     assert "1 still did not converge (max R-hat 1.013)" in md and "2000-05-24 to 2005-06-30" in md
     assert "change willingness" in md and "-0.100" in md        # codes perturbed: 0.5 - 0.6
     assert "45/89" in md and "Pareto k > 0.7" in md
@@ -94,6 +94,27 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     # the design the backtest ran with: each vote as of its own date (a run without settings: the default)
     assert "latest origin not after it (trained" in md and "episode-blind" not in md
     assert "Verdict: the model beats the party-line baseline out of sample" in md and "Missed" not in md
+    assert "no backtest_party_rows.csv beside backtest.json" in md    # an old folder: says what it cannot list
+
+
+def test_the_report_lists_the_votes_and_party_rows_where_the_model_misses(tmp_path, rng):
+    """The worst votes against the party line (hand values: squared errors 0.36 - 0.01 and 0.36 - 0.04) and the
+    party rows outside their 90% interval, with the side; a won vote and a covered row are not listed."""
+    _backtest_dir(tmp_path / "bt", rng)
+    table = pd.DataFrame({"origin": "2011-01-01", "case_id": ["cafta_h", "taa2015_h", "nafta_h"],
+                          "date": ["2005-07-28", "2015-06-12", "1993-11-17"], "observed_passed": [True, False, True],
+                          "p_pass": [0.4, 0.6, 0.95], "p_majority_baseline": 0.7, "p_party_line": [0.9, 0.2, 0.8]})
+    table.to_csv(tmp_path / "bt" / "backtest.csv", index=False)
+    rows = pd.DataFrame({"case_id": ["taa2015_h", "taa2015_h", "nafta_h"], "party": ["R", "D", "R"],
+                         "observed_yea_share": [0.352, 0.28, 0.57], "q05": [0.644, 0.1, 0.3], "q25": 0.0, "q75": 1.0,
+                         "q95": [0.976, 0.5, 0.9], "in_50": True, "in_90": [False, True, True]})
+    rows.to_csv(tmp_path / "bt" / "backtest_party_rows.csv", index=False)
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"backtest": tmp_path / "bt"})
+    assert "adds gap / 3 to the mean Brier difference" in md
+    assert "| cafta_h | 2005-07-28 | yes | 0.400 | 0.900 | 0.350 |" in md
+    assert "| taa2015_h | 2015-06-12 | no | 0.600 | 0.200 | 0.320 |" in md and "| nafta_h |" not in md.split("Brier gap")[1].split("party rows")[0]
+    assert "The 1 of 3 party rows outside their 90% interval (0 above it, 1 below it):" in md
+    assert "| taa2015_h | R | 0.352 | 0.644 to 0.976 | below |" in md
 
 
 def test_validation_section_says_when_the_backtest_was_episode_blind(tmp_path, rng):

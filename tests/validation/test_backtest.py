@@ -17,8 +17,10 @@ from bayes_coalition.validation.backtest import (
     case_bill,
     check_no_leakage,
     forecast_dates,
+    largest_losses,
     origin_dates,
     paired_difference,
+    rows_outside,
     score,
     training_cases,
     training_weights,
@@ -410,3 +412,39 @@ def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_pat
 
     ds = load_dataset()
     assert data_digest(_with_counts(ds, "cafta_h", "R", 201, 27)) != data_digest(ds) == data_digest(load_dataset())
+
+
+def test_largest_losses_ranks_votes_by_their_brier_gap_to_the_party_line():
+    """Hand table: squared errors model / party line: a (passed, 0.4 / 0.9) 0.36 / 0.01 -> +0.35; b (failed,
+    0.3 / 0.8) 0.09 / 0.64 -> -0.55 (a win, never listed); c (passed, 0.7 / 0.9) 0.09 / 0.01 -> +0.08; d (passed,
+    0.9 / 0.9) -> 0 (a tie, not a loss); e (failed, 0.6 / 0.2) 0.36 / 0.04 -> +0.32."""
+    votes = pd.DataFrame({"case_id": list("abcde"), "observed_passed": [True, False, True, True, False],
+                          "p_pass": [0.4, 0.3, 0.7, 0.9, 0.6], "p_party_line": [0.9, 0.8, 0.9, 0.9, 0.2]})
+    worst = largest_losses(votes)
+    assert list(worst["case_id"]) == ["a", "e", "c"]
+    assert worst["brier_loss"].tolist() == pytest.approx([0.35, 0.32, 0.08])
+    assert worst["brier_model"].tolist() == pytest.approx([0.36, 0.36, 0.09])
+    assert list(largest_losses(votes, n=2)["case_id"]) == ["a", "e"]
+    # the losses and wins add up to the Brier difference of backtest_scores
+    y = votes["observed_passed"].astype(float)
+    total = ((votes["p_pass"] - y) ** 2 - (votes["p_party_line"] - y) ** 2).sum()
+    assert total == pytest.approx(0.35 - 0.55 + 0.08 + 0.32)
+    # equal gaps keep the file's (date) order; the input is not changed
+    tie = pd.DataFrame({"case_id": ["x", "y"], "observed_passed": [True, True], "p_pass": [0.5, 0.5],
+                        "p_party_line": [0.9, 0.9]})
+    assert list(largest_losses(tie)["case_id"]) == ["x", "y"] and "brier_loss" not in tie
+
+
+def test_rows_outside_lists_party_rows_beyond_their_interval_with_the_side():
+    rows = pd.DataFrame({"case_id": ["a", "b", "c", "d"], "party": ["R", "D", "R", "D"],
+                         "observed_yea_share": [0.95, 0.10, 0.50, 0.20],
+                         "q05": [0.60, 0.20, 0.40, 0.20], "q25": [0.7, 0.3, 0.45, 0.3],
+                         "q75": [0.8, 0.5, 0.55, 0.4], "q95": [0.90, 0.70, 0.60, 0.50],
+                         "in_50": [False, False, True, False], "in_90": [False, False, True, True]})
+    out = rows_outside(rows)
+    assert list(out["case_id"]) == ["a", "b"] and list(out["side"]) == ["above", "below"]
+    # d sits exactly on its 5% quantile: inside the 90% interval, below the 50% one
+    out50 = rows_outside(rows, 50)
+    assert list(out50["case_id"]) == ["a", "b", "d"] and list(out50["side"]) == ["above", "below", "below"]
+    with pytest.raises(ValueError, match="50 or 90"):
+        rows_outside(rows, 95)

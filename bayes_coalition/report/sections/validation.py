@@ -86,14 +86,49 @@ def _backtest_part(folder: Path | None, model_id: str | None, *, shipped: bool) 
              f"{scores['p_model_better_brier']:.2f}, resampling {gap['n_clusters']} episodes.")
     if scores["coverage_90"] is not None:
         lead += (f" Party rows (each party's yea share, {scores['n_party_rows']} rows): 50% intervals hold "
-                 f"{scores['coverage_50']:.2f}, 90% intervals {scores['coverage_90']:.2f}.")
+                 f"{scores['coverage_50']:.3f}, 90% intervals {scores['coverage_90']:.3f}.")
     bad = scores["unconverged_fits"]
     lead += (f" Origin fits: {scores['n_fits']}, {scores['refitted_fits']} refitted with more tuning and draws; "
              + (f"{len(bad)} still did not converge (max R-hat {max(x['max_rhat'] for x in bad):.3f}): their "
                 f"predictions are marked in backtest.csv and count in the scores." if bad else "all converged."))
     return [Paragraph(lead), Paragraph(_bold_verdict(checks.backtest_verdict(scores))), Table(pd.DataFrame(rows)),
             Figure(figures.to_data_uri(figures.calibration(table)), "backtest calibration",
-                   "Observed share of votes carried against the binned predicted probability (5 bins).")]
+                   "Observed share of votes carried against the binned predicted probability (5 bins)."),
+            *_losses_part(table, len(table)), *_misses_part(folder / "backtest_party_rows.csv")]
+
+
+def _losses_part(table: pd.DataFrame, n_votes: int) -> list[Block]:
+    from bayes_coalition.validation.backtest import largest_losses
+
+    worst = largest_losses(table)
+    if worst.empty:
+        return [Paragraph("No vote has a larger squared error under the model than under the party-line baseline.")]
+    shown = pd.DataFrame({"vote": worst["case_id"], **({"date": worst["date"]} if "date" in worst else {}),
+                          "carried": worst["observed_passed"].map({True: "yes", False: "no"}),
+                          "model P(carried)": worst["p_pass"], "party-line P(carried)": worst["p_party_line"],
+                          "Brier gap": worst["brier_loss"]})
+    return [Paragraph(f"Where the model falls furthest behind the party line (each vote's squared error minus the "
+                      f"baseline's; it adds gap / {n_votes} to the mean Brier difference):"),
+            Table(shown, digits={"model P(carried)": 3, "party-line P(carried)": 3, "Brier gap": 3})]
+
+
+def _misses_part(path: Path) -> list[Block]:
+    from bayes_coalition.validation.backtest import rows_outside
+
+    if not path.is_file():
+        return [Paragraph(f"Party rows: no {path.name} beside backtest.json, so the rows outside their intervals "
+                          f"cannot be listed.")]
+    rows = pd.read_csv(path)
+    out = rows_outside(rows, 90)
+    if out.empty:
+        return [Paragraph(f"Every one of the {len(rows)} party rows lies inside its 90% interval.")]
+    sides = out["side"].value_counts()
+    shown = pd.DataFrame({"vote": out["case_id"], "party": out["party"], "observed yea share": out["observed_yea_share"],
+                          "90% interval": [f"{a:.3f} to {b:.3f}" for a, b in zip(out["q05"], out["q95"])],
+                          "observed is": out["side"]})
+    return [Paragraph(f"The {len(out)} of {len(rows)} party rows outside their 90% interval "
+                      f"({sides.get('above', 0)} above it, {sides.get('below', 0)} below it):"),
+            Table(shown, digits={"observed yea share": 3})]
 
 
 def _compare_part(folder: Path | None) -> list[Block]:
