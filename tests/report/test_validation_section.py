@@ -177,3 +177,18 @@ def test_a_shipped_backtest_of_the_same_model_is_the_fallback(tmp_path, rng, mon
     other = SimpleNamespace(model=SimpleNamespace(id="fff000", spec={"model": {"name": "m"}}), run_dir=tmp_path / "runs" / "m")
     _, md = _render(other, tmp_path)
     assert "shipped with the package" not in md and "Backtest: not backtested" in md
+
+
+def test_a_backtest_file_without_a_needed_column_is_named_not_a_crash(tmp_path, rng):
+    """A hand-edited or truncated output file: the report names the file and the missing column and goes on."""
+    _backtest_dir(tmp_path / "bt", rng)
+    pd.read_csv(tmp_path / "bt" / "backtest.csv").drop(columns="p_party_line").to_csv(tmp_path / "bt" / "backtest.csv",
+                                                                                       index=False)
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"backtest": tmp_path / "bt"})
+    assert f"Backtest: {tmp_path / 'bt' / 'backtest.csv'} lacks the column p_party_line" in md
+    _backtest_dir(tmp_path / "bt2", rng)
+    pd.DataFrame({"case_id": ["a"], "party": ["R"], "observed_yea_share": [0.5]}).to_csv(
+        tmp_path / "bt2" / "backtest_party_rows.csv", index=False)
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"backtest": tmp_path / "bt2"})
+    assert f"{tmp_path / 'bt2' / 'backtest_party_rows.csv'} lacks the columns q05, q95, in_90" in md
+    assert "Rolling origin by date" in md and "P(model's Brier is lower) 0.99" in md   # the rest of the part shows

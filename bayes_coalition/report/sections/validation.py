@@ -23,6 +23,15 @@ from bayes_coalition.report.sections import Context
 TITLE = "Validation: calibration, backtest, model comparison"
 
 
+# the columns of the backtest's files that this section reads
+VOTE_COLUMNS = ("origin", "case_id", "observed_passed", "p_pass", "p_party_line", "p_majority_baseline")
+PARTY_ROW_COLUMNS = ("case_id", "party", "observed_yea_share", "q05", "q95", "in_90")
+
+
+def _missing_columns(frame: pd.DataFrame, columns) -> list[str]:
+    return [c for c in columns if c not in frame.columns]
+
+
 def _json(folder: Path | None, name: str) -> dict | None:
     return (read_json(folder / name, missing_ok=True) or None) if folder else None
 
@@ -67,6 +76,10 @@ def _backtest_part(folder: Path | None, model_id: str | None, *, shipped: bool) 
     if scores is None or not csv.is_file():
         return [Paragraph(f"Backtest: {where if scores is None else f'no {csv}'}.")]
     table = pd.read_csv(csv)
+    missing = _missing_columns(table, VOTE_COLUMNS)
+    if missing:
+        return [Paragraph(f"Backtest: {csv} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                          f"(written by `bayes-coalition backtest`; rerun it to rebuild the file).")]
     rows = [{"predictor": label, "Brier": scores[key]["brier"], "log score": scores[key]["log_score"]}
             for key, label in (("model", "coalition model"), ("party_line", "party-line rates (no latent variables)"),
                                ("majority", "always the majority outcome"))]
@@ -119,6 +132,10 @@ def _misses_part(path: Path) -> list[Block]:
         return [Paragraph(f"Party rows: no {path.name} beside backtest.json, so the rows outside their intervals "
                           f"cannot be listed.")]
     rows = pd.read_csv(path)
+    missing = _missing_columns(rows, PARTY_ROW_COLUMNS)
+    if missing:
+        return [Paragraph(f"Party rows: {path} lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}, "
+                          f"so the rows outside their intervals cannot be listed.")]
     out = rows_outside(rows, 90)
     if out.empty:
         return [Paragraph(f"Every one of the {len(rows)} party rows lies inside its 90% interval.")]
