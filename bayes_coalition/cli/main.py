@@ -361,16 +361,26 @@ def _loeo_votes(args, spec, out) -> int:
 
 def cmd_compare(args) -> int:
     from bayes_coalition._io import write_json
+    from bayes_coalition.report.checks import loo_reliability_counts
     from bayes_coalition.validation.compare import compare_hypotheses
 
     spec, out = _spec_and_out(args, "_hypotheses")
     res = compare_hypotheses(spec, seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
     write_json(out / "hypotheses_comparison.json", res)
-    print("PSIS-LOO (elpd, se; Pareto k > 0.7 of n):")
-    for k, v in res["loo"].items():
-        print(f"  {k:12s} {v['elpd']:9.1f} {v['se']:7.1f}   k>0.7: {v['pareto_k_above_0.7']}/{v['n']}")
-    for row in res["comparison"]:
-        print(f"  {row['model']:12s} elpd_diff {row['elpd_diff']:7.2f}  dse {row['dse']:6.2f}")
+    verdicts = {k: loo_reliability_counts(v["pareto_k_above_0.7"], v["n"], v.get("pareto_k_above_1"))
+                for k, v in res["loo"].items()}
+    if all(c.ok for c in verdicts.values()):
+        print("PSIS-LOO (elpd, se; Pareto k > 0.7 of n):")
+        for k, v in res["loo"].items():
+            print(f"  {k:12s} {v['elpd']:9.1f} {v['se']:7.1f}   k>0.7: {v['pareto_k_above_0.7']}/{v['n']}")
+        for row in res["comparison"]:
+            print(f"  {row['model']:12s} elpd_diff {row['elpd_diff']:7.2f}  dse {row['dse']:6.2f}")
+    else:
+        # the numbers stay in the JSON; an ELPD difference of unreliable PSIS-LOO estimates is not printed
+        counts = {k: c.line.split(" \u2014 ")[0] for k, c in verdicts.items()}
+        print("PSIS-LOO: " + "; ".join(f"{k} {line}" for k, line in counts.items()))
+        print("  the ELPD comparison is not printed (PSIS-LOO cannot be trusted here); compare H1/H2 out of sample "
+              "with `bayes-coalition loeo`")
     print("P(hypothesised sign) by construct:")
     for label, probs in res["p_hypothesised_sign"].items():
         print(f"  {label:20s} " + "  ".join(f"{c} {p:.2f}" for c, p in probs.items()))

@@ -55,11 +55,15 @@ def loo_reliability(pareto_k) -> Check:
     Rows without a finite k (a constant log-likelihood) count in the total but not as bad rows.
     """
     k = np.asarray(pareto_k, dtype=float).ravel()
-    n = int(k.size)
-    bad = int(np.sum(k > K_BAD))
-    very = int(np.sum(k > K_VERY_BAD))
-    if n and bad <= LOO_MAX_BAD_SHARE * n + 1e-9 and very == 0:
-        return Check("reliable", True, f"reliable: {bad} of {n} rows have Pareto k > {K_BAD}, none above {K_VERY_BAD:g}")
+    return loo_reliability_counts(int(np.sum(k > K_BAD)), int(k.size), int(np.sum(k > K_VERY_BAD)))
+
+
+def loo_reliability_counts(bad: int, n: int, very: int | None = None) -> Check:
+    """:func:`loo_reliability` from counts (``compare`` stores them): ``bad`` rows of ``n`` with k > 0.7, ``very``
+    of them above 1 (None: not recorded, so only the 10% share decides)."""
+    if n and bad <= LOO_MAX_BAD_SHARE * n + 1e-9 and not very:
+        above = "" if very is None else f", none above {K_VERY_BAD:g}"
+        return Check("reliable", True, f"reliable: {bad} of {n} rows have Pareto k > {K_BAD}{above}")
     extra = f" ({very} above {K_VERY_BAD:g})" if very else ""
     return Check("unreliable", False, f"unreliable: {bad} of {n} rows have k > {K_BAD}{extra} \u2014 PSIS-LOO cannot be "
                                       "trusted for this model")

@@ -62,7 +62,8 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     fit("codes_perturbed", CoalitionModel(perturb_codes(ds, seed), spec))
     return {
         "loo": {k: {"elpd": v["elpd"], "se": v["se"], "p_loo": v["p_loo"],
-                    "pareto_k_above_0.7": int((v["pareto_k"] > 0.7).sum()), "n": int(len(v["pareto_k"]))} for k, v in loo.items()},
+                    "pareto_k_above_0.7": int((v["pareto_k"] > 0.7).sum()), "pareto_k_above_1": int((v["pareto_k"] > 1).sum()),
+                    "n": int(len(v["pareto_k"]))} for k, v in loo.items()},
         "comparison": table.reset_index().rename(columns={"index": "model"}).to_dict(orient="records"),
         "p_hypothesised_sign": hyp,
         "diagnostics": diag,

@@ -213,7 +213,13 @@ def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monke
     assert run_cli(["compare", default_spec_path(), "--seed", "4", "--out", tmp_path]) == 0
     assert seen["seed"] == 4
     assert json.loads((tmp_path / "hypotheses_comparison.json").read_text()) == canned
-    assert "willingness 0.60" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "willingness 0.60" in out and "elpd_diff    0.00" in out          # reliable (0 of 3): the comparison prints
+    canned["loo"]["full"]["pareto_k_above_0.7"] = 1                           # 1 of 3 > 10%: it does not
+    assert run_cli(["compare", default_spec_path(), "--out", tmp_path]) == 0
+    out = capsys.readouterr().out
+    assert "PSIS-LOO: full unreliable: 1 of 3 rows have k > 0.7" in out and "elpd_diff" not in out
+    assert "with `bayes-coalition loeo`" in out
 
 
 def test_every_option_has_help_and_a_version(capsys):

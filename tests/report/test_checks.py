@@ -13,6 +13,7 @@ from bayes_coalition.report.checks import (
     coverage_verdict,
     identification_text,
     loo_reliability,
+    loo_reliability_counts,
     pit_verdict,
     provisional_note,
     randomised_pit,
@@ -33,6 +34,15 @@ def test_loo_is_reliable_up_to_ten_percent_of_rows_above_0_7():
     assert eleven.line == "unreliable: 11 of 100 rows have k > 0.7 \u2014 PSIS-LOO cannot be trusted for this model"
     assert not loo_reliability(_k(9, n=89)).ok             # 9 / 89 > 10%
     assert loo_reliability(_k(8, n=89)).ok
+
+
+def test_loo_reliability_from_counts_is_the_same_rule():
+    assert loo_reliability_counts(10, 100, 0) == loo_reliability(_k(10))
+    assert loo_reliability_counts(11, 100, 0) == loo_reliability(_k(11))
+    assert not loo_reliability_counts(1, 100, 1).ok
+    # the count above 1 not recorded (older compare files): the share alone decides, and the line does not claim it
+    assert loo_reliability_counts(8, 89).line == "reliable: 8 of 89 rows have Pareto k > 0.7"
+    assert not loo_reliability_counts(9, 89).ok and not loo_reliability_counts(0, 0).ok
 
 
 def test_loo_k_boundaries_and_a_single_row_above_1():

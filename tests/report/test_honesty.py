@@ -46,9 +46,42 @@ def test_loo_verdict_stands_beside_the_elpd(coalition_run, fitted):
     ppc = _section(coalition_run[0], "ppc")
     expected = loo_reliability(_arviz.loo(fitted.idata, "yea")["pareto_k"])
     assert f"<strong>PSIS-LOO: {escape(expected.line)}.</strong>" in ppc
-    # the key-value table: the verdict is the row right after the ELPD
-    assert re.search(r"<th>ELPD \(LOO\)</th><td>[^<]*</td></tr><tr><th>PSIS-LOO reliability</th><td>"
-                     + re.escape(escape(expected.line)) + "</td>", ppc)
+    if expected.ok:
+        # the key-value table: the verdict is the row right after the ELPD
+        assert re.search(r"<th>ELPD \(LOO\)</th><td>[^<]*</td></tr><tr><th>PSIS-LOO reliability</th><td>"
+                         + re.escape(escape(expected.line)) + "</td>", ppc)
+    else:
+        # an unreliable PSIS-LOO shows no ELPD at all (issue 13: not shown when k > 0.7 on more than 10% of rows)
+        assert "ELPD (LOO)" not in ppc and "p_loo" not in ppc.split('id="loo"')[1].split("No ELPD")[0]
+        assert "No ELPD, SE or p_loo is shown" in ppc and "leave-one-episode-out" in ppc
+
+
+def _loo_idata(loglik: np.ndarray):
+    return _arviz.from_dict(posterior={"x": np.zeros(loglik.shape[:2])}, log_likelihood={"yea": loglik},
+                            coords={"obs": [f"row{i}" for i in range(loglik.shape[2])]}, dims={"yea": ["obs"]})
+
+
+def _loo_html(loglik: np.ndarray) -> str:
+    from bayes_coalition.report.sections.coalition import _loo_blocks
+
+    return html_blocks(_loo_blocks(_loo_idata(loglik)))
+
+
+def test_an_elpd_is_shown_only_when_psis_loo_is_reliable():
+    """Well-behaved pointwise log-likelihoods (small spread): Pareto k low, the ELPD shown beside the verdict.
+    One row with a heavy right tail in its log-likelihood: k > 1 there, so no ELPD, SE or p_loo at all."""
+    rng = np.random.default_rng(3)
+    good = rng.normal(-1.0, 0.05, size=(2, 500, 12))
+    expected = loo_reliability(_arviz.loo(_loo_idata(good), "yea")["pareto_k"])
+    assert expected.ok
+    html = _loo_html(good)
+    assert "<th>ELPD (LOO)</th>" in html and "<th>p_loo</th>" in html and "No ELPD" not in html
+    bad = good.copy()
+    bad[:, :, 0] = -1.0 + 3.0 * rng.standard_cauchy(size=(2, 500)).clip(-50, 50)
+    assert not loo_reliability(_arviz.loo(_loo_idata(bad), "yea")["pareto_k"]).ok
+    html = _loo_html(bad)
+    assert "ELPD (LOO)" not in html and "<th>p_loo</th>" not in html and "No ELPD, SE or p_loo is shown" in html
+    assert "neither the ELPD nor any comparison built on it is shown" in html
 
 
 def test_coverage_verdict_on_the_point_rows(coalition_run, fitted):

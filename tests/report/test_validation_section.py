@@ -87,7 +87,9 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "P(model's Brier is lower) 0.99" in md and "90% intervals 0.875" in md and "share, 64 rows" in md
     assert "1 still did not converge (max R-hat 1.013)" in md and "2000-05-24 to 2005-06-30" in md
     assert "change willingness" in md and "-0.100" in md        # codes perturbed: 0.5 - 0.6
-    assert "45/89" in md and "Pareto k > 0.7" in md
+    # 40-45 of 89 rows with k > 0.7: the PSIS-LOO comparison is withheld, leave-one-episode-out stands in for it
+    assert "**not shown**, because PSIS-LOO is unreliable for full, without_H1, without_H2" in md
+    assert "| without_H1 | unreliable: 45 of 89 rows have k > 0.7 |" in md and "ELPD difference" not in md
     assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run
@@ -115,6 +117,25 @@ def test_the_report_lists_the_votes_and_party_rows_where_the_model_misses(tmp_pa
     assert "| taa2015_h | 2015-06-12 | no | 0.600 | 0.200 | 0.320 |" in md and "| nafta_h |" not in md.split("Brier gap")[1].split("party rows")[0]
     assert "The 1 of 3 party rows outside their 90% interval (0 above it, 1 below it):" in md
     assert "| taa2015_h | R | 0.352 | 0.644 to 0.976 | below |" in md
+
+
+def test_a_reliable_psis_loo_comparison_is_shown(tmp_path):
+    _compare_dir(tmp_path / "cmp")
+    path = tmp_path / "cmp" / "hypotheses_comparison.json"
+    res = json.loads(path.read_text())
+    for m, bad in (("full", 8), ("without_H1", 8), ("without_H2", 9)):     # 8 / 89 <= 10% < 9 / 89
+        res["loo"][m].update({"pareto_k_above_0.7": bad, "pareto_k_above_1": 0})
+    path.write_text(json.dumps(res))
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"compare": tmp_path / "cmp"})
+    assert "unreliable for without_H2 (rule" in md and "ELPD difference" not in md
+    res["loo"]["without_H2"]["pareto_k_above_0.7"] = 8
+    path.write_text(json.dumps(res))
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"compare": tmp_path / "cmp"})
+    assert "not shown" not in md and "| without_H1 | -292.500 | 2.500 | 1.500 |" in md
+    res["loo"]["full"]["pareto_k_above_1"] = 1                             # one row above 1 is enough
+    path.write_text(json.dumps(res))
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"compare": tmp_path / "cmp"})
+    assert "unreliable for full (rule" in md
 
 
 def test_validation_section_says_when_the_backtest_was_episode_blind(tmp_path, rng):

@@ -186,10 +186,19 @@ def _loo_blocks(idata) -> list:
     wtab = pd.DataFrame({"row": [labels[i] for i in worst], "Pareto k": k[worst]})
     n_nan = int((~np.isfinite(k)).sum())
     rel = checks.loo_reliability(k)
+    if rel.ok:
+        numbers = [KeyValue([("ELPD (LOO)", res["elpd"]), ("PSIS-LOO reliability", rel.line), ("SE", res["se"]),
+                             ("p_loo", res["p_loo"]), ("ArviZ warning (high k)", res["warning"])])]
+    else:
+        # an ELPD with this many high-k rows is not an estimate: it is not shown, not even "for reference"
+        numbers = [Note("No ELPD, SE or p_loo is shown: with this many rows of high Pareto k, PSIS-LOO does not estimate "
+                        "them (every vote has its own cut-point and tilt, so leaving one row out moves the posterior "
+                        "too far for importance sampling). The out-of-sample evidence is the rolling-origin backtest "
+                        "and leave-one-episode-out cross-validation (`bayes-coalition backtest`, `bayes-coalition loeo`; "
+                        "validation section).")]
     blocks = [
         Paragraph(f"**PSIS-LOO: {rel.line}.**"),
-        KeyValue([("ELPD (LOO)", res["elpd"]), ("PSIS-LOO reliability", rel.line), ("SE", res["se"]), ("p_loo", res["p_loo"]),
-                  ("ArviZ warning (high k)", res["warning"])]),
+        *numbers,
         Columns([[Table(ktab, digits={"count": 0, "share": 2})], [Heading("highest k", 4), Table(wtab, digits=2)]]),
         Paragraph("Point rows of the beta-binomial likelihood (variable yea) only; the interval-censored whip counts enter "
                   "as a Potential and have no pointwise log-likelihood."
@@ -197,12 +206,9 @@ def _loo_blocks(idata) -> list:
                      if n_nan else ""), small=True),
         _figure(_arviz.plot_khat(k), "Pareto k", "Pareto k per likelihood row."),
         Paragraph(f"Rule: reliable when at most {checks.LOO_MAX_BAD_SHARE:.0%} of the rows have k > {checks.K_BAD} and none "
-                  f"has k > {checks.K_VERY_BAD:g}; otherwise the ELPD above (and any comparison built on it) is not an "
-                  "estimate to act on.", small=True),
+                  f"has k > {checks.K_VERY_BAD:g}; otherwise neither the ELPD nor any comparison built on it is shown.",
+                  small=True),
     ]
-    if not rel.ok:
-        blocks.insert(1, Note("PSIS-LOO cannot be trusted for this model: the ELPD, its SE and p_loo below are shown for "
-                              "reference only (refit without the high-k rows, or use K-fold cross-validation)."))
     return blocks
 
 
