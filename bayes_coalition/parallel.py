@@ -258,6 +258,17 @@ class Executor:
         self.close()
 
 
+DASHBOARD_HINT = "the dashboard needs bokeh >= 3.1: pip install -e '.[distributed]'"
+
+
+def dashboard_served() -> bool:
+    """Whether a local Dask scheduler serves its dashboard: only with bokeh installed (the ``distributed`` extra
+    brings it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
 class DaskExecutor(Executor):
     """Runs tasks on a ``dask.distributed`` cluster: a local one of ``workers`` processes (one thread each),
     an existing scheduler's, or a given client's."""
@@ -287,6 +298,9 @@ class DaskExecutor(Executor):
             self.client = Client(cluster)
         self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"]) or int(workers or 1)
         self.dashboard_link = getattr(self.client, "dashboard_link", None)
+        if self._own and not scheduler and not dashboard_served():
+            # a local scheduler without bokeh answers its dashboard address with "Dask needs bokeh"
+            self.dashboard_link = f"not served ({DASHBOARD_HINT})"
 
     def share(self, obj):
         return self.client.scatter(obj, hash=False)

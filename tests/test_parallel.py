@@ -240,6 +240,24 @@ def test_a_local_cluster_gives_each_worker_one_task_at_a_time():
     with parallel.executor(2) as ex:
         assert ex.workers == 2
         assert ex.client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION) == 1.0
+        # the address printed is one that serves the dashboard, or it says what the dashboard needs
+        if parallel.dashboard_served():
+            assert ex.dashboard_link.startswith("http")
+        else:
+            assert ex.dashboard_link == f"not served ({parallel.DASHBOARD_HINT})"
+
+
+def test_a_dashboard_address_is_printed_only_where_it_is_served(monkeypatch):
+    """A local scheduler without bokeh answers its address with "Dask needs bokeh": the batch says so instead;
+    a user's own client or scheduler keeps its address (the dashboard is served there, not here)."""
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(parallel, "dashboard_served", lambda: False)
+    with parallel.executor(1 + 1) as ex:
+        assert "needs bokeh" in ex.dashboard_link
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as lc, Client(lc) as c:
+        assert parallel.executor(client=c).dashboard_link == c.dashboard_link
 
 
 def test_convergence_warnings_of_worker_tasks_reach_the_driver(cluster):
