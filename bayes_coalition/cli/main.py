@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -129,10 +130,12 @@ def cmd_predict(args) -> int:
     for note in summary["notes"]:
         print(f"  note: {note}")
     oos = summary["out_of_sample"]
+    here = f"{Path.cwd()}{os.sep}"            # paths below the working directory are printed relative to it
     if oos["backtest"] is None:
-        print(f"  out of sample: {oos['note']}")
+        print(f"  out of sample: {oos['note'].replace(here, '')}")
     else:
-        print(f"  out of sample ({oos['n_votes']} votes, {oos['backtest']}): {oos['verdict'].removeprefix('Verdict: ')}")
+        print(f"  out of sample ({oos['n_votes']} votes, {oos['backtest'].replace(here, '')}): "
+              f"{oos['verdict'].removeprefix('Verdict: ')}")
     print(f"  {summary['draws']} posterior draws, seed {summary['seed']}; P = posterior mean +/- Monte Carlo standard error")
     print(f"  {'':10s} {'P':>14s}   {summary['interval_prob']:.0%} interval*")
     for key, label in (("p_house", "House"), ("p_senate", "Senate"), ("p_enacted", "enacted")):
@@ -140,6 +143,10 @@ def cmd_predict(args) -> int:
         d = v["decimals"]
         print(f"  {label:10s} {v['mean']:.{d}f} +/- {v['mcse']:.1g}   [{v['lower']:.2f}, {v['upper']:.2f}]")
     print(f"  * {summary['interval']}")
+    if "party_line" in summary:
+        pl = summary["party_line"]
+        print(f"  party-line baseline (the parties' yea rates on the data's votes with this bill's seats and rules; its "
+              f"codes play no part): House {pl['house']['mean']:.2f}, Senate {pl['senate']['mean']:.2f}")
     if summary.get("agenda_control"):
         fl = "; ".join(f"{ch.capitalize()} {summary[f'p_floor_{ch}']['mean']:.2f}" for ch in ("house", "senate"))
         print(f"  agenda control: P is P(passes | the vote is held), yea counts are those of a held vote; P(held): {fl}")

@@ -20,6 +20,7 @@ from bayes_coalition.coalition import agenda, buying, rules
 from bayes_coalition.coalition.predictive import beta_binomial, weighted_quantile
 from bayes_coalition.constants import CHAMBERS, GROUPS, MINIMUM_WINNING_MARGIN, SUMMARY_PROB
 from bayes_coalition.prediction import analytics
+from bayes_coalition.prediction.baseline import party_line_p
 from bayes_coalition.prediction.bills import HypotheticalBill
 from bayes_coalition.prediction.predictor import (
     BillPredictor,
@@ -45,10 +46,15 @@ def decimals(mcse: float) -> int:
     return int(min(4, max(1, math.floor(-math.log10(mcse)))))
 
 
+PARTY_LINE_DRAWS = 4000   # simulated yea totals of the party-line baseline per chamber (MCSE <= 0.008)
+
+
 def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMARY_PROB,
-            predictor: BillPredictor | None = None) -> xr.Dataset:
+            predictor: BillPredictor | None = None, party_line: bool = True) -> xr.Dataset:
     """P(House), P(Senate), P(enacted) with Monte Carlo standard errors and intervals, yea-count draws
-    per chamber and party, P(pivotal) and P(in the yes coalition) per actor, for one bill."""
+    per chamber and party, P(pivotal) and P(in the yes coalition) per actor, for one bill; and, with
+    ``party_line``, the party-line baseline's P per chamber (every vote of the data: a backtest or
+    cross-validation, which predicts a vote of the data, turns it off and scores its own baseline)."""
     bill.validate(model.dataset)
     pr = predictor or BillPredictor(model)
     seats = bill.seats(model.dataset)
@@ -121,6 +127,15 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
             mean, mcse = _mean_and_mcse(pr, values, e)
             ds[f"p_{cls}_{chamber.lower()}"] = xr.DataArray(mean, attrs={"mcse": mcse})
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
+    # the party-line baseline with the bill's seats and rules (every vote of the data; the bill's codes play no part):
+    # the reference the model loses to out of sample, quoted so that the model's P is read against it
+    train = model.dataset.cases["case_id"].tolist() if party_line else []
+    for chamber in CHAMBERS if party_line else ():
+        rule = bill.house_rule if chamber == "House" else bill.senate_rule
+        p, _ = party_line_p(model.dataset, train, chamber, seats[chamber], rule, bill.yea_is_pro_trade,
+                            n_sim=PARTY_LINE_DRAWS, seed=seed)
+        ds[f"p_party_line_{chamber.lower()}"] = xr.DataArray(p, attrs={"mcse": float(np.sqrt(p * (1 - p) / PARTY_LINE_DRAWS)),
+                                                                        "draws": PARTY_LINE_DRAWS})
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
@@ -167,6 +182,9 @@ def summary_dict(ds: xr.Dataset) -> dict:
         out[f"yea_{ch}"] = {"mean": float(np.sum(w * y) / np.sum(w)), "lower": float(lo), "upper": float(hi)}
         if f"p_floor_{ch}" in ds:
             out[f"p_floor_{ch}"] = {"mean": float(ds[f"p_floor_{ch}"]), "mcse": ds[f"p_floor_{ch}"].attrs["mcse"]}
+    if "p_party_line_house" in ds:
+        out["party_line"] = {ch: {"mean": float(ds[f"p_party_line_{ch}"]), "mcse": ds[f"p_party_line_{ch}"].attrs["mcse"]}
+                             for ch in ("house", "senate")}
     out["agenda_control"] = bool(ds.attrs.get("agenda_control", False))
     out["vote_buying"] = bool(ds.attrs.get("vote_buying", False))
     fe = json.loads(ds.attrs.get("floor_expectation", "{}"))

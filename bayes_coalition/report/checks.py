@@ -210,5 +210,5 @@ def out_of_sample_record(scores: dict | None, where: str) -> dict:
 
 
 __all__ = ["IN_SAMPLE", "Check", "backtest_findings", "backtest_verdict", "binomial_interval", "coverage_verdict",
-           "identification_text", "loo_reliability", "out_of_sample_record", "pit_band", "pit_verdict",
+           "identification_text", "loo_reliability", "loo_reliability_counts", "out_of_sample_record", "pit_band", "pit_verdict",
            "provisional_note", "randomised_pit"]

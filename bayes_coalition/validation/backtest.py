@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bayes_coalition.coalition import rules
 from bayes_coalition.coalition.predictive import weighted_quantile
 from bayes_coalition.errors import LeakageError
+from bayes_coalition.prediction.baseline import party_line_p
 
 # --- rolling-origin backtest -----------------------------------------------------------
 
@@ -181,31 +181,13 @@ def case_bill(dataset, case_id: str, *, voters: bool = False, as_of: str | None 
 
 
 def party_line_baseline(dataset, train: list[str], case_id: str, n_sim: int = 4000, seed: int = 0) -> tuple[float, np.ndarray]:
-    """P(pass) and yea draws from training-period party yea rates of the chamber (no latent variables)."""
-    vc = dataset.vote_counts
+    """P(pass) and yea draws from training-period party yea rates of the chamber (no latent variables;
+    :mod:`bayes_coalition.prediction.baseline`), with the vote's seats and threshold rule."""
     cases = dataset.cases.set_index("case_id")
     chamber = cases.loc[case_id, "chamber"]
-    pol = bool(cases.loc[case_id, "yea_is_pro_trade"])
-    tr = vc[vc.case_id.isin(train) & vc.party.isin(["R", "D"])].dropna(subset=["yea", "nay"])
-    tr = tr[tr.case_id.map(cases["chamber"]) == chamber]
-    seats = {p: n for p, n in case_bill(dataset, case_id).seats(dataset)[chamber].items() if not p.startswith("_")}
-    rng = np.random.default_rng(seed)
-    total = np.zeros(n_sim, dtype=int)
-    for p, n in seats.items():
-        rows = tr[tr.party == p] if p in ("R", "D") else tr
-        if len(rows) >= 2:
-            share = (rows["yea"] / (rows["yea"] + rows["nay"])).to_numpy(float)
-            share = np.where(tr.loc[rows.index, "case_id"].map(cases["yea_is_pro_trade"]).to_numpy(bool), share, 1 - share)
-            m, v = share.mean(), max(share.var(ddof=1), 1e-4)
-            k = max(m * (1 - m) / v - 1, 0.5)
-            q = rng.beta(m * k, (1 - m) * k, n_sim)
-        else:
-            q = rng.uniform(size=n_sim)
-        q = q if pol else 1 - q
-        total += rng.binomial(n, q)
-    n_total = sum(seats.values())
-    rule = cases.loc[case_id, "threshold_rule"]
-    return float(rules.carries(total, n_total, rule, chamber).mean()), total
+    seats = case_bill(dataset, case_id).seats(dataset)[chamber]
+    return party_line_p(dataset, train, chamber, seats, cases.loc[case_id, "threshold_rule"],
+                        bool(cases.loc[case_id, "yea_is_pro_trade"]), n_sim=n_sim, seed=seed)
 
 
 def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -428,7 +410,7 @@ def vote_prediction(spec: dict, sampler: str | None, origin: str, case_id: str, 
     cases = ds.cases.set_index("case_id")
     c = cases.loc[case_id]
     bill = case_bill(ds, case_id, as_of=as_of)
-    pred = predict(model, bill, seed=seed, predictor=BillPredictor(model))
+    pred = predict(model, bill, seed=seed, predictor=BillPredictor(model), party_line=False)
     chamber = c["chamber"]
     seats = {p: n for p, n in bill.seats(ds)[chamber].items() if not p.startswith("_")}
     p_party, _ = party_line_baseline(ds, train, case_id, seed=seed)

@@ -281,7 +281,7 @@ class _EpisodeVotes:
         rows = []
         for case_id in cases.index[cases["episode_id"] == ep]:
             c = cases.loc[case_id]
-            pred = predict(model, case_bill(ds, case_id), seed=self.common["seed"], predictor=predictor)
+            pred = predict(model, case_bill(ds, case_id), seed=self.common["seed"], predictor=predictor, party_line=False)
             ch = c["chamber"].lower()
             rows.append({"case_id": case_id, "episode_id": ep, "chamber": c["chamber"], "vote_type": c["vote_type"],
                          "observed_passed": None if pd.isna(c["passed"]) else bool(c["passed"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -14,6 +15,7 @@ from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, ConvergenceWarning, DataValidationError, load_dataset
 from bayes_coalition.cli.main import main
+from bayes_coalition.prediction.baseline import party_line_p
 from bayes_coalition.prediction.bills import HypotheticalBill, load_bill
 from tests.helpers import mock_sample_stats as _stats
 
@@ -193,9 +195,17 @@ def test_cli_predict_json_and_text(fitted, capsys):
     assert out["draws"] == 800 and out["chains"] == 2 and set(out["seats"]) == {"House", "Senate"}
     assert {"indicator", "effect", "effect_mcse", "ranked", "tied_with_top"} <= set(out["drivers"][0])
     assert any(w.startswith("convergence fail") for w in out["warnings"])      # mocked draws do not converge
+    # the party-line baseline beside the model's P: the bill's seats and rules, every vote of the data, the same seed
+    bill = load_bill(BILLS / "hypothetical_2027.toml")
+    ds = load_dataset()
+    seats = bill.seats(ds)
+    for ch, chamber, rule in (("house", "House", bill.house_rule), ("senate", "Senate", bill.senate_rule)):
+        p, _ = party_line_p(ds, ds.cases["case_id"], chamber, seats[chamber], rule, True, seed=1)
+        assert out["party_line"][ch]["mean"] == p and out["party_line"][ch]["mcse"] == pytest.approx(np.sqrt(p * (1 - p) / 4000))
     assert main(["predict", str(run), str(BILLS / "fasttrack1997_like.toml")]) == 0
     text = capsys.readouterr().out
     assert "warning: convergence fail" in text and "pivotal" in text and "like fasttrack1997" in text
+    assert re.search(r"party-line baseline \(.*\): House 0\.\d\d, Senate 0\.\d\d", text)
 
 
 def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys, monkeypatch):
@@ -235,6 +245,10 @@ def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys,
     assert main(["predict", str(run), bill, "--json"]) == 0
     oos = json.loads(capsys.readouterr().out)["out_of_sample"]
     assert oos["backtest"] == f"{folder / 'backtest.json'} (shipped with the package)" and oos["n_votes"] == 43
+    # printed relative to the working directory when below it (the JSON keeps the full path)
+    monkeypatch.chdir(folder.parent)
+    assert main(["predict", str(run), bill]) == 0
+    assert f"out of sample (43 votes, {folder.name}/backtest.json (shipped with the package)): " in capsys.readouterr().out
 
 
 def test_cli_predict_bad_bill(fitted, tmp_path, capsys):

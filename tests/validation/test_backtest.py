@@ -219,7 +219,8 @@ def _stub_origin_fits(monkeypatch, fitted: list, bills: list | None = None):
         idata.posterior.attrs["free_variables"] = "x"
         return idata, 0.0
 
-    def fake_predict(model, bill, seed, predictor):
+    def fake_predict(model, bill, seed, predictor, party_line):
+        assert party_line is False          # the backtest scores its own baseline, from the training votes only
         if bills is not None:
             bills.append(bill)
         return {"p_house": 0.5, "p_senate": 0.5}
