@@ -28,6 +28,18 @@ def test_public_names_resolve():
         bc.nonexistent  # noqa: B018
 
 
+@pytest.mark.parametrize("first", ["", "import bayes_coalition.report.checks", "bc.report; import bayes_coalition.report.render"])
+def test_bc_report_is_callable_whatever_was_imported_first(first):
+    """``bc.report(model, dir)`` (README): the name is also the subpackage, which an import of any of its modules binds
+    in ``bayes_coalition``; it was "'module' object is not callable" after e.g. ``bayes_coalition.report.checks``."""
+    code = "\n".join(["import bayes_coalition as bc", first,
+                      "try:",
+                      "    bc.report('/nonexistent/run', '/nonexistent/out')",
+                      "except FileNotFoundError as e:",        # the report function ran (and found no run)
+                      "    assert 'run directory not found' in str(e), e"])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
 def test_json_writer_turns_nan_into_null(tmp_path):
     obj = {"a": float("nan"), "b": np.float64("inf"), "c": np.int64(3), "d": [np.nan, 1.5], "e": pd.NA, "f": np.bool_(True)}
     path = _io.write_json(tmp_path / "x.json", obj)
