@@ -19,7 +19,8 @@ from bayes_coalition.prediction.baseline import party_line_p
 from bayes_coalition.prediction.bills import HypotheticalBill, load_bill
 from tests.helpers import mock_sample_stats as _stats
 
-BILLS = Path(__file__).resolve().parents[2] / "bills"
+ROOT = Path(__file__).resolve().parents[2]
+BILLS = ROOT / "bills"
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +207,20 @@ def test_cli_predict_json_and_text(fitted, capsys):
     text = capsys.readouterr().out
     assert "warning: convergence fail" in text and "pivotal" in text and "like fasttrack1997" in text
     assert re.search(r"party-line baseline \(.*\): House 0\.\d\d, Senate 0\.\d\d", text)
+
+
+def test_every_predict_json_key_is_documented_in_the_readme(fitted, capsys):
+    """The README's `predict --json` table is the contract: every key the command writes has a row, and every
+    row names a key it writes (the layers' keys: p_floor_* appear when the fit has agenda control)."""
+    _, run = fitted
+    assert main(["predict", str(run), str(BILLS / "hypothetical_2027.toml"), "--json"]) == 0
+    keys = set(json.loads(capsys.readouterr().out))
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("| key | meaning |", 1)[1].split("\n\n", 1)[0]
+    documented = {k for row in table.splitlines()[2:] for k in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
+    layer_only = {"p_floor_house", "p_floor_senate"}
+    assert keys - documented == set(), "undocumented keys"
+    assert documented - keys - layer_only == set(), "documented keys predict does not write"
 
 
 def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys, monkeypatch):
