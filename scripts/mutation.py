@@ -1,8 +1,10 @@
 """Mutation testing of the coalition core with mutmut 3 (``pip install -e .[mutation]``).
 
-mutmut mutates ``coalition/rules.py``, ``coalition/vote_model.py`` and ``coalition/predictive.py``
-(``[tool.mutmut]`` in pyproject.toml) and runs the fast test selection there (tests/coalition/test_rules.py, test_likelihood.py and
-test_predictive.py; no MCMC sampling) against each mutant.  This script starts from a clean
+mutmut mutates ``coalition/rules.py``, ``coalition/vote_model.py``, ``coalition/predictive.py``, the report's
+verdict rules ``report/checks.py`` and the party-line baseline ``prediction/baseline.py`` (``[tool.mutmut]`` in
+pyproject.toml) and runs the fast test selection there (tests/coalition/test_rules.py, test_likelihood.py,
+test_predictive.py, tests/report/test_checks.py, tests/prediction/test_baseline.py; no MCMC sampling) against each
+mutant.  This script starts from a clean
 ``mutants/`` folder, runs mutmut, and prints
 
     killed K of N mutants (P%)

@@ -68,3 +68,34 @@ def test_only_the_chambers_training_votes_count():
     # fewer than two training rows for a party: a uniform rate (mean half the seats)
     flat = party_line_counts(ds, ["h1"], "House", {"R": 30}, True, n_sim=N_SIM, seed=2)
     assert flat.mean() == pytest.approx(15, abs=0.1)
+
+
+def test_an_independent_takes_both_parties_rows_and_a_blank_elsewhere_drops_nothing():
+    ds = _data()
+    # a column the baseline does not read, blank on one row: that row still counts
+    ds.vote_counts = ds.vote_counts.assign(source=[None, "x", "x", "x", "x", "x", "x"])   # on an R row
+    base = party_line_counts(_data(), ["h1", "h2"], "House", {"R": 30}, True, n_sim=1000, seed=1)
+    np.testing.assert_array_equal(party_line_counts(ds, ["h1", "h2"], "House", {"R": 30}, True, n_sim=1000, seed=1), base)
+    # an independent seat draws from the rates of both parties' rows (0.8, 0.6, 0.2, 0.4: mean 0.5)
+    ind = party_line_counts(_data(), ["h1", "h2"], "House", {"I": 40}, True, n_sim=N_SIM, seed=3)
+    ref = stats.betabinom(40, *_beta_of([0.8, 0.6, 0.2, 0.4]))
+    assert ind.mean() == pytest.approx(ref.mean(), abs=4 * ref.std() / np.sqrt(N_SIM))
+    assert ind.var() == pytest.approx(ref.var(), rel=0.02)
+
+
+def test_overdispersed_rates_floor_the_beta_concentration_at_one_half():
+    """Shares 1.0 and 0.0: mean 0.5, variance 0.5, so the moment estimate of the concentration is negative; the
+    baseline floors it at 0.5, i.e. Beta(0.25, 0.25)."""
+    cases = pd.DataFrame({"case_id": ["a", "b"], "chamber": ["Senate", "Senate"], "yea_is_pro_trade": [True, True]})
+    votes = pd.DataFrame({"case_id": ["a", "b"], "party": ["D", "D"], "yea": [50.0, 0.0], "nay": [0.0, 50.0]})
+    total = party_line_counts(SimpleNamespace(cases=cases, vote_counts=votes), ["a", "b"], "Senate", {"D": 20}, True,
+                              n_sim=N_SIM, seed=4)
+    assert total.var() == pytest.approx(stats.betabinom(20, 0.25, 0.25).var(), rel=0.02)
+
+
+def test_the_seed_fixes_the_draws():
+    ds = _data()
+    one = party_line_p(ds, ["h1", "h2"], "House", {"R": 30, "D": 20}, "majority_of_voting", True, n_sim=500, seed=9)
+    two = party_line_p(ds, ["h1", "h2"], "House", {"R": 30, "D": 20}, "majority_of_voting", True, n_sim=500, seed=9)
+    other = party_line_p(ds, ["h1", "h2"], "House", {"R": 30, "D": 20}, "majority_of_voting", True, n_sim=500, seed=10)
+    assert one[0] == two[0] and np.array_equal(one[1], two[1]) and not np.array_equal(one[1], other[1])

@@ -9,11 +9,14 @@ from scipy import stats
 
 from bayes_coalition.report.checks import (
     backtest_findings,
+    backtest_verdict,
     binomial_interval,
     coverage_verdict,
     identification_text,
     loo_reliability,
     loo_reliability_counts,
+    out_of_sample_record,
+    pit_band,
     pit_verdict,
     provisional_note,
     randomised_pit,
@@ -42,7 +45,8 @@ def test_loo_reliability_from_counts_is_the_same_rule():
     assert not loo_reliability_counts(1, 100, 1).ok
     # the count above 1 not recorded (older compare files): the share alone decides, and the line does not claim it
     assert loo_reliability_counts(8, 89).line == "reliable: 8 of 89 rows have Pareto k > 0.7"
-    assert not loo_reliability_counts(9, 89).ok and not loo_reliability_counts(0, 0).ok
+    assert loo_reliability_counts(9, 89).ok is False and loo_reliability_counts(0, 0).ok is False
+    assert loo_reliability_counts(9, 90).status == "reliable" and loo_reliability_counts(10, 90).status == "unreliable"
 
 
 def test_loo_k_boundaries_and_a_single_row_above_1():
@@ -58,7 +62,7 @@ def test_loo_k_boundaries_and_a_single_row_above_1():
 
 
 def test_binomial_interval_is_clopper_pearson():
-    for k, n in ((0, 10), (3, 10), (83, 92), (92, 92)):
+    for k, n in ((0, 10), (1, 10), (3, 10), (83, 92), (92, 92)):
         ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
         assert binomial_interval(k, n) == pytest.approx((ci.low, ci.high))
 
@@ -75,8 +79,19 @@ def test_coverage_verdict_boundaries():
     for k in range(93):
         lo, hi = binomial_interval(k, 92)
         expected = "too narrow" if 0.95 > hi else ("too wide" if 0.95 < lo else "consistent")
-        assert coverage_verdict(k, 92, 0.95).status == expected, k
-    assert coverage_verdict(0, 0, 0.95).status == "none"
+        got = coverage_verdict(k, 92, 0.95)
+        assert (got.status, got.ok) == (expected, expected == "consistent"), k
+    lo, hi = binomial_interval(83, 92)
+    assert coverage_verdict(83, 92, 0.95).line == (f"Coverage: 83 of 92 rows (90%) inside their 95% predictive intervals "
+                                                   f"(95% binomial interval [{lo:.3f}, {hi:.3f}]): consistent with the "
+                                                   f"nominal 95%")
+    none = coverage_verdict(0, 0, 0.95)
+    assert (none.status, none.ok, none.line) == ("none", False, "Coverage: no rows to check")
+    one = coverage_verdict(1, 1, 0.5)                        # a single row is a verdict, not "no rows"
+    assert one.status == "consistent" and one.ok is True and "1 of 1 rows (100%)" in one.line
+    # the binomial interval's level is the verdict's: at 99% 81 of 92 is consistent with 95%, at 95% too narrow
+    assert coverage_verdict(81, 92, 0.95, level=0.99).status == "consistent"
+    assert coverage_verdict(81, 92, 0.95).status == "too narrow"
 
 
 # --- randomised PIT -----------------------------------------------------------------------------------
@@ -105,7 +120,28 @@ def test_randomised_pit_of_calibrated_counts_is_uniform_where_the_plain_pit_is_n
     assert not plain.ok
     wide = rng.binomial(40, 0.5, size=(n_draws, n_rows)) - 18      # mean 2, sd 3.2 against sd 1 of y
     over, *_ = pit_verdict(randomised_pit(y, wide, rng))
-    assert not over.ok and "over-dispersed" in over.line
+    assert over.ok is False and over.status == "miscalibrated" and over.line.endswith(
+        "(too many values in the middle: predictions over-dispersed)")
+    narrow = np.full((n_draws, n_rows), 2)                           # every draw 2: far too sure
+    under, *_ = pit_verdict(randomised_pit(y, narrow, rng))
+    assert under.ok is False and under.line.endswith("(too many values in the tails: predictions under-dispersed)")
+
+
+def test_pit_band_is_the_kolmogorov_smirnov_band_on_its_grid():
+    """The simulated half-width of the simultaneous band for n uniforms, against SciPy's exact one-sample
+    Kolmogorov-Smirnov quantile: the grid (99 points) sees slightly less than the supremum, never more."""
+    for n, prob in ((50, 0.95), (300, 0.95), (300, 0.99)):
+        z, half = pit_band(n, prob=prob)
+        ks = stats.kstwo.ppf(prob, n)
+        assert ks - 0.015 < half <= ks + 0.005, (n, prob, half, ks)
+        assert len(z) == 99 and z[0] == pytest.approx(0.01) and z[-1] == pytest.approx(0.99)
+    (z1, h1), (z2, h2) = pit_band(50), pit_band(50)
+    assert h1 == h2 and np.array_equal(z1, z2)                      # seeded
+    # a sample exactly on the band's edge decides by <=: the check's grid and half-width are the band's
+    u = np.linspace(0.005, 0.995, 100)
+    check, z, diff, half = pit_verdict(u)
+    z100, half100 = pit_band(100)
+    assert check.ok and np.max(np.abs(diff)) <= half and half == half100 and np.array_equal(z, z100)
 
 
 # --- provisional fits and identification ------------------------------------------------------------------
@@ -148,3 +184,43 @@ def _scores(brier=0.05, log=-0.2, p=0.95, cov=0.9):
 def test_backtest_findings_follow_the_bar(scores, met):
     assert {c.status: c.ok for c in backtest_findings(scores)} == met
 
+
+def test_backtest_findings_say_what_each_part_measured():
+    lines = [c.line for c in backtest_findings(_scores(brier=0.1174, log=-0.37531, p=0.02675, cov=0.8488))]
+    assert lines == ["Brier 0.1174 against the party line's 0.0663", "log score -0.375 against -0.257",
+                     "P(model's Brier is lower) 0.027 (bar 0.9)",
+                     "90% coverage of party rows 0.849 (bar 0.85-0.95: intervals too narrow)"]
+    assert backtest_findings(_scores(cov=0.9501))[-1].line == "90% coverage of party rows 0.950 (bar 0.85-0.95: intervals too wide)"
+    assert backtest_findings(_scores(cov=0.95))[-1].line == "90% coverage of party rows 0.950 (bar 0.85-0.95)"
+    assert backtest_findings(_scores(cov=0.85))[-1].line == "90% coverage of party rows 0.850 (bar 0.85-0.95)"
+
+
+
+def test_backtest_verdict_is_one_line_of_the_findings():
+    win = backtest_verdict(_scores())
+    assert win.ok is True and win.status == "beats the party line"
+    assert win.line == ("Verdict: the model beats the party-line baseline out of sample. Brier 0.0500 against the party "
+                        "line's 0.0663; log score -0.200 against -0.257; P(model's Brier is lower) 0.950 (bar 0.9); "
+                        "90% coverage of party rows 0.900 (bar 0.85-0.95).")
+    lose = backtest_verdict(_scores(cov=0.8139))
+    assert lose.ok is False and lose.status == "does not beat the party line"
+    assert lose.line == ("Verdict: the model does not beat the party-line baseline out of sample on every count. Missed: "
+                         "90% coverage of party rows 0.814 (bar 0.85-0.95: intervals too narrow). Met: Brier 0.0500 "
+                         "against the party line's 0.0663; log score -0.200 against -0.257; P(model's Brier is lower) "
+                         "0.950 (bar 0.9).")
+    none_met = backtest_verdict(_scores(brier=0.2, log=-0.5, p=0.1, cov=0.5))
+    assert none_met.line == ("Verdict: the model does not beat the party-line baseline out of sample on every count. "
+                             "Missed: Brier 0.2000 against the party line's 0.0663; log score -0.500 against -0.257; "
+                             "P(model's Brier is lower) 0.100 (bar 0.9); 90% coverage of party rows 0.500 (bar 0.85-0.95: "
+                             "intervals too narrow).")
+
+
+def test_out_of_sample_record_carries_the_verdict_or_says_why_not():
+    assert out_of_sample_record(None, "not backtested: no x") == {"backtest": None, "note": "not backtested: no x"}
+    scores = {**_scores(cov=0.8139), "n_votes": 43, "unconverged_fits": [{"origin": "a"}, {"origin": "b"}]}
+    rec = out_of_sample_record(scores, "f/backtest.json")
+    assert rec == {"backtest": "f/backtest.json", "beats_party_line": False, "verdict": backtest_verdict(scores).line,
+                   "n_votes": 43, "brier": 0.05, "party_line_brier": 0.0663, "log_score": -0.2,
+                   "party_line_log_score": -0.2567, "p_model_better_brier": 0.95, "coverage_90": 0.8139,
+                   "unconverged_fits": 2}
+    assert out_of_sample_record({**scores, "coverage_90": 0.9}, "f")["beats_party_line"] is True
