@@ -404,3 +404,33 @@ def test_threshold_check_counts_margins_by_hand() -> None:
     assert t["observed"].tolist() == [9, 0]
     assert t["predictive_mean"].tolist() == [(9 + 14) / 2, (0 + 9) / 2]
     assert t["p_value"].tolist() == [0.75, 0.75]
+
+
+# --- weighted quantiles (held votes' replicates weighted by their floor probability) -----------------
+
+
+def test_weighted_quantile_with_equal_weights_is_numpys() -> None:
+    values = np.random.default_rng(3).normal(size=101)
+    q = [0.03, 0.25, 0.5, 0.97]
+    np.testing.assert_array_equal(predictive.weighted_quantile(values, np.full(101, 0.3), q), np.quantile(values, q))
+
+
+def test_weighted_quantile_hand_table() -> None:
+    """Values 3, 1, 2 with weights 1, 1, 2 (unsorted): sorted 1, 2, 3 with weights 1, 2, 1, so the mid-point CDF is
+    (cumsum - w / 2) / 4 = 0.125, 0.5, 0.875 and the quantile interpolates linearly between those points."""
+    values, weights = np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 2.0])
+    got = predictive.weighted_quantile(values, weights, [0.125, 0.3125, 0.5, 0.6875, 0.875, 0.01, 0.99])
+    np.testing.assert_allclose(got, [1.0, 1.5, 2.0, 2.5, 3.0, 1.0, 3.0])
+    # a weight scale does not matter
+    np.testing.assert_allclose(predictive.weighted_quantile(values, 7 * weights, [0.3125]), [1.5])
+
+
+def test_weighted_quantiles_per_column() -> None:
+    rng = np.random.default_rng(5)
+    x, w = rng.normal(size=(200, 3)), rng.uniform(0.1, 1.0, size=(200, 3))
+    got = predictive._weighted_quantiles(x, w, [0.05, 0.95])
+    assert got.shape == (2, 3)
+    for j in range(3):
+        np.testing.assert_array_equal(got[:, j], predictive.weighted_quantile(x[:, j], w[:, j], [0.05, 0.95]))
+    np.testing.assert_array_equal(predictive._weighted_quantiles(x, np.ones_like(x), [0.05, 0.95]),
+                                  np.quantile(x, [0.05, 0.95], axis=0))
