@@ -129,13 +129,14 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
     ds.attrs.update(minimum_winning_margin=MINIMUM_WINNING_MARGIN)
     # the party-line baseline with the bill's seats and rules (every vote of the data; the bill's codes play no part):
     # the reference the model loses to out of sample, quoted so that the model's P is read against it
-    train = model.dataset.cases["case_id"].tolist() if party_line else []
-    for chamber in CHAMBERS if party_line else ():
-        rule = bill.house_rule if chamber == "House" else bill.senate_rule
-        p, _ = party_line_p(model.dataset, train, chamber, seats[chamber], rule, bill.yea_is_pro_trade,
-                            n_sim=PARTY_LINE_DRAWS, seed=seed)
-        ds[f"p_party_line_{chamber.lower()}"] = xr.DataArray(p, attrs={"mcse": float(np.sqrt(p * (1 - p) / PARTY_LINE_DRAWS)),
-                                                                        "draws": PARTY_LINE_DRAWS})
+    if party_line:
+        train = model.dataset.cases["case_id"].tolist()
+        for chamber in CHAMBERS:
+            rule = bill.house_rule if chamber == "House" else bill.senate_rule
+            p, _ = party_line_p(model.dataset, train, chamber, seats[chamber], rule, bill.yea_is_pro_trade,
+                                n_sim=PARTY_LINE_DRAWS, seed=seed)
+            ds[f"p_party_line_{chamber.lower()}"] = xr.DataArray(
+                p, attrs={"mcse": float(np.sqrt(p * (1 - p) / PARTY_LINE_DRAWS)), "draws": PARTY_LINE_DRAWS})
     ds["in_coalition"] = xr.concat(membership, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["pivotal"] = xr.concat(pivotal, dim=pd.Index(list(CHAMBERS), name="chamber"))
     ds["decisive"] = xr.concat(decisive_, dim=pd.Index(list(CHAMBERS), name="chamber"))
