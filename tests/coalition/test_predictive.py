@@ -434,3 +434,38 @@ def test_weighted_quantiles_per_column() -> None:
         np.testing.assert_array_equal(got[:, j], predictive.weighted_quantile(x[:, j], w[:, j], [0.05, 0.95]))
     np.testing.assert_array_equal(predictive._weighted_quantiles(x, np.ones_like(x), [0.05, 0.95]),
                                   np.quantile(x, [0.05, 0.95], axis=0))
+
+
+def test_simulated_vote_buying_closes_the_held_votes_that_fall_just_short() -> None:
+    """With b(d) = 1 (prob 1, an enormous reach) a held vote's replicate 1 to ceil(10% of 350) = 35 yeas short of
+    its 176 is bought up to exactly 176; every other replicate, and the exempt case's rows, keep the counts of the
+    same simulation without the layer (buying draws its randomness after the counts); prob 0 changes nothing."""
+    from bayes_coalition.coalition import rules
+
+    md = _tiny_md()
+    md.case_floor = np.array([rules.HELD, rules.EXEMPT])
+    md.case_threshold = np.array(["majority_of_voting", "majority_of_voting"])
+    S = 3000
+    a = _arrays(S, pos=(0.0, 0.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(1e12,) * 6, mix=0.25)   # p = 1/2 per member
+    a["cut_point"][S // 2:, 0] = 0.15            # half the draws further from the line: some short by more than 35
+    natural = predictive.simulate(a, md, seed=4)["obs_yea"]
+    bought = predictive.simulate({**a, "buying_prob": np.ones(S), "buying_reach": np.full(S, 1e9)}, md, seed=4)["obs_yea"]
+    short = 176 - natural[:, :2].sum(axis=1)
+    closed = (short >= 1) & (short <= 35)
+    assert closed.sum() > 300 and (short > 35).sum() > 0 and (short < 1).sum() > 300      # all three kinds occur
+    np.testing.assert_array_equal(bought[closed, :2].sum(axis=1), 176)
+    np.testing.assert_array_equal(bought[~closed], natural[~closed])
+    np.testing.assert_array_equal(bought[:, 2:], natural[:, 2:])                             # the exempt case
+    assert (bought[:, :2] >= natural[:, :2]).all() and (bought[:, :2] <= md.obs_n[:2]).all()  # yeas from nays only
+    none = predictive.simulate({**a, "buying_prob": np.zeros(S), "buying_reach": np.ones(S)}, md, seed=4)["obs_yea"]
+    np.testing.assert_array_equal(none, natural)
+    # independents are not bought (as in the likelihood): with the second row independent, only the first moves
+    md.obs_group_idx = md.obs_group_idx.copy()
+    md.obs_group_idx[1] = 2                      # GROUPS.index("I")
+    natural = predictive.simulate(a, md, seed=4)["obs_yea"]
+    bought = predictive.simulate({**a, "buying_prob": np.ones(S), "buying_reach": np.full(S, 1e9)}, md, seed=4)["obs_yea"]
+    np.testing.assert_array_equal(bought[:, 1], natural[:, 1])
+    short = 176 - natural[:, :2].sum(axis=1)
+    closed = (short >= 1) & (short <= np.minimum(35, 200 - natural[:, 0]))   # only the first row's nays can be bought
+    assert closed.sum() > 300
+    np.testing.assert_array_equal(bought[closed, 0], natural[closed, 0] + short[closed])
