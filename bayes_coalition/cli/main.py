@@ -368,7 +368,7 @@ def _loeo_votes(args, spec, out) -> int:
 
 def cmd_compare(args) -> int:
     from bayes_coalition._io import write_json
-    from bayes_coalition.report.checks import loo_reliability_counts
+    from bayes_coalition.report.checks import LOO_UNTRUSTED, loo_reliability_counts
     from bayes_coalition.validation.compare import compare_hypotheses
 
     spec, out = _spec_and_out(args, "_hypotheses")
@@ -384,7 +384,7 @@ def cmd_compare(args) -> int:
             print(f"  {row['model']:12s} elpd_diff {row['elpd_diff']:7.2f}  dse {row['dse']:6.2f}")
     else:
         # the numbers stay in the JSON; an ELPD difference of unreliable PSIS-LOO estimates is not printed
-        counts = {k: c.line.split(" \u2014 ")[0] for k, c in verdicts.items()}
+        counts = {k: c.line.removesuffix(LOO_UNTRUSTED) for k, c in verdicts.items()}
         print("PSIS-LOO: " + "; ".join(f"{k} {line}" for k, line in counts.items()))
         print("  the ELPD comparison is not printed (PSIS-LOO cannot be trusted here); compare H1/H2 out of sample "
               "with `bayes-coalition loeo`")

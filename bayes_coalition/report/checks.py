@@ -29,6 +29,8 @@ from bayes_coalition.constants import CONTRACTION_IDENTIFIED
 K_BAD = 0.7                  # Pareto k above which a row's PSIS estimate is unreliable
 K_VERY_BAD = 1.0             # above which the importance ratios have no finite mean
 LOO_MAX_BAD_SHARE = 0.10     # at most this share of rows may have k > K_BAD
+LOO_UNTRUSTED = " \u2014 PSIS-LOO cannot be trusted for this model"   # the end of an unreliable verdict's line
+LOO_RULE = f"at most {LOO_MAX_BAD_SHARE:.0%} of rows with Pareto k > {K_BAD} and none above {K_VERY_BAD:g}"
 COVERAGE_LEVEL = 0.95        # confidence of the binomial interval of an observed coverage
 PIT_BAND_PROB = 0.95         # simultaneous band of the randomised PIT's ECDF
 # What "the model predicts better than the party line" must show in the backtest (issue 13's bar): both
@@ -65,8 +67,7 @@ def loo_reliability_counts(bad: int, n: int, very: int | None = None) -> Check:
         above = "" if very is None else f", none above {K_VERY_BAD:g}"
         return Check("reliable", True, f"reliable: {bad} of {n} rows have Pareto k > {K_BAD}{above}")
     extra = f" ({very} above {K_VERY_BAD:g})" if very else ""
-    return Check("unreliable", False, f"unreliable: {bad} of {n} rows have k > {K_BAD}{extra} \u2014 PSIS-LOO cannot be "
-                                      "trusted for this model")
+    return Check("unreliable", False, f"unreliable: {bad} of {n} rows have k > {K_BAD}{extra}{LOO_UNTRUSTED}")
 
 
 def binomial_interval(successes: int, n: int, level: float = COVERAGE_LEVEL) -> tuple[float, float]:

@@ -190,21 +190,27 @@ def party_line_baseline(dataset, train: list[str], case_id: str, n_sim: int = 40
                         bool(cases.loc[case_id, "yea_is_pro_trade"]), n_sim=n_sim, seed=seed)
 
 
-def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Brier score and mean log score (natural log, probabilities clipped to [0.001, 0.999])."""
+def vote_scores(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per vote: squared error and log score (natural log), probabilities clipped to [0.001, 0.999]."""
     p = np.clip(np.asarray(p, float), 1e-3, 1 - 1e-3)
     y = np.asarray(y, float)
-    return float(np.mean((p - y) ** 2)), float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return (p - y) ** 2, y * np.log(p) + (1 - y) * np.log(1 - p)
+
+
+def score(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Brier score and mean log score: the means of :func:`vote_scores`."""
+    brier, log = vote_scores(p, y)
+    return float(np.mean(brier)), float(np.mean(log))
 
 
 def largest_losses(votes: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     """The votes on which the model's Brier falls furthest behind the party line's, worst first: at most
     ``n`` rows of ``backtest.csv`` where the model's squared error exceeds the baseline's, with ``brier_model``,
-    ``brier_party_line`` and their difference ``brier_loss`` (each vote's share of the mean gap is
-    ``brier_loss / n_votes``). Unclipped probabilities, as in :func:`score`'s Brier."""
+    ``brier_party_line`` and their difference ``brier_loss`` (:func:`vote_scores`, so the losses and wins over
+    all votes, divided by their number, are ``backtest.json``'s Brier difference)."""
     y = votes["observed_passed"].astype(float).to_numpy()
-    model = (votes["p_pass"].to_numpy(float) - y) ** 2
-    party = (votes["p_party_line"].to_numpy(float) - y) ** 2
+    model, _ = vote_scores(votes["p_pass"], y)
+    party, _ = vote_scores(votes["p_party_line"], y)
     out = votes.assign(brier_model=model, brier_party_line=party, brier_loss=model - party)
     out = out[out["brier_loss"] > 0].sort_values("brier_loss", ascending=False, kind="mergesort")   # ties: file order
     return out.head(int(n)).reset_index(drop=True)
@@ -570,11 +576,7 @@ def paired_difference(table: pd.DataFrame, a: str, b: str, *, n_boot: int = 4000
     Brier: lower is better, so a negative difference favours ``a``; log score: the opposite."""
     y = table["observed_passed"].astype(float).to_numpy()
 
-    def parts(col):
-        p = np.clip(table[col].to_numpy(float), 1e-3, 1 - 1e-3)
-        return (p - y) ** 2, y * np.log(p) + (1 - y) * np.log(1 - p)
-
-    (ba, la), (bb, lb) = parts(a), parts(b)
+    (ba, la), (bb, lb) = vote_scores(table[a], y), vote_scores(table[b], y)
     groups = table[cluster].to_numpy() if cluster in table else np.arange(len(table))
     labels, inverse = np.unique(groups, return_inverse=True)
     rng = np.random.default_rng(seed)

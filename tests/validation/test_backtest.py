@@ -430,6 +430,14 @@ def test_largest_losses_ranks_votes_by_their_brier_gap_to_the_party_line():
     y = votes["observed_passed"].astype(float)
     total = ((votes["p_pass"] - y) ** 2 - (votes["p_party_line"] - y) ** 2).sum()
     assert total == pytest.approx(0.35 - 0.55 + 0.08 + 0.32)
+    # the same clipped scores as backtest.json: a certain forecast that failed costs 0.999^2, and the gaps over all
+    # votes average to the paired Brier difference
+    sure = pd.DataFrame({"case_id": ["a", "b"], "episode_id": ["a", "b"], "observed_passed": [False, True],
+                         "p_pass": [1.0, 0.9], "p_party_line": [0.5, 0.95]})
+    gaps = largest_losses(sure, n=10)
+    assert gaps["brier_model"].tolist() == pytest.approx([0.999 ** 2, 0.01])
+    assert len(gaps) == 2                                    # both votes are losses here
+    assert gaps["brier_loss"].sum() / 2 == pytest.approx(paired_difference(sure, "p_pass", "p_party_line")["brier"]["difference"])
     # equal gaps keep the file's (date) order; the input is not changed
     tie = pd.DataFrame({"case_id": ["x", "y"], "observed_passed": [True, True], "p_pass": [0.5, 0.5],
                         "p_party_line": [0.9, 0.9]})

@@ -205,9 +205,8 @@ def _loo_blocks(idata) -> list:
                   + (f" {n_nan} rows have no finite k (a constant log-likelihood, e.g. a row with no or one voter)."
                      if n_nan else ""), small=True),
         _figure(_arviz.plot_khat(k), "Pareto k", "Pareto k per likelihood row."),
-        Paragraph(f"Rule: reliable when at most {checks.LOO_MAX_BAD_SHARE:.0%} of the rows have k > {checks.K_BAD} and none "
-                  f"has k > {checks.K_VERY_BAD:g}; otherwise neither the ELPD nor any comparison built on it is shown.",
-                  small=True),
+        Paragraph(f"Rule: reliable when {checks.LOO_RULE}; otherwise neither the ELPD nor any comparison built on it "
+                  "is shown.", small=True),
     ]
     return blocks
 

@@ -176,13 +176,13 @@ def _compare_part(folder: Path | None) -> list[Block]:
         ]
     else:
         # an ELPD difference between unreliable PSIS-LOO estimates is not shown (issue 13): LOEO replaces it
-        ks = pd.DataFrame({"model": list(verdicts), "PSIS-LOO": [c.line.split(" \u2014 ")[0] for c in verdicts.values()]})
+        ks = pd.DataFrame({"model": list(verdicts), "PSIS-LOO": [c.line.removesuffix(checks.LOO_UNTRUSTED) for c in verdicts.values()]})
         blocks = [
             Paragraph("PSIS-LOO comparison of the full model against the models without the H1 and without the H2 terms: "
                       "**not shown**, because PSIS-LOO is unreliable for "
                       + ", ".join(m for m, c in verdicts.items() if not c.ok)
-                      + " (rule: at most 10% of rows with Pareto k > 0.7 and none above 1; every vote has its own "
-                        "cut-point and tilt). The H1/H2 comparison out of sample is leave-one-episode-out "
+                      + f" (rule: {checks.LOO_RULE}; every vote has its own cut-point and tilt). The H1/H2 "
+                        "comparison out of sample is leave-one-episode-out "
                         "cross-validation (below; `bayes-coalition loeo`)."),
             Table(ks),
         ]
