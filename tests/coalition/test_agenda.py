@@ -1,6 +1,7 @@
 """The agenda-control layer (coalition/agenda.py) against independent references: SciPy's bivariate
 normal CDF and numerical integration for the floor probabilities, a NumPy re-computation of the
-likelihood's terms on the shipped data, and the rule table of which votes the leadership controls."""
+likelihood's terms on the shipped data, and which shipped votes the leadership controls (the rule's table is in
+test_rules.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,6 @@ from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.data.dataset import load_dataset
-
-
-@pytest.mark.parametrize(("vote_type", "pro", "status"), [
-    ("final_passage", True, rules.HELD),
-    ("cloture", True, rules.HELD),
-    ("procedural", True, rules.HELD),
-    ("disapproval", False, rules.EXEMPT),        # privileged by statute: forced onto the floor
-    ("final_passage", False, rules.EXEMPT),      # yea is the anti-trade side: not the leadership's motion
-    ("whip_estimate", True, rules.WITHDRAWN),    # counted, never voted
-])
-def test_floor_status_table(vote_type, pro, status) -> None:
-    assert int(rules.floor_status(vote_type, pro)) == status
 
 
 def test_shipped_cases_floor_status() -> None:

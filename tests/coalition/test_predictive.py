@@ -54,6 +54,15 @@ def test_draws_are_flattened_chain_major() -> None:
     np.testing.assert_array_equal(predictive.draw_arrays(group, mixed, 1.5)["mix_share"], np.full((6, 1), 0.25))
     one_d = xr.Dataset({"x": (("chain", "draw"), np.array([[1.0, 2.0], [3.0, 4.0]]))})
     np.testing.assert_array_equal(predictive.draws_of(one_d, "x"), [1.0, 2.0, 3.0, 4.0])
+    # the strategic layers' parameters: None when the spec switched a layer off, each its own draws otherwise
+    for name in ("agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach"):
+        assert a[name] is None
+    layers = group.assign({name: (("chain", "draw"), values[..., 0] + k / 10)
+                           for k, name in enumerate(("agenda_bar", "agenda_scale", "agenda_leak", "buying_prob",
+                                                     "buying_reach"))})
+    b = predictive.draw_arrays(layers, md, 1.5)
+    for k, name in enumerate(("agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach")):
+        np.testing.assert_allclose(b[name], np.arange(0, 24, 4) + k / 10, err_msg=name)   # (chain, draw) -> sample
 
 
 # --- beta-binomial draws -----------------------------------------------------------------
@@ -301,9 +310,13 @@ def test_decisive_cases_prefer_the_latest_final_vote_then_cloture_then_procedura
 
 
 def _two_chamber_table(house_yea: list[int], senate_yea: list[int], president: list[float],
-                       cut: tuple[float, float], *, prob: float = 0.5, extra_house_episode: bool = False) -> pd.DataFrame:
+                       cut: tuple[float, float], *, prob: float = 0.5, extra_house_episode: bool = False,
+                       agenda: dict | None = None) -> pd.DataFrame:
     """approval_table on hand draws: episode ep (House case h, Senate case s, pro-trade yea), and optionally
-    a House-only episode ep2 (case x, anti-trade yea) and an interval-observed case."""
+    a House-only episode ep2 (case x, anti-trade yea) and an interval-observed case. ``agenda``: the agenda
+    layer's draws (``agenda_bar``, ``agenda_scale``, ``agenda_leak``); h and s are held votes, x exempt."""
+    from bayes_coalition.coalition import rules
+
     S = len(house_yea)
     cids = ["h", "s"] + (["x"] if extra_house_episode else [])
     md = SimpleNamespace(
@@ -312,6 +325,7 @@ def _two_chamber_table(house_yea: list[int], senate_yea: list[int], president: l
         president_idx=0, obs_case_idx=np.array([0, 0, 1] + ([2] if extra_house_episode else [])),
         obs_yea=np.array([200.0, 30.0, 52.0] + ([100.0] if extra_house_episode else [])),
         int_case_idx=np.array([2] if extra_house_episode else [], dtype=int),
+        case_floor=np.array([rules.HELD, rules.HELD, rules.EXEMPT][:len(cids)]),
     )
     cases = pd.DataFrame({
         "case_id": cids[::-1], "episode_id": (["ep2"] if extra_house_episode else []) + ["ep", "ep"],
@@ -326,7 +340,7 @@ def _two_chamber_table(house_yea: list[int], senate_yea: list[int], president: l
     n = [435, 100] + ([435] if extra_house_episode else [])
     sim = {"case_yea": np.column_stack(columns), "case_n": np.array(n)}
     arrays = {"ideal_point": np.array(president, dtype=float)[:, None],
-              "cut_point": np.tile(list(cut) + ([9.0] if extra_house_episode else []), (S, 1))}
+              "cut_point": np.tile(list(cut) + ([9.0] if extra_house_episode else []), (S, 1)), **(agenda or {})}
     return predictive.approval_table(sim, arrays, md, cases, prob=prob)
 
 
@@ -362,6 +376,16 @@ def test_approval_table_columns_by_hand() -> None:
     assert t["observed_in_interval"].tolist()[:2] == [True, True] and t["observed_in_interval"].isna().tolist()[2]
     assert str(t["observed_in_interval"].dtype) == "boolean"
     assert t.attrs["prob"] == 0.5
+    # outcome classes: h needs 218 (spare 2, -18, 32, 12, -8), s 51 (9, -11, 4, -6, 19), x 218 (150: all fail)
+    np.testing.assert_allclose(t["p_minimum_winning"], [1 / 5, 2 / 5, 0.0])
+    np.testing.assert_allclose(t["p_oversized"], [2 / 5, 1 / 5, 0.0])
+    np.testing.assert_allclose(t["p_deadlock"], [2 / 5, 2 / 5, 1.0])
+    np.testing.assert_array_equal(t["observed_margin"].iloc[:2], [230 - 218, 52 - 51])
+    assert np.isnan(t["observed_margin"].iloc[2])
+    # h: no recorded outcome; s passed by 1; x failed (a deadlock whatever its count)
+    assert t["observed_class"].tolist() == ["", "minimum_winning", "deadlock"]
+    assert t.attrs["minimum_winning_margin"] == 10
+    assert "p_floor" not in t                                   # no agenda control
 
 
 def test_approval_table_observed_outside_interval() -> None:
@@ -469,3 +493,233 @@ def test_simulated_vote_buying_closes_the_held_votes_that_fall_just_short() -> N
     closed = (short >= 1) & (short <= np.minimum(35, 200 - natural[:, 0]))   # only the first row's nays can be bought
     assert closed.sum() > 300
     np.testing.assert_array_equal(bought[closed, 0], natural[closed, 0] + short[closed])
+
+
+# --- agenda control's floor weights and the outcome classes, by hand -------------------------------------
+
+
+def _agenda_case(yeas: list[list[int]], *, bar=(0.02, 0.0, -0.01), scale=(0.01, 0.02, 0.03), leak=(0.1, 0.0, 0.25)):
+    """Three votes: a held House final passage (400 voting, 201 needed), an exempt Senate cloture vote (100
+    voting, 60 needed) and a withdrawn House measure counted against all members (218 of 435 needed); one
+    (bar, scale, leak) per draw."""
+    from bayes_coalition.coalition import rules
+
+    md = SimpleNamespace(
+        coords={"case": ["held", "exempt", "withdrawn"]},
+        case_floor=np.array([rules.HELD, rules.EXEMPT, rules.WITHDRAWN]),
+        case_threshold=np.array(["majority_of_voting", "three_fifths_of_senate", "majority_of_members"]),
+        case_chamber_idx=np.array([0, 1, 0]),
+    )
+    S = len(yeas)
+    sim = {"case_yea": np.array(yeas, dtype=float), "case_n": np.array([400, 100, 435])}
+    arrays = {"agenda_bar": np.array(bar[:S]), "agenda_scale": np.array(scale[:S]), "agenda_leak": np.array(leak[:S])}
+    return md, sim, arrays
+
+
+def _pi(y: float, needed: int, n: int, bar: float, scale: float, leak: float) -> float:
+    """The floor probability by hand: leak + (1 - leak) Phi((y - (needed - 1/2 + bar n)) / (scale n))."""
+    return leak + (1 - leak) * stats.norm.cdf((y - (needed - 0.5 + bar * n)) / (scale * n))
+
+
+def test_floor_weights_are_the_floor_probability_of_each_replicate() -> None:
+    """Guards against weights on the wrong votes (exempt or withdrawn ones by default), a wrong threshold or turnout
+    (the House majority of those voting against all members), and the draws' bar, scale and leak mixed up."""
+    md, sim, arrays = _agenda_case([[205, 61, 210], [199, 59, 220], [212, 70, 218]])
+    w = predictive.floor_weights(sim, arrays, md)
+    pars = list(zip(arrays["agenda_bar"], arrays["agenda_scale"], arrays["agenda_leak"]))
+    np.testing.assert_allclose(w[:, 0], [_pi(y, 201, 400, *p) for y, p in zip([205, 199, 212], pars)], rtol=1e-12)
+    np.testing.assert_array_equal(w[:, 1:], 1.0)                     # only held votes by default
+    both = predictive.floor_weights(sim, arrays, md, statuses=(1, 2))
+    np.testing.assert_allclose(both[:, 0], w[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(both[:, 2], [_pi(y, 218, 435, *p) for y, p in zip([210, 220, 218], pars)], rtol=1e-12)
+    np.testing.assert_array_equal(both[:, 1], 1.0)                   # an exempt vote is never weighted
+    # draw 0 in numbers: a = 201 - 1/2 + 0.02 * 400 = 208.5, scale 0.01 * 400 = 4, Phi((205 - 208.5) / 4) = 0.190786
+    assert w[0, 0] == pytest.approx(0.1 + 0.9 * 0.190786, abs=1e-6)
+    # without the layer every weight is 1
+    np.testing.assert_array_equal(predictive.floor_weights(sim, {"agenda_bar": None}, md), np.ones((3, 3)))
+    np.testing.assert_array_equal(predictive.floor_weights(sim, {}, md), np.ones((3, 3)))
+
+
+def test_outcome_classes_by_hand_at_the_margin() -> None:
+    """Minimum winning is a pass with at most ``margin`` spare yeas (boundary included), oversized one with more,
+    deadlock a failure; without agenda control every replicate counts once. House 400 voting: 201 needed, so 211
+    is minimum winning (10 spare) and 212 oversized; the Senate cloture vote needs 60."""
+    md, sim, _ = _agenda_case([[200, 59, 217], [201, 60, 218], [211, 70, 228], [212, 71, 229]])
+    c = predictive.outcome_classes(sim, {}, md)
+    np.testing.assert_array_equal(c["needed"], [201.0, 60.0, 218.0])
+    np.testing.assert_allclose(c["p_minimum_winning"], [2 / 4, 2 / 4, 2 / 4])
+    np.testing.assert_allclose(c["p_oversized"], [1 / 4, 1 / 4, 1 / 4])
+    np.testing.assert_allclose(c["p_deadlock"], [1 / 4, 1 / 4, 1 / 4])
+    c5 = predictive.outcome_classes(sim, {}, md, margin=0)          # only an exact hit is minimum winning
+    np.testing.assert_allclose(c5["p_minimum_winning"], [1 / 4] * 3)
+    np.testing.assert_allclose(c5["p_oversized"], [2 / 4] * 3)
+
+
+def test_outcome_classes_weight_replicates_by_the_floor_probability() -> None:
+    """With agenda control a replicate of a held vote or a withdrawn measure carries only with its probability of
+    reaching the floor; the rest of its mass is deadlock (never voted). An exempt vote is unweighted."""
+    yeas = [[205, 61, 230], [199, 59, 217], [215, 80, 240]]
+    md, sim, arrays = _agenda_case(yeas)
+    pars = list(zip(arrays["agenda_bar"], arrays["agenda_scale"], arrays["agenda_leak"]))
+    pi_h = np.array([_pi(y[0], 201, 400, *p) for y, p in zip(yeas, pars)])
+    pi_w = np.array([_pi(y[2], 218, 435, *p) for y, p in zip(yeas, pars)])
+    c = predictive.outcome_classes(sim, arrays, md)
+    # held: draws 0 (4 spare) and 2 (14 spare) carry; draw 1 fails
+    np.testing.assert_allclose(c["p_minimum_winning"][0], pi_h[0] / 3, rtol=1e-12)
+    np.testing.assert_allclose(c["p_oversized"][0], pi_h[2] / 3, rtol=1e-12)
+    np.testing.assert_allclose(c["p_deadlock"][0], 1 - (pi_h[0] + pi_h[2]) / 3, rtol=1e-12)
+    np.testing.assert_allclose([c["p_minimum_winning"][1], c["p_oversized"][1], c["p_deadlock"][1]], [1 / 3, 1 / 3, 1 / 3])
+    # withdrawn, counted against all 435 members (218 needed): draws 0 (12 spare, oversized) and 2 (22) carry
+    np.testing.assert_allclose(c["p_minimum_winning"][2], 0.0, atol=1e-15)
+    np.testing.assert_allclose(c["p_oversized"][2], (pi_w[0] + pi_w[2]) / 3, rtol=1e-12)
+    for k in range(3):
+        assert c["p_minimum_winning"][k] + c["p_oversized"][k] + c["p_deadlock"][k] == pytest.approx(1.0)
+
+
+def test_observed_classes_hand_table() -> None:
+    """A counted-but-never-voted measure and a failed vote are deadlocks whatever their margin; an unknown outcome
+    is blank; a pass is minimum winning up to ``margin`` spare yeas (boundary included), oversized beyond."""
+    cases = pd.DataFrame({"passed": [True, True, True, False, None, True, np.nan],
+                          "vote_type": ["final_passage", "cloture", "final_passage", "final_passage", "final_passage",
+                                        "whip_estimate", "procedural"]})
+    margins = np.array([10.0, 11.0, 0.0, 3.0, 5.0, -6.0, 1.0])
+    assert predictive.observed_classes(margins, cases) == [
+        "minimum_winning", "oversized", "minimum_winning", "deadlock", "", "deadlock", ""]
+    assert predictive.observed_classes(margins, cases, margin=9)[:2] == ["oversized", "oversized"]
+    assert predictive.observed_classes(margins, cases, margin=11)[:2] == ["minimum_winning", "minimum_winning"]
+
+
+def _threshold_md(observed: list[int], n: list[int], *, interval_case: int | None = None) -> SimpleNamespace:
+    """House votes by a majority of those voting, one count row per vote; ``interval_case`` also has a whip
+    interval (its count is not observed exactly)."""
+    k = len(observed)
+    return SimpleNamespace(
+        coords={"case": [f"c{i}" for i in range(k)]}, case_threshold=np.array(["majority_of_voting"] * k),
+        case_chamber_idx=np.zeros(k, dtype=int), obs_case_idx=np.arange(k), obs_yea=np.array(observed),
+        obs_n=np.array(n), int_case_idx=np.array([] if interval_case is None else [interval_case], dtype=int))
+
+
+def test_threshold_check_boundaries_by_hand() -> None:
+    """The two statistics at their edges: |margin| = 5 is near and 6 is not; 1 and 10 yeas short are short, 0 and
+    11 are not. 101 voting needs 51. Observed margins -11, -10, -6, -5, -1, 0, 5, 6 (and one interval-observed vote,
+    never counted): 4 near (-5, -1, 0, 5), 4 short (-10, -6, -5, -1)."""
+    margins = [-11, -10, -6, -5, -1, 0, 5, 6, 0]
+    md = _threshold_md([51 + m for m in margins], [101] * 9, interval_case=8)
+    y = 51 + np.array(margins, dtype=float)
+    # five replicate draws: the observed counts, and shifted by +3, -3, +20, -20 (the interval vote's replicate is
+    # ignored whatever it is)
+    totals = np.stack([y + d for d in (0, 3, -3, 20, -20)])
+    totals[:, 8] = 51
+    t = predictive.threshold_check(totals, md, prob=0.5).set_index("statistic")
+    assert t.attrs == {"n_votes": 8, "prob": 0.5}
+    near, short = t.loc["within 5 yeas of the threshold"], t.loc["1 to 10 yeas short"]
+    # near per replicate: +0 -> 4; +3 (-8 -7 -3 -2 2 3 8 9) -> 4; -3 (-14 -13 -9 -8 -4 -3 2 3) -> 4;
+    # +20 (9 10 14 15 19 20 25 26) -> 0; -20 (all at or below -14) -> 0
+    assert near["observed"] == 4 and near["predictive_mean"] == pytest.approx(12 / 5)
+    # short: +0 -> 4; +3 -> -8 -7 -3 -2: 4; -3 -> -9 -8 -4 -3: 4; +20 -> 0; -20 -> -11+... : -31 -30 -26 -25 -21
+    # -20 -15 -14 -> 0
+    assert short["observed"] == 4 and short["predictive_mean"] == pytest.approx(12 / 5)
+    # mid-p: none above 4, three equal: 0 + 3 / 5 / 2
+    assert near["p_value"] == pytest.approx(0.3) and short["p_value"] == pytest.approx(0.3)
+    # 50% interval of (0, 0, 4, 4, 4): NumPy's quantiles 0.25 -> 0, 0.75 -> 4
+    assert (near["lower"], near["upper"]) == (0.0, 4.0)
+    # other settings: near 6 counts the margins of -6 and 6 too; short 11 counts -11
+    t = predictive.threshold_check(totals[:1], md, near=6, short=11).set_index("statistic")
+    assert t["observed"].tolist() == [6, 5]
+    assert t.index.tolist() == ["within 6 yeas of the threshold", "1 to 11 yeas short"]
+
+
+def test_threshold_check_p_value_counts_replicates_above_and_half_the_ties() -> None:
+    """Mid-p on a hand set: observed 1 near vote; replicates with 0, 1, 1, 2 near votes -> 1/4 + 2/4 / 2 = 0.5;
+    with 2, 2, 2, 0 -> 3/4. Also the default 95% interval's ends from NumPy's quantiles."""
+    md = _threshold_md([51, 80], [101, 101])
+    base = np.array([80.0, 80.0])                      # nothing near
+    one = np.array([51.0, 80.0])
+    two = np.array([52.0, 49.0])
+    t = predictive.threshold_check(np.stack([base, one, one, two]), md).set_index("statistic")
+    row = t.loc["within 5 yeas of the threshold"]
+    assert row["observed"] == 1 and row["p_value"] == pytest.approx(0.5)
+    np.testing.assert_allclose([row["lower"], row["upper"]], np.quantile([0, 1, 1, 2], [0.025, 0.975]))
+    t = predictive.threshold_check(np.stack([two, two, two, base]), md).set_index("statistic")
+    assert t.loc["within 5 yeas of the threshold", "p_value"] == pytest.approx(0.75)
+    assert t.loc["1 to 10 yeas short", "observed"] == 0
+    assert t.loc["1 to 10 yeas short", "p_value"] == pytest.approx(0.75 + 0.25 / 2)   # 49 is 2 short in 3 of 4
+
+
+def test_approval_table_with_agenda_control_weights_each_replicate_by_its_floor_probability() -> None:
+    """Guards against unweighted P(pass) for held votes, p_floor averaged over the wrong axis or shown for exempt
+    votes, and enactment weighted by one chamber's floor probability (or their ratio) instead of their product."""
+    house, senate = [220, 200, 250, 230], [60, 40, 55, 45]
+    agenda = {"agenda_bar": np.array([0.0, 0.01, 0.02, 0.0]), "agenda_scale": np.array([0.01, 0.02, 0.01, 0.03]),
+              "agenda_leak": np.array([0.05, 0.0, 0.1, 0.2])}
+    t = _two_chamber_table(house, senate, [1.0] * 4, (0.0, 0.0), extra_house_episode=True, agenda=agenda)
+    pars = list(zip(agenda["agenda_bar"], agenda["agenda_scale"], agenda["agenda_leak"]))
+    w_h = np.array([_pi(y, 218, 435, *q) for y, q in zip(house, pars)])
+    w_s = np.array([_pi(y, 51, 100, *q) for y, q in zip(senate, pars)])
+    pass_h, pass_s = np.array(house) >= 218, np.array(senate) >= 51
+    np.testing.assert_allclose(t["p_floor"].iloc[:2], [w_h.mean(), w_s.mean()], rtol=1e-12)
+    assert np.isnan(t["p_floor"].iloc[2])                        # the exempt vote
+    np.testing.assert_allclose(t["p_pass"].iloc[:2], [(w_h * pass_h).sum() / w_h.sum(), (w_s * pass_s).sum() / w_s.sum()],
+                               rtol=1e-12)
+    np.testing.assert_allclose(t["yea_mean"].iloc[0], (w_h * house).sum() / w_h.sum(), rtol=1e-12)
+    both = w_h * w_s
+    np.testing.assert_allclose(t["p_enacted"].iloc[0], (both * (pass_h & pass_s)).sum() / both.sum(), rtol=1e-12)
+    assert t["p_pass"].iloc[2] == 0.0 and t["p_floor"].iloc[:2].between(0, 1).all()
+
+
+def test_held_case_totals_are_the_counts_given_that_the_vote_is_held() -> None:
+    """Rejection sampling against importance weights: the held vote's accepted totals follow the natural count
+    distribution reweighted by pi(y) (their mean and P(carries) within 4 standard errors of the weighted values
+    from an independent simulation); the exempt vote keeps the first simulated count; without the layer the first
+    simulation is returned with nothing unresolved."""
+    from bayes_coalition.coalition import rules
+
+    md = _tiny_md()
+    md.case_floor = np.array([rules.HELD, rules.EXEMPT])
+    md.case_threshold = np.array(["majority_of_voting", "majority_of_voting"])
+    S = 4000
+    a = _arrays(S, pos=(0.0, 0.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(30.0,) * 6, mix=0.25)
+    # case 0: 360 voting, 181 needed; a = 180.5 + 0.01 * 360 = 184.1, scale 0.02 * 360 = 7.2 votes, leak 0.1
+    layer = {"agenda_bar": np.full(S, 0.01), "agenda_scale": np.full(S, 0.02), "agenda_leak": np.full(S, 0.1)}
+    arrays = {**a, **layer}
+    totals, unresolved = predictive.held_case_totals(arrays, md, 11)
+    assert totals.shape == (S, 2) and unresolved.shape == (S, 2)
+    assert not unresolved[:, 1].any() and unresolved[:, 0].mean() < 0.01     # 200 candidates: nearly all accepted
+    ref = predictive.simulate(a, md, 99)["case_yea"][:, 0].astype(float)       # an independent natural sample
+    pi = 0.1 + 0.9 * stats.norm.cdf((ref - 184.1) / 7.2)
+    w = pi / pi.sum()
+    held = totals[~unresolved[:, 0], 0]
+    se_mean = np.sqrt(held.var() / len(held) + np.sum(w**2 * (ref - np.sum(w * ref)) ** 2))
+    assert abs(held.mean() - np.sum(w * ref)) < 4 * se_mean
+    assert held.mean() > ref.mean() + 2                                      # being held selects the larger counts
+    p_w = np.sum(w * (ref >= 181))
+    se_p = np.sqrt(p_w * (1 - p_w) / len(held) + np.sum(w**2 * ((ref >= 181) - p_w) ** 2))
+    assert abs(np.mean(held >= 181) - p_w) < 4 * se_p
+    first = predictive.simulate(arrays, md, 11)["case_yea"]
+    np.testing.assert_array_equal(totals[:, 1], first[:, 1])                 # the exempt vote: the first count
+    plain, none = predictive.held_case_totals(a, md, 11)
+    np.testing.assert_array_equal(plain, predictive.simulate(a, md, 11)["case_yea"])
+    assert none.shape == (S, 2) and not none.any()
+
+
+def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> None:
+    """With pi(y) = 0 (no leak, a bar far above any count) no candidate is accepted: every held replicate is
+    flagged unresolved and holds the last of its ``candidates`` draws (the generator's fourth simulation for 3
+    candidates, after the first and one acceptance draw per try); the exempt vote is never pending."""
+    from bayes_coalition.coalition import rules
+
+    md = _tiny_md()
+    md.case_floor = np.array([rules.HELD, rules.EXEMPT])
+    md.case_threshold = np.array(["majority_of_voting", "majority_of_voting"])
+    S = 50
+    a = _arrays(S, pos=(0.0, 0.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(30.0,) * 6, mix=0.25)
+    arrays = {**a, "agenda_bar": np.full(S, 5.0), "agenda_scale": np.full(S, 0.01), "agenda_leak": np.zeros(S)}
+    totals, unresolved = predictive.held_case_totals(arrays, md, 5, candidates=3)
+    assert unresolved[:, 0].all() and not unresolved[:, 1].any()
+    rng = np.random.default_rng(5)
+    sims = [predictive.simulate(arrays, md, rng)]
+    for _ in range(3):
+        rng.random((S, 2))
+        sims.append(predictive.simulate(arrays, md, rng))
+    np.testing.assert_array_equal(totals[:, 0], sims[3]["case_yea"][:, 0])
+    np.testing.assert_array_equal(totals[:, 1], sims[0]["case_yea"][:, 1])

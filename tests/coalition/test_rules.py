@@ -425,3 +425,30 @@ def test_party_gap_is_the_previous_congress_in_tenths_above_the_first() -> None:
     assert np.isnan(rules.party_gap(cov, 101, "House"))         # before the table: unknown, never extrapolated
     assert np.isnan(rules.party_gap(None, 106, "House"))
     assert np.isnan(rules.party_gap(cov[cov.chamber == "House"], 106, "Senate"))
+
+
+# --- which votes the leadership controls (agenda control) -------------------------------------------------
+
+
+@pytest.mark.parametrize(("vote_type", "pro", "status"), [
+    ("final_passage", True, rules.HELD),
+    ("cloture", True, rules.HELD),
+    ("procedural", True, rules.HELD),
+    ("disapproval", False, rules.EXEMPT),        # privileged by statute: forced onto the floor
+    ("disapproval", True, rules.EXEMPT),         # not a leadership motion whichever side yea is
+    ("final_passage", False, rules.EXEMPT),      # yea is the anti-trade side: not the leadership's motion
+    ("cloture", False, rules.EXEMPT),
+    ("procedural", False, rules.EXEMPT),
+    ("whip_estimate", True, rules.WITHDRAWN),    # counted, never voted
+    ("whip_estimate", False, rules.WITHDRAWN),
+])
+def test_floor_status_table(vote_type, pro, status) -> None:
+    assert int(rules.floor_status(vote_type, pro)) == status
+
+
+def test_floor_status_is_elementwise() -> None:
+    """Guards against a status read from the first vote only or from the wrong argument's positions."""
+    got = rules.floor_status(["disapproval", "final_passage", "whip_estimate", "cloture", "final_passage"],
+                             [False, True, True, True, False])
+    assert got.tolist() == [rules.EXEMPT, rules.HELD, rules.WITHDRAWN, rules.HELD, rules.EXEMPT]
+    assert got.dtype.kind == "i" and (rules.EXEMPT, rules.HELD, rules.WITHDRAWN) == (0, 1, 2)
