@@ -197,6 +197,30 @@ def test_a_two_party_row_is_the_sum_of_its_party_counts() -> None:
     assert abs(pooled.var() - var) > 10 * 2 * var / math.sqrt(S)  # a pooled count would be caught
 
 
+def test_a_two_party_interval_row_is_the_sum_of_its_party_counts() -> None:
+    """The same for a chamber range without a party split (an interval row over both parties; the shipped data have
+    none, the 1997 whip count being split by party): the Senate interval row made two-party, 12 Republicans of 30,
+    each party with the Senate case's probability and the Senate's concentration. Guards against the point rows'
+    case, group or probabilities used for the interval row's parts."""
+    md = _tiny_md(mixed=False)
+    md.int_group_idx, md.mix_int_idx = np.array([3, 0]), np.array([0, -1])
+    md.mix_share, md.mix_n_r, md.int_dispersion_idx = np.array([0.4]), np.array([12]), np.array([5, 0])
+    S = 20_000
+    phi6 = (1e6, 1e6, 1e6, 4.0, 50.0, 1e6)          # House rows near binomial; the Senate parties over-dispersed
+    a = _arrays(S, pos=(0.4, -0.3), cut=(0.1, -0.2), tilt=(0.2, -0.1), phi=phi6, mix=0.4)
+    sim = predictive.simulate(a, md, seed=13)
+    y = sim["interval_yea"][:, 0]
+    r_s, d_s = _logistic(0.4 + 0.3), _logistic(-0.3 + 0.1)      # case s, anti-trade yea: 1 - these
+    np.testing.assert_allclose(sim["interval_p"][0, 0], 1 - (0.4 * r_s + 0.6 * d_s), rtol=1e-12)
+    parts = [stats.betabinom(12, (1 - r_s) * 4.0, r_s * 4.0), stats.betabinom(18, (1 - d_s) * 50.0, d_s * 50.0)]
+    mean, var = sum(d.mean() for d in parts), sum(d.var() for d in parts)
+    assert abs(y.mean() - mean) < 5 * math.sqrt(var / S)
+    assert abs(y.var() - var) < 5 * 2 * var / math.sqrt(S)
+    house = [stats.betabinom(12, (1 - r_s) * 1e6, r_s * 1e6), stats.betabinom(18, (1 - d_s) * 1e6, d_s * 1e6)]
+    assert abs(sum(d.var() for d in house) - var) > 10 * 2 * var / math.sqrt(S)   # the House's phi would be caught
+    assert ((y >= 0) & (y <= 30)).all()
+
+
 def test_simulation_without_mixed_rows() -> None:
     """Guards against a model without RD rows (no two-party shares) failing to simulate."""
     md = _tiny_md(mixed=False)
@@ -685,6 +709,7 @@ def test_held_case_totals_are_the_counts_given_that_the_vote_is_held() -> None:
     totals, unresolved = predictive.held_case_totals(arrays, md, 11)
     assert totals.shape == (S, 2) and unresolved.shape == (S, 2)
     assert not unresolved[:, 1].any() and unresolved[:, 0].mean() < 0.01     # 200 candidates: nearly all accepted
+    assert unresolved.dtype == bool                                          # a mask, as callers use it
     ref = predictive.simulate(a, md, 99)["case_yea"][:, 0].astype(float)       # an independent natural sample
     pi = 0.1 + 0.9 * stats.norm.cdf((ref - 184.1) / 7.2)
     w = pi / pi.sum()
@@ -699,7 +724,7 @@ def test_held_case_totals_are_the_counts_given_that_the_vote_is_held() -> None:
     np.testing.assert_array_equal(totals[:, 1], first[:, 1])                 # the exempt vote: the first count
     plain, none = predictive.held_case_totals(a, md, 11)
     np.testing.assert_array_equal(plain, predictive.simulate(a, md, 11)["case_yea"])
-    assert none.shape == (S, 2) and not none.any()
+    assert none.shape == (S, 2) and none.dtype == bool and not none.any()
 
 
 def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> None:

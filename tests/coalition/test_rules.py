@@ -425,6 +425,23 @@ def test_party_gap_is_the_previous_congress_in_tenths_above_the_first() -> None:
     assert np.isnan(rules.party_gap(cov, 101, "House"))         # before the table: unknown, never extrapolated
     assert np.isnan(rules.party_gap(None, 106, "House"))
     assert np.isnan(rules.party_gap(cov[cov.chamber == "House"], 106, "Senate"))
+    # a table of one row (the first Congress only): its own Congress is 0, a later one has no earlier row to lag
+    one = cov[(cov.chamber == "House") & (cov.congress == 102)]
+    assert len(one) == 1 and rules.party_gap(one, 102, "House") == 0.0
+    assert rules.party_gap(one, 103, "House") == 0.0                # 103 lags to 102, the first: 0 tenths
+
+
+def test_a_tied_chamber_without_a_date_is_organised_as_on_the_congress_reference_date(monkeypatch) -> None:
+    """Guards against a tie without a date read as the Congress's last spell: a (made-up) chamber organised by the
+    Democrats from 1 March and by the Republicans from 1 September of the Congress's first year is Democratic on
+    its reference date, 1 July."""
+    from bayes_coalition import constants
+
+    monkeypatch.setitem(constants.CHAMBER_CONTROL, (104, "Senate"), (("1995-03-01", "D"), ("1995-09-01", "R")))
+    assert constants.congress_reference_date(104) == "1995-07-01"
+    assert rules.chamber_majority({"R": 50, "D": 50}, 104, "Senate") == "D"
+    assert rules.chamber_majority({"R": 50, "D": 50}, 104, "Senate", "1995-10-01") == "R"
+    assert rules.chamber_majority({"R": 50, "D": 50}, 104, "Senate", "1995-02-01") == ""
 
 
 # --- which votes the leadership controls (agenda control) -------------------------------------------------
