@@ -15,9 +15,12 @@ Why each survivor is equivalent or harmless: scripts/mutation_survivors.md.
 
 ``--graph`` also runs hand-written mutants of the likelihood pieces in ``coalition/likelihood.py``
 (interval mass, two-party sum, whip measurement) and of their use in ``coalition/graph.py``
-against tests/coalition/test_likelihood.py (mutmut would mutate whole functions there, hundreds
+against tests/coalition/test_likelihood.py, and of the strategic layers (agenda control, floor expectations,
+vote buying) against their test files (mutmut would mutate whole functions there, hundreds
 of mutants each needing a PyTensor compile and a test run that builds the model).  Each is applied to a
-copy of the repository in a temporary folder; the working tree is never edited.
+copy of the repository in a temporary folder; the working tree is never edited.  Every mutant's text must
+be found exactly once in its file; the script checks that before running any (and so does
+tests/test_scripts.py in the default suite).
 
 Run:  python scripts/mutation.py [--keep] [--graph | --graph-only [--match TEXT]] [--max-children N]
 """
@@ -42,6 +45,9 @@ GRAPH = "coalition/graph.py"
 AGENDA = "coalition/agenda.py"
 RULES = "coalition/rules.py"
 AGENDA_TESTS = "tests/coalition/test_agenda.py"
+EXPECTATION = "coalition/expectation.py"
+EXPECTATION_TESTS = "tests/coalition/test_expectation.py"
+BUYING_TESTS = "tests/coalition/test_buying.py"
 GRAPH_MUTANTS = [
     (LIKELIHOOD, "beta-binomial alpha and beta swapped", "alpha=p * phi, beta=(1.0 - p) * phi",
      "alpha=(1.0 - p) * phi, beta=p * phi"),
@@ -79,12 +85,29 @@ GRAPH_MUTANTS = [
      AGENDA_TESTS),
     (GRAPH, "agenda: held votes not conditioned on being held", "log_pi - pt.log(z[:nh])", "log_pi", AGENDA_TESTS),
     (GRAPH, "agenda: withdrawn measure scored log Z", "pt.log1p(-z[nh:])", "pt.log(z[nh:])", AGENDA_TESTS),
-    (GRAPH, "agenda: two-party slot mixes the shares the wrong way round", "s * p_r + (1.0 - s) * p_d",
-     "(1.0 - s) * p_r + s * p_d", AGENDA_TESTS),
+    (GRAPH, "agenda: two-party slot mixes the shares the wrong way round",
+     'share=fr["share"], polarity=md.case_polarity[cases])   # (K, vote, slot)',
+     'share=1.0 - fr["share"], polarity=md.case_polarity[cases])   # (K, vote, slot)', AGENDA_TESTS),
     (GRAPH, "agenda: the tilt deviation not integrated", "sigma_tilt * node_tilt[:, None]", "0.0 * node_tilt[:, None]",
      AGENDA_TESTS),
     (RULES, "agenda: cloture votes exempt", 'FLOOR_CONTROLLED = ("final_passage", "cloture", "procedural")',
      'FLOOR_CONTROLLED = ("final_passage", "procedural")', AGENDA_TESTS),
+    # the floor-expectation layer (coalition/expectation.py and its graph term), against test_expectation.py
+    (GRAPH, "expectation: two-party slot mixes the shares the wrong way round",
+     'share=fr["share"], polarity=md.case_polarity[cases])   # (vote, slot)',
+     'share=1.0 - fr["share"], polarity=md.case_polarity[cases])   # (vote, slot)', EXPECTATION_TESTS),
+    (GRAPH, "expectation: an anti-trade yea not flipped",
+     'polarity=md.case_polarity[cases])   # (vote, slot)', 'polarity=np.ones(len(cases)))   # (vote, slot)',
+     EXPECTATION_TESTS),
+    (EXPECTATION, "expectation: margin without the continuity correction",
+     "return PERCENT * (mean - (threshold - 0.5)) / n", "return PERCENT * (mean - threshold) / n", EXPECTATION_TESTS),
+    (GRAPH, "expectation: cut-points in the wrong order", "pt.stack([first, first + gap])",
+     "pt.stack([first + gap, first])", EXPECTATION_TESTS),
+    # the vote-buying layer (coalition/buying.py and its graph term), against test_buying.py
+    (GRAPH, "buying: a gap larger than the party nays still bought",
+     "* (short <= party_nays[below])", "* (short <= party_nays[below] + 1000)", BUYING_TESTS),
+    (GRAPH, "buying: below the threshold scored log b instead of log(1 - b)", "pt.log1p(-b)", "pt.log(b)",
+     BUYING_TESTS),
 ]
 
 
@@ -109,10 +132,24 @@ def run_mutmut(keep: bool, max_children: int | None) -> tuple[int, int, list[str
     return len(statuses) - len(survivors), len(statuses), survivors
 
 
+def stale_mutants(mutants=GRAPH_MUTANTS, root: Path = ROOT) -> list[str]:
+    """The hand-written mutants whose text is not found exactly once in their file (the code moved or was
+    repeated): checked before any mutant runs, so a stale list fails at once, not after an hour of runs."""
+    out = []
+    for file, name, old, *_ in mutants:
+        n = (root / "bayes_coalition" / file).read_text(encoding="utf-8").count(old)
+        if n != 1:
+            out.append(f"{file}: {name}: its text is found {n} times")
+    return out
+
+
 def run_graph_mutants(match: str = "") -> tuple[int, int, list[str]]:
     ignore = shutil.ignore_patterns(".git", "mutants", "reports", "__pycache__", ".venv", "*.pyc")
     survivors = []
     mutants = [m for m in GRAPH_MUTANTS if match in m[1]]
+    stale = stale_mutants(mutants)
+    if stale:
+        raise SystemExit("hand-written mutants out of date with the code:\n  " + "\n  ".join(stale))
     for file, name, old, new, *tests in mutants:
         test_file = tests[0] if tests else "tests/coalition/test_likelihood.py"
         with tempfile.TemporaryDirectory() as tmp:

@@ -57,7 +57,7 @@ import pytensor.tensor as pt
 from bayes_coalition.coalition import agenda, buying, expectation, likelihood, rules
 from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
 from bayes_coalition.coalition.spec import party_tilt_df
-from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities
+from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities, slot_probabilities
 from bayes_coalition.data.dataset import CONSTRUCTS
 
 
@@ -167,10 +167,8 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
     p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share, cut_point=cut_k,
                                         party_tilt=tilt_k, faction_party=md.faction_party,
                                         discrimination=disc[md.case_disc_idx[cases]])
-    s = fr["share"]
-    p = pt.stack([p_r, p_d, p_i, s * p_r + (1.0 - s) * p_d], axis=-1)           # (K, vote, slot): GROUPS' order
-    pol = md.case_polarity[cases][:, None]
-    p = pt.clip(0.5 + pol * (p - 0.5), EPS, 1.0 - EPS)
+    p = slot_probabilities(pt, p_r, p_d, p_i, share=fr["share"], polarity=md.case_polarity[cases])   # (K, vote, slot)
+    p = pt.clip(p, EPS, 1.0 - EPS)
     n, phi_s = fr["n"], phi[fr["dispersion_idx"]]
     mean = pt.sum(n * p, axis=-1)
     var = pt.sum(n * p * (1.0 - p) * (n + phi_s) / (1.0 + phi_s), axis=-1)
@@ -200,9 +198,7 @@ def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share
     p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share, cut_point=cut[cases],
                                         party_tilt=tilt[cases], faction_party=md.faction_party,
                                         discrimination=disc[md.case_disc_idx[cases]])
-    s = fr["share"]
-    p = pt.stack([p_r, p_d, p_i, s * p_r + (1.0 - s) * p_d], axis=-1)            # (vote, slot): GROUPS' order
-    p = 0.5 + md.case_polarity[cases][:, None] * (p - 0.5)
+    p = slot_probabilities(pt, p_r, p_d, p_i, share=fr["share"], polarity=md.case_polarity[cases])   # (vote, slot)
     mean = pt.sum(fr["n"] * p, axis=-1)
     eta = expectation.linear_predictor(slope, mean, fr["threshold"], fr["n_case"])
     lp = expectation.level_log_probability(pt, md.expect_level, eta, cuts)

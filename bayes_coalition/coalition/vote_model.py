@@ -62,6 +62,16 @@ def mix_groups(xp, p_r, p_d, p_i, *, polarity, group_idx, mix_share, mix_idx):
     return xp.clip(p, EPS, 1.0 - EPS)
 
 
+def slot_probabilities(xp, p_r, p_d, p_i, *, share, polarity):
+    """Yea probability of each vote's four count slots in ``GROUPS``' order (R, D, I, RD), ``(..., vote, 4)``,
+    from its party probabilities (``(..., vote)``): the RD slot mixes p_r and p_d with the Republicans' share
+    ``share`` of its voters (``(vote,)``), as :func:`mix_groups` does for a row; on a motion whose yea side is
+    anti-trade (``polarity`` -1, ``(vote,)``) every slot flips. Not clipped. The strategic layers' terms (agenda
+    control's Z, the floor expectation's margin) sum a vote's slots."""
+    p = xp.stack([p_r, p_d, p_i, share * p_r + (1.0 - share) * p_d], axis=-1)
+    return 0.5 + np.asarray(polarity, dtype=float)[:, None] * (p - 0.5)
+
+
 def yea_probability(
     xp,
     *,

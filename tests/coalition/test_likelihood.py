@@ -21,7 +21,7 @@ from bayes_coalition.coalition import likelihood
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec
-from bayes_coalition.coalition.vote_model import EPS, case_row_probability, yea_probability
+from bayes_coalition.coalition.vote_model import EPS, case_row_probability, mix_groups, slot_probabilities, yea_probability
 from bayes_coalition.data.dataset import load_dataset
 
 # relative tolerance of model logp vs SciPy (see module docstring); absolute 1e-9 for values near 0
@@ -288,6 +288,25 @@ def test_yea_probability_numpy_and_pytensor_agree() -> None:
     with_np = yea_probability(np, **_inputs(np))
     with_pt = yea_probability(pt, **_inputs(pt)).eval()
     np.testing.assert_allclose(with_pt, with_np, rtol=1e-12, atol=0)
+
+
+def test_slot_probabilities_hand_values_and_rows() -> None:
+    """The strategic layers' four slots of a vote (R, D, I, RD), by hand: p_r 0.8, p_d 0.3, p_i 0.5 and a
+    Republican share 0.25 give RD 0.25 * 0.8 + 0.75 * 0.3 = 0.425; an anti-trade yea flips every slot. The slots
+    equal mix_groups' rows of each group (the likelihood's rule), in NumPy and PyTensor."""
+    p_r, p_d, p_i = np.array([[0.8, 0.8]]), np.array([[0.3, 0.3]]), np.array([[0.5, 0.5]])
+    share, polarity = np.array([0.25, 0.25]), np.array([1, -1])
+    got = slot_probabilities(np, p_r, p_d, p_i, share=share, polarity=polarity)
+    assert got.shape == (1, 2, 4)
+    np.testing.assert_allclose(got[0], [[0.8, 0.3, 0.5, 0.425], [0.2, 0.7, 0.5, 0.575]], rtol=1e-14)
+    with_pt = slot_probabilities(pt, pt.as_tensor(p_r), pt.as_tensor(p_d), pt.as_tensor(p_i), share=share,
+                                 polarity=polarity).eval()
+    np.testing.assert_allclose(with_pt, got, rtol=1e-14)
+    for v in range(2):
+        rows = mix_groups(np, np.repeat(p_r[:, v:v + 1], 4, axis=1), np.repeat(p_d[:, v:v + 1], 4, axis=1),
+                          np.repeat(p_i[:, v:v + 1], 4, axis=1), polarity=np.full(4, polarity[v]),
+                          group_idx=np.arange(4), mix_share=np.array([[share[v]]]), mix_idx=np.array([-1, -1, -1, 0]))
+        np.testing.assert_allclose(rows[0], got[0, v], rtol=1e-14)
 
 
 def test_yea_probability_without_mixed_rows() -> None:
