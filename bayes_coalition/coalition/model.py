@@ -316,7 +316,7 @@ class CoalitionModel(FittedModel):
         if status in ("fail", "warn"):
             out.append(f"convergence {status}: {'; '.join(reasons)}; treat these numbers as provisional")
         h = self.hypotheses()
-        weak = h[~h["identified_by_data"]]
+        weak = h[~h["identified_by_data"] & (h["prior_sd"] > 0)]     # constructs left out of the spec are not "weak"
         if len(weak):
             out.append("not identified by the data (posterior contraction < 0.5): "
                        + ", ".join(f"{r.construct} effect {r.contraction:.2f}" for r in weak.itertuples()))
@@ -374,7 +374,9 @@ class CoalitionModel(FittedModel):
 
     def hypotheses(self, *, prob: float = SUMMARY_PROB) -> pd.DataFrame:
         """Effects of the latent constructs on approval (positive = eases approval), P(hypothesised sign), the
-        posterior contraction and the Savage-Dickey Bayes factor against a zero effect (``bayes_factor_10``)."""
+        posterior contraction and the Savage-Dickey Bayes factor against a zero effect (``bayes_factor_10``). A
+        construct the spec leaves out keeps its row with the effect fixed at 0, prior sd 0, and NaN for P(hypothesised
+        sign), contraction and Bayes factor: not estimated, which is not evidence against it."""
         self._require_fit()
         eff = self.idata.posterior["effect"]
         rows = []
@@ -382,8 +384,11 @@ class CoalitionModel(FittedModel):
             d = eff.sel(construct=k).values.ravel()
             lo, hi = _arviz.hdi(d, prob)
             sign = HYPOTHESISED_SIGN[k]
-            prior_sd = float(self.spec["priors"]["effect_sd"]) if k in self.spec["model"]["constructs"] else 0.0
-            rows.append((k, HYPOTHESIS[k], sign, d.mean(), d.std(), lo, hi, float(np.mean(np.sign(d) == sign)), prior_sd))
+            included = k in self.spec["model"]["constructs"]
+            prior_sd = float(self.spec["priors"]["effect_sd"]) if included else 0.0
+            # a construct left out of the spec has its effect fixed at 0: no probability of either sign (NaN, not 0)
+            p_sign = float(np.mean(np.sign(d) == sign)) if included else float("nan")
+            rows.append((k, HYPOTHESIS[k], sign, d.mean(), d.std(), lo, hi, p_sign, prior_sd))
         out = pd.DataFrame(rows, columns=["construct", "hypothesis", "hypothesised_sign", "mean", "sd", "lower", "upper",
                                           "p_hypothesised_sign", "prior_sd"])
         out["contraction"] = diagnostics.contraction(out["sd"], out["prior_sd"])

@@ -337,7 +337,7 @@ def hypotheses(h: pd.DataFrame, *, prob: float):
         label = f"P(sign {'+' if r.hypothesised_sign > 0 else '-'}) = {r.p_hypothesised_sign:.2f}"
         if not k >= CONTRACTION_IDENTIFIED:   # NaN too: an effect fixed at zero
             c = "#999999"
-            label = "not identified by the data" + ("" if np.isnan(k) else f" (contraction {k:.2f})")
+            label = "not estimated (fixed at zero in this spec)" if np.isnan(k) else f"not identified by the data (contraction {k:.2f})"
         elif "contraction" in h:
             label += f", contraction {k:.2f}"
         ax.plot([r.lower, r.upper], [yi, yi], color=c, lw=3, solid_capstyle="butt")

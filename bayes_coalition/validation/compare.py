@@ -46,7 +46,9 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     def fit(label, model):
         # never silenced: an unconverged fit warns (ConvergenceWarning) and its diagnostics are returned
         model.fit(random_seed=seed, draws=draws, chains=chains, tune=tune, progressbar=False)
-        hyp[label] = model.hypotheses().set_index("construct")["p_hypothesised_sign"].to_dict()
+        h = model.hypotheses().set_index("construct")
+        # only the constructs the fit estimates: one left out has no P(sign) (its effect is fixed at 0)
+        hyp[label] = h.loc[h["prior_sd"] > 0, "p_hypothesised_sign"].to_dict()
         d = model.diagnostics
         diag[label] = {k: d.get(k) for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi", "wall_seconds")}
         if progress:

@@ -141,7 +141,7 @@ def test_a_converged_ideal_point_fit_has_no_provisional_line_and_a_divergent_one
 def test_hypotheses_table_puts_contraction_beside_p_sign():
     h = pd.DataFrame({"hypothesis": ["H1", "H2", "F"], "hypothesised_sign": [1, -1, 1], "mean": [0.3, -0.1, 0.0],
                       "sd": [0.1, 0.47, 0.0], "lower": [0.1, -0.9, 0.0], "upper": [0.5, 0.8, 0.0],
-                      "p_hypothesised_sign": [0.99, 0.58, 0.0], "prior_sd": [0.5, 0.5, 0.0],
+                      "p_hypothesised_sign": [0.99, 0.58, np.nan], "prior_sd": [0.5, 0.5, 0.0],
                       "contraction": [0.96, 0.12, np.nan], "identified_by_data": [True, False, False],
                       "bayes_factor_10": [12.5, 0.9, np.nan]})
     shown, flags = hypotheses_table(h)
@@ -152,8 +152,9 @@ def test_hypotheses_table_puts_contraction_beside_p_sign():
                                                       "not estimated (fixed at zero in this spec)"]
     assert flags["P(hypothesised sign)"].tolist() == [False, True, True]
     texts = [t.get_text() for t in figures.hypotheses(h, prob=0.94).axes[0].texts]
+    # the figure words an effect fixed at zero as the table does (it said "not identified by the data" before)
     assert texts == ["P(sign +) = 0.99, contraction 0.96", "not identified by the data (contraction 0.12)",
-                     "not identified by the data"]
+                     "not estimated (fixed at zero in this spec)"]
 
 
 def test_the_mock_fit_identifies_nothing_and_the_report_says_so(coalition_run, fitted):
