@@ -89,6 +89,9 @@ SUMMARY_PROB = 0.94
 MINIMUM_WINNING_MARGIN = 10
 PREDICTIVE_PROB = 0.95
 
+# the samplers a spec may name (sampler.sampler); "auto" is nutpie when installed, else PyMC's NUTS
+SAMPLERS = ("auto", "pymc", "nutpie", "numpyro", "blackjax")
+
 # posterior contraction 1 - var(posterior) / var(prior) below this: "not identified by the data"
 # (the posterior is still mostly the prior; Betancourt 2018, "Calibrating model-based inferences")
 CONTRACTION_IDENTIFIED = 0.5

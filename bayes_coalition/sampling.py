@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 import pymc as pm
 
+from bayes_coalition.constants import SAMPLERS
 from bayes_coalition.draws import compute_deterministics
-
-SAMPLERS = ("auto", "pymc", "nutpie", "numpyro", "blackjax")
 
 
 def available(name: str) -> bool:

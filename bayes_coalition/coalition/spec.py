@@ -137,43 +137,77 @@ def default_spec_path() -> Path:
     raise FileNotFoundError("the default spec models/trade_coalition.toml was not found")
 
 
+def _is_number(value) -> bool:
+    """A TOML integer or float (``true``/``false`` are not numbers here, although Python's bool is an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _names(spec: Mapping, key: str, known, *, distinct: bool = True) -> list:
+    """``model.<key>``: a list of strings among ``known`` (a bare string is an error, never split into letters)."""
+    value = spec["model"][key]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"model.{key} must be a list of names among {list(known)}, got {value!r}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"model.{key}: unknown name(s) {unknown} (known: {list(known)})")
+    if distinct and len(set(value)) != len(value):
+        raise ValueError(f"model.{key} must list distinct names, got {value!r}")
+    return list(value)
+
+
 def validate_spec(spec: Mapping) -> None:
+    """Every value of a merged spec has its type and range, or a ``ValueError`` names the key, what it must be
+    and what it got (keys themselves are checked by :func:`merge`)."""
+    from bayes_coalition.coalition.rules import COVARIATES
+    from bayes_coalition.constants import SAMPLERS
     from bayes_coalition.data.dataset import CONSTRUCTS
 
-    unknown = set(spec["model"]["constructs"]) - set(CONSTRUCTS)
-    if unknown:
-        raise ValueError(f"model.constructs: unknown construct(s) {sorted(unknown)} (known: {list(CONSTRUCTS)})")
-    from bayes_coalition.coalition.rules import COVARIATES
-
-    cov = spec["model"]["covariates"]
-    if not isinstance(cov, (list, tuple)) or set(cov) - set(COVARIATES) or len(set(cov)) != len(cov):
-        raise ValueError(f"model.covariates must be a list of distinct names among {list(COVARIATES)}, got {cov!r}")
-    if spec["model"]["whip_count"] not in WHIP_COUNT_MODES:
-        raise ValueError(f"model.whip_count must be one of {list(WHIP_COUNT_MODES)}, got {spec['model']['whip_count']!r}")
-    for key, value in spec["priors"].items():
-        if not isinstance(value, (int, float)) or (value <= 0 and key != "overdispersion_log_mean"):
-            raise ValueError(f"priors.{key} must be a positive number, got {value!r}")
-    s = spec["sampler"]
-    for key in ("draws", "tune", "chains", "random_seed"):
-        if not isinstance(s[key], int) or s[key] < (0 if key in ("tune", "random_seed") else 1):
-            raise ValueError(f"sampler.{key} must be a non-negative int, got {s[key]!r}")
-    if not 0 < s["target_accept"] < 1:
-        raise ValueError("sampler.target_accept must lie in (0, 1)")
-    if spec["model"]["party_tilt"] not in PARTY_TILT_FORMS:
-        raise ValueError(f"model.party_tilt must be one of {list(PARTY_TILT_FORMS)}, got {spec['model']['party_tilt']!r}")
-    if not isinstance(spec["model"]["agenda_control"], bool):
-        raise ValueError(f"model.agenda_control must be true or false, got {spec['model']['agenda_control']!r}")
-    if not isinstance(spec["model"]["floor_expectation"], bool):
-        raise ValueError(f"model.floor_expectation must be true or false, got {spec['model']['floor_expectation']!r}")
-    if not isinstance(spec["model"]["vote_buying"], bool):
-        raise ValueError(f"model.vote_buying must be true or false, got {spec['model']['vote_buying']!r}")
-    if spec["model"]["vote_buying"] and spec["model"]["agenda_control"]:
+    m = spec["model"]
+    try:
+        _names(spec, "constructs", CONSTRUCTS)
+    except ValueError as err:
+        raise ValueError(str(err).replace("unknown name(s)", "unknown construct(s)")) from None
+    try:
+        _names(spec, "covariates", COVARIATES)
+    except ValueError:
+        raise ValueError(f"model.covariates must be a list of distinct names among {list(COVARIATES)}, "
+                         f"got {m['covariates']!r}") from None
+    for key, allowed in (("whip_count", WHIP_COUNT_MODES), ("party_tilt", PARTY_TILT_FORMS)):
+        if m[key] not in allowed:
+            raise ValueError(f"model.{key} must be one of {list(allowed)}, got {m[key]!r}")
+    for key in ("agenda_control", "floor_expectation", "vote_buying"):
+        if not isinstance(m[key], bool):
+            raise ValueError(f"model.{key} must be true or false, got {m[key]!r}")
+    if m["vote_buying"] and m["agenda_control"]:
         raise ValueError("model.vote_buying and model.agenda_control cannot both be on: the two layers are not "
                          "combined yet (agenda control would select on the count after buying); choose one")
-    if not isinstance(spec["data"]["include_ex_post"], bool):
-        raise ValueError(f"data.include_ex_post must be true or false, got {spec['data']['include_ex_post']!r}")
-    if spec["identification"]["discrimination"] <= 0:
-        raise ValueError("identification.discrimination must be positive (it fixes the sign and scale of the axis)")
+    for key, value in spec["priors"].items():
+        if not _is_number(value) or (value <= 0 and key != "overdispersion_log_mean"):
+            what = "a number" if key == "overdispersion_log_mean" else "a positive number"
+            raise ValueError(f"priors.{key} must be {what}, got {value!r}")
+    s = spec["sampler"]
+    if s["sampler"] not in SAMPLERS:
+        raise ValueError(f"sampler.sampler must be one of {list(SAMPLERS)}, got {s['sampler']!r}")
+    for key in ("draws", "tune", "chains", "random_seed"):
+        least = 0 if key in ("tune", "random_seed") else 1
+        if not isinstance(s[key], int) or isinstance(s[key], bool) or s[key] < least:
+            kind = "a non-negative integer" if least == 0 else "a positive integer"
+            raise ValueError(f"sampler.{key} must be {kind}, got {s[key]!r}")
+    if not _is_number(s["target_accept"]) or not 0 < s["target_accept"] < 1:
+        raise ValueError(f"sampler.target_accept must be a number in (0, 1), got {s['target_accept']!r}")
+    if not isinstance(s["low_rank_mass_matrix"], bool):
+        raise ValueError(f"sampler.low_rank_mass_matrix must be true or false, got {s['low_rank_mass_matrix']!r}")
+    d = spec["data"]
+    if not isinstance(d["include_ex_post"], bool):
+        raise ValueError(f"data.include_ex_post must be true or false, got {d['include_ex_post']!r}")
+    if not isinstance(d["path"], str):
+        raise ValueError(f"data.path must be a string (\"\" for the shipped data), got {d['path']!r}")
+    if not isinstance(d["exclude_cases"], (list, tuple)) or not all(isinstance(c, str) for c in d["exclude_cases"]):
+        raise ValueError(f"data.exclude_cases must be a list of case ids, got {d['exclude_cases']!r}")
+    disc = spec["identification"]["discrimination"]
+    if not _is_number(disc) or disc <= 0:
+        raise ValueError("identification.discrimination must be positive (it fixes the sign and scale of the axis), "
+                         f"got {disc!r}")
 
 
 def spec_hash(spec: Mapping) -> str:

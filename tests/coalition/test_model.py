@@ -340,3 +340,51 @@ def test_a_spec_error_names_its_file(tmp_path):
     bad.write_text('[model]\ncovariates = ["turnout"]\n')
     with pytest.raises(ValueError, match=r"bad\.toml: model\.covariates must be a list of distinct names"):
         load_spec(bad)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"model": {"constructs": "willingness"}}, r"model\.constructs must be a list of names"),   # never split into letters
+    ({"model": {"constructs": ["willingness", "charisma"]}}, r"unknown construct\(s\) \['charisma'\]"),
+    ({"model": {"constructs": ["pivotal", "pivotal"]}}, r"model\.constructs must list distinct names"),
+    ({"model": {"covariates": "election_year"}}, r"model\.covariates must be a list of distinct names"),
+    ({"model": {"covariates": ["election_year", "election_year"]}}, r"model\.covariates must be a list of distinct"),
+    ({"model": {"whip_count": "hard"}}, r"model\.whip_count must be one of \['measurement', 'interval'\]"),
+    ({"model": {"party_tilt": "cauchy"}}, r"model\.party_tilt must be one of"),
+    ({"model": {"agenda_control": 1}}, r"model\.agenda_control must be true or false, got 1"),
+    ({"model": {"floor_expectation": "yes"}}, r"model\.floor_expectation must be true or false"),
+    ({"model": {"vote_buying": True, "agenda_control": True}}, r"cannot both be on"),
+    ({"priors": {"effect_sd": 0.0}}, r"priors\.effect_sd must be a positive number, got 0\.0"),
+    ({"priors": {"effect_sd": -0.5}}, r"priors\.effect_sd must be a positive number"),
+    ({"priors": {"effect_sd": True}}, r"priors\.effect_sd must be a positive number, got True"),   # a bool is no number
+    ({"priors": {"effect_sd": "0.5"}}, r"priors\.effect_sd must be a positive number, got '0\.5'"),
+    ({"priors": {"overdispersion_log_mean": "4.6"}}, r"priors\.overdispersion_log_mean must be a number"),
+    ({"sampler": {"sampler": "stan"}}, r"sampler\.sampler must be one of \['auto', 'pymc'"),
+    ({"sampler": {"draws": 0}}, r"sampler\.draws must be a positive integer, got 0"),
+    ({"sampler": {"chains": 2.0}}, r"sampler\.chains must be a positive integer, got 2\.0"),
+    ({"sampler": {"tune": -1}}, r"sampler\.tune must be a non-negative integer, got -1"),
+    ({"sampler": {"random_seed": True}}, r"sampler\.random_seed must be a non-negative integer, got True"),
+    ({"sampler": {"target_accept": 1.0}}, r"sampler\.target_accept must be a number in \(0, 1\), got 1\.0"),
+    ({"sampler": {"target_accept": 0.0}}, r"sampler\.target_accept must be a number in \(0, 1\)"),
+    ({"sampler": {"target_accept": "0.9"}}, r"sampler\.target_accept must be a number in \(0, 1\), got '0\.9'"),
+    ({"sampler": {"low_rank_mass_matrix": "true"}}, r"sampler\.low_rank_mass_matrix must be true or false"),
+    ({"data": {"include_ex_post": 0}}, r"data\.include_ex_post must be true or false"),
+    ({"data": {"path": 3}}, r"data\.path must be a string"),
+    ({"data": {"exclude_cases": "nafta_h"}}, r"data\.exclude_cases must be a list of case ids"),
+    ({"identification": {"discrimination": 0.0}}, r"discrimination must be positive .*got 0\.0"),
+    ({"identification": {"discrimination": "2"}}, r"discrimination must be positive .*got '2'"),
+])
+def test_every_bad_spec_value_is_named(override, message):
+    """A bad value gets a ValueError naming its key, what it must be and what it got (strings, bools and floats where
+    TOML gives other types used to pass or fail with a TypeError from deep in the model)."""
+    with pytest.raises(ValueError, match=message):
+        load_spec(default_spec_path(), **override)
+
+
+@pytest.mark.parametrize("override", [
+    {"sampler": {"tune": 0, "random_seed": 0, "draws": 1, "chains": 1, "target_accept": 0.5}},
+    {"priors": {"overdispersion_log_mean": -1.0, "effect_sd": 1}},       # an int is a number; a log mean may be negative
+    {"model": {"constructs": [], "covariates": []}},
+    {"data": {"exclude_cases": ["nafta_h"], "path": ""}},
+])
+def test_values_at_the_edges_are_accepted(override):
+    load_spec(default_spec_path(), **override)
