@@ -58,6 +58,7 @@ from bayes_coalition.coalition import agenda, buying, expectation, likelihood, r
 from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
 from bayes_coalition.coalition.spec import party_tilt_df
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities, slot_probabilities
+from bayes_coalition.constants import CHAMBERS
 from bayes_coalition.data.dataset import CONSTRUCTS
 
 
@@ -405,6 +406,12 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
             # within a Congress where the chambers differ (107th after June 2001, 112th-113th, 116th)
             majority_tilt = pm.Normal("majority_tilt", 0.0, pr["covariate_sd"])
             tilt_mean = tilt_mean - majority_tilt * md.case_majority_sign
+        if "house_tilt" in covariates:
+            # the House moves the parties apart on trade more than the Senate does (its majority whips the vote; the
+            # Senate's rules need cross-party votes): house_tilt > 0 moves House Republicans toward the motion and
+            # House Democrats away from it, relative to the Senate in the same Congress (rules.house_sign, centred)
+            house = np.array([rules.house_sign(CHAMBERS[i]) for i in md.case_chamber_idx])
+            tilt_mean = tilt_mean - pm.Normal("house_tilt", 0.0, pr["covariate_sd"]) * house
         tilt = pm.Deterministic("party_tilt", tilt_mean + tilt_scale * tilt_z, dims="case")
 
         # --- discrimination per vote type: the spec's value for final passage (it fixes the scale),

@@ -144,8 +144,16 @@ def divided_government(president_party: str, majority: str) -> float:
 
 
 # --- optional Congress-level covariates (spec ``[model] covariates``) ---------------------------------
-COVARIATES = ("election_year", "party_gap", "chamber_majority")
+COVARIATES = ("election_year", "party_gap", "chamber_majority", "house_tilt")
 PARTY_GAP_UNIT = 0.1     # the party-gap covariate counts tenths of a DW-NOMINATE unit
+
+
+def house_sign(chamber: str) -> float:
+    """The ``house_tilt`` covariate of a vote: +1/2 in the House, -1/2 in the Senate (centred, so that the Congress's
+    walk stays the two chambers' average and ``house_tilt`` is the House's tilt minus the Senate's)."""
+    if chamber not in ("House", "Senate"):
+        raise ValueError(f"unknown chamber {chamber!r}")
+    return 0.5 if chamber == "House" else -0.5
 
 
 def election_year(year: int) -> float:

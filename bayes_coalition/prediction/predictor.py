@@ -54,7 +54,7 @@ class BillPredictor:
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
             "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination",
-            "election_year", "party_gap_tilt", "majority_tilt", "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach",
+            "election_year", "party_gap_tilt", "majority_tilt", "house_tilt", "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach",
             "expectation_slope", "expectation_cuts")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
         self.n_samples = self.arrays["cut_point"].shape[0]
@@ -192,6 +192,7 @@ class BillPredictor:
             tilt = (self.congress_tilt(congress, rng) - self._draws_or_zero("president_tilt") * pres
                     + self._party_gap_term(congress, chamber)
                     - self._draws_or_zero("majority_tilt") * rules.majority_sign(majority)
+                    - self._draws_or_zero("house_tilt") * rules.house_sign(chamber)
                     + self.tilt_deviation(rng))
             disc = self.discrimination_draws(EFFECTIVE_VOTE_TYPE.get(bill.vote_type, bill.vote_type), rng)
         pol = 1.0 if bill.yea_is_pro_trade else -1.0

@@ -36,7 +36,7 @@ COALITION_GROUPS = (
     "faction_deviation", "faction_share", "type_shift", "cut_point_mean", "chamber_offset",
     "vote_type_offset", "divided_government", "sigma_total", "episode_share", "congress_tilt",
     "sigma_tilt_total", "tilt_walk_share", "sigma_congress_tilt_step", "president_tilt", "sigma_party_tilt",
-    "election_year", "party_gap_tilt", "majority_tilt", "log_relative_discrimination",
+    "election_year", "party_gap_tilt", "majority_tilt", "house_tilt", "log_relative_discrimination",
     "whip_bias", "whip_error", "effect_included", "concentration",
     "construct_latent", "loading", "indicator_first_cut_3", "episode_effect", "cut_point", "party_tilt",
 )

@@ -73,6 +73,32 @@ def test_tilt_spread_is_one_total_split_by_a_share():
     assert got_share == pytest.approx(stats.beta(2.0, 2.0).logpdf(share), abs=1e-7)
 
 
+def test_house_tilt_moves_house_and_senate_tilts_apart_by_its_value():
+    """[model] covariates = ["house_tilt"]: the party tilt of a House vote moves by -house_tilt / 2 and of a Senate
+    vote by +house_tilt / 2 (rules.house_sign, centred), nothing else; without it no such variable exists."""
+    import xarray as xr
+
+    from bayes_coalition.draws import compute_deterministics
+
+    assert "house_tilt" not in CoalitionModel().model.named_vars
+    model = CoalitionModel(spec=load_spec(REPO / "models" / "trade_coalition_house_tilt.toml"))
+    m, cases = model.model, model.dataset.cases.set_index("case_id").loc[model.model_data.coords["case"]]
+    prior = pm.sample_prior_predictive(draws=1, random_seed=1, model=m, var_names=[v.name for v in m.free_RVs]).prior
+    post = xr.concat([prior, prior], dim="draw").assign_coords(draw=[0, 1])
+    post["house_tilt"][:] = [[0.0, 0.6]]
+    det = compute_deterministics(m, post, ["cut_point", "party_tilt"])
+    (cut0, cut1), (tilt0, tilt1) = det["cut_point"].values[0], det["party_tilt"].values[0]
+    house = (cases["chamber"] == "House").to_numpy()
+    np.testing.assert_allclose(tilt1 - tilt0, np.where(house, -0.3, 0.3), atol=1e-12)
+    np.testing.assert_allclose(cut1, cut0, atol=1e-12)
+    assert house.sum() > 20 and (~house).sum() > 20
+    from bayes_coalition.coalition import rules
+
+    assert (rules.house_sign("House"), rules.house_sign("Senate")) == (0.5, -0.5)
+    with pytest.raises(ValueError, match="unknown chamber"):
+        rules.house_sign("house")
+
+
 def test_optional_covariates_move_the_cut_point_and_the_tilt_by_their_values():
     """[model] covariates: election_year adds beta x rules.election_year(year of the vote) to every vote's cut-point,
     party_gap adds gamma x rules.party_gap(previous Congress) to its party tilt, chamber_majority subtracts delta x the

@@ -288,7 +288,7 @@ def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
     from bayes_coalition.prediction.predictor import BillPredictor
 
     spec = load_spec(default_spec_path())
-    spec["model"]["covariates"] = ["election_year", "party_gap", "chamber_majority"]
+    spec["model"]["covariates"] = ["election_year", "party_gap", "chamber_majority", "house_tilt"]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
         model = CoalitionModel(spec=spec)
@@ -323,6 +323,20 @@ def test_optional_covariates_enter_a_new_bills_cut_point_and_tilt():
     flipped = rows(democratic)["tilt"]
     pred.p["majority_tilt"] = np.zeros_like(delta)
     np.testing.assert_allclose(flipped - rows(democratic)["tilt"], delta, atol=1e-12)
+    pred.p["majority_tilt"] = delta
+    # the House-versus-Senate tilt: -house_tilt / 2 on a House vote, +house_tilt / 2 on a Senate vote
+    eta = pred.p["house_tilt"]
+    assert eta.shape == (400,) and np.ptp(eta) > 0
+
+    def senate(bill):
+        return pred.chamber_rows(bill, "Senate", np.zeros(pred.n_samples), bill.seats(model.dataset),
+                                 np.random.default_rng(3))["tilt"]
+
+    with_h, with_s = rows(base)["tilt"], senate(base)
+    pred.p["house_tilt"] = np.zeros_like(eta)
+    np.testing.assert_allclose(with_h - rows(base)["tilt"], -0.5 * eta, atol=1e-12)
+    np.testing.assert_allclose(with_s - senate(base), 0.5 * eta, atol=1e-12)
+    pred.p["house_tilt"] = eta
     # a bill like an observed vote keeps its cut-point, moved only when the bill changes the vote's year
     like = HypotheticalBill(like="cafta2005")                       # CAFTA's House vote: 2005, not an election year
     kept = rows(like)

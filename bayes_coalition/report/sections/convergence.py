@@ -26,7 +26,7 @@ TITLE = "Convergence"
 TOP_LEVEL = ("cut_point_mean", "sigma_episode", "sigma_case", "sigma_party_tilt", "effect", "chamber_offset",
              "concentration", "type_shift", "congress_tilt", "sigma_tilt_total", "tilt_walk_share",
              "sigma_congress_tilt_step", "president_tilt",
-             "divided_government", "election_year", "party_gap_tilt", "majority_tilt", "discrimination", "expectation_slope",
+             "divided_government", "election_year", "party_gap_tilt", "majority_tilt", "house_tilt", "discrimination", "expectation_slope",
              "expectation_cuts")
 IDEAL_TOP_LEVEL = ("party_location", "party_scale", "covariate_effect")
 IDEAL_VERDICT_VARS = ("ideal_point",)    # what IdealPointModel.fit's diagnostics cover
