@@ -142,17 +142,14 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _names(spec: Mapping, key: str, known, *, distinct: bool = True) -> list:
-    """``model.<key>``: a list of strings among ``known`` (a bare string is an error, never split into letters)."""
-    value = spec["model"][key]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"model.{key} must be a list of names among {list(known)}, got {value!r}")
+def _check_names(model: Mapping, key: str, known, noun: str) -> None:
+    """``model.<key>``: a list of distinct names among ``known`` (a bare string is an error, never split into letters)."""
+    value = model[key]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value) or len(set(value)) != len(value):
+        raise ValueError(f"model.{key} must be a list of distinct names among {list(known)}, got {value!r}")
     unknown = sorted(set(value) - set(known))
     if unknown:
-        raise ValueError(f"model.{key}: unknown name(s) {unknown} (known: {list(known)})")
-    if distinct and len(set(value)) != len(value):
-        raise ValueError(f"model.{key} must list distinct names, got {value!r}")
-    return list(value)
+        raise ValueError(f"model.{key}: unknown {noun}(s) {unknown} (known: {list(known)})")
 
 
 def validate_spec(spec: Mapping) -> None:
@@ -163,15 +160,8 @@ def validate_spec(spec: Mapping) -> None:
     from bayes_coalition.data.dataset import CONSTRUCTS
 
     m = spec["model"]
-    try:
-        _names(spec, "constructs", CONSTRUCTS)
-    except ValueError as err:
-        raise ValueError(str(err).replace("unknown name(s)", "unknown construct(s)")) from None
-    try:
-        _names(spec, "covariates", COVARIATES)
-    except ValueError:
-        raise ValueError(f"model.covariates must be a list of distinct names among {list(COVARIATES)}, "
-                         f"got {m['covariates']!r}") from None
+    _check_names(m, "constructs", CONSTRUCTS, "construct")
+    _check_names(m, "covariates", COVARIATES, "covariate")
     for key, allowed in (("whip_count", WHIP_COUNT_MODES), ("party_tilt", PARTY_TILT_FORMS)):
         if m[key] not in allowed:
             raise ValueError(f"model.{key} must be one of {list(allowed)}, got {m[key]!r}")

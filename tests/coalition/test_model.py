@@ -364,14 +364,15 @@ def _assert_close(got, want, where: str) -> None:
 def test_a_spec_error_names_its_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[model]\ncovariates = ["turnout"]\n')
-    with pytest.raises(ValueError, match=r"bad\.toml: model\.covariates must be a list of distinct names"):
+    with pytest.raises(ValueError, match=r"bad\.toml: model\.covariates: unknown covariate\(s\) \['turnout'\]"):
         load_spec(bad)
 
 
 @pytest.mark.parametrize(("override", "message"), [
-    ({"model": {"constructs": "willingness"}}, r"model\.constructs must be a list of names"),   # never split into letters
+    ({"model": {"constructs": "willingness"}}, r"model\.constructs must be a list of distinct names"),   # not split into letters
     ({"model": {"constructs": ["willingness", "charisma"]}}, r"unknown construct\(s\) \['charisma'\]"),
-    ({"model": {"constructs": ["pivotal", "pivotal"]}}, r"model\.constructs must list distinct names"),
+    ({"model": {"constructs": ["pivotal", "pivotal"]}}, r"model\.constructs must be a list of distinct names"),
+    ({"model": {"covariates": ["turnout"]}}, r"model\.covariates: unknown covariate\(s\) \['turnout'\]"),
     ({"model": {"covariates": "election_year"}}, r"model\.covariates must be a list of distinct names"),
     ({"model": {"covariates": ["election_year", "election_year"]}}, r"model\.covariates must be a list of distinct"),
     ({"model": {"whip_count": "hard"}}, r"model\.whip_count must be one of \['measurement', 'interval'\]"),
