@@ -47,6 +47,18 @@ def party_probabilities(xp, *, faction_position, faction_share, cut_point, party
     return xp.sum(weighted * pm_[:, 0], axis=-1), xp.sum(weighted * pm_[:, 1], axis=-1), xp.mean(fac_p, axis=-1)
 
 
+def two_party(share, p_r, p_d):
+    """Yea probability of a count of both parties: the Republicans' share ``share`` of its voters at p_r, the rest
+    at p_d (the composition gives the share)."""
+    return share * p_r + (1.0 - share) * p_d
+
+
+def flip(p, polarity):
+    """The yea probability on a motion from the pro-trade one: unchanged for polarity +1, ``1 - p`` for -1 (the
+    yea side is anti-trade)."""
+    return 0.5 + polarity * (p - 0.5)
+
+
 def mix_groups(xp, p_r, p_d, p_i, *, polarity, group_idx, mix_share, mix_idx):
     """Yea probability of each row from its party probabilities (``(..., row)``): R, D or I rows take
     theirs, a row of both parties (RD) the Republicans' share ``mix_share[mix_idx]`` of p_r and the rest of
@@ -54,11 +66,11 @@ def mix_groups(xp, p_r, p_d, p_i, *, polarity, group_idx, mix_share, mix_idx):
     pad = 0.5 * xp.ones_like(p_r[..., :1])                                 # dummy share for non-RD rows
     shares = xp.concatenate([mix_share, pad], axis=-1) if mix_share is not None else pad
     s = shares[..., np.asarray(mix_idx)]                                   # (..., row); -1 -> pad
-    p_rd = s * p_r + (1.0 - s) * p_d
+    p_rd = two_party(s, p_r, p_d)
     onehot = group_one_hot(group_idx)
     p_pro = p_r * onehot[:, 0] + p_d * onehot[:, 1] + p_i * onehot[:, 2] + p_rd * onehot[:, 3]
     pol = np.asarray(polarity, dtype=float)
-    p = 0.5 + pol * (p_pro - 0.5)
+    p = flip(p_pro, pol)
     return xp.clip(p, EPS, 1.0 - EPS)
 
 
@@ -68,8 +80,8 @@ def slot_probabilities(xp, p_r, p_d, p_i, *, share, polarity):
     ``share`` of its voters (``(vote,)``), as :func:`mix_groups` does for a row; on a motion whose yea side is
     anti-trade (``polarity`` -1, ``(vote,)``) every slot flips. Not clipped. The strategic layers' terms (agenda
     control's Z, the floor expectation's margin) sum a vote's slots."""
-    p = xp.stack([p_r, p_d, p_i, share * p_r + (1.0 - share) * p_d], axis=-1)
-    return 0.5 + np.asarray(polarity, dtype=float)[:, None] * (p - 0.5)
+    p = xp.stack([p_r, p_d, p_i, two_party(share, p_r, p_d)], axis=-1)
+    return flip(p, np.asarray(polarity, dtype=float)[:, None])
 
 
 def yea_probability(

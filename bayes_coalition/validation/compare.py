@@ -39,6 +39,7 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     from bayes_coalition import _arviz
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.data.dataset import load_dataset
+    from bayes_coalition.report.checks import K_BAD, K_VERY_BAD
 
     ds = load_dataset(spec["data"]["path"] or None)
     fits, hyp, diag = {}, {}, {}
@@ -64,7 +65,8 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     fit("codes_perturbed", CoalitionModel(perturb_codes(ds, seed), spec))
     return {
         "loo": {k: {"elpd": v["elpd"], "se": v["se"], "p_loo": v["p_loo"],
-                    "pareto_k_above_0.7": int((v["pareto_k"] > 0.7).sum()), "pareto_k_above_1": int((v["pareto_k"] > 1).sum()),
+                    # the thresholds of the reliability rule (report.checks); the keys name them for the JSON's readers
+                    "pareto_k_above_0.7": int((v["pareto_k"] > K_BAD).sum()), "pareto_k_above_1": int((v["pareto_k"] > K_VERY_BAD).sum()),
                     "n": int(len(v["pareto_k"]))} for k, v in loo.items()},
         "comparison": table.reset_index().rename(columns={"index": "model"}).to_dict(orient="records"),
         "p_hypothesised_sign": hyp,

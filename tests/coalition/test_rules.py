@@ -469,3 +469,15 @@ def test_floor_status_is_elementwise() -> None:
                              [False, True, True, True, False])
     assert got.tolist() == [rules.EXEMPT, rules.HELD, rules.WITHDRAWN, rules.HELD, rules.EXEMPT]
     assert got.dtype.kind == "i" and (rules.EXEMPT, rules.HELD, rules.WITHDRAWN) == (0, 1, 2)
+
+
+@pytest.mark.parametrize(("chamber", "sign"), [("House", 0.5), ("Senate", -0.5)])
+def test_house_sign_is_centred(chamber, sign) -> None:
+    """The house_tilt covariate: +1/2 in the House, -1/2 in the Senate (the walk stays the chambers' average)."""
+    assert rules.house_sign(chamber) == sign
+
+
+@pytest.mark.parametrize("chamber", ["house", "senate", "", "Joint"])
+def test_house_sign_rejects_an_unknown_chamber(chamber) -> None:
+    with pytest.raises(ValueError, match=f"unknown chamber '{chamber}'"):
+        rules.house_sign(chamber)

@@ -137,6 +137,9 @@ def test_pit_band_is_the_kolmogorov_smirnov_band_on_its_grid():
         assert len(z) == 99 and z[0] == pytest.approx(0.01) and z[-1] == pytest.approx(0.99)
     (z1, h1), (z2, h2) = pit_band(50), pit_band(50)
     assert h1 == h2 and np.array_equal(z1, z2)                      # seeded
+    # the seed decides the draws: few replicates of many values make the half-width a continuous quantity
+    few = [pit_band(500, n_rep=50, seed=seed)[1] for seed in (3, 3, 4)]
+    assert few[0] == few[1] and few[0] != few[2]
     # a sample exactly on the band's edge decides by <=: the check's grid and half-width are the band's
     u = np.linspace(0.005, 0.995, 100)
     check, z, diff, half = pit_verdict(u)
