@@ -56,7 +56,7 @@ import pytensor.tensor as pt
 
 from bayes_coalition.coalition import agenda, buying, expectation, likelihood, rules
 from bayes_coalition.coalition.model_data import GROUPS, ModelData, dispersion_index
-from bayes_coalition.coalition.spec import party_tilt_df
+from bayes_coalition.coalition.spec import party_tilt_df, shares_by_congress
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, party_probabilities, slot_probabilities
 from bayes_coalition.constants import CHAMBERS
 from bayes_coalition.data.dataset import CONSTRUCTS
@@ -105,6 +105,48 @@ def _rd_parts(md: ModelData, rows, case_idx, n, mix_idx, probs, phi):
     return n_r, n_d, p_r, p_d, phi_r, phi_d
 
 
+def _faction_share_walk(md: ModelData, pr: dict, model: pm.Model, share):
+    """Within-party faction shares by Congress (``model.faction_shares = "congress"``), ``(congress, faction)``: in
+    the first Congress the static shares ``share`` (the Dirichlet), after it each faction's log share ratio to its
+    party's first faction walks, non-centred, with steps ``faction_share_step * z``, ``faction_share_step ~
+    Gamma(2, mean faction_share_walk_sd)`` (one scale for every faction), and the shares are renormalised within
+    the party. A one-faction party keeps share 1; a one-Congress model has no steps."""
+    congresses = md.coords["congress"]
+    n_f = len(md.coords["faction"])
+    walking = [i for party in ("R", "D") for i in np.flatnonzero(md.faction_party == party)[1:]]
+    if len(congresses) < 2 or not walking:
+        return pm.Deterministic("faction_share_congress", pt.repeat(share[None, :], len(congresses), axis=0),
+                                dims=("congress", "faction"))
+    if "congress_step" not in model.coords:
+        model.add_coord("congress_step", congresses[1:])
+    model.add_coord("walking_faction", [md.coords["faction"][i] for i in walking])
+    mean = pr["faction_share_walk_sd"]
+    step = pm.Gamma("faction_share_step", alpha=2.0, beta=2.0 / mean)
+    z = pm.Normal("faction_share_z", 0.0, 1.0, dims=("congress_step", "walking_faction"))
+    walk = pt.concatenate([pt.zeros((1, len(walking))), pt.cumsum(step * z, axis=0)], axis=0)   # (congress, walking)
+    # elementwise products with constant indicator matrices, not set_subtensor on slices: the deterministics are
+    # later vectorised over draws (draws.py), which PyTensor cannot do for a slice index
+    select = np.zeros((len(walking), n_f))
+    select[np.arange(len(walking)), walking] = 1.0
+    log_ratio = pt.sum(walk[:, :, None] * select[None, :, :], axis=1)                          # (congress, faction)
+    weight = share[None, :] * pt.exp(log_ratio)
+    groups = [np.flatnonzero(md.faction_party == p) for p in ("R", "D")]
+    groups += [np.array([i]) for i in range(n_f) if md.faction_party[i] not in ("R", "D")]
+    member = np.zeros((n_f, len(groups)))
+    for g, idx in enumerate(groups):
+        member[idx, g] = 1.0
+    group_total = pt.sum(weight[:, :, None] * member[None, :, :], axis=1)                      # (congress, group)
+    total = pt.sum(group_total[:, None, :] * member[None, :, :], axis=2)                       # (congress, faction)
+    return pm.Deterministic("faction_share_congress", weight / total, dims=("congress", "faction"))
+
+
+def _shares_of(md: ModelData, cases, share, share_c) -> dict:
+    """``party_probabilities``' share arguments for some votes: the static shares, or by Congress at each vote's."""
+    if share_c is None:
+        return {"faction_share": share}
+    return {"faction_share": share_c, "share_idx": md.case_congress_idx[np.asarray(cases)]}
+
+
 def floor_rows(md: ModelData, cases: np.ndarray) -> dict:
     """The count rows of some votes, gathered per vote into four slots (R, D, I, RD) for the agenda-control
     layer: ``n`` (vote, slot) the members in each (0 where the vote has no such row), ``share`` the Republican
@@ -137,8 +179,8 @@ def floor_rows(md: ModelData, cases: np.ndarray) -> dict:
             "first_int": np.array([np.flatnonzero(md.int_case_idx == c)[0] if (md.int_case_idx == c).any() else -1 for c in cases])}
 
 
-def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean, sigma_tilt, faction_pos, share, mix,
-                    disc, phi, w_obs, w_int, weigh) -> None:
+def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean, sigma_tilt, faction_pos, share, share_c,
+                    mix, disc, phi, w_obs, w_int, weigh) -> None:
     """The agenda-control layer (coalition/agenda.py): ``agenda_bar`` (the cushion, a share of those voting),
     ``agenda_scale`` (the whips' error, a share) and ``agenda_leak`` (P(held whatever the count)); held votes
     add log pi(y_obs) - log Z, withdrawn measures log(1 - Z), Z integrated over the vote's cut-point and tilt
@@ -165,9 +207,9 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
     # sigma_tilt: the tilt deviation's sd, one for all votes, or per vote (a Student-t tilt's mixture scale)
     sigma_tilt = sigma_tilt[cases][None, :] if sigma_tilt.ndim == 1 else sigma_tilt
     tilt_k = tilt_mean[cases][None, :] + sigma_tilt * node_tilt[:, None]
-    p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share, cut_point=cut_k,
-                                        party_tilt=tilt_k, faction_party=md.faction_party,
-                                        discrimination=disc[md.case_disc_idx[cases]])
+    p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, cut_point=cut_k, party_tilt=tilt_k,
+                                        faction_party=md.faction_party, discrimination=disc[md.case_disc_idx[cases]],
+                                        **_shares_of(md, cases, share, share_c))
     p = slot_probabilities(pt, p_r, p_d, p_i, share=fr["share"], polarity=md.case_polarity[cases])   # (K, vote, slot)
     p = pt.clip(p, EPS, 1.0 - EPS)
     n, phi_s = fr["n"], phi[fr["dispersion_idx"]]
@@ -184,7 +226,7 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
         pm.Potential("agenda_withdrawn", weigh(w_int, fr["first_int"][nh:], pt.log1p(-z[nh:])).sum())
 
 
-def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, disc, w_exp, weigh) -> None:
+def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, share_c, disc, w_exp, weigh) -> None:
     """The pre-vote floor expectations (coalition/expectation.py): each coded vote's level, ordered logistic in
     ``expectation_slope`` times its expected margin (percentage points of those voting) at its own cut-point and
     tilt, with cut-points ``expectation_cuts`` (first N(-1, indicator_cut_sd) + a LogNormal(log 2, 0.5) gap)."""
@@ -196,8 +238,9 @@ def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share
     if not len(cases):
         return
     fr = floor_rows(md, cases)
-    p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, faction_share=share, cut_point=cut[cases],
+    p_r, p_d, p_i = party_probabilities(pt, faction_position=faction_pos, cut_point=cut[cases],
                                         party_tilt=tilt[cases], faction_party=md.faction_party,
+                                        **_shares_of(md, cases, share, share_c),
                                         discrimination=disc[md.case_disc_idx[cases]])
     p = slot_probabilities(pt, p_r, p_d, p_i, share=fr["share"], polarity=md.case_polarity[cases])   # (vote, slot)
     mean = pt.sum(fr["n"] * p, axis=-1)
@@ -316,6 +359,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                 w = pm.Dirichlet(name, a=np.full(len(idx), pr["faction_share_concentration"]), dims=f"faction_{party}")
                 share = pt.set_subtensor(share[idx], w)
         pm.Deterministic("faction_share", share, dims="faction")
+        share_c = _faction_share_walk(md, pr, model, share) if shares_by_congress(spec) else None
         mix = pt.as_tensor(md.mix_share) if md.n_mix else None
 
         # --- case cut-points
@@ -430,7 +474,8 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         def probs(case_idx, group_idx, mix_idx):
             return case_row_probability(
                 pt, cut_point=cut, party_tilt=tilt, md=md, case_idx=case_idx, group_idx=group_idx, mix_idx=mix_idx,
-                faction_position=faction_pos, faction_share=share, mix_share=mix, discrimination=disc,
+                faction_position=faction_pos, faction_share=share, faction_share_congress=share_c, mix_share=mix,
+                discrimination=disc,
             )
 
         # --- point observations: beta-binomial (members of a faction are not exchangeable)
@@ -498,8 +543,8 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
                 raise NotImplementedError("simulation-based calibration of the agenda-control layer is not "
                                           "implemented: fit it with model.agenda_control = false, or without SBC")
             _agenda_control(md, pr, cut_mean=cut_mean, sigma_case=sigma_case, tilt_mean=tilt_mean, sigma_tilt=tilt_scale,
-                            faction_pos=faction_pos, share=share, mix=mix, disc=disc, phi=phi, w_obs=w_obs, w_int=w_int,
-                            weigh=weigh)
+                            faction_pos=faction_pos, share=share, share_c=share_c, mix=mix, disc=disc, phi=phi,
+                            w_obs=w_obs, w_int=w_int, weigh=weigh)
 
         # --- vote buying near the threshold (coalition/buying.py)
         if spec["model"]["vote_buying"]:
@@ -514,7 +559,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
             if mutable_data:
                 raise NotImplementedError("simulation-based calibration with model.floor_expectation is not "
                                           "implemented: fit it with model.floor_expectation = false")
-            _floor_expectation(md, pr, cut=cut, tilt=tilt, faction_pos=faction_pos, share=share, disc=disc,
+            _floor_expectation(md, pr, cut=cut, tilt=tilt, faction_pos=faction_pos, share=share, share_c=share_c, disc=disc,
                                w_exp=weights("expectation_weight", len(md.expect_case_idx)), weigh=weigh)
 
         # --- measurement model of the coded indicators

@@ -39,6 +39,8 @@ def draw_arrays(group: xr.Dataset, md: ModelData, discrimination: float = 2.0) -
         "ideal_point": ideal,
         "faction_position": ideal[:, md.faction_actor_idx],
         "faction_share": draws_of(group, "faction_share"),
+        # (sample, congress, faction) where the model's faction shares walk over Congresses; None when static
+        "faction_share_congress": draws_of(group, "faction_share_congress"),
         "cut_point": draws_of(group, "cut_point"),
         "party_tilt": draws_of(group, "party_tilt"),
         "concentration": draws_of(group, "concentration"),
@@ -73,7 +75,8 @@ def row_probabilities(arrays: dict, md: ModelData, *, interval: bool, group_idx=
     return case_row_probability(
         np, cut_point=arrays["cut_point"], party_tilt=arrays["party_tilt"], md=md, case_idx=case_idx,
         group_idx=group_idx, mix_idx=mix_idx, faction_position=arrays["faction_position"],
-        faction_share=arrays["faction_share"], mix_share=arrays["mix_share"], discrimination=arrays["discrimination"],
+        faction_share=arrays["faction_share"], faction_share_congress=arrays.get("faction_share_congress"),
+        mix_share=arrays["mix_share"], discrimination=arrays["discrimination"],
     )
 
 

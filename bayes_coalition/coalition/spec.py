@@ -16,6 +16,9 @@ from typing import Any
 WHIP_COUNT_MODES = ("measurement", "interval")
 # the vote-level party tilt's distribution around its Congress (coalition/graph.py, prediction/predictor.py)
 PARTY_TILT_FORMS = ("normal", "student_t")
+# the within-party faction shares: one set for every Congress ("static"), or a random walk over Congresses
+# ("congress": README "Faction shares by Congress")
+FACTION_SHARE_FORMS = ("static", "congress")
 
 DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
     {
@@ -29,6 +32,7 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "covariates": [],
             "floor_expectation": False,
             "party_tilt": "normal",
+            "faction_shares": "static",
         },
         "data": {"path": "", "exclude_cases": [], "include_ex_post": False},
         "identification": {"discrimination": 2.0},
@@ -63,6 +67,10 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             # Student-t vote-level tilt (model.party_tilt = "student_t"): its degrees of freedom (fixed; README
             # "Heavy-tailed party tilt")
             "party_tilt_df": 4.0,
+            # faction shares by Congress (model.faction_shares = "congress"): the step of each faction's log share
+            # ratio to its party's first faction ~ Gamma(2, mean faction_share_walk_sd) per Congress (README
+            # "Faction shares by Congress": 0.25 lets a 10% faction halve over about four Congresses)
+            "faction_share_walk_sd": 0.25,
             # vote buying (coalition/buying.py): P(a one-vote gap is closed) ~ Beta(2, 2), flat-ish and away from
             # 0 and 1; its reach ~ LogNormal(log 1%, 0.75) of those voting (House: a gap of about 4 votes costs a
             # factor e; 95% prior interval 0.2%-4.3%)
@@ -162,7 +170,8 @@ def validate_spec(spec: Mapping) -> None:
     m = spec["model"]
     _check_names(m, "constructs", CONSTRUCTS, "construct")
     _check_names(m, "covariates", COVARIATES, "covariate")
-    for key, allowed in (("whip_count", WHIP_COUNT_MODES), ("party_tilt", PARTY_TILT_FORMS)):
+    for key, allowed in (("whip_count", WHIP_COUNT_MODES), ("party_tilt", PARTY_TILT_FORMS),
+                         ("faction_shares", FACTION_SHARE_FORMS)):
         if m[key] not in allowed:
             raise ValueError(f"model.{key} must be one of {list(allowed)}, got {m[key]!r}")
     for key in ("agenda_control", "floor_expectation", "vote_buying"):
@@ -223,6 +232,9 @@ def spec_hash(spec: Mapping) -> str:
     if core.get("model", {}).get("party_tilt", "normal") == "normal":
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "party_tilt"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if k != "party_tilt_df"}
+    if core.get("model", {}).get("faction_shares", "static") == "static":
+        core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "faction_shares"}
+        core["priors"] = {k: v for k, v in core.get("priors", {}).items() if k != "faction_share_walk_sd"}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -237,6 +249,12 @@ def party_tilt_df(spec: Mapping) -> float | None:
     if spec["model"].get("party_tilt", "normal") != "student_t":     # runs saved before the setting: normal
         return None
     return float(spec["priors"].get("party_tilt_df", DEFAULT_SPEC["priors"]["party_tilt_df"]))
+
+
+def shares_by_congress(spec: Mapping) -> bool:
+    """Whether the within-party faction shares walk over Congresses (``model.faction_shares = "congress"``): the one
+    reading of the setting for the graph and the predictions (runs saved before the setting: static)."""
+    return spec["model"].get("faction_shares", "static") == "congress"
 
 
 def _plain(m: Mapping) -> dict:

@@ -34,16 +34,27 @@ def group_one_hot(group_idx) -> np.ndarray:
     return np.eye(len(GROUPS))[np.asarray(group_idx)]
 
 
-def party_probabilities(xp, *, faction_position, faction_share, cut_point, party_tilt, faction_party, discrimination):
+def row_shares(faction_share, share_idx=None):
+    """Within-party faction shares of each row, broadcastable to ``(..., row, faction)``: static shares
+    ``(..., faction)`` for every row, or shares by Congress ``(..., congress, faction)`` taken at each row's Congress
+    ``share_idx`` ``(row,)``."""
+    if share_idx is None:
+        return faction_share[..., None, :]
+    return faction_share[..., np.asarray(share_idx), :]
+
+
+def party_probabilities(xp, *, faction_position, faction_share, cut_point, party_tilt, faction_party, discrimination,
+                        share_idx=None):
     """Pro-trade yea probability of a Republican, a Democrat and an independent (who mixes all factions
     equally) on each row, ``(..., row)`` each: the factions' logistic curves at their party's cut-point,
-    mixed with the within-party faction shares."""
+    mixed with the within-party faction shares (static, or by Congress with each row's Congress ``share_idx``:
+    :func:`row_shares`)."""
     pm_ = party_matrix(faction_party)
     pos = faction_position[..., None, :]                                   # (..., 1, F)
     cut = party_cut_point(cut_point[..., :, None], party_tilt[..., :, None], party_sign(faction_party))  # (..., row, F)
     slope = discrimination[..., None] if hasattr(discrimination, "ndim") else discrimination
     fac_p = 1.0 / (1.0 + xp.exp(-slope * (pos - cut)))                    # (..., row, F)
-    weighted = fac_p * faction_share[..., None, :]
+    weighted = fac_p * row_shares(faction_share, share_idx)
     return xp.sum(weighted * pm_[:, 0], axis=-1), xp.sum(weighted * pm_[:, 1], axis=-1), xp.mean(fac_p, axis=-1)
 
 
@@ -88,7 +99,7 @@ def yea_probability(
     xp,
     *,
     faction_position,   # (..., faction)
-    faction_share,      # (..., faction): share of each faction within its party
+    faction_share,      # (..., faction): share of each faction within its party; by Congress (..., congress, faction)
     cut_point,          # (..., row)
     party_tilt,         # (..., row): Republicans' cut-point is cut_point + tilt, Democrats' cut_point - tilt
     polarity,           # (row,) +1 pro-trade yea, -1 anti-trade yea
@@ -97,21 +108,28 @@ def yea_probability(
     mix_idx,            # (row,) index into mix_share, -1 for non-RD rows
     faction_party,      # (faction,) "R"/"D"
     discrimination,     # a number, or (..., row): the slope of each row's vote type
+    share_idx=None,     # (row,) each row's Congress when faction_share is by Congress; None: static shares
 ):
     """Yea probability of each count row; leading sample dims broadcast."""
     p_r, p_d, p_i = party_probabilities(
         xp, faction_position=faction_position, faction_share=faction_share, cut_point=cut_point,
-        party_tilt=party_tilt, faction_party=faction_party, discrimination=discrimination)
+        party_tilt=party_tilt, faction_party=faction_party, discrimination=discrimination, share_idx=share_idx)
     return mix_groups(xp, p_r, p_d, p_i, polarity=polarity, group_idx=group_idx, mix_share=mix_share, mix_idx=mix_idx)
 
 
-def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, mix_idx, discrimination, **params):
+def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, mix_idx, discrimination,
+                         faction_share, faction_share_congress=None, **params):
     """:func:`yea_probability` of count rows given per-case cut-points and tilts (``(..., case)``) and
     the discrimination per vote type (``(..., discrimination_type)``, a number: the same for all):
-    the one call shared by the PyMC likelihood and NumPy simulation. ``params`` holds
-    ``faction_position``, ``faction_share`` and ``mix_share``."""
+    the one call shared by the PyMC likelihood and NumPy simulation. ``faction_share_congress``
+    (``(..., congress, faction)``), where the model has shares by Congress, replaces the static ``faction_share``
+    at each case's Congress. ``params`` holds ``faction_position`` and ``mix_share``."""
     if hasattr(discrimination, "ndim") and discrimination.ndim:
         discrimination = discrimination[..., md.case_disc_idx[case_idx]]
+    if faction_share_congress is not None:
+        params.update(faction_share=faction_share_congress, share_idx=md.case_congress_idx[np.asarray(case_idx)])
+    else:
+        params.update(faction_share=faction_share)
     return yea_probability(
         xp,
         discrimination=discrimination,

@@ -27,9 +27,13 @@ import pandas as pd
 from bayes_coalition.errors import DataValidationError
 
 
-def faction_prior(source) -> dict:
+def faction_prior(source, congress: int | None = None) -> dict:
     """Faction names, parties, posterior mean/sd of positions and mean within-party shares of a
-    fitted :class:`CoalitionModel` (or the path of its run directory or ``posterior.nc``)."""
+    fitted :class:`CoalitionModel` (or the path of its run directory or ``posterior.nc``).
+
+    A model whose shares walk over Congresses (``model.faction_shares = "congress"``) needs ``congress``, the
+    roll calls' Congress, inside the fitted range: its shares are that Congress's (a model with static shares
+    ignores it)."""
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.predictive import draws_of
 
@@ -46,7 +50,16 @@ def faction_prior(source) -> dict:
     md = model.model_data
     post = model.idata.posterior
     pos = draws_of(post, "ideal_point")[:, md.faction_actor_idx]
-    shares = draws_of(post, "faction_share").mean(axis=0)
+    by_congress = draws_of(post, "faction_share_congress")
+    if by_congress is None:
+        shares = draws_of(post, "faction_share").mean(axis=0)
+    else:
+        grid = [int(c) for c in md.coords["congress"]]
+        if congress is None or int(congress) not in grid:
+            raise ValueError(f"{label}: the model's faction shares vary by Congress (model.faction_shares = "
+                             f"\"congress\"); give the roll calls' Congress, one of {grid[0]}-{grid[-1]} "
+                             f"(faction_prior(run, congress=N)), got {congress!r}")
+        shares = by_congress[:, grid.index(int(congress))].mean(axis=0)
     return {
         "source": label, "coalition_model_id": model.idata.attrs.get("model_id", ""),
         "names": [str(n) for n in md.coords["faction"]], "party": [str(p) for p in md.faction_party],

@@ -97,7 +97,7 @@ def predict(model, bill: HypotheticalBill, *, seed: int = 0, prob: float = SUMMA
         w = np.zeros((S, len(actors)))
         n_ind = seats[chamber].get("I", 0)
         for j, a in enumerate(md.faction_actor_idx):
-            w[:, a] = pr.arrays["faction_share"][:, j] * seats[chamber].get(md.faction_party[j], 0) + n_ind / len(md.faction_actor_idx)
+            w[:, a] = r["faction_share"][:, j] * seats[chamber].get(md.faction_party[j], 0) + n_ind / len(md.faction_actor_idx)
         for actor, weight in bill.actor_weights.items():
             w[:, actors.index(actor)] = weight
         weight = xr.DataArray(w, dims=("sample", "actor"), coords={"actor": actors})

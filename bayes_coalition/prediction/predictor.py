@@ -53,7 +53,7 @@ class BillPredictor:
         self.p = {name: get(name) for name in (
             "cut_point_mean", "chamber_offset", "vote_type_offset", "sigma_case", "sigma_episode", "effect",
             "sigma_party_tilt", "episode_effect", "construct_latent", "loading", "concentration", "party_tilt", "cut_point",
-            "congress_tilt", "sigma_congress_tilt_step", "president_tilt", "divided_government", "discrimination",
+            "congress_tilt", "sigma_congress_tilt_step", "faction_share_step", "president_tilt", "divided_government", "discrimination",
             "election_year", "party_gap_tilt", "majority_tilt", "house_tilt", "agenda_bar", "agenda_scale", "agenda_leak", "buying_prob", "buying_reach",
             "expectation_slope", "expectation_cuts")}
         self.cuts = {int(n.rsplit("_", 1)[1]): get(n) for n in post.data_vars if n.startswith("indicator_cuts_")}
@@ -196,15 +196,16 @@ class BillPredictor:
                     + self.tilt_deviation(rng))
             disc = self.discrimination_draws(EFFECTIVE_VOTE_TYPE.get(bill.vote_type, bill.vote_type), rng)
         pol = 1.0 if bill.yea_is_pro_trade else -1.0
+        share = self.faction_share(congress, rng)
         prob = yea_probability(
-            np, faction_position=faction_position, faction_share=self.arrays["faction_share"],
+            np, faction_position=faction_position, faction_share=share,
             cut_point=np.repeat(cut[:, None], len(groups), axis=1), party_tilt=np.repeat(tilt[:, None], len(groups), axis=1),
             polarity=np.full(len(groups), pol), group_idx=groups, mix_share=self.arrays["mix_share"], mix_idx=mix,
             faction_party=md.faction_party, discrimination=np.repeat(disc[:, None], len(groups), axis=1),
         )
         phi = self.p["concentration"][:, dispersion_index(np.full(len(groups), ch), groups)]
         return {"cut": cut, "tilt": tilt, "groups": groups, "n": n, "mix": mix, "prob": prob, "phi": phi, "discrimination": disc,
-                "ideal": ideal, "faction_position": faction_position}
+                "ideal": ideal, "faction_position": faction_position, "faction_share": share}
 
     def tilt_deviation(self, rng) -> np.ndarray:
         """Per draw, a new vote's party-tilt deviation around its Congress: sigma_party_tilt * N(0, 1), or with a
@@ -255,6 +256,34 @@ class BillPredictor:
         # the step's sd has a posterior even in a one-Congress fit (total spread x sqrt(walk share), model 0.3.1)
         sigma = self.p["sigma_congress_tilt_step"]
         return walk[:, edge] + sigma * np.sqrt(steps) * rng.standard_normal(self.n_samples)
+
+    def faction_share(self, congress: int, rng) -> np.ndarray:
+        """Per draw, the within-party faction shares of a Congress, ``(sample, faction)``: the static shares, or
+        (``model.faction_shares = "congress"``) the fitted walk's; a Congress beyond the fitted range continues the
+        walk of each faction's log share ratio to its party's first faction from the nearest fitted Congress (k
+        steps: sd faction_share_step * sqrt(k)), renormalised within the party, as the graph does."""
+        by_congress = self.arrays.get("faction_share_congress")
+        if by_congress is None:
+            return self.arrays["faction_share"]
+        grid = self.md.coords["congress"]
+        if grid[0] <= congress <= grid[-1]:
+            return by_congress[:, congress - grid[0]]
+        edge = 0 if congress < grid[0] else -1
+        share = by_congress[:, edge]
+        step = self.p["faction_share_step"]
+        if step is None:                        # a one-Congress fit has no walk
+            return share
+        out = np.empty_like(share)
+        sd = step * np.sqrt(abs(congress - grid[edge]))
+        for party in ("R", "D"):
+            idx = np.flatnonzero(self.md.faction_party == party)
+            if not len(idx):
+                continue
+            log_ratio = np.log(share[:, idx]) - np.log(share[:, idx[:1]])
+            log_ratio[:, 1:] += sd[:, None] * rng.standard_normal((self.n_samples, len(idx) - 1))
+            w = np.exp(log_ratio)
+            out[:, idx] = w / w.sum(axis=1, keepdims=True)
+        return out
 
     def discrimination_draws(self, vote_type: str, rng) -> np.ndarray:
         """Per draw, the discrimination of a vote type; a type the fit has not seen draws its log ratio
@@ -367,7 +396,7 @@ def approval_per_draw(pr: BillPredictor, bill: HypotheticalBill, rows: dict, del
             cut = (r["cut"][None, :] - d)[..., None]                                            # (B, S, 1)
             tilt = np.broadcast_to(r["tilt"][None, :, None], cut.shape)
             prob = yea_probability(
-                np, faction_position=r["faction_position"][None], faction_share=pr.arrays["faction_share"][None],
+                np, faction_position=r["faction_position"][None], faction_share=r["faction_share"][None],
                 cut_point=cut, party_tilt=tilt, polarity=np.full(len(r["groups"]), 1.0 if bill.yea_is_pro_trade else -1.0),
                 group_idx=r["groups"], mix_share=np.broadcast_to(mix[None], cut.shape[:2] + mix.shape[1:]),
                 mix_idx=r["mix"], faction_party=pr.md.faction_party, discrimination=r["discrimination"][None, :, None],

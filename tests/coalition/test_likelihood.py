@@ -322,6 +322,26 @@ def test_yea_probability_without_mixed_rows() -> None:
     np.testing.assert_allclose(yea_probability(pt, **kw_pt).eval(), expected, rtol=1e-12, atol=0)
 
 
+def test_yea_probability_with_shares_by_congress() -> None:
+    """Shares by Congress (model.faction_shares = "congress"): each row mixes its factions with the shares of its
+    own Congress (``share_idx``), by hand for every row and sample, in NumPy and PyTensor; a row whose Congress has
+    the static shares gets the static value, so a wrong index or a share applied across rows fails."""
+    share_c = np.stack([SHARE, SHARE[:, [1, 0, 3, 2]], np.array([[0.9, 0.1, 0.2, 0.8], [0.05, 0.95, 0.5, 0.5]])],
+                       axis=1)                                                   # (sample, congress, faction)
+    share_idx = np.array([1, 2, 0, 0, 2])
+    got = yea_probability(np, **{**_inputs(np), "faction_share": share_c}, share_idx=share_idx)
+    expected = np.empty_like(got)
+    for r, c in enumerate(share_idx):
+        expected[:, r] = yea_probability(np, **{**_inputs(np), "faction_share": share_c[:, c]})[:, r]
+    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0)
+    static = yea_probability(np, **_inputs(np))
+    assert got[0, 2] == static[0, 2] and abs(got[0, 0] - static[0, 0]) > 0.01 and abs(got[0, 1] - static[0, 1]) > 0.01
+    # row 0 by hand: sample 0's Congress 1 swaps the Republicans' shares, so 0.7 * 0.726115 + 0.3 * 0.443986
+    assert got[0, 0] == pytest.approx(0.7 * 0.7261150 + 0.3 * 0.4439861, abs=1e-6)
+    with_pt = yea_probability(pt, **{**_inputs(pt), "faction_share": pt.as_tensor(share_c)}, share_idx=share_idx).eval()
+    np.testing.assert_allclose(with_pt, got, rtol=1e-12, atol=0)
+
+
 def test_floatx_is_double() -> None:
     """The tolerances above assume float64 graphs."""
     assert pytensor.config.floatX == "float64"

@@ -415,3 +415,61 @@ def test_every_bad_spec_value_is_named(override, message):
 ])
 def test_values_at_the_edges_are_accepted(override):
     load_spec(default_spec_path(), **override)
+
+
+def test_faction_shares_walk_over_congresses():
+    """model.faction_shares = "congress": in the first Congress the static shares, then each faction's log share
+    ratio to its party's first faction walks by faction_share_step * z and the shares renormalise within the party
+    (by hand); the point rows' likelihood uses the shares of each vote's own Congress (SciPy's beta-binomial at
+    probabilities computed by hand); the default (static) has no walk and its id ignores the unused prior; an
+    unknown form is refused by name."""
+    from pytensor.compile.mode import Mode
+    from scipy import special, stats
+
+    static = CoalitionModel()
+    assert "faction_share_congress" not in static.model.named_vars
+    assert CoalitionModel(spec=load_spec(default_spec_path(), priors={"faction_share_walk_sd": 0.7})).id == static.id
+    model = CoalitionModel(spec=load_spec(default_spec_path(), model={"faction_shares": "congress"}))
+    assert model.id != static.id
+    m, md = model.model, model.model_data
+    assert m.named_vars_to_dims["faction_share_congress"] == ("congress", "faction")
+    names = ["faction_share_congress", "faction_share", "faction_share_step", "faction_share_z", "cut_point",
+             "party_tilt", "ideal_point", "discrimination", "concentration"]
+    outs = m.replace_rvs_by_values([m[n] for n in names] + m.logp(vars=[m["yea"]], sum=False))
+    fn = m.compile_fn(outs, inputs=m.value_vars, on_unused_input="ignore", mode=Mode(linker="py", optimizer=None))
+    rng = np.random.default_rng(5)
+    point = {k: v + rng.normal(0.0, 0.5, size=np.shape(v)) for k, v in m.initial_point().items()}
+    share_c, share, step, z, cut, tilt, ideal, disc, phi, yea = fn(point)
+    # the walk by hand: party R's and D's second faction moves against the first
+    walking = list(m.coords["walking_faction"])
+    factions = list(m.coords["faction"])
+    assert len(walking) == 2 and z.shape == (len(m.coords["congress"]) - 1, 2)
+    log_ratio = np.zeros((len(m.coords["congress"]), len(factions)))
+    log_ratio[1:, [factions.index(f) for f in walking]] = np.cumsum(step * z, axis=0)
+    hand = share[None, :] * np.exp(log_ratio)
+    for party in ("R", "D"):
+        idx = np.flatnonzero(md.faction_party == party)
+        hand[:, idx] /= hand[:, idx].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(share_c, hand, rtol=1e-12)
+    np.testing.assert_allclose(share_c[0], share, rtol=1e-12)
+    assert np.ptp(share_c[:, factions.index(walking[0])]) > 0.05          # the jitter moves the shares
+    # point rows of one party: that party's factions at its cut-point, mixed with the vote's Congress's shares
+    pos = ideal[md.faction_actor_idx]
+    checked = 0
+    for i, (c, g) in enumerate(zip(md.obs_case_idx, md.obs_group_idx)):
+        if g not in (0, 1):
+            continue
+        party, sign = ("R", 1.0) if g == 0 else ("D", -1.0)
+        idx = np.flatnonzero(md.faction_party == party)
+        d = disc[md.case_disc_idx[c]]
+        curve = special.expit(d * (pos[idx] - (cut[c] + sign * tilt[c])))
+        p = float(np.sum(share_c[md.case_congress_idx[c], idx] * curve))
+        p_static = float(np.sum(share[idx] * curve))
+        p = p if md.case_polarity[c] > 0 else 1.0 - p
+        f = phi[md.obs_dispersion_idx[i]]
+        np.testing.assert_allclose(yea[i], stats.betabinom.logpmf(md.obs_yea[i], md.obs_n[i], p * f, (1 - p) * f),
+                                   rtol=1e-9, atol=1e-9)
+        checked += abs(p - (p_static if md.case_polarity[c] > 0 else 1.0 - p_static)) > 1e-3
+    assert checked > 40                    # most rows' Congress shares differ from the first Congress's
+    with pytest.raises(ValueError, match="model.faction_shares"):
+        CoalitionModel(spec=load_spec(default_spec_path(), model={"faction_shares": "yearly"}))

@@ -53,6 +53,16 @@ def test_faction_prior_from_a_coalition_posterior():
     np.testing.assert_allclose(prior["share"], share.reshape(100, -1).mean(axis=0))
     with pytest.raises(FileNotFoundError, match="no coalition run"):
         faction_prior("/nonexistent/run")
+    # shares by Congress (model.faction_shares = "congress"): the roll calls' Congress's, which must be given
+    congresses = md.coords["congress"]
+    by_congress = rng.dirichlet([1, 1, 1, 1], size=(2, 50, len(congresses)))
+    model.idata = _arviz.InferenceData(posterior=post.assign(faction_share_congress=(
+        ("chain", "draw", "congress", "faction"), by_congress)).assign_coords(congress=congresses))
+    prior = faction_prior(model, congress=congresses[2])
+    np.testing.assert_allclose(prior["share"], by_congress[:, :, 2].reshape(100, -1).mean(axis=0))
+    for congress in (None, congresses[-1] + 1):
+        with pytest.raises(ValueError, match="vary by Congress"):
+            faction_prior(model, congress=congress)
 
 
 def test_linked_model_graph_and_estimands(mock_pymc_sample, tmp_path):

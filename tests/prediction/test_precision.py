@@ -104,6 +104,44 @@ def test_congress_tilt_steps_the_walk_beyond_the_fitted_range(real):
     assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.05
 
 
+def test_faction_shares_by_congress_step_the_walk_beyond_the_fitted_range(real):
+    """Static shares are the draws' own (no random numbers used); shares by Congress (model.faction_shares =
+    "congress") are the walk's draw inside the fitted Congresses, and k Congresses beyond the last each faction's
+    log share ratio to its party's first faction moves by faction_share_step * sqrt(k) * N(0, 1) per draw
+    (standardised residuals: mean 0, sd 1), the shares summing to 1 within each party."""
+    from bayes_coalition.prediction.predictor import BillPredictor
+
+    pred = BillPredictor(real)
+    md = real.model_data
+    first, last = md.coords["congress"][0], md.coords["congress"][-1]
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    np.testing.assert_array_equal(pred.faction_share(last + 2, rng), pred.arrays["faction_share"])
+    assert rng.bit_generator.state == state
+    S, C = pred.n_samples, len(md.coords["congress"])
+    gen = np.random.default_rng(1)
+    weight = pred.arrays["faction_share"][:, None, :] * np.exp(gen.normal(0.0, 0.4, (S, C, len(md.faction_party))))
+    for party in ("R", "D"):
+        idx = np.flatnonzero(md.faction_party == party)
+        weight[:, :, idx] /= weight[:, :, idx].sum(axis=2, keepdims=True)
+    pred.arrays["faction_share_congress"] = weight
+    step = gen.gamma(2.0, 0.125, S)
+    pred.p["faction_share_step"] = step
+    np.testing.assert_array_equal(pred.faction_share(first + 3, rng), weight[:, 3])
+    k = 4
+    for congress, edge in ((last + k, -1), (first - k, 0)):
+        z = []
+        for _ in range(50):
+            share = pred.faction_share(congress, rng)
+            for party in ("R", "D"):
+                idx = np.flatnonzero(md.faction_party == party)
+                np.testing.assert_allclose(share[:, idx].sum(axis=1), 1.0, rtol=1e-12)
+                ratio = np.log(share[:, idx[1]] / share[:, idx[0]])
+                z.append((ratio - np.log(weight[:, edge, idx[1]] / weight[:, edge, idx[0]])) / (step * np.sqrt(k)))
+        z = np.concatenate(z)
+        assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.05
+
+
 @pytest.mark.parametrize("form", ("normal", "student_t"))
 def test_a_new_votes_tilt_deviation_follows_the_spec(real, form):
     """A new vote's party-tilt deviation, standardised by its draw's sigma_party_tilt, is N(0, 1), or Student-t

@@ -25,7 +25,7 @@ from bayes_coalition.report.sections import Context
 TITLE = "Convergence"
 TOP_LEVEL = ("cut_point_mean", "sigma_episode", "sigma_case", "sigma_party_tilt", "effect", "chamber_offset",
              "concentration", "type_shift", "congress_tilt", "sigma_tilt_total", "tilt_walk_share",
-             "sigma_congress_tilt_step", "president_tilt",
+             "sigma_congress_tilt_step", "president_tilt", "faction_share_step",
              "divided_government", "election_year", "party_gap_tilt", "majority_tilt", "house_tilt", "discrimination", "expectation_slope",
              "expectation_cuts")
 IDEAL_TOP_LEVEL = ("party_location", "party_scale", "covariate_effect")
