@@ -43,6 +43,14 @@ def row_shares(faction_share, share_idx=None):
     return faction_share[..., np.asarray(share_idx), :]
 
 
+def share_arguments(md, case_idx, faction_share, faction_share_congress=None) -> dict:
+    """The share arguments of :func:`party_probabilities` for rows of some cases: the static shares, or, where the
+    model has shares by Congress (``faction_share_congress``), those at each case's Congress."""
+    if faction_share_congress is None:
+        return {"faction_share": faction_share}
+    return {"faction_share": faction_share_congress, "share_idx": md.case_congress_idx[np.asarray(case_idx)]}
+
+
 def party_probabilities(xp, *, faction_position, faction_share, cut_point, party_tilt, faction_party, discrimination,
                         share_idx=None):
     """Pro-trade yea probability of a Republican, a Democrat and an independent (who mixes all factions
@@ -126,10 +134,7 @@ def case_row_probability(xp, *, cut_point, party_tilt, md, case_idx, group_idx, 
     at each case's Congress. ``params`` holds ``faction_position`` and ``mix_share``."""
     if hasattr(discrimination, "ndim") and discrimination.ndim:
         discrimination = discrimination[..., md.case_disc_idx[case_idx]]
-    if faction_share_congress is not None:
-        params.update(faction_share=faction_share_congress, share_idx=md.case_congress_idx[np.asarray(case_idx)])
-    else:
-        params.update(faction_share=faction_share)
+    params.update(share_arguments(md, case_idx, faction_share, faction_share_congress))
     return yea_probability(
         xp,
         discrimination=discrimination,
