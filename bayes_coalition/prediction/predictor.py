@@ -273,15 +273,15 @@ class BillPredictor:
         step = self.p["faction_share_step"]
         if step is None:                        # a one-Congress fit has no walk
             return share
-        out = np.empty_like(share)
+        out = share.copy()                      # a faction of no party (none shipped) keeps its share, as in the graph
         sd = step * np.sqrt(abs(congress - grid[edge]))
         for party in ("R", "D"):
             idx = np.flatnonzero(self.md.faction_party == party)
-            if not len(idx):
+            if len(idx) < 2:
                 continue
-            log_ratio = np.log(share[:, idx]) - np.log(share[:, idx[:1]])
-            log_ratio[:, 1:] += sd[:, None] * rng.standard_normal((self.n_samples, len(idx) - 1))
-            w = np.exp(log_ratio)
+            # the walk moves each faction's log ratio to the party's first; renormalising makes it a ratio again
+            w = share[:, idx] * np.exp(np.concatenate(
+                [np.zeros((self.n_samples, 1)), sd[:, None] * rng.standard_normal((self.n_samples, len(idx) - 1))], axis=1))
             out[:, idx] = w / w.sum(axis=1, keepdims=True)
         return out
 
