@@ -243,6 +243,20 @@ def spec_content(spec: Mapping) -> dict:
     return {k: v for k, v in spec.items() if k != "_source"}
 
 
+# the fit-length settings of [sampler] that a batch runner (backtest, leave-one-episode-out) replaces by its own
+BATCH_OWN_SAMPLER_KEYS = ("draws", "tune", "chains", "random_seed")
+
+
+def batch_spec_content(spec: Mapping) -> dict:
+    """What a batch runner's stored tasks depend on of the spec: :func:`spec_content` less the ``[sampler]`` keys the
+    runner sets itself (``BATCH_OWN_SAMPLER_KEYS``: its ``--draws``, ``--tune``, ``--chains`` and ``--seed``), so a
+    resumed batch keeps its finished tasks when only the spec's own fit length or seed changed."""
+    content = spec_content(spec)
+    if "sampler" in content:
+        content["sampler"] = {k: v for k, v in content["sampler"].items() if k not in BATCH_OWN_SAMPLER_KEYS}
+    return content
+
+
 def party_tilt_df(spec: Mapping) -> float | None:
     """The degrees of freedom of the vote-level party tilt (``model.party_tilt = "student_t"``), or None for the
     normal tilt: the one reading of the setting for the graph and the predictions."""

@@ -452,7 +452,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
     origin's plan and seeds) is the rerun's, so an interrupted run resumes and its tables equal an uninterrupted one's."""
     from bayes_coalition import diagnostics
     from bayes_coalition.coalition.model import CoalitionModel, model_id
-    from bayes_coalition.coalition.spec import spec_content
+    from bayes_coalition.coalition.spec import batch_spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, chain_seeds, resolve
     from bayes_coalition.sampling import ChainGather, resolve_sampler
@@ -471,7 +471,7 @@ def backtest(spec, origins=None, *, seed: int = 1, draws: int = 500, chains: int
         if train and test:          # an origin with no training or no test vote has nothing to do
             plans[origin] = {"weights": weights, "train": train, "test": test,
                              "attempts": OriginFits.attempts(seed + i, tune, ta, refit, draws)}
-    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds), spec=spec_content(spec),
+    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds), spec=batch_spec_content(spec),
                         sampler=sampler,
                         seed=seed, draws=draws,
                         chains=chains, tune=tune, target_accept=ta, refit=refit, same_episode=same_episode, origins=origins)

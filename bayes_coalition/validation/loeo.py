@@ -224,7 +224,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     with the same model version, data, spec and settings takes them from it (:class:`bayes_coalition.parallel.ResultStore`).
     """
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.coalition.spec import spec_content
+    from bayes_coalition.coalition.spec import batch_spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, resolve, run_all
     from bayes_coalition.validation.backtest import OriginFits
@@ -236,7 +236,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
     # the refit schedule is part of the key: an episode fitted under another schedule is fitted again
     schedule = OriginFits.attempts(0, tune, float(spec["sampler"]["target_accept"]), refit, draws)
-    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds), spec=spec_content(spec),
+    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds), spec=batch_spec_content(spec),
                         sampler=sampler,
                         seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, schedule=schedule)
     stored = {ep: store.load(ep, i) for i, ep in enumerate(chosen)}

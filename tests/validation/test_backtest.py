@@ -399,11 +399,17 @@ def test_a_rerun_takes_finished_origins_from_the_checkpoint(monkeypatch, tmp_pat
     # the same spec read from another place (a moved checkout) is the same spec
     resumed = bt.backtest({**spec, "_source": "/elsewhere/spec.toml"}, origins, chains=1, progress=False,
                           checkpoint=tmp_path)
-    for got in (again, resumed):
+    # the spec's own fit length and seed are the backtest's --draws, --tune, --chains and --seed, not the spec's
+    own_fit = {**spec, "sampler": {**spec["sampler"], "draws": 7, "tune": 9, "chains": 1, "random_seed": 5}}
+    relengthened = bt.backtest(own_fit, origins, chains=1, progress=False, checkpoint=tmp_path)
+    for got in (again, resumed, relengthened):
         pd.testing.assert_frame_equal(got.votes, first.votes)
         pd.testing.assert_frame_equal(got.fits, first.fits)
     with pytest.raises(AssertionError, match="fitted again"):
         bt.backtest(spec, origins, chains=1, draws=123, progress=False, checkpoint=tmp_path)
+    with pytest.raises(AssertionError, match="fitted again"):               # the spec's target acceptance is used
+        bt.backtest({**spec, "sampler": {**spec["sampler"], "target_accept": 0.8}}, origins, chains=1,
+                    progress=False, checkpoint=tmp_path)
     from bayes_coalition.coalition.model import CoalitionModel
 
     monkeypatch.setattr(CoalitionModel, "version", "0.0.0-other")          # results of another model version
