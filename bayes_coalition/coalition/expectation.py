@@ -55,9 +55,12 @@ def level_log_probabilities(xp, eta, cuts):
 
 
 def level_log_probability(xp, level, eta, cuts):
-    """log P(observed level | eta) for integer ``level`` (broadcast with ``eta``): the measurement's term in the
-    graph."""
-    onehot = np.eye(len(LEVELS))[np.asarray(level, dtype=int)]
+    """log P(observed level | eta) for integer ``level`` (broadcast with ``eta``; NumPy, or a PyTensor variable: the
+    levels as data under SBC): the measurement's term in the graph."""
+    if isinstance(level, (np.ndarray, list, tuple, int, np.integer)):
+        onehot = np.eye(len(LEVELS))[np.asarray(level, dtype=int)]
+    else:
+        onehot = xp.eq(level[..., None], np.arange(len(LEVELS)))
     return xp.sum(level_log_probabilities(xp, eta, cuts) * onehot, axis=-1)
 
 

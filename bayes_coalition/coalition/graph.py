@@ -183,7 +183,7 @@ def floor_rows(md: ModelData, cases: np.ndarray) -> dict:
 
 
 def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean, sigma_tilt, faction_pos, share, share_c,
-                    mix, disc, phi, w_obs, w_int, weigh) -> None:
+                    mix, disc, phi, w_obs, w_int, weigh, observed=lambda name, value: value) -> None:
     """The agenda-control layer (coalition/agenda.py): ``agenda_bar`` (the cushion, a share of those voting),
     ``agenda_scale`` (the whips' error, a share) and ``agenda_leak`` (P(held whatever the count)); held votes
     add log pi(y_obs) - log Z, withdrawn measures log(1 - Z), Z integrated over the vote's cut-point and tilt
@@ -222,14 +222,17 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
     pm.Deterministic("agenda_floor_probability", z)
     nh = len(held)
     if nh:
-        log_pi = pt.log(agenda.floor_given_count(pt, fr["yea_case"][:nh], fr["threshold"][:nh], fr["n_case"][:nh],
+        # the held votes' observed totals (data under SBC: validation/sbc.py draws them given that they are held)
+        yea_held = observed("agenda_yea_data", fr["yea_case"][:nh])
+        log_pi = pt.log(agenda.floor_given_count(pt, yea_held, fr["threshold"][:nh], fr["n_case"][:nh],
                                                  bar, scale, leak))
         pm.Potential("agenda_held", weigh(w_obs, fr["first_obs"][:nh], log_pi - pt.log(z[:nh])).sum())
     if len(withdrawn):
         pm.Potential("agenda_withdrawn", weigh(w_int, fr["first_int"][nh:], pt.log1p(-z[nh:])).sum())
 
 
-def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, share_c, disc, w_exp, weigh) -> None:
+def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share, share_c, disc, w_exp, weigh,
+                       observed=lambda name, value: value) -> None:
     """The pre-vote floor expectations (coalition/expectation.py): each coded vote's level, ordered logistic in
     ``expectation_slope`` times its expected margin (percentage points of those voting) at its own cut-point and
     tilt, with cut-points ``expectation_cuts`` (first N(-1, indicator_cut_sd) + a LogNormal(log 2, 0.5) gap)."""
@@ -248,7 +251,7 @@ def _floor_expectation(md: ModelData, pr: dict, *, cut, tilt, faction_pos, share
     p = slot_probabilities(pt, p_r, p_d, p_i, share=fr["share"], polarity=md.case_polarity[cases])   # (vote, slot)
     mean = pt.sum(fr["n"] * p, axis=-1)
     eta = expectation.linear_predictor(slope, mean, fr["threshold"], fr["n_case"])
-    lp = expectation.level_log_probability(pt, md.expect_level, eta, cuts)
+    lp = expectation.level_log_probability(pt, observed("expectation_level_data", md.expect_level), eta, cuts)
     pm.Potential("floor_expectation", weigh(w_exp, slice(None), lp).sum())
 
 
@@ -540,14 +543,9 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
 
         # --- agenda control: held votes conditional on being held, withdrawn measures as events
         if spec["model"]["agenda_control"]:
-            if mutable_data:
-                # the held votes' observed totals enter as constants (floor_rows): refitting to new data would
-                # keep the old ones, and simulating data would need the held votes drawn given that they are held
-                raise NotImplementedError("simulation-based calibration of the agenda-control layer is not "
-                                          "implemented: fit it with model.agenda_control = false, or without SBC")
             _agenda_control(md, pr, cut_mean=cut_mean, sigma_case=sigma_case, tilt_mean=tilt_mean, sigma_tilt=tilt_scale,
                             faction_pos=faction_pos, share=share, share_c=share_c, mix=mix, disc=disc, phi=phi,
-                            w_obs=w_obs, w_int=w_int, weigh=weigh)
+                            w_obs=w_obs, w_int=w_int, weigh=weigh, observed=observed)
 
         # --- vote buying near the threshold (coalition/buying.py)
         if spec["model"]["vote_buying"]:
@@ -559,11 +557,8 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
 
         # --- pre-vote floor expectations: a measurement of each coded vote's margin (coalition/expectation.py)
         if spec["model"].get("floor_expectation", False):
-            if mutable_data:
-                raise NotImplementedError("simulation-based calibration with model.floor_expectation is not "
-                                          "implemented: fit it with model.floor_expectation = false")
             _floor_expectation(md, pr, cut=cut, tilt=tilt, faction_pos=faction_pos, share=share, share_c=share_c, disc=disc,
-                               w_exp=weights("expectation_weight", len(md.expect_case_idx)), weigh=weigh)
+                               w_exp=weights("expectation_weight", len(md.expect_case_idx)), weigh=weigh, observed=observed)
 
         # --- measurement model of the coded indicators
         w_code = weights("code_weight", len(md.code_item_idx))

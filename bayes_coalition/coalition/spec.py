@@ -137,12 +137,18 @@ def load_spec(path: str | Path | None = None, **overrides) -> dict:
     return spec
 
 
-def default_spec_path() -> Path:
+def shipped_spec_path(name: str) -> Path:
+    """The path of a spec shipped in ``models/`` (``trade_coalition_agenda``: model v2 with agenda control)."""
     here = Path(__file__).resolve().parents[1]  # the package root
     for candidate in (here / "_shipped_models", here.parent / "models"):
-        if (candidate / "trade_coalition.toml").is_file():
-            return candidate / "trade_coalition.toml"
-    raise FileNotFoundError("the default spec models/trade_coalition.toml was not found")
+        if (candidate / f"{name}.toml").is_file():
+            return candidate / f"{name}.toml"
+    raise FileNotFoundError(f"the shipped spec models/{name}.toml was not found")
+
+
+def default_spec_path() -> Path:
+    """The default spec, ``models/trade_coalition.toml``."""
+    return shipped_spec_path("trade_coalition")
 
 
 def _is_number(value) -> bool:

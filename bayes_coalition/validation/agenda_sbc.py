@@ -1,9 +1,10 @@
 """Simulation-based calibration of the agenda-control layer's parameters (issue 14), with the count model held
 fixed.
 
-The full model's SBC (:mod:`bayes_coalition.validation.sbc`) cannot include the layer yet: its simulations
-would have to draw every held vote's party rows given that the vote is held, and one fit with the layer takes
-about four minutes on two cores (a hundred simulations: seven hours). This SBC checks what is new in the
+The full model's SBC (:mod:`bayes_coalition.validation.sbc`, with the layer's data from
+:mod:`~bayes_coalition.validation.sbc_strategic`) draws every held vote's party rows given that the vote is held,
+but one fit with the layer takes about four minutes on two cores (a hundred simulations: seven hours). This SBC
+checks what is new in the
 layer (its priors, pi(y), the normalisation Z, the conditioning on being held, the withdrawn measure as an
 event) on the layer's own likelihood, with each vote's count distribution fixed:
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_coalition import _io
+from bayes_coalition.validation import sbc_strategic
 from bayes_coalition.validation.sbc_stats import ess_thinned_rank, summarise_sbc
 
 COALITION_GROUPS = (
@@ -40,6 +41,12 @@ COALITION_GROUPS = (
     "whip_bias", "whip_error", "effect_included", "concentration",
     "construct_latent", "loading", "indicator_first_cut_3", "episode_effect", "cut_point", "party_tilt",
 )
+# the strategic layers' parameters and the faction-share walk's step (ranked where the spec has them)
+COALITION_GROUPS += ("agenda_bar", "agenda_scale", "agenda_leak", "expectation_slope", "expectation_cuts",
+                     "faction_share_step")
+# prior draws per simulation from which the truths given the withdrawn measures are kept (agenda control)
+CANDIDATES_PER_SIMULATION = 4
+SELECTION_STREAM = 7919
 IDEAL_POINT_GROUPS = ("ideal_point", "discrimination", "difficulty", "party_location", "party_scale")
 RANK_COLUMNS = ["simulation", "parameter", "rank", "n_draws"]
 
@@ -310,10 +317,17 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         md = base.model_data
         model = build_sbc_model(base)
         free = [v.name for v in model.free_RVs]          # the workers' graph has the same (build_pymc_model)
+        on_agenda, on_expect = sbc_strategic.layers(base.spec)
+        # with agenda control the truths are drawn given the withdrawn measures: more candidates than simulations
+        n_prior = CANDIDATES_PER_SIMULATION * n_sims + 16 if on_agenda else n_sims
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
-            prior = pm.sample_prior_predictive(draws=n_sims, model=model, random_seed=int(seed))
+            prior = pm.sample_prior_predictive(draws=n_prior, model=model, random_seed=int(seed))
         truth_all, pp = prior.prior, prior.prior_predictive
+        if on_agenda:
+            z = truth_all["agenda_floor_probability"].values[0]
+            kept = sbc_strategic.kept_prior_draws(z, md, n_sims, np.random.default_rng([int(seed), SELECTION_STREAM]))
+            truth_all, pp = truth_all.isel(draw=kept), pp.isel(draw=kept)
         keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
         code_vars = [n for n in pp.data_vars if n.startswith("code_")]
         widths = md.int_upper - md.int_lower + 1
@@ -341,8 +355,11 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
                     middle = rng.normal(y_int[whip] + t["whip_bias"], whip_sd(t["whip_error"], md.int_lower[whip], md.int_upper[whip]))
                     half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
                     data["whip_lower"], data["whip_upper"] = middle - half, middle + half
-            fit_seed = int(rng.integers(2**31 - 1))
             true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
+            if on_agenda or on_expect:
+                data.update(_strategic_data(truth, md, base, rng, true_s, data["obs_yea"], on_agenda=on_agenda,
+                                            on_expect=on_expect))
+            fit_seed = int(rng.integers(2**31 - 1))
             sims[sim] = (true_s, rng)
             tasks += [((sim, c), coalition_sbc_chain, (spec, dataset, token, sampler, data, s, draws, tune))
                       for c, s in enumerate(chain_seeds(fit_seed, chains))]
@@ -374,6 +391,35 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         if own:
             ex.close()
     return store.ranks
+
+
+def _strategic_data(truth, md, base, rng, true_s: dict, obs_yea, *, on_agenda: bool, on_expect: bool) -> dict:
+    """A simulation's data of the strategic layers (validation/sbc_strategic.py): the held votes' point rows and
+    totals drawn given that they are held (their cut-point and tilt truths in ``true_s`` replaced by the selected
+    ones), and the floor-expectation levels at the selected deviations."""
+    from bayes_coalition.coalition.predictive import draw_arrays
+
+    arrays = draw_arrays(truth, md, base.discrimination)
+    data = {}
+    if on_agenda:
+        one = {k: float(truth[k].values.ravel()[0]) for k in ("sigma_case", "sigma_party_tilt", "agenda_bar",
+                                                               "agenda_scale", "agenda_leak")}
+        one.update(case_z=truth["case_z"].values[0, 0], party_tilt_z=truth["party_tilt_z"].values[0, 0])
+        held = sbc_strategic.held_votes(arrays, md, one, rng)
+        data["agenda_yea_data"] = held["yea_held"]
+        data["obs_yea"] = np.where(held["obs_yea"] >= 0, held["obs_yea"], obs_yea)
+        arrays["cut_point"] = held["cut_point"][None, :]
+        arrays["party_tilt"] = held["party_tilt"][None, :]
+        for name in ("cut_point", "party_tilt"):
+            for c in sbc_strategic.floor_cases(md)[0]:
+                label = f"{name}[{md.coords['case'][c]}]"
+                if label in true_s:
+                    true_s[label] = float(held[name][c])
+    if on_expect:
+        cuts = truth["expectation_cuts"].values.reshape(-1)
+        data["expectation_level_data"] = sbc_strategic.expectation_levels(
+            arrays, md, float(truth["expectation_slope"].values.ravel()[0]), cuts, rng)
+    return data
 
 
 def build_sbc_model(base):

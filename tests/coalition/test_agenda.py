@@ -236,10 +236,3 @@ def test_student_t_tilt_integrates_each_vote_at_its_own_scale() -> None:
     # and the scales matter: the reference at the common sd differs
     z_common, _ = _reference_z(md, {k: val for k, val in v.items() if k != "party_tilt_scale"}, cases, agenda.QUADRATURE_NODES)
     assert np.max(np.abs(z_common - z)) > 0.01
-
-
-def test_sbc_of_the_layer_is_refused() -> None:
-    """The mutable-data model (SBC) would keep the held votes' old totals in the layer: refused, by name."""
-    md = build_model_data(load_dataset())
-    with pytest.raises(NotImplementedError, match="agenda-control"):
-        build_pymc_model(md, load_spec(default_spec_path(), model={"agenda_control": True}), mutable_data=True)

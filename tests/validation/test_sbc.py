@@ -14,7 +14,7 @@ from bayes_coalition import CoalitionModel
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.validation.sbc import RANK_COLUMNS, coarsen, run_ideal_point_sbc, start
 from bayes_coalition.validation.sbc_stats import ecdf_band, rank_statistic, summarise_sbc, thin, uniformity_pvalue
-from tests.helpers import compare_logp
+from tests.helpers import compare_logp, python_logp
 
 
 def test_rank_statistic_on_known_draws():
@@ -133,20 +133,70 @@ def test_resume_refuses_other_settings(tmp_path):
         start(tmp_path, {"seed": 2, "draws": 10})
 
 
-def test_mutable_data_graph_has_the_same_density():
-    model = CoalitionModel()
+@pytest.mark.parametrize("spec_name", ["trade_coalition", "trade_coalition_agenda_expectation_faction_walk"])
+def test_mutable_data_graph_has_the_same_density(spec_name):
+    """The SBC graph (observations in pm.Data) has the fitted graph's density; with the strategic layers the held
+    votes' totals (agenda control) and the floor-expectation levels are data too, and new values move it."""
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+
+    model = CoalitionModel(spec=load_spec(shipped_spec_path(spec_name)))
     fixed = build_pymc_model(model.model_data, model.spec)
     mutable = build_pymc_model(model.model_data, model.spec, mutable_data=True)
     assert {"obs_yea", "whip_lower", "whip_upper", "code_3_levels_data"} <= set(mutable.named_vars)
-    point = fixed.initial_point(0)
-    a = compare_logp(fixed)(point)
-    mutable_logp = compare_logp(mutable)
+    strategic = {"agenda_yea_data", "expectation_level_data"}
+    assert (strategic <= set(mutable.named_vars)) == (spec_name != "trade_coalition")
+    rng = np.random.default_rng(1)
+    point = {k: v + rng.normal(0.0, 0.3, size=np.shape(v)) for k, v in fixed.initial_point(0).items()}
+    # the strategic layers' Potentials take the summed terms past the Python linker's 32 operands (tests/helpers.py)
+    logp_of = compare_logp if spec_name == "trade_coalition" else python_logp
+    a = logp_of(fixed)(point)
+    mutable_logp = logp_of(mutable)
     b = mutable_logp(point)
     assert a == pytest.approx(b, rel=1e-10)
     # new data change the density
+    for name in sorted(strategic & set(mutable.named_vars)):
+        old = mutable[name].get_value()
+        with mutable:
+            pm.set_data({name: np.zeros_like(old)})
+        assert abs(mutable_logp(point) - b) > 1.0, name
+        with mutable:
+            pm.set_data({name: old})
+        assert mutable_logp(point) == pytest.approx(b, rel=1e-12)
     with mutable:
         pm.set_data({"obs_yea": np.zeros_like(model.model_data.obs_yea)})
     assert mutable_logp(point) < b - 100
+
+
+def test_coalition_sbc_draws_the_strategic_layers_data(mock_pymc_sample, tmp_path, monkeypatch):
+    """SBC of a spec with agenda control and the floor expectations (mock sampling): every simulation swaps in held
+    totals that are the sums of its held votes' simulated rows, levels 0-2 for every coded vote, and ranks the
+    layers' parameters (validation/sbc_strategic.py draws them; its tests check the draws' distribution)."""
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+    from bayes_coalition.validation import sbc as sbc_mod
+    from bayes_coalition.validation import sbc_strategic
+
+    spec = load_spec(shipped_spec_path("trade_coalition_agenda_expectation"))
+    md = CoalitionModel(spec=spec).model_data
+    held, _ = sbc_strategic.floor_cases(md)
+    seen = []
+    original = sbc_mod.coalition_sbc_chain
+
+    def recording(spec_, dataset, token, sampler, data, *args):
+        seen.append(data)
+        return original(spec_, dataset, token, sampler, data, *args)
+
+    monkeypatch.setattr(sbc_mod, "coalition_sbc_chain", recording)
+    ranks = sbc_mod.run_coalition_sbc(spec, 2, seed=5, out_dir=tmp_path, draws=20, tune=5, chains=1, n_keep=19,
+                                      sampler="pymc", progress=False)
+    assert len(seen) == 2 and ranks["simulation"].nunique() == 2
+    for data in seen:
+        totals = [data["obs_yea"][md.obs_case_idx == c].sum() for c in held]
+        np.testing.assert_array_equal(data["agenda_yea_data"], totals)
+        assert set(np.unique(data["expectation_level_data"])) <= {0, 1, 2}
+        assert len(data["expectation_level_data"]) == len(md.expect_case_idx)
+    assert not np.array_equal(seen[0]["agenda_yea_data"], seen[1]["agenda_yea_data"])
+    ranked = set(ranks["parameter"].str.split("[").str[0])
+    assert {"agenda_bar", "agenda_scale", "agenda_leak", "expectation_slope", "expectation_cuts"} <= ranked
 
 
 def test_ideal_point_sbc_writes_resumable_ranks(mock_pymc_sample, tmp_path):
