@@ -324,11 +324,12 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
             warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
             prior = pm.sample_prior_predictive(draws=n_prior, model=model, random_seed=int(seed))
         truth_all, pp = prior.prior, prior.prior_predictive
+        # constants (a one-faction share) have no rank: told apart over every prior draw made
+        keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]
         if on_agenda:
             z = truth_all["agenda_floor_probability"].values[0]
             kept = sbc_strategic.kept_prior_draws(z, md, n_sims, np.random.default_rng([int(seed), SELECTION_STREAM]))
             truth_all, pp = truth_all.isel(draw=kept), pp.isel(draw=kept)
-        keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]   # constants (a one-faction share) have no rank
         code_vars = [n for n in pp.data_vars if n.startswith("code_")]
         widths = md.int_upper - md.int_lower + 1
         tasks, sims = [], {}

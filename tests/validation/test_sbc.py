@@ -197,6 +197,10 @@ def test_coalition_sbc_draws_the_strategic_layers_data(mock_pymc_sample, tmp_pat
     assert not np.array_equal(seen[0]["agenda_yea_data"], seen[1]["agenda_yea_data"])
     ranked = set(ranks["parameter"].str.split("[").str[0])
     assert {"agenda_bar", "agenda_scale", "agenda_leak", "expectation_slope", "expectation_cuts"} <= ranked
+    # one simulation ranks as much: what is constant is told apart over all the prior draws made, not the kept one
+    one = sbc_mod.run_coalition_sbc(spec, 1, seed=5, out_dir=tmp_path / "one", draws=20, tune=5, chains=1, n_keep=19,
+                                    sampler="pymc", progress=False)
+    assert set(one["parameter"]) == set(ranks.loc[ranks["simulation"] == 0, "parameter"])
 
 
 def test_ideal_point_sbc_writes_resumable_ranks(mock_pymc_sample, tmp_path):
