@@ -69,7 +69,7 @@ def kept_prior_draws(floor_probability: np.ndarray, md, n_sims: int, rng) -> np.
     return kept[:n_sims]
 
 
-def _tiled(arrays: dict, size: int) -> dict:
+def tiled(arrays: dict, size: int) -> dict:
     """The one-draw arrays of :func:`bayes_coalition.coalition.predictive.draw_arrays` repeated ``size`` times."""
     return {k: (np.repeat(np.asarray(v), size, axis=0) if v is not None else None) for k, v in arrays.items()}
 
@@ -98,7 +98,7 @@ def held_votes(arrays: dict, md, truth: dict, rng) -> dict:
     obs = np.full(len(md.obs_n), -1, dtype=np.int64)
     yea_held = np.zeros(len(held))
     todo = np.arange(len(held))
-    batch = _tiled(arrays, BATCH)
+    batch = tiled(arrays, BATCH)
     rounds = 0
     while len(todo):
         rounds += 1

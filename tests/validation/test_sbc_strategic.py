@@ -51,7 +51,7 @@ def test_held_votes_are_drawn_given_that_they_are_held(one_draw):
     rng = np.random.default_rng(3)
     # the reference: 20,000 unselected draws of every held vote's deviations and rows, weighted by pi(y)
     n_ref = 20_000
-    ref = sbc_strategic._tiled(arrays, n_ref)
+    ref = sbc_strategic.tiled(arrays, n_ref)
     s_c, s_t = truth["sigma_case"], truth["sigma_party_tilt"]
     cut_mean = arrays["cut_point"][0] - s_c * truth["case_z"]
     tilt_mean = arrays["party_tilt"][0] - s_t * truth["party_tilt_z"]
