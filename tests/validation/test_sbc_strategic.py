@@ -147,7 +147,5 @@ def test_refuses_what_it_cannot_draw():
     spec = merge(DEFAULT_SPEC, {"model": {"agenda_control": True, "party_tilt": "student_t"}})
     with pytest.raises(NotImplementedError, match="Student-t"):
         sbc_strategic.layers(spec)
-    with pytest.raises(NotImplementedError, match="vote-buying"):
-        sbc_strategic.layers(merge(DEFAULT_SPEC, {"model": {"vote_buying": True}}))
     assert sbc_strategic.layers(merge(DEFAULT_SPEC, {"model": {"agenda_control": True, "floor_expectation": True}})) == (True, True)
     assert rules.HELD != rules.WITHDRAWN
