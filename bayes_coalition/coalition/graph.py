@@ -38,6 +38,16 @@ Parameterisation choices, for the geometry:
   1.005 / 1.006 / 1.006, bulk / tail ESS 788 / 1279, 982 / 778, 667 / 876, no divergences. A gain of at most 7% of
   the sampling time (the 120 s bar needs more), so the parameterisation whose SBC was measured is kept; the long
   trajectories (tree depth about 6, step size 0.11-0.12) come from elsewhere in the posterior;
+- where they come from, on the spec with agenda control, the floor expectations and faction shares by Congress
+  (benchmarks/bench_geometry.py on a fit of seed 2000, 4 x 2000 draws after 1500 tuning, 97.3 leapfrog steps per
+  draw, step size 0.10; 2026-11-30): the largest eigenvalue of the posterior-scaled Hessian (1 for a Gaussian
+  posterior) is 124-286 over 8 draws, median 140, along the construct latents of tpa2015 (the episode with six
+  votes, which pin its effect against the latents' bilinear ``effect * latent`` term) and its ``episode_z``, then
+  along the walk's share with ``congress_tilt_z``; negative eigenvalues down to -14 show non-log-concave regions.
+  Centring the episode effect of the six episodes with three or more votes and the Congress walk (a Gaussian random
+  walk on the tilts themselves) lowered that eigenvalue to a median of 57 (max 103) at the same draws, but its fit
+  (same seed and tuning, 4 x 500 draws) took 91.4 steps per draw with 6 divergences and max R-hat 1.015: the
+  centred forms add funnels where the posterior reaches small spreads. Kept non-centred;
 - an optional Student-t vote-level tilt (``model.party_tilt = "student_t"``): sigma / sqrt(precision) * z with
   precision ~ Gamma(df/2, df/2) per vote, a scale mixture so z stays non-centred and the agenda layer integrates
   each vote at its own scale. Backtest of the combined spec with it (README "Heavy-tailed party tilt"): party-row
