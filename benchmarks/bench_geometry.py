@@ -18,7 +18,6 @@ The Hessian is a central difference of the compiled gradient (PyTensor's C backe
 from __future__ import annotations
 
 import argparse
-import warnings
 
 import numpy as np
 
@@ -43,7 +42,6 @@ def main() -> int:
     ap.add_argument("--points", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    warnings.filterwarnings("ignore")
 
     import xarray as xr
 
@@ -57,6 +55,13 @@ def main() -> int:
     missing = [n for n in names if n not in post]
     if missing:
         raise SystemExit(f"{args.posterior} lacks the value variables {missing[:5]}: not a fit of {args.spec}'s model")
+    # a fit records its free variables (sampling.py); another spec's fit may hold a superset of this model's values
+    fitted = post.attrs.get("free_variables")
+    free = [rv.name for rv in model.free_RVs]
+    if fitted is not None and sorted(fitted.split(",")) != sorted(free):
+        extra = sorted(set(fitted.split(",")) - set(free))
+        raise SystemExit(f"{args.posterior} is a fit of another model: its free variables differ from {args.spec}'s "
+                         f"(only in the fit: {extra[:5]}; only in the spec: {sorted(set(free) - set(fitted.split(',')))[:5]})")
     shapes = [post[n].shape[2:] for n in names]
     sizes = [int(np.prod(s)) for s in shapes]
     x = np.concatenate([post[n].values.reshape(-1, k) for n, k in zip(names, sizes)], axis=1)
