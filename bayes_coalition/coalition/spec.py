@@ -138,7 +138,7 @@ def load_spec(path: str | Path | None = None, **overrides) -> dict:
 
 
 def shipped_spec_path(name: str) -> Path:
-    """The path of a spec shipped in ``models/`` (``trade_coalition_agenda``: model v2 with agenda control)."""
+    """The path of a spec shipped in ``models/`` (``trade_coalition_v2``: model v2 without the strategic layers)."""
     here = Path(__file__).resolve().parents[1]  # the package root
     for candidate in (here / "_shipped_models", here.parent / "models"):
         if (candidate / f"{name}.toml").is_file():
@@ -147,7 +147,8 @@ def shipped_spec_path(name: str) -> Path:
 
 
 def default_spec_path() -> Path:
-    """The default spec, ``models/trade_coalition.toml``."""
+    """The default spec, ``models/trade_coalition.toml`` (model v2 with agenda control, the floor expectations and
+    faction shares by Congress)."""
     return shipped_spec_path("trade_coalition")
 
 

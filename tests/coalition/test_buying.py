@@ -11,7 +11,7 @@ from scipy import stats
 from bayes_coalition.coalition import buying, rules
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import build_model_data
-from bayes_coalition.coalition.spec import default_spec_path, load_spec, spec_hash
+from bayes_coalition.coalition.spec import shipped_spec_path, load_spec, spec_hash
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.data.dataset import load_dataset
 
@@ -136,7 +136,7 @@ def test_buy_votes_takes_the_yeas_from_the_nays() -> None:
 @pytest.fixture(scope="module")
 def buying_model() -> dict:
     md = build_model_data(load_dataset())
-    spec = load_spec(default_spec_path(), model={"vote_buying": True})
+    spec = load_spec(shipped_spec_path("trade_coalition_v2"), model={"vote_buying": True})
     model = build_pymc_model(md, spec)
     names = ["vote_buying_below_threshold", "vote_buying_at_threshold", "cut_point", "party_tilt", "ideal_point",
              "faction_share", "concentration", "discrimination", "buying_prob", "buying_reach"]
@@ -190,14 +190,14 @@ def test_buying_terms_match_a_numpy_reference(buying_model: dict, seed: int) -> 
 def test_buying_off_is_model_v2(buying_model: dict) -> None:
     """Switched off, the layer leaves no trace in the graph, and the spec's id is model v2's."""
     md, on = buying_model["md"], buying_model["model"]
-    off = build_pymc_model(md, load_spec(default_spec_path()))
+    off = build_pymc_model(md, load_spec(shipped_spec_path("trade_coalition_v2")))
     assert {v.name for v in on.free_RVs} - {v.name for v in off.free_RVs} == {"buying_prob", "buying_reach"}
     assert {v.name for v in off.free_RVs} <= {v.name for v in on.free_RVs}
     assert {p.name for p in on.potentials} - {p.name for p in off.potentials} == {"vote_buying_below_threshold",
                                                                                  "vote_buying_at_threshold"}
     assert not any(name.startswith("buying") for name in off.named_vars)
-    plain = load_spec(default_spec_path())
-    assert spec_hash(load_spec(default_spec_path(), model={"vote_buying": False})) == spec_hash(plain)
+    plain = load_spec(shipped_spec_path("trade_coalition_v2"))
+    assert spec_hash(load_spec(shipped_spec_path("trade_coalition_v2"), model={"vote_buying": False})) == spec_hash(plain)
     assert spec_hash(buying_model["spec"]) != spec_hash(plain)
 
 
@@ -217,12 +217,12 @@ def test_weight_zero_takes_a_vote_out_of_the_buying_layer(buying_model: dict) ->
 
 def test_spec_switch_is_checked() -> None:
     with pytest.raises(ValueError, match="vote_buying must be true or false"):
-        load_spec(default_spec_path(), model={"vote_buying": "yes"})
+        load_spec(shipped_spec_path("trade_coalition_v2"), model={"vote_buying": "yes"})
     with pytest.raises(ValueError, match="cannot both be on"):
-        load_spec(default_spec_path(), model={"vote_buying": True, "agenda_control": True})
+        load_spec(shipped_spec_path("trade_coalition_v2"), model={"vote_buying": True, "agenda_control": True})
 
 
 def test_sbc_of_the_full_model_with_the_layer_is_refused() -> None:
     md = build_model_data(load_dataset())
     with pytest.raises(NotImplementedError, match="vote-buying"):
-        build_pymc_model(md, load_spec(default_spec_path(), model={"vote_buying": True}), mutable_data=True)
+        build_pymc_model(md, load_spec(shipped_spec_path("trade_coalition_v2"), model={"vote_buying": True}), mutable_data=True)

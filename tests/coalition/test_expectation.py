@@ -11,7 +11,7 @@ import pytest
 from bayes_coalition.coalition import expectation, rules
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import build_model_data
-from bayes_coalition.coalition.spec import default_spec_path, load_spec, spec_hash
+from bayes_coalition.coalition.spec import shipped_spec_path, load_spec, spec_hash
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.data.dataset import load_dataset
 from bayes_coalition.errors import LeakageError
@@ -45,7 +45,7 @@ def test_margin_at_rule_boundaries(yea, n, rule, chamber, margin) -> None:
 @pytest.fixture(scope="module")
 def expectation_model() -> dict:
     md = build_model_data(load_dataset(), floor_expectation=True)
-    spec = load_spec(default_spec_path(), model={"floor_expectation": True})
+    spec = load_spec(shipped_spec_path("trade_coalition_v2"), model={"floor_expectation": True})
     model = build_pymc_model(md, spec)
     names = ["floor_expectation", "cut_point", "party_tilt", "ideal_point", "faction_share", "discrimination",
              "expectation_slope", "expectation_cuts"]
@@ -114,7 +114,7 @@ def test_term_on_a_disapproval_vote_and_a_two_party_total(data_copy) -> None:
     case = [md.coords["case"][c] for c in md.expect_case_idx]
     assert "chinamfn1998_h" in case and md.case_polarity[md.expect_case_idx[case.index("chinamfn1998_h")]] == -1
     assert (md.mix_obs_idx[md.obs_case_idx == md.expect_case_idx[case.index("cafta_h")]] >= 0).any()
-    model = build_pymc_model(md, load_spec(default_spec_path(), model={"floor_expectation": True}))
+    model = build_pymc_model(md, load_spec(shipped_spec_path("trade_coalition_v2"), model={"floor_expectation": True}))
     names = ["floor_expectation", "cut_point", "party_tilt", "ideal_point", "faction_share", "discrimination",
              "expectation_slope", "expectation_cuts"]
     v = _values(model, names, 3)
@@ -125,13 +125,13 @@ def test_switched_off_leaves_no_trace(expectation_model) -> None:
     """Off (the default): no expectation parameters, no term, no index arrays, and the model id of the default spec."""
     on = expectation_model["model"]
     md_off = build_model_data(load_dataset())
-    off = build_pymc_model(md_off, load_spec(default_spec_path()))
+    off = build_pymc_model(md_off, load_spec(shipped_spec_path("trade_coalition_v2")))
     assert {r.name for r in on.free_RVs} - {r.name for r in off.free_RVs} == {
         "expectation_slope", "expectation_first_cut", "expectation_cut_gap"}
     assert {p.name for p in on.potentials} - {p.name for p in off.potentials} == {"floor_expectation"}
     assert len(md_off.expect_case_idx) == 0 and not any("expectation" in n for n in off.named_vars)
-    default = load_spec(default_spec_path())
-    assert spec_hash(default) == spec_hash(load_spec(default_spec_path(), model={"floor_expectation": False}))
+    default = load_spec(shipped_spec_path("trade_coalition_v2"))
+    assert spec_hash(default) == spec_hash(load_spec(shipped_spec_path("trade_coalition_v2"), model={"floor_expectation": False}))
     assert spec_hash(default) != spec_hash(expectation_model["spec"])
 
 

@@ -20,7 +20,7 @@ from scipy import special, stats
 from bayes_coalition.coalition import likelihood
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
-from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from bayes_coalition.coalition.spec import shipped_spec_path, load_spec
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, mix_groups, slot_probabilities, yea_probability
 from bayes_coalition.data.dataset import load_dataset
 
@@ -37,7 +37,7 @@ CONSTRAINED = ["cut_point", "party_tilt", "ideal_point", "faction_share", "conce
 def built() -> dict:
     """The model on the shipped data, one compiled function of every term and the constrained values."""
     md = build_model_data(load_dataset())
-    spec = load_spec(default_spec_path())
+    spec = load_spec(shipped_spec_path("trade_coalition_v2"))
     model = build_pymc_model(md, spec)
     names = [n for n in CONSTRAINED if n in model.named_vars]
     terms = [model["whip_count"]] + model.logp(vars=[model["yea"], model["code_3_levels"]], sum=False)
@@ -193,7 +193,7 @@ def test_a_two_party_total_enters_as_the_sum_of_party_counts(data_copy) -> None:
         case = ds.cases.set_index("case_id").loc[md.coords["obs"][i].split(":")[0]]
         r, d = comp[(case["congress"], case["chamber"], "R")], comp[(case["congress"], case["chamber"], "D")]
         assert md.mix_n_r[md.mix_obs_idx[i]] == round(md.obs_n[i] * r / (r + d))
-    spec = load_spec(default_spec_path())
+    spec = load_spec(shipped_spec_path("trade_coalition_v2"))
     model = build_pymc_model(md, spec)
     outs = model.replace_rvs_by_values(model.logp(vars=[model["yea"]], sum=False)
                                        + [model["yea_two_party_sum"], model["cut_point"], model["party_tilt"],
