@@ -90,10 +90,13 @@ def mock_fit():
     from pymc.testing import mock_sample
 
     from bayes_coalition import CoalitionModel
+    from bayes_coalition.coalition.spec import shipped_spec_path
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=mock_sample_stats()))
-        model = CoalitionModel()
+        # model v2 without the strategic layers (the tests switch each on over it); the default spec is v2 with
+        # three layers on (tests/coalition/test_model.py)
+        model = CoalitionModel(spec=shipped_spec_path("trade_coalition_v2"))
         with pytest.warns(ConvergenceWarning, match="convergence fail"):  # prior draws do not converge: the fit must say so
             model.fit(random_seed=11, draws=60, chains=2, progressbar=False)
     return model

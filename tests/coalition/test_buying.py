@@ -11,7 +11,7 @@ from scipy import stats
 from bayes_coalition.coalition import buying, rules
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import build_model_data
-from bayes_coalition.coalition.spec import shipped_spec_path, load_spec, spec_hash
+from bayes_coalition.coalition.spec import load_spec, shipped_spec_path, spec_hash
 from bayes_coalition.coalition.vote_model import case_row_probability
 from bayes_coalition.data.dataset import load_dataset
 

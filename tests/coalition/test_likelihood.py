@@ -20,7 +20,7 @@ from scipy import special, stats
 from bayes_coalition.coalition import likelihood
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.coalition.model_data import ModelData, build_model_data
-from bayes_coalition.coalition.spec import shipped_spec_path, load_spec
+from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
 from bayes_coalition.coalition.vote_model import EPS, case_row_probability, mix_groups, slot_probabilities, yea_probability
 from bayes_coalition.data.dataset import load_dataset
 

@@ -19,7 +19,7 @@ from bayes_coalition import CoalitionModel, ConvergenceWarning, load_dataset
 from bayes_coalition import load_bill as bc_load_bill
 from bayes_coalition.cli.main import main
 from bayes_coalition.coalition.model_data import build_model_data
-from bayes_coalition.coalition.spec import default_spec_path, load_spec
+from bayes_coalition.coalition.spec import default_spec_path, load_spec, shipped_spec_path
 from tests.helpers import REPO, mock_sample_stats, python_logp
 from tests.helpers import edit_csv as edit
 
@@ -340,7 +340,7 @@ def test_results_pinned_for_model_v2():
 def _results_now() -> dict:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=mock_sample_stats()))
-        fitted = CoalitionModel()
+        fitted = CoalitionModel(spec=shipped_spec_path("trade_coalition_v2"))
         with pytest.warns(ConvergenceWarning, match="convergence fail"):
             fitted.fit(random_seed=11, draws=60, chains=2, progressbar=False)
     return pinned_results(fitted)
@@ -426,10 +426,11 @@ def test_faction_shares_walk_over_congresses():
     from pytensor.compile.mode import Mode
     from scipy import special, stats
 
-    static = CoalitionModel()
+    v2 = shipped_spec_path("trade_coalition_v2")
+    static = CoalitionModel(spec=v2)
     assert "faction_share_congress" not in static.model.named_vars
-    assert CoalitionModel(spec=load_spec(default_spec_path(), priors={"faction_share_walk_sd": 0.7})).id == static.id
-    model = CoalitionModel(spec=load_spec(default_spec_path(), model={"faction_shares": "congress"}))
+    assert CoalitionModel(spec=load_spec(v2, priors={"faction_share_walk_sd": 0.7})).id == static.id
+    model = CoalitionModel(spec=load_spec(v2, model={"faction_shares": "congress"}))
     assert model.id != static.id
     m, md = model.model, model.model_data
     assert m.named_vars_to_dims["faction_share_congress"] == ("congress", "faction")

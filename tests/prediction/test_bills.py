@@ -15,6 +15,7 @@ from pymc.testing import mock_sample
 
 from bayes_coalition import CoalitionModel, ConvergenceWarning, DataValidationError, load_dataset
 from bayes_coalition.cli.main import main
+from bayes_coalition.coalition.spec import shipped_spec_path
 from bayes_coalition.prediction.baseline import party_line_p
 from bayes_coalition.prediction.bills import HypotheticalBill, load_bill
 from tests.helpers import mock_sample_stats as _stats
@@ -27,7 +28,8 @@ BILLS = ROOT / "bills"
 def fitted(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=_stats()))
-        model = CoalitionModel()
+        # model v2 without the strategic layers (the tests switch each on over it)
+        model = CoalitionModel(spec=shipped_spec_path("trade_coalition_v2"))
         with pytest.warns(ConvergenceWarning, match="convergence fail"):
             model.fit(random_seed=5, draws=400, chains=2, progressbar=False, log_likelihood=False)
     path = model.save(tmp_path_factory.mktemp("run") / "posterior.nc")

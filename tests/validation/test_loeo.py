@@ -155,6 +155,7 @@ def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample, monke
     v = res["votes"].set_index("case_id")
     assert list(v.index) == ["pntr_h", "pntr_s"] and v["observed_passed"].all()
     assert v.loc["pntr_h", "observed_margin"] == 19
-    assert ((v["p_pass"] >= 0) & (v["p_pass"] <= 1)).all() and (v["p_floor"] == 1).all()
-    np.testing.assert_allclose(v["p_deadlock"], 1 - v["p_pass"], atol=1e-12)
+    # the default spec has agenda control: P(deadlock) = 1 - P(held) P(pass | held)
+    assert ((v["p_pass"] >= 0) & (v["p_pass"] <= 1)).all() and ((v["p_floor"] > 0) & (v["p_floor"] < 1)).all()
+    np.testing.assert_allclose(v["p_deadlock"], 1 - v["p_floor"] * v["p_pass"], atol=1e-12)
     assert len(res["unconverged_fits"]) == 1 and res["summary"]["failed_or_withdrawn"]["n_votes"] == 0

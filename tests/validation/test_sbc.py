@@ -133,7 +133,7 @@ def test_resume_refuses_other_settings(tmp_path):
         start(tmp_path, {"seed": 2, "draws": 10})
 
 
-@pytest.mark.parametrize("spec_name", ["trade_coalition", "trade_coalition_agenda_expectation_faction_walk"])
+@pytest.mark.parametrize("spec_name", ["trade_coalition_v2", "trade_coalition"])
 def test_mutable_data_graph_has_the_same_density(spec_name):
     """The SBC graph (observations in pm.Data) has the fitted graph's density; with the strategic layers the held
     votes' totals (agenda control) and the floor-expectation levels are data too, and new values move it."""
@@ -144,11 +144,11 @@ def test_mutable_data_graph_has_the_same_density(spec_name):
     mutable = build_pymc_model(model.model_data, model.spec, mutable_data=True)
     assert {"obs_yea", "whip_lower", "whip_upper", "code_3_levels_data"} <= set(mutable.named_vars)
     strategic = {"agenda_yea_data", "expectation_level_data"}
-    assert (strategic <= set(mutable.named_vars)) == (spec_name != "trade_coalition")
+    assert (strategic <= set(mutable.named_vars)) == (spec_name == "trade_coalition")
     rng = np.random.default_rng(1)
     point = {k: v + rng.normal(0.0, 0.3, size=np.shape(v)) for k, v in fixed.initial_point(0).items()}
     # the strategic layers' Potentials take the summed terms past the Python linker's 32 operands (tests/helpers.py)
-    logp_of = compare_logp if spec_name == "trade_coalition" else python_logp
+    logp_of = compare_logp if spec_name == "trade_coalition_v2" else python_logp
     a = logp_of(fixed)(point)
     mutable_logp = logp_of(mutable)
     b = mutable_logp(point)
