@@ -1,13 +1,14 @@
 """How much slower is a fit when another runs at the same time? (The ceiling of any executor's speed-up.)
 
     .venv/bin/python benchmarks/bench_concurrency.py [--sims 4] [--draws 500] [--tune 500] [--seed 7]
+                                                     [--spec models/trade_coalition_v2.toml]
 
-Runs the same SBC batch (``sbc models/trade_coalition.toml --sims N --workers 1 --cores-per-worker 1``, one
+Runs the same SBC batch (``sbc SPEC --sims N --workers 1 --cores-per-worker 1``, one
 core) first alone, then twice at once in two independent processes (no Dask), and prints each simulation's
 sampling time from ``sbc_fits.csv`` (same seed, so the same simulated data and the same fits in all three runs)
 and the total against the run alone. If two fits at once are each X% slower than one alone, two Dask workers
 cannot beat 2 / (1 + X/100) times one worker, whatever the scheduling: issue 15's bars are read against this
-figure (docs/distributed.md). Compile and import times are excluded (sampling seconds only).
+figure (docs/distributed.md). SPEC is model v2 unless ``--spec`` says otherwise (bench_parallel.py says why). Compile and import times are excluded (sampling seconds only).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-SPEC = REPO / "models" / "trade_coalition.toml"
+SPEC = REPO / "models" / "trade_coalition_v2.toml"
 
 
 def command(out: Path, args) -> list[str]:
-    return [sys.executable, "-m", "bayes_coalition.cli.main", "sbc", str(SPEC), "--sims", str(args.sims), "--draws",
+    return [sys.executable, "-m", "bayes_coalition.cli.main", "sbc", str(args.spec), "--sims", str(args.sims), "--draws",
             str(args.draws), "--tune", str(args.tune), "--chains", "2", "--seed", str(args.seed), "--workers", "1",
             "--cores-per-worker", "1", "--out", str(out)]
 
@@ -49,6 +50,7 @@ def main() -> int:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--spec", default=str(SPEC), help="spec of the SBC batch (default: model v2)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_concurrency_"))
     run_all([tmp / "alone"], args)

@@ -1,10 +1,10 @@
 """Issue 14's leave-one-episode-out check of the strategic layers, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_strategy_loeo.py [--specs trade_coalition,trade_coalition_buying]
+    .venv/bin/python benchmarks/bench_strategy_loeo.py [--specs trade_coalition_v2,trade_coalition_buying]
         [--chains 4 --draws 300 --tune 600] [--refit] [--out DIR]
 
-For each spec of ``models/`` (default: model v2 without a layer, and with vote buying; add
-``trade_coalition_agenda`` for agenda control, about four times slower), the votes of the episodes that hold a
+For each spec of ``models/`` (default: model v2 without a layer, ``trade_coalition_v2``, and with vote buying; add
+``trade_coalition_agenda`` for agenda control, about four times slower, or ``trade_coalition``, the default spec), the votes of the episodes that hold a
 vote within 10 yeas of its threshold, a failed vote or the withdrawn 1997 measure
 (:func:`bayes_coalition.validation.loeo.strategy_episodes`) are predicted by the fit without their episode
 (:func:`bayes_coalition.validation.loeo.loeo_votes`, the same seed for every spec). It prints, per spec, the mean
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--specs", default="trade_coalition,trade_coalition_buying")
+    ap.add_argument("--specs", default="trade_coalition_v2,trade_coalition_buying")
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=300)
     ap.add_argument("--tune", type=int, default=600)
