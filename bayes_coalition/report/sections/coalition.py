@@ -481,7 +481,7 @@ def hypotheses_section(ctx: Context) -> Section:
         Heading("Approval per case against the observed outcome", anchor="approval"),
         *ctx.provisional(),
         Paragraph(f"Brier score of P(motion carries) over {len(known)} decided votes ({checks.IN_SAMPLE}): {brier:.3f}; "
-                  f"{len(wrong)} votes on the wrong side of 0.5 (in sample)."),
+                  f"{len(wrong)} vote{'' if len(wrong) == 1 else 's'} on the wrong side of 0.5 (in sample)."),
         *agenda_blocks,
         Table(paper, digits=counts | probs),
         _figure(figures.approval(a), "approval probabilities", f"P(motion carries) per case, {checks.IN_SAMPLE}."),
