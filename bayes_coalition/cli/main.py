@@ -247,7 +247,7 @@ def cmd_sbc(args) -> int:
                 ranks = run(spec, args.sims, seed=args.seed, out_dir=out, executor=ex, **common)
             return _sbc_summary(out, ranks, args, settings, t0)
         out = Path(args.out) if args.out else Path("reports") / f"{spec['model']['name']}_sbc"
-        settings = sbc.start(out, dict(seed=args.seed, **common, model="coalition", spec=str(args.spec)))
+        settings = sbc.start(out, sbc.coalition_settings(spec, args.spec, seed=args.seed, **common))
         with make_executor(args) as ex:
             ranks = sbc.run_coalition_sbc(spec, args.sims, seed=args.seed, out_dir=out, sampler=args.sampler, executor=ex,
                                           **common)

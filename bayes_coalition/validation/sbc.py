@@ -88,6 +88,16 @@ def start(out_dir: Path, settings: dict) -> dict:
     return settings
 
 
+def coalition_settings(spec: dict, spec_path: str, **settings) -> dict:
+    """The recorded settings of a coalition SBC run (:func:`start`): ``settings`` (seed, draws, ...), the spec's
+    path, its model id and its target acceptance. A resumed run whose spec file changed in between (another
+    model, or another acceptance for its fits) is then refused instead of mixing two runs' ranks."""
+    from bayes_coalition.coalition.model import model_id
+
+    return dict(settings, model="coalition", spec=str(spec_path), model_id=model_id(spec),
+                target_accept=float(spec["sampler"]["target_accept"]))
+
+
 def finish(out_dir: Path, ranks: pd.DataFrame, n_sims: int, settings: dict, *, seconds: float) -> dict:
     """The verdict over the first ``n_sims`` simulations with the fits' cost and convergence; also
     written to ``out_dir/sbc.json``."""
@@ -266,7 +276,9 @@ def warm_coalition_sbc_model(spec: dict, dataset, token: str, sampler: str):
 def coalition_sbc_chain(spec: dict, dataset, token: str, sampler: str, data: dict, chain_seed: int, draws: int,
                         tune: int) -> tuple:
     """One chain of an SBC simulation's fit, a pure function of its inputs: the simulated ``data`` swapped into
-    the worker's compiled model, one chain from ``chain_seed`` (:func:`bayes_coalition.parallel.chain_seeds`).
+    the worker's compiled model, one chain from ``chain_seed`` (:func:`bayes_coalition.parallel.chain_seeds`),
+    with the spec's target acceptance and mass matrix as in a fit of the spec (until 2026-12-01 nutpie's path kept
+    nutpie's default acceptance, 0.8, whatever the spec said; the pymc path always used the spec's).
     Returns ``(InferenceData with posterior and sample_stats, seconds)``; the simulation's ranks and convergence
     are computed once its chains are in (:func:`bayes_coalition.sampling.merge_chains`)."""
     import pymc as pm
@@ -276,8 +288,9 @@ def coalition_sbc_chain(spec: dict, dataset, token: str, sampler: str, data: dic
     base, model, compiled = warm_coalition_sbc_model(spec, dataset, token, sampler)
     ts = time.perf_counter()
     if compiled is not None:
-        idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=1, cores=1,
-                                seed=chain_seed, low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
+        idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=1, cores=1, seed=chain_seed,
+                                target_accept=float(base.spec["sampler"]["target_accept"]),
+                                low_rank_mass_matrix=base.spec["sampler"]["low_rank_mass_matrix"])
     else:
         with warnings.catch_warnings(), model:
             warnings.simplefilter("ignore")

@@ -133,6 +133,26 @@ def test_resume_refuses_other_settings(tmp_path):
         start(tmp_path, {"seed": 2, "draws": 10})
 
 
+def test_resume_refuses_a_spec_changed_in_between(tmp_path):
+    """A coalition run records its spec's model id and target acceptance: the same spec file edited between two
+    calls (a prior, or the sampler's acceptance, which the model id leaves out) is refused on resume."""
+    from bayes_coalition.coalition.model import model_id
+    from bayes_coalition.coalition.spec import DEFAULT_SPEC, merge
+    from bayes_coalition.validation.sbc import coalition_settings
+
+    spec = merge(DEFAULT_SPEC, {})
+    rec = coalition_settings(spec, "models/x.toml", seed=1, draws=10)
+    assert rec == {"seed": 1, "draws": 10, "model": "coalition", "spec": "models/x.toml", "model_id": model_id(spec),
+                   "target_accept": spec["sampler"]["target_accept"]}
+    start(tmp_path, rec)
+    start(tmp_path, coalition_settings(merge(DEFAULT_SPEC, {}), "models/x.toml", seed=1, draws=10))  # same: fine
+    other_prior = merge(DEFAULT_SPEC, {"priors": {"effect_sd": 0.7}})
+    other_acceptance = merge(DEFAULT_SPEC, {"sampler": {"target_accept": 0.95}})
+    for changed in (other_prior, other_acceptance):
+        with pytest.raises(ValueError, match="other settings"):
+            start(tmp_path, coalition_settings(changed, "models/x.toml", seed=1, draws=10))
+
+
 @pytest.mark.parametrize("spec_name", ["trade_coalition_v2", "trade_coalition"])
 def test_mutable_data_graph_has_the_same_density(spec_name):
     """The SBC graph (observations in pm.Data) has the fitted graph's density; with the strategic layers the held
@@ -238,3 +258,30 @@ def test_fit_statistics_check_the_free_variables_as_a_fit_does():
     assert _fit_stats(idata, 1.0)["max_rhat"] > 1.5                          # no record of the free variables: all
     idata.posterior.attrs["free_variables"] = "a"                            # as sampling.sample_model records them
     assert _fit_stats(idata, 1.0)["max_rhat"] == expected["max_rhat"]
+
+
+def test_coalition_sbc_chain_samples_with_the_specs_target_acceptance(monkeypatch):
+    """An SBC chain on nutpie's path samples as a fit of the spec does: the spec's target acceptance and mass
+    matrix reach nutpie (until 2026-12-01 nutpie's own default acceptance, 0.8, was used whatever the spec said)."""
+    from types import SimpleNamespace
+
+    from bayes_coalition import sampling
+    from bayes_coalition.coalition.spec import DEFAULT_SPEC, merge
+    from bayes_coalition.validation import sbc as sbc_mod
+
+    spec = merge(DEFAULT_SPEC, {"sampler": {"target_accept": 0.93, "low_rank_mass_matrix": False}})
+
+    class Compiled:
+        def with_data(self, **data):
+            self.data = data
+            return self
+
+    compiled, seen = Compiled(), {}
+    monkeypatch.setattr(sbc_mod, "warm_coalition_sbc_model",
+                        lambda *args: (SimpleNamespace(spec=spec), None, compiled))
+    monkeypatch.setattr(sampling, "sample_compiled", lambda c, **kw: seen.update(kw, compiled=c) or "idata")
+    monkeypatch.setattr(sampling, "chain_only", lambda idata: idata)
+    out, _ = sbc_mod.coalition_sbc_chain(spec, None, "token", "nutpie", {"obs_yea": np.arange(3)}, 17, 30, 20)
+    assert out == "idata" and seen["compiled"] is compiled and list(compiled.data) == ["obs_yea"]
+    assert seen["target_accept"] == 0.93 and seen["low_rank_mass_matrix"] is False
+    assert (seen["seed"], seen["draws"], seen["tune"], seen["chains"], seen["cores"]) == (17, 30, 20, 1, 1)
