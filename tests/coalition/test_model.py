@@ -234,8 +234,8 @@ def test_spec_merge_does_not_mutate_and_rejects_unknown_keys():
 
 
 def test_default_spec_is_model_v2_with_three_layers():
-    """The shipped default differs from model v2 (``trade_coalition_v2.toml``) only in its name, description and
-    fit length and the three layers it switches on, and from the spec of its short-fit backtest only in name,
+    """The shipped default differs from model v2 (``trade_coalition_v2.toml``) only in its name, description,
+    fit length and target acceptance and the three layers it switches on, and from the spec of its short-fit backtest only in name,
     description and sampler: a prior edited in one file and not the other would make the README's comparisons
     compare other models."""
     from bayes_coalition.coalition.spec import DEFAULT_SPEC, spec_content
@@ -252,9 +252,10 @@ def test_default_spec_is_model_v2_with_three_layers():
         "agenda_control": False, "floor_expectation": False, "faction_shares": "static"}
     assert {**default, "model": {**default["model"], **{k: v2["model"][k] for k in layers}}} == v2
     assert core("trade_coalition_agenda_expectation_faction_walk") == default
-    # the fit length is the one setting of [sampler] the two files do not share (README: 2000 draws for R-hat)
+    # the fit length and the target acceptance are the settings of [sampler] the two files do not share (README:
+    # 2000 draws and 0.95 for the convergence bar on four seeds)
     s_default, s_v2 = (load_spec(shipped_spec_path(n))["sampler"] for n in ("trade_coalition", "trade_coalition_v2"))
-    assert {k for k in s_default if s_default[k] != s_v2[k]} == {"draws"}
+    assert {k for k in s_default if s_default[k] != s_v2[k]} == {"draws", "target_accept"}
 
 
 def test_load_rejects_other_files(tmp_path):
