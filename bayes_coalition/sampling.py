@@ -83,17 +83,17 @@ def sample_model(
     return idata, seconds, sampler
 
 
-def sample_compiled(compiled, *, draws: int, tune: int, chains: int, seed: int, target_accept: float | None = None,
+def sample_compiled(compiled, *, draws: int, tune: int, chains: int, seed: int, target_accept: float,
                     low_rank_mass_matrix: bool = True, cores: int | None = None):
     """nutpie on an already compiled model (``nutpie.compile_pymc_model``, new data through its
     ``with_data``): the path of fits that reuse one compilation (backtest origins, leave-one-episode-out,
-    SBC, the seed benchmark). No tuning draws are kept; ``target_accept`` None keeps nutpie's default."""
+    SBC, the seed benchmark). No tuning draws are kept. ``target_accept`` is required: a fit of a spec passes the
+    spec's (an optional one let the coalition SBC fall back to nutpie's default, 0.8, unnoticed until 2026-12-01)."""
     import nutpie
 
-    extra = {} if target_accept is None else {"target_accept": float(target_accept)}
     return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores if cores is not None else min(chains, 2),
-                         seed=int(seed), progress_bar=False, save_warmup=False,
-                         low_rank_modified_mass_matrix=bool(low_rank_mass_matrix), **extra)
+                         seed=int(seed), progress_bar=False, save_warmup=False, target_accept=float(target_accept),
+                         low_rank_modified_mass_matrix=bool(low_rank_mass_matrix))
 
 
 

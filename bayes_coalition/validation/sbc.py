@@ -154,6 +154,10 @@ class _Store:
         self._last, self._dirty = time.perf_counter(), False
 
 
+# target acceptance of a strategic layer's own SBC fits (nutpie's default; README, "SBC of the layer")
+LAYER_TARGET_ACCEPT = 0.8
+
+
 def layer_fit_ranks(compiled, data: dict, theta: dict, groups, sim: int, rng, *, fit_seed: int, draws: int, tune: int,
                     chains: int, cores: int, n_keep: int) -> tuple:
     """A strategic layer's SBC fit: nutpie on its ``compiled`` model with this simulation's ``data``, then the
@@ -164,8 +168,9 @@ def layer_fit_ranks(compiled, data: dict, theta: dict, groups, sim: int, rng, *,
     ts = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # a layer's own model has no spec sampler: nutpie's default acceptance, with which its SBC was measured
         idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=cores,
-                                seed=fit_seed, low_rank_mass_matrix=False)
+                                seed=fit_seed, target_accept=LAYER_TARGET_ACCEPT, low_rank_mass_matrix=False)
     seconds = time.perf_counter() - ts
     post = {k: idata.posterior[k].values.reshape(-1) for k in groups}
     return _ranks(sim, theta, post, n_keep, rng, int(idata.posterior.sizes["chain"])), _fit_stats(idata, seconds)
