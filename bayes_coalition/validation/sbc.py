@@ -154,7 +154,8 @@ class _Store:
         self._last, self._dirty = time.perf_counter(), False
 
 
-# target acceptance of a strategic layer's own SBC fits (nutpie's default; README, "SBC of the layer")
+# target acceptance of a strategic layer's own SBC fits: its model has no spec sampler, so nutpie's default, with
+# which its shipped run was measured (README, "SBC of the layer")
 LAYER_TARGET_ACCEPT = 0.8
 
 
@@ -168,7 +169,6 @@ def layer_fit_ranks(compiled, data: dict, theta: dict, groups, sim: int, rng, *,
     ts = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # a layer's own model has no spec sampler: nutpie's default acceptance, with which its SBC was measured
         idata = sample_compiled(compiled.with_data(**data), draws=draws, tune=tune, chains=chains, cores=cores,
                                 seed=fit_seed, target_accept=LAYER_TARGET_ACCEPT, low_rank_mass_matrix=False)
     seconds = time.perf_counter() - ts

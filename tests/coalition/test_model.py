@@ -234,10 +234,10 @@ def test_spec_merge_does_not_mutate_and_rejects_unknown_keys():
 
 
 def test_default_spec_is_model_v2_with_three_layers():
-    """The shipped default differs from model v2 (``trade_coalition_v2.toml``) only in its name, description,
-    fit length and target acceptance and the three layers it switches on, and from the spec of its short-fit backtest only in name,
-    description and sampler: a prior edited in one file and not the other would make the README's comparisons
-    compare other models."""
+    """The shipped default differs from model v2 (``trade_coalition_v2.toml``) only in its name, description, fit
+    length, target acceptance and the three layers it switches on, and from the spec of its short-fit backtest only
+    in name, description and sampler: a prior edited in one file and not the other would make the README's
+    comparisons compare other models."""
     from bayes_coalition.coalition.spec import DEFAULT_SPEC, spec_content
 
     def core(name, drop_sampler=True):
