@@ -330,7 +330,8 @@ def cmd_loeo(args) -> int:
         return _loeo_votes(args, spec, out)
     with make_executor(args) as ex:
         res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
-                   tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex)
+                   tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex,
+                   checkpoint=out / "episodes")
     write_json(out / "loeo.json", res)
     print("leave-one-episode-out elpd: " + ", ".join(f"{k} {v:.1f}" for k, v in res["elpd"].items()))
     for name, d in res["differences"].items():
@@ -532,7 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker_options(sw)
     sw.set_defaults(func=cmd_sweep)
 
-    lo = add("loeo", "H1/H2: leave-one-episode-out elpd of the full model and the models without H1 and without H2")
+    lo = add("loeo", "H1/H2: leave-one-episode-out elpd of the full model and the models without H1 and without H2 "
+                     "(resumable: each finished fit is kept in OUT/episodes/)")
     batch_options(lo, "hypotheses", "the i-th episode's fit uses seed + i", "fits")
     lo.add_argument("--episodes", nargs="*", help="episodes to leave out (default: every episode with vote rows)")
     lo.add_argument("--votes", action="store_true",

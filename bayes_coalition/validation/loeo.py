@@ -132,31 +132,54 @@ def _cores(ex, chains):
 
 def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, draws: int = 500, chains: int = 2,
          tune: int = 800, sampler: str | None = None, refit: bool = True, progress: bool = True,
-         executor=None, client=None, workers: int | None = None) -> dict:
+         executor=None, client=None, workers: int | None = None, checkpoint=None) -> dict:
     """Leave-one-episode-out elpd of each variant (default: full, without H1, without H2) and the full
     model's elpd difference from each other variant with its standard error (module docstring). Each
     (variant, episode) fit is a task of ``executor`` (:mod:`bayes_coalition.parallel`; default: in this
-    process); the i-th episode's fit uses seed ``seed + i`` in every variant."""
+    process); the i-th episode's fit uses seed ``seed + i`` in every variant.
+
+    ``checkpoint`` (a folder; the CLI's ``OUT/episodes``): each finished (variant, episode) task is kept there as
+    ``<variant>__<episode>.json`` and a rerun with the same model version, data, spec, constructs and settings
+    takes it from there (:class:`bayes_coalition.parallel.ResultStore`), so a batch of 69 fits can run across
+    several sittings."""
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.data.dataset import load_dataset
-    from bayes_coalition.parallel import resolve, run_all
+    from bayes_coalition.coalition.spec import batch_spec_content
+    from bayes_coalition.data.dataset import data_digest, load_dataset
+    from bayes_coalition.parallel import ResultStore, resolve, run_all
+    from bayes_coalition.validation.backtest import OriginFits
 
     variants = variants or H_VARIANTS
     ds = load_dataset(spec["data"]["path"] or None)
     ex, own = resolve(executor, client=client, workers=workers)
-    tasks = []
+    # the refit schedule is part of the key: a task fitted under another schedule is fitted again
+    schedule = OriginFits.attempts(0, tune, float(spec["sampler"]["target_accept"]), refit, draws)
+    store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds),
+                        spec=batch_spec_content(spec), sampler=sampler, seed=seed, draws=draws, chains=chains,
+                        tune=tune, refit=refit, schedule=schedule)
+    tasks, stored = [], {}
     for label, constructs in variants.items():
         vspec = {**spec, "model": {**spec["model"], "constructs": constructs}}
         chosen = list(episodes) if episodes else vote_episodes(CoalitionModel(ds, vspec).model_data)
-        tasks += [((label, ep), (label, vspec, sampler, ep, i)) for i, ep in enumerate(chosen)]
+        for i, ep in enumerate(chosen):
+            saved = store.load(f"{label}__{ep}", list(constructs), i)
+            if saved is not None:
+                stored[(label, ep)] = (float(saved[0]), saved[1])
+            tasks.append(((label, ep), (label, vspec, sampler, ep, i)))
+    parts = {key: (f"{key[0]}__{key[1]}", list(args[1]["model"]["constructs"]), args[4]) for key, args in tasks}
+    todo = [t for t in tasks if t[0] not in stored]
+    if progress and stored:
+        print(f"loeo: {len(stored)} of {len(tasks)} fits taken from {checkpoint}", flush=True)
     common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
+
     def report(key, result, n):
+        name, constructs, i = parts[key]
+        store.save(name, list(result), constructs, i)
         if progress:
             (label, ep), (elpd, row) = key, result
             print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
-                  f"{row['seconds']:.0f} s; {n}/{len(tasks)} fits)", flush=True)
+                  f"{row['seconds']:.0f} s; {n}/{len(todo)} fits)", flush=True)
 
-    results = run_all(ex, _EpisodeElpd(common), tasks, own=own, label="loeo", on_result=report)
+    results = {**stored, **run_all(ex, _EpisodeElpd(common), todo, own=own, label="loeo", on_result=report)}
     rows, fits_out = {}, []
     for key, _ in tasks:                                  # task order, whatever order the fits finished in
         elpd, row = results[key]

@@ -3,6 +3,7 @@ against PyMC's pointwise one, and the elpd arithmetic by hand."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -76,22 +77,38 @@ def test_elpd_arithmetic_by_hand():
     assert d["se"] == pytest.approx(math.sqrt(3 * diffs.var(ddof=1)))
 
 
-def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample):
+def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monkeypatch, tmp_path):
     """The whole loop with PyMC's mock sampler (prior draws): one episode, two variants; every fit is
-    unconverged and listed, and the difference is the two variants' elpd."""
+    unconverged and listed, and the difference is the two variants' elpd. With a checkpoint a rerun takes
+    every (variant, episode) task from its file (a second fit would raise) and returns the same result; a
+    variant with other constructs, or another draw count, is fitted again."""
+    import bayes_coalition.validation.loeo as loeo_mod
     from bayes_coalition.coalition.spec import default_spec_path, load_spec
     from bayes_coalition.errors import ConvergenceWarning
     from bayes_coalition.validation.loeo import loeo
 
     spec = load_spec(default_spec_path())
     variants = {"full": spec["model"]["constructs"], "without_H1": ["deadlock_convergence", "formulation_coordination"]}
+    run = lambda variants=variants, draws=20: loeo(spec, variants=variants, episodes=["pntr2000"], draws=draws, tune=5,
+                                                   sampler="pymc", refit=False, progress=False, checkpoint=tmp_path)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
-        res = loeo(spec, variants=variants, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False,
-                   progress=False)
+        res = run()
     assert set(res["elpd"]) == set(variants) and len(res["fits"]) == 2 and len(res["unconverged_fits"]) == 2
     assert res["per_episode"][0]["episode"] == "pntr2000" and np.isfinite(res["elpd"]["full"])
     d = res["differences"]["full_minus_without_H1"]
     assert d["elpd_diff"] == pytest.approx(res["elpd"]["full"] - res["elpd"]["without_H1"]) and d["n_episodes"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full__pntr2000.json", "without_H1__pntr2000.json"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a finished fit was fitted again")
+
+    monkeypatch.setattr(loeo_mod, "_episode_fit", refuse)
+    same = lambda r: json.dumps(r, sort_keys=True)               # NaN (the SE of one episode) equals itself here
+    assert same(run()) == same(res)
+    with pytest.raises(AssertionError, match="fitted again"):      # same label, other constructs
+        run(variants={"full": spec["model"]["constructs"], "without_H1": ["deadlock_convergence"]})
+    with pytest.raises(AssertionError, match="fitted again"):      # other settings
+        run(draws=21)
 
 
 def test_observed_margins_by_hand(model):
