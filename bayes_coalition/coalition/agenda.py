@@ -29,6 +29,20 @@ the NumPy predictions (Cox and McCubbins 2005 on the majority party's negative a
 - Prediction: P(pass | held) = E[P(pass and held | draw)] / E[Z]: a ratio of means over draws (a
   draw under which the vote would not be held counts for little), with
   ``P(pass and held | draw)`` a bivariate normal orthant probability (:func:`pass_and_floor`).
+
+Why the leak has a floor (``agenda_leak = floor + (1 - floor) * Beta(alpha, beta)``, ``priors.agenda_leak_floor``,
+default 0.001; found by the default spec's SBC, 2026-12-01). ``Z`` is the normal approximation of
+``E[pi(y)]``, whose tail is far lighter than the count model's own (beta-binomial) tail when a vote's
+predicted yea probabilities go to 0 or 1. With the leak free down to 0 a held vote's term
+``log pi(y_obs) - log Z`` then grows without bound (up to ``-log leak`` when ``Z`` underflows to the leak),
+faster than the counts' likelihood falls: the posterior is improper. Two of the first 18 SBC simulations
+(11 and 14) each had a chain that ran into that region and stuck there with every transition divergent
+(simulation 14's stuck chain: ``agenda_leak`` about exp(-706), step size 7e-5, log density +24,790 against
+-866 on the other chain, of which the held votes' term +30,307 against +0.8). With the floor each held vote's
+term is at most ``-log floor`` (6.9 nats at 0.001), so the density is bounded. The floor is the
+probability that a measure is brought up whatever its count, at least one in a thousand; the Beta(1, 9)
+leak had 1% of its prior mass below 0.0011, so the prior barely moves. Predictions read ``agenda_leak``
+(the floored value) from the posterior, as before.
 """
 
 from __future__ import annotations
@@ -130,14 +144,35 @@ MEANING = {
 }
 
 
+def leak_floor(priors: dict) -> float:
+    """The leak's floor (module docstring, "Why the leak has a floor"); 0 for a spec saved before it existed."""
+    return float(priors.get("agenda_leak_floor", 0.0))
+
+
+def leak_variable(priors: dict):
+    """The leak in a PyMC model: ``agenda_leak_excess ~ Beta(alpha, beta)`` and the deterministic
+    ``agenda_leak = floor + (1 - floor) * agenda_leak_excess`` that the likelihood and the predictions read."""
+    import pymc as pm
+
+    floor = leak_floor(priors)
+    excess = pm.Beta("agenda_leak_excess", priors["agenda_leak_alpha"], priors["agenda_leak_beta"])
+    return pm.Deterministic("agenda_leak", floor + (1.0 - floor) * excess)
+
+
+def draw_leak(priors: dict, rng, size=None) -> np.ndarray:
+    """Prior draws of ``agenda_leak`` (NumPy; the same law as :func:`leak_variable`)."""
+    floor = leak_floor(priors)
+    return floor + (1.0 - floor) * rng.beta(priors["agenda_leak_alpha"], priors["agenda_leak_beta"], size)
+
+
 def prior_sd(priors: dict) -> dict:
     """Prior sd of the layer's parameters (for their posterior contraction): Normal(0, agenda_bar_sd),
-    LogNormal(log median, log sd), Beta(alpha, beta)."""
+    LogNormal(log median, log sd), floor + (1 - floor) Beta(alpha, beta)."""
     m, s = np.log(priors["agenda_scale_median"]), priors["agenda_scale_log_sd"]
     a, b = priors["agenda_leak_alpha"], priors["agenda_leak_beta"]
     return {"agenda_bar": float(priors["agenda_bar_sd"]),
             "agenda_scale": float(np.sqrt((np.exp(s**2) - 1.0) * np.exp(2 * m + s**2))),
-            "agenda_leak": float(np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1.0))))}
+            "agenda_leak": float((1.0 - leak_floor(priors)) * np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1.0))))}
 
 
 def ratio_mean(num, den, axis=-1):

@@ -213,7 +213,7 @@ def _agenda_control(md: ModelData, pr: dict, *, cut_mean, sigma_case, tilt_mean,
         return
     bar = pm.Normal("agenda_bar", 0.0, pr["agenda_bar_sd"])
     scale = pm.LogNormal("agenda_scale", np.log(pr["agenda_scale_median"]), pr["agenda_scale_log_sd"])
-    leak = pm.Beta("agenda_leak", pr["agenda_leak_alpha"], pr["agenda_leak_beta"])
+    leak = agenda.leak_variable(pr)
     fr = floor_rows(md, cases)
     node_cut, node_tilt, node_w = agenda.product_nodes()
     cut_k = cut_mean[cases][None, :] + sigma_case * node_cut[:, None]           # (K, vote)

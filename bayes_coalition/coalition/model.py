@@ -30,7 +30,7 @@ from bayes_coalition.coalition.predictive import (
     simulate,
     threshold_check,
 )
-from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, spec_hash, validate_spec
+from bayes_coalition.coalition.spec import DEFAULT_SPEC, default_spec_path, load_spec, merge, saved_spec, spec_hash, validate_spec
 from bayes_coalition.constants import CONTRACTION_IDENTIFIED, PREDICTIVE_PROB, SUMMARY_PROB
 
 if TYPE_CHECKING:
@@ -465,7 +465,7 @@ class CoalitionModel(FittedModel):
         if not tables:
             raise ValueError(f"{path}: the saved run holds no fit data")
         dataset = _dataset_from_tables(tables, path)
-        return cls(dataset=dataset, spec=json.loads(idata.attrs["spec"]))
+        return cls(dataset=dataset, spec=saved_spec(json.loads(idata.attrs["spec"])))
 
 
 def _dataset_tables(ds: TradeDataset) -> dict:

@@ -64,6 +64,9 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             "agenda_scale_log_sd": 0.75,
             "agenda_leak_alpha": 1.0,
             "agenda_leak_beta": 9.0,
+            # the leak's floor: agenda_leak = floor + (1 - floor) * Beta(alpha, beta) (coalition/agenda.py, "Why the
+            # leak has a floor"); 0 is the layer before 2026-12-01, whose posterior is unbounded as the leak goes to 0
+            "agenda_leak_floor": 0.001,
             # Student-t vote-level tilt (model.party_tilt = "student_t"): its degrees of freedom (fixed; README
             # "Heavy-tailed party tilt")
             "party_tilt_df": 4.0,
@@ -188,6 +191,10 @@ def validate_spec(spec: Mapping) -> None:
         raise ValueError("model.vote_buying and model.agenda_control cannot both be on: the two layers are not "
                          "combined yet (agenda control would select on the count after buying); choose one")
     for key, value in spec["priors"].items():
+        if key == "agenda_leak_floor":
+            if not _is_number(value) or not 0 <= value < 1:
+                raise ValueError(f"priors.agenda_leak_floor must be a number in [0, 1), got {value!r}")
+            continue
         if not _is_number(value) or (value <= 0 and key != "overdispersion_log_mean"):
             what = "a number" if key == "overdispersion_log_mean" else "a positive number"
             raise ValueError(f"priors.{key} must be {what}, got {value!r}")
@@ -242,7 +249,21 @@ def spec_hash(spec: Mapping) -> str:
     if core.get("model", {}).get("faction_shares", "static") == "static":
         core["model"] = {k: v for k, v in core.get("model", {}).items() if k != "faction_shares"}
         core["priors"] = {k: v for k, v in core.get("priors", {}).items() if k != "faction_share_walk_sd"}
+    if core.get("priors", {}).get("agenda_leak_floor", 0.0) == 0.0:
+        # floor 0 is the layer before the key existed (agenda.py): those runs and records keep their ids
+        core["priors"] = {k: v for k, v in core.get("priors", {}).items() if k != "agenda_leak_floor"}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def saved_spec(spec: Mapping) -> dict:
+    """The spec stored with a saved run, completed with the values of keys added since that reproduce the model
+    it was fitted with: a run saved before ``priors.agenda_leak_floor`` existed had no floor (0), not the
+    default's 0.001."""
+    spec = dict(spec)
+    priors = spec.get("priors")
+    if isinstance(priors, Mapping) and "agenda_leak_alpha" in priors and "agenda_leak_floor" not in priors:
+        spec["priors"] = {**priors, "agenda_leak_floor": 0.0}
+    return spec
 
 
 def spec_content(spec: Mapping) -> dict:

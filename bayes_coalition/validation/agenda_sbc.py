@@ -59,7 +59,7 @@ def draw_prior(priors: dict, rng, size: int = 1) -> dict:
     """Prior draws of the layer's parameters (the spec's priors)."""
     return {"agenda_bar": rng.normal(0.0, priors["agenda_bar_sd"], size),
             "agenda_scale": np.exp(rng.normal(np.log(priors["agenda_scale_median"]), priors["agenda_scale_log_sd"], size)),
-            "agenda_leak": rng.beta(priors["agenda_leak_alpha"], priors["agenda_leak_beta"], size)}
+            "agenda_leak": agenda.draw_leak(priors, rng, size)}
 
 
 def z_values(design: dict, theta: dict) -> np.ndarray:
@@ -112,7 +112,7 @@ def build_layer_model(design: dict, priors: dict):
         y = pm.Data("held_yea", design["observed"])
         bar = pm.Normal("agenda_bar", 0.0, priors["agenda_bar_sd"])
         scale = pm.LogNormal("agenda_scale", np.log(priors["agenda_scale_median"]), priors["agenda_scale_log_sd"])
-        leak = pm.Beta("agenda_leak", priors["agenda_leak_alpha"], priors["agenda_leak_beta"])
+        leak = agenda.leak_variable(priors)
         z = agenda.floor_probability(pt, design["mean"], design["sd"] ** 2, design["threshold"], design["n"], bar, scale,
                                      leak)
         log_pi = pt.log(agenda.floor_given_count(pt, y, design["threshold"][:h], design["n"][:h], bar, scale, leak))
@@ -151,7 +151,7 @@ def run_agenda_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: 
     spec = {**spec, "model": {**spec["model"], "agenda_control": True}}
     base = CoalitionModel(dataset=dataset, spec=spec)
     priors = {k: float(base.spec["priors"][k]) for k in ("agenda_bar_sd", "agenda_scale_median", "agenda_scale_log_sd",
-                                                         "agenda_leak_alpha", "agenda_leak_beta")}
+                                                         "agenda_leak_alpha", "agenda_leak_beta", "agenda_leak_floor")}
     return run_layer_sbc(agenda_sbc_task, layer_design(base.model_data), priors, n_sims, seed=seed, out_dir=out_dir,
                          draws=draws, tune=tune, chains=chains, n_keep=n_keep, label="agenda sbc", progress=progress,
                          executor=executor, client=client, workers=workers)

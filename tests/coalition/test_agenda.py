@@ -177,11 +177,44 @@ def test_agenda_off_is_model_v2(agenda_model: dict) -> None:
     densities here cost 17 s of compilation.)"""
     md, on = agenda_model["md"], agenda_model["model"]
     off = build_pymc_model(md, load_spec(shipped_spec_path("trade_coalition_v2")))
-    layer = {"agenda_bar", "agenda_scale", "agenda_leak"}
+    layer = {"agenda_bar", "agenda_scale", "agenda_leak_excess"}
     assert {v.name for v in on.free_RVs} - {v.name for v in off.free_RVs} == layer
     assert {v.name for v in off.free_RVs} <= {v.name for v in on.free_RVs}
     assert {p.name for p in on.potentials} - {p.name for p in off.potentials} == {"agenda_held", "agenda_withdrawn"}
     assert not any(name.startswith("agenda") for name in off.named_vars)
+
+
+def test_held_votes_term_is_bounded_by_the_leak_floor(agenda_model: dict) -> None:
+    """The improper region the default spec's SBC ran into (agenda.py, "Why the leak has a floor"): predicted
+    counts near 0 (a cut-point far to the right), a vanishing leak and a tiny whips' error. Z is then the leak
+    while pi(y_obs) is 1 for every held vote that passed, so each adds -log(leak): without the floor about 700
+    nats a vote at exp(-700); with it at most -log(0.001) = 6.91."""
+    md, model, fn, names = (agenda_model[k] for k in ("md", "model", "fn", "names"))
+    point = model.initial_point()
+    point["cut_point_mean"] = np.asarray(50.0)
+    point["agenda_leak_excess_logodds__"] = np.asarray(-700.0)
+    point["agenda_scale_log__"] = np.asarray(np.log(1e-4))
+    v = dict(zip(names, fn(point)))
+    floor = agenda_model["spec"]["priors"]["agenda_leak_floor"]
+    assert floor == 0.001 and float(v["agenda_leak"]) == pytest.approx(floor, rel=1e-12)
+    n_held = int((md.case_floor == rules.HELD).sum())
+    held_z = v["agenda_floor_probability"][:n_held]
+    assert np.all(held_z == pytest.approx(floor, rel=1e-6))       # every count far below its bar: Z is the leak
+    assert 0.0 < float(v["agenda_held"]) <= n_held * -np.log(floor) + 1e-9
+    assert float(v["agenda_held"]) > 0.5 * n_held * -np.log(floor)   # most held votes passed: near the bound
+
+
+def test_leak_prior_is_the_floor_plus_a_shrunk_beta() -> None:
+    """agenda_leak = floor + (1 - floor) Beta(alpha, beta): its NumPy draws (the layer SBC's truths) against
+    SciPy's Beta moved and scaled, and its prior sd (for the contraction) by hand."""
+    priors = {"agenda_bar_sd": 0.02, "agenda_scale_median": 0.01, "agenda_scale_log_sd": 0.75,
+              "agenda_leak_alpha": 1.0, "agenda_leak_beta": 9.0, "agenda_leak_floor": 0.01}
+    draws = agenda.draw_leak(priors, np.random.default_rng(3), 20000)
+    assert draws.min() >= 0.01
+    ref = stats.beta(1.0, 9.0, loc=0.01, scale=0.99)
+    assert stats.kstest(draws, ref.cdf).pvalue > 0.01
+    assert agenda.prior_sd(priors)["agenda_leak"] == pytest.approx(ref.std(), rel=1e-12)
+    assert agenda.leak_floor({k: v for k, v in priors.items() if k != "agenda_leak_floor"}) == 0.0
 
 
 def test_weight_zero_takes_a_vote_out_of_the_layer(agenda_model: dict) -> None:

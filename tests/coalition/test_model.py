@@ -18,6 +18,7 @@ from pymc.testing import mock_sample
 from bayes_coalition import CoalitionModel, ConvergenceWarning, load_dataset
 from bayes_coalition import load_bill as bc_load_bill
 from bayes_coalition.cli.main import main
+from bayes_coalition.coalition.model import model_id
 from bayes_coalition.coalition.model_data import build_model_data
 from bayes_coalition.coalition.spec import default_spec_path, load_spec, shipped_spec_path
 from tests.helpers import REPO, mock_sample_stats, python_logp
@@ -424,6 +425,8 @@ def test_a_spec_error_names_its_file(tmp_path):
     ({"data": {"exclude_cases": "nafta_h"}}, r"data\.exclude_cases must be a list of case ids"),
     ({"identification": {"discrimination": 0.0}}, r"discrimination must be positive .*got 0\.0"),
     ({"identification": {"discrimination": "2"}}, r"discrimination must be positive .*got '2'"),
+    ({"priors": {"agenda_leak_floor": 1.0}}, r"priors\.agenda_leak_floor must be a number in \[0, 1\), got 1\.0"),
+    ({"priors": {"agenda_leak_floor": -0.01}}, r"priors\.agenda_leak_floor must be a number in \[0, 1\)"),
 ])
 def test_every_bad_spec_value_is_named(override, message):
     """A bad value gets a ValueError naming its key, what it must be and what it got (strings, bools and floats where
@@ -437,9 +440,29 @@ def test_every_bad_spec_value_is_named(override, message):
     {"priors": {"overdispersion_log_mean": -1.0, "effect_sd": 1}},       # an int is a number; a log mean may be negative
     {"model": {"constructs": [], "covariates": []}},
     {"data": {"exclude_cases": ["nafta_h"], "path": ""}},
+    {"priors": {"agenda_leak_floor": 0}},                                # the layer before the floor
 ])
 def test_values_at_the_edges_are_accepted(override):
     load_spec(default_spec_path(), **override)
+
+
+def test_the_leak_floor_keeps_old_runs_and_records_as_they_were():
+    """The leak's floor (coalition/agenda.py) changed the default spec's model; floor 0 is the model before it. The
+    default with floor 0 has the id of the shipped backtest record that scored that model (its settings, written
+    when it ran), the default's own floor gives another id, a run saved before the key existed loads with floor 0
+    (not the default's 0.001), and a spec without agenda control keeps its id whatever the floor."""
+    from bayes_coalition.coalition.spec import saved_spec
+
+    record = json.loads((REPO / "models" / "backtests" / "trade_coalition" / "backtest.json").read_text())
+    spec = load_spec(default_spec_path())
+    assert spec["priors"]["agenda_leak_floor"] == 0.001
+    floor0 = load_spec(default_spec_path(), priors={"agenda_leak_floor": 0.0})
+    assert model_id(floor0) == record["settings"]["model_id"] != model_id(spec)
+    before = {**spec, "priors": {k: v for k, v in spec["priors"].items() if k != "agenda_leak_floor"}}
+    assert saved_spec(before)["priors"]["agenda_leak_floor"] == 0.0 and model_id(saved_spec(before)) == model_id(floor0)
+    assert saved_spec(spec) == spec
+    v2 = load_spec(shipped_spec_path("trade_coalition_v2"))
+    assert model_id(v2) == model_id(load_spec(shipped_spec_path("trade_coalition_v2"), priors={"agenda_leak_floor": 0.2}))
 
 
 def test_faction_shares_walk_over_congresses():

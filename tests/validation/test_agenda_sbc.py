@@ -16,7 +16,7 @@ from tests.helpers import REPO
 
 SPEC = REPO / "models" / "trade_coalition_agenda.toml"
 PRIORS = {"agenda_bar_sd": 0.02, "agenda_scale_median": 0.01, "agenda_scale_log_sd": 0.75, "agenda_leak_alpha": 1.0,
-          "agenda_leak_beta": 9.0}
+          "agenda_leak_beta": 9.0, "agenda_leak_floor": 0.001}
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +77,12 @@ def test_layer_model_density_by_hand(design):
     z = agenda_sbc.z_values(design, point)
     pi = agenda.floor_given_count(np, design["observed"], design["threshold"][:h], design["n"][:h], *point.values())
     like = np.sum(np.log(pi) - np.log(z[:h])) + np.log1p(-z[h:]).sum()
+    excess = (0.05 - 0.001) / 0.999            # agenda_leak = floor + (1 - floor) * excess
     prior = (stats.norm.logpdf(0.003, 0, 0.02) + stats.lognorm.logpdf(0.008, 0.75, scale=0.01)
-             + stats.beta.logpdf(0.05, 1, 9))
+             + stats.beta.logpdf(excess, 1, 9))
     logp = model.compile_logp(jacobian=False)
-    value = {"agenda_bar": 0.003, "agenda_scale_log__": np.log(0.008), "agenda_leak_logodds__": np.log(0.05 / 0.95)}
+    value = {"agenda_bar": 0.003, "agenda_scale_log__": np.log(0.008),
+             "agenda_leak_excess_logodds__": np.log(excess / (1 - excess))}
     assert float(logp(value)) == pytest.approx(prior + like, rel=1e-7)     # erfc against ndtr: 5e-9
 
 
