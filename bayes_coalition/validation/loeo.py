@@ -156,16 +156,16 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds),
                         spec=batch_spec_content(spec), sampler=sampler, seed=seed, draws=draws, chains=chains,
                         tune=tune, refit=refit, schedule=schedule)
-    tasks, stored = [], {}
+    tasks, stored, parts = [], {}, {}
     for label, constructs in variants.items():
         vspec = {**spec, "model": {**spec["model"], "constructs": constructs}}
         chosen = list(episodes) if episodes else vote_episodes(CoalitionModel(ds, vspec).model_data)
         for i, ep in enumerate(chosen):
-            saved = store.load(f"{label}__{ep}", list(constructs), i)
+            parts[(label, ep)] = (f"{label}__{ep}", list(constructs), i)       # the task's file and key
+            saved = store.load(*parts[(label, ep)])
             if saved is not None:
                 stored[(label, ep)] = (float(saved[0]), saved[1])
             tasks.append(((label, ep), (label, vspec, sampler, ep, i)))
-    parts = {key: (f"{key[0]}__{key[1]}", list(args[1]["model"]["constructs"]), args[4]) for key, args in tasks}
     todo = [t for t in tasks if t[0] not in stored]
     if progress and stored:
         print(f"loeo: {len(stored)} of {len(tasks)} fits taken from {checkpoint}", flush=True)
