@@ -145,8 +145,10 @@ MEANING = {
 
 
 def leak_floor(priors: dict) -> float:
-    """The leak's floor (module docstring, "Why the leak has a floor"); 0 for a spec saved before it existed."""
-    return float(priors.get("agenda_leak_floor", 0.0))
+    """The leak's floor (module docstring, "Why the leak has a floor"). Required: a merged spec always has it, and a
+    run saved before the key existed gets 0 from :func:`bayes_coalition.coalition.spec.saved_spec`, the one place
+    that rule lives."""
+    return float(priors["agenda_leak_floor"])
 
 
 def leak_variable(priors: dict):
