@@ -1,5 +1,5 @@
 """The vote-level party-tilt deviations of a fitted run, by chamber: the check that motivated the ``house_tilt``
-covariate (README, "House tilt").
+covariate (docs/model_layers.md, "House tilt").
 
     .venv/bin/python scripts/tilt_by_chamber.py RUN_DIR [--leave-out taa2011_h,taa2015_h,usmca_s_waiver]
 

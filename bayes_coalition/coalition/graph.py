@@ -50,14 +50,14 @@ Parameterisation choices, for the geometry:
   centred forms add funnels where the posterior reaches small spreads. Kept non-centred;
 - an optional Student-t vote-level tilt (``model.party_tilt = "student_t"``): sigma / sqrt(precision) * z with
   precision ~ Gamma(df/2, df/2) per vote, a scale mixture so z stays non-centred and the agenda layer integrates
-  each vote at its own scale. Backtest of the combined spec with it (README "Heavy-tailed party tilt"): party-row
+  each vote at its own scale. Backtest of the combined spec with it (docs/model_layers.md "Heavy-tailed party tilt"): party-row
   90% coverage unchanged at 0.814, Brier 0.0536 against 0.0535; one of 32 short fits had a stuck chain (250
   divergences) against none with the normal tilt. Off by default;
 - optional within-party faction shares by Congress (``model.faction_shares = "congress"``): a non-centred walk of
   each faction's log share ratio to its party's first faction, one Gamma(2) step scale, renormalised within the
   party. Measured (2026-11-30, 4 x 1000 draws after 1500 tuning): seed 2000 max R-hat 1.007, ESS 628 / 1022; seeds
   1-3 max R-hat 1.0053 / 1.0082 / 1.0066, bulk ESS 666 / 593 / 643, no divergences; sampling 103-112 s, less than
-  the static shares' 124-153 s. Off by default (README "Faction shares by Congress": its backtest);
+  the static shares' 124-153 s. Off by default (docs/model_layers.md "Faction shares by Congress": its backtest);
 - probabilities of interval and whip rows are built for each row subset (``int_probs``): indexing
   one shared probability vector by subsets made PyTensor's rewriting of the gradient run for
   minutes (measured: more than 10 minutes against 12-20 s).
@@ -444,7 +444,7 @@ def build_pymc_model(md: ModelData, spec: dict, *, mutable_data: bool = False, w
         # the vote's deviation around its Congress: normal, or (model.party_tilt = "student_t") Student-t with
         # party_tilt_df degrees of freedom, written as a scale mixture of normals so that it stays non-centred and
         # the agenda layer's quadrature stays Gauss-Hermite given each vote's scale sigma / sqrt(precision)
-        # (README "Heavy-tailed party tilt": why, and its measured effect)
+        # (docs/model_layers.md "Heavy-tailed party tilt": why, and its measured effect)
         df = party_tilt_df(spec)
         if df is None:
             tilt_scale = sigma_tilt

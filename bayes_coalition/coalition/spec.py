@@ -17,7 +17,7 @@ WHIP_COUNT_MODES = ("measurement", "interval")
 # the vote-level party tilt's distribution around its Congress (coalition/graph.py, prediction/predictor.py)
 PARTY_TILT_FORMS = ("normal", "student_t")
 # the within-party faction shares: one set for every Congress ("static"), or a random walk over Congresses
-# ("congress": README "Faction shares by Congress")
+# ("congress": docs/model_layers.md "Faction shares by Congress")
 FACTION_SHARE_FORMS = ("static", "congress")
 
 DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
@@ -67,11 +67,11 @@ DEFAULT_SPEC: Mapping[str, Any] = MappingProxyType(
             # the leak's floor: agenda_leak = floor + (1 - floor) * Beta(alpha, beta) (coalition/agenda.py, "Why the
             # leak has a floor"); 0 is the layer before 2026-12-01, whose posterior is unbounded as the leak goes to 0
             "agenda_leak_floor": 0.001,
-            # Student-t vote-level tilt (model.party_tilt = "student_t"): its degrees of freedom (fixed; README
+            # Student-t vote-level tilt (model.party_tilt = "student_t"): its degrees of freedom (fixed; docs/model_layers.md
             # "Heavy-tailed party tilt")
             "party_tilt_df": 4.0,
             # faction shares by Congress (model.faction_shares = "congress"): the step of each faction's log share
-            # ratio to its party's first faction ~ Gamma(2, mean faction_share_walk_sd) per Congress (README
+            # ratio to its party's first faction ~ Gamma(2, mean faction_share_walk_sd) per Congress (docs/model_layers.md
             # "Faction shares by Congress": 0.25 lets a 10% faction halve over about four Congresses)
             "faction_share_walk_sd": 0.25,
             # vote buying (coalition/buying.py): P(a one-vote gap is closed) ~ Beta(2, 2), flat-ish and away from

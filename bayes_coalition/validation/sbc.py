@@ -155,7 +155,7 @@ class _Store:
 
 
 # target acceptance of a strategic layer's own SBC fits: its model has no spec sampler, so nutpie's default, with
-# which its shipped run was measured (README, "SBC of the layer")
+# which its shipped run was measured (docs/model_layers.md, "SBC of the layer")
 LAYER_TARGET_ACCEPT = 0.8
 
 
