@@ -223,6 +223,24 @@ def test_coalition_sbc_draws_the_strategic_layers_data(mock_pymc_sample, tmp_pat
     assert set(one["parameter"]) == set(ranks.loc[ranks["simulation"] == 0, "parameter"])
 
 
+def test_coalition_sbc_grown_to_more_simulations_keeps_the_first_ones(mock_pymc_sample, tmp_path):
+    """A run resumed with a larger ``--sims`` (24, then 100) ranks the same simulations as one run of the larger
+    size: with agenda control the prior draws made grow with the number of simulations (the withdrawn measure
+    keeps some of them), and each simulation must still be the same kept draw with the same data and seeds."""
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+    from bayes_coalition.validation import sbc as sbc_mod
+
+    spec = load_spec(shipped_spec_path("trade_coalition_agenda_expectation"))
+    kw = dict(seed=5, draws=20, tune=5, chains=1, n_keep=19, sampler="pymc", progress=False)
+    sbc_mod.run_coalition_sbc(spec, 2, out_dir=tmp_path / "grown", **kw)
+    grown = sbc_mod.run_coalition_sbc(spec, 3, out_dir=tmp_path / "grown", **kw)
+    whole = sbc_mod.run_coalition_sbc(spec, 3, out_dir=tmp_path / "whole", **kw)
+    key = ["simulation", "parameter"]
+    grown, whole = (r.sort_values(key).reset_index(drop=True) for r in (grown, whole))
+    assert grown["simulation"].nunique() == 3
+    pd.testing.assert_frame_equal(grown, whole)
+
+
 def test_ideal_point_sbc_writes_resumable_ranks(mock_pymc_sample, tmp_path):
     ranks = run_ideal_point_sbc(3, seed=4, out_dir=tmp_path, n_legislators=8, n_rollcalls=12, draws=20, tune=5,
                                 n_keep=19, progress=False)
