@@ -332,16 +332,32 @@ def cmd_loeo(args) -> int:
         res = loeo(spec, episodes=args.episodes or None, seed=args.seed, draws=args.draws, chains=args.chains,
                    tune=args.tune, sampler=args.sampler, refit=not args.no_refit, executor=ex,
                    checkpoint=out / "episodes")
+    votes = res.pop("votes")
     write_json(out / "loeo.json", res)
     print("leave-one-episode-out elpd: " + ", ".join(f"{k} {v:.1f}" for k, v in res["elpd"].items()))
     for name, d in res["differences"].items():
         print(f"  {name:24s} elpd difference {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over {d['n_episodes']} episodes "
               "(positive favours the full model)")
+    written = "loeo.json"
+    if len(votes):
+        votes.to_csv(out / "loeo_votes.csv", index=False)
+        written += ", loeo_votes.csv (the full model's predictions of each left-out episode's votes)"
+        _print_vote_scores(res["vote_summary"], "the full model's left-out votes: ")
     bad = res["unconverged_fits"]
     print(f"fits: {len(res['fits'])}, unconverged after a refit: {len(bad)}"
           + (" (" + ", ".join(f"{b['variant']} without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))
-    print(f"wrote {out}/loeo.json")
+    print(f"wrote {out}/{written}")
     return 0
+
+
+def _print_vote_scores(summary: dict, prefix: str = "") -> None:
+    """The two figures of issue 14's leave-one-episode-out check (``validation.loeo.loeo_vote_scores``)."""
+    near, bad_votes = summary["near_threshold"], summary["failed_or_withdrawn"]
+    if near["n_votes"]:
+        print(f"{prefix}near the threshold (within {near['margin']} yeas, {near['n_votes']} votes): mean P(pass) "
+              f"{near['mean_p_pass']:.3f}")
+    if bad_votes["n_votes"]:
+        print(f"{prefix}failed or withdrawn ({bad_votes['n_votes']} votes): mean log score {bad_votes['mean_log_score']:.3f}")
 
 
 def _loeo_votes(args, spec, out) -> int:
@@ -354,12 +370,7 @@ def _loeo_votes(args, spec, out) -> int:
                          checkpoint=out / "episodes")
     res["votes"].to_csv(out / "loeo_votes.csv", index=False)
     write_json(out / "loeo_votes.json", {k: v for k, v in res.items() if k != "votes"})
-    near, bad_votes = res["summary"]["near_threshold"], res["summary"]["failed_or_withdrawn"]
-    if near["n_votes"]:
-        print(f"near the threshold (within {near['margin']} yeas, {near['n_votes']} votes): mean P(pass) "
-              f"{near['mean_p_pass']:.3f}")
-    if bad_votes["n_votes"]:
-        print(f"failed or withdrawn ({bad_votes['n_votes']} votes): mean log score {bad_votes['mean_log_score']:.3f}")
+    _print_vote_scores(res["summary"])
     bad = res["unconverged_fits"]
     print(f"fits: {len(res['fits'])}, unconverged: {len(bad)}"
           + (" (" + ", ".join(f"without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))

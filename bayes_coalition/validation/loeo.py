@@ -16,6 +16,10 @@ standard error ``sqrt(E var_e(difference))`` (positive favours the full model).
 The fits reuse one compiled weighted model per variant (:class:`~bayes_coalition.validation.backtest.OriginFits`):
 a held-out row has weight 0. Every fit's convergence is checked, refitted once with more tuning and draws when
 it fails, and listed when it still fails.
+
+The full model's fit without an episode is also the fit that predicts that episode's votes (:func:`loeo_votes`,
+issue 14's check of the strategic layer): :func:`loeo` keeps those predictions too (``votes``, ``vote_summary``),
+so the H1/H2 comparison of a spec answers both questions from one set of fits.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ import pandas as pd
 from bayes_coalition.validation.compare import H_VARIANTS
 
 VOTE_TERMS = ("yea", "yea_two_party_sum", "interval_yea", "whip_count")
+VOTE_COLUMNS = ["case_id", "episode_id", "chamber", "vote_type", "observed_passed", "withdrawn", "observed_margin",
+                "p_pass", "p_floor", "p_deadlock", "fit_verdict"]
+FULL = "full"              # the variant of loeo() whose fits also predict the left-out votes
+# what a stored loeo() task holds: a file from before the full model's fits predicted the votes is fitted again
+LOEO_OUTPUTS = "elpd, fit row, the full model's vote predictions"
 
 
 def vote_episodes(md) -> list[str]:
@@ -120,10 +129,13 @@ class _EpisodeElpd:
     def __call__(self, label: str, spec: dict, sampler, ep: str, i: int):
         from bayes_coalition.parallel import content_key, worker_cached
 
-        _, model, fits, idata, _, row = _episode_fit(spec, sampler, ep, i, **self.common)
+        ds, model, fits, idata, diag, row = _episode_fit(spec, sampler, ep, i, **self.common)
         loglik = worker_cached(("vote-loglik", content_key(spec, sampler)), lambda: VoteLogLik(fits.pm_model))
         lp = loglik(idata.posterior, held_out_weights(model.model_data, ep))
-        return logmeanexp(lp), {"variant": label, **row}
+        # the full model's fit is the fit loeo_votes makes: its predictions of the left-out votes come with it
+        votes = vote_rows(ds, model, idata, diag, ep, seed=self.common["seed"], verdict=row["verdict"]) \
+            if label == FULL else []
+        return logmeanexp(lp), {"variant": label, **row}, votes
 
 
 def _cores(ex, chains):
@@ -155,7 +167,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     schedule = OriginFits.attempts(0, tune, float(spec["sampler"]["target_accept"]), refit, draws)
     store = ResultStore(checkpoint, model_version=CoalitionModel.version, data=data_digest(ds),
                         spec=batch_spec_content(spec), sampler=sampler, seed=seed, draws=draws, chains=chains,
-                        tune=tune, refit=refit, schedule=schedule)
+                        tune=tune, refit=refit, schedule=schedule, outputs=LOEO_OUTPUTS)
     tasks, stored, parts = [], {}, {}
     for label, constructs in variants.items():
         vspec = {**spec, "model": {**spec["model"], "constructs": constructs}}
@@ -164,7 +176,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
             parts[(label, ep)] = (f"{label}__{ep}", list(constructs), i)       # the task's file and key
             saved = store.load(*parts[(label, ep)])
             if saved is not None:
-                stored[(label, ep)] = (float(saved[0]), saved[1])
+                stored[(label, ep)] = (float(saved[0]), saved[1], saved[2])
             tasks.append(((label, ep), (label, vspec, sampler, ep, i)))
     todo = [t for t in tasks if t[0] not in stored]
     if progress and stored:
@@ -175,16 +187,17 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
         name, constructs, i = parts[key]
         store.save(name, list(result), constructs, i)
         if progress:
-            (label, ep), (elpd, row) = key, result
+            (label, ep), (elpd, row, _) = key, result
             print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
                   f"{row['seconds']:.0f} s; {n}/{len(todo)} fits)", flush=True)
 
     results = {**stored, **run_all(ex, _EpisodeElpd(common), todo, own=own, label="loeo", on_result=report)}
-    rows, fits_out = {}, []
+    rows, fits_out, votes = {}, [], []
     for key, _ in tasks:                                  # task order, whatever order the fits finished in
-        elpd, row = results[key]
+        elpd, row, vote_list = results[key]
         rows.setdefault(key[1], {})[key[0]] = elpd
         fits_out.append(row)
+        votes += vote_list
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "episode"
     labels = list(variants)
@@ -192,6 +205,10 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
            "differences": {f"full_minus_{k}": elpd_difference(table, "full", k) for k in labels if k != "full"}
            if "full" in labels else {},
            "per_episode": table.reset_index().to_dict(orient="records"),
+           # the full model's predictions of each left-out episode's votes (as loeo_votes makes them) and their
+           # scores (issue 14's questions): from the same fits, so no fit is made twice
+           "votes": pd.DataFrame(votes, columns=VOTE_COLUMNS),
+           "vote_summary": loeo_vote_scores(pd.DataFrame(votes, columns=VOTE_COLUMNS)) if votes else None,
            "fits": fits_out,
            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
            "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
@@ -276,7 +293,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
                   f"{n}/{len(tasks)} fits)", flush=True)
 
     results = {**stored, **run_all(ex, _EpisodeVotes(common), tasks, own=own, label="loeo", on_result=report)}
-    table = pd.DataFrame([r for ep in chosen for r in results[ep][0]])
+    table = pd.DataFrame([r for ep in chosen for r in results[ep][0]], columns=VOTE_COLUMNS)
     fits_out = [results[ep][1] for ep in chosen]
     return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,
             "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
@@ -292,28 +309,35 @@ class _EpisodeVotes:
         self.common = common
 
     def __call__(self, spec: dict, sampler, ep: str, i: int):
-        from bayes_coalition.prediction.predict import predict
-        from bayes_coalition.prediction.predictor import BillPredictor
-        from bayes_coalition.validation.backtest import case_bill
 
         ds, model, _, idata, diag, fit = _episode_fit(spec, sampler, ep, i, **self.common)
-        model.idata, model.diagnostics = idata, diag
-        margin = dict(zip(model.model_data.coords["case"], observed_margins(model.model_data)))
-        cases = ds.cases.set_index("case_id")
-        predictor = BillPredictor(model)
-        rows = []
-        for case_id in cases.index[cases["episode_id"] == ep]:
-            c = cases.loc[case_id]
-            pred = predict(model, case_bill(ds, case_id), seed=self.common["seed"], predictor=predictor, party_line=False)
-            ch = c["chamber"].lower()
-            rows.append({"case_id": case_id, "episode_id": ep, "chamber": c["chamber"], "vote_type": c["vote_type"],
-                         "observed_passed": None if pd.isna(c["passed"]) else bool(c["passed"]),
-                         "withdrawn": c["vote_type"] == "whip_estimate",
-                         "observed_margin": margin.get(case_id, float("nan")),
-                         "p_pass": float(pred[f"p_{ch}"]),
-                         "p_floor": float(pred[f"p_floor_{ch}"]),
-                         "p_deadlock": float(pred[f"p_deadlock_{ch}"]), "fit_verdict": fit["verdict"]})
-        return rows, fit
+        return vote_rows(ds, model, idata, diag, ep, seed=self.common["seed"], verdict=fit["verdict"]), fit
+
+
+def vote_rows(ds, model, idata, diag, ep: str, *, seed: int, verdict: str) -> list[dict]:
+    """The predictions of episode ``ep``'s votes by ``model``'s fit without them (``idata``): one row per vote
+    (``VOTE_COLUMNS``), each vote a new bill of its Congress with the codes dated before it (``backtest.case_bill``)."""
+    from bayes_coalition.prediction.predict import predict
+    from bayes_coalition.prediction.predictor import BillPredictor
+    from bayes_coalition.validation.backtest import case_bill
+
+    model.idata, model.diagnostics = idata, diag
+    margin = dict(zip(model.model_data.coords["case"], observed_margins(model.model_data)))
+    cases = ds.cases.set_index("case_id")
+    predictor = BillPredictor(model)
+    rows = []
+    for case_id in cases.index[cases["episode_id"] == ep]:
+        c = cases.loc[case_id]
+        pred = predict(model, case_bill(ds, case_id), seed=seed, predictor=predictor, party_line=False)
+        ch = c["chamber"].lower()
+        rows.append({"case_id": case_id, "episode_id": ep, "chamber": c["chamber"], "vote_type": c["vote_type"],
+                     "observed_passed": None if pd.isna(c["passed"]) else bool(c["passed"]),
+                     "withdrawn": c["vote_type"] == "whip_estimate",
+                     "observed_margin": margin.get(case_id, float("nan")),
+                     "p_pass": float(pred[f"p_{ch}"]),
+                     "p_floor": float(pred[f"p_floor_{ch}"]),
+                     "p_deadlock": float(pred[f"p_deadlock_{ch}"]), "fit_verdict": verdict})
+    return rows
 
 
 def loeo_vote_scores(table: pd.DataFrame, *, near: int = NEAR_THRESHOLD) -> dict:

@@ -167,17 +167,25 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
 
     fit = {"variant": "full", "episode": "pntr2000", "verdict": "fail", "max_rhat": 1.2, "divergences": 0, "attempts": 1,
            "seconds": 1.0}
+    votes = pd.DataFrame({"case_id": ["pntr_h", "pntr_s"], "p_pass": [0.9, 0.95]})
     canned = {"elpd": {"full": -18.0, "without_H1": -19.5}, "per_episode": [],
               "differences": {"full_minus_without_H1": {"elpd_diff": 1.5, "se": float("nan"), "n_episodes": 1}},
+              "votes": votes, "vote_summary": {"near_threshold": {"n_votes": 0, "margin": 10, "mean_p_pass": None},
+                                               "failed_or_withdrawn": {"n_votes": 1, "mean_log_score": -0.25}},
               "fits": [fit], "unconverged_fits": [fit], "settings": {}}
     seen = {}
     monkeypatch.setattr(loeo_mod, "loeo", lambda spec, **kw: seen.update(kw) or canned)
     assert run_cli(["loeo", default_spec_path(), "--episodes", "pntr2000", "--seed", "3", "--no-refit",
                     "--out", tmp_path]) == 0
     assert seen["episodes"] == ["pntr2000"] and seen["seed"] == 3 and seen["refit"] is False and seen["chains"] == 2
-    assert json.loads((tmp_path / "loeo.json").read_text())["elpd"] == canned["elpd"]
+    written = json.loads((tmp_path / "loeo.json").read_text())
+    assert written["elpd"] == canned["elpd"] and written["vote_summary"]["failed_or_withdrawn"]["n_votes"] == 1
+    # the full model's predictions of the left-out votes: a CSV beside it, their scores printed
+    assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["pntr_h", "pntr_s"]
     out = capsys.readouterr().out
     assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged after a refit: 1" in out
+    assert "the full model's left-out votes: failed or withdrawn (1 votes): mean log score -0.250" in out
+    assert "near the threshold" not in out                         # no such vote among them
 
 
 def test_loeo_votes_writes_the_predictions(tmp_path, capsys, monkeypatch):

@@ -66,7 +66,9 @@ def _compare_dir(path):
         "elpd": {"full": -300.0, "without_H1": -303.5, "without_H2": -299.0},
         "differences": {"full_minus_without_H1": {"elpd_diff": 3.5, "se": 2.25, "n_episodes": 23},
                         "full_minus_without_H2": {"elpd_diff": -1.0, "se": 1.5, "n_episodes": 23}},
-        "fits": fits * 69, "unconverged_fits": fits, "settings": {"chains": 2, "draws": 400}}))
+        "fits": fits * 69, "unconverged_fits": fits, "settings": {"chains": 2, "draws": 400},
+        "vote_summary": {"near_threshold": {"n_votes": 14, "margin": 10, "mean_p_pass": 0.8904},
+                         "failed_or_withdrawn": {"n_votes": 7, "mean_log_score": -1.2961}}}))
 
 
 def _render(run, tmp_path, validation=None) -> tuple[str, str]:
@@ -92,6 +94,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "| without_H1 | unreliable: 45 of 89 rows have k > 0.7 |" in md and "ELPD difference" not in md
     assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
+    assert ("the 14 votes that ended within 10 yeas of their threshold get a mean P(pass) of 0.890; the 7 votes that "
+            "failed or were withdrawn a mean log score of -1.296") in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run
     # the design the backtest ran with: each vote as of its own date (a run without settings: the default)
     assert "latest origin not after it (trained" in md and "episode-blind" not in md

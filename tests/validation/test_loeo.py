@@ -93,6 +93,7 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
                                                    sampler="pymc", refit=False, progress=False, checkpoint=tmp_path)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
         res = run()
+    votes = res.pop("votes")
     assert set(res["elpd"]) == set(variants) and len(res["fits"]) == 2 and len(res["unconverged_fits"]) == 2
     assert res["per_episode"][0]["episode"] == "pntr2000" and np.isfinite(res["elpd"]["full"])
     d = res["differences"]["full_minus_without_H1"]
@@ -104,11 +105,36 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
 
     monkeypatch.setattr(loeo_mod, "_episode_fit", refuse)
     same = lambda r: json.dumps(r, sort_keys=True)               # NaN (the SE of one episode) equals itself here
-    assert same(run()) == same(res)
+    again = run()
+    pd.testing.assert_frame_equal(again.pop("votes"), votes)    # the full model's predictions are kept too
+    assert same(again) == same(res)
     with pytest.raises(AssertionError, match="fitted again"):      # same label, other constructs
         run(variants={"full": spec["model"]["constructs"], "without_H1": ["deadlock_convergence"]})
     with pytest.raises(AssertionError, match="fitted again"):      # other settings
         run(draws=21)
+
+
+def test_loeo_full_model_predicts_the_left_out_votes_as_loeo_votes_does(mock_pymc_sample, tmp_path):
+    """The H1/H2 comparison's full-model fit without an episode is the fit of ``loeo_votes``: its predictions of
+    the episode's votes come with it, equal to ``loeo_votes``' own (same seed, settings and mock draws), and
+    the other variants predict none. The summary is ``loeo_vote_scores`` of that table."""
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+    from bayes_coalition.errors import ConvergenceWarning
+    from bayes_coalition.validation.loeo import VOTE_COLUMNS, loeo, loeo_vote_scores, loeo_votes
+
+    spec = load_spec(default_spec_path())
+    kw = dict(episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False, progress=False)
+    variants = {"full": spec["model"]["constructs"], "without_H2": ["willingness", "pivotal", "formulation_coordination"]}
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        res = loeo(spec, variants=variants, checkpoint=tmp_path / "h", **kw)
+        alone = loeo_votes(spec, checkpoint=tmp_path / "v", **kw)
+    assert list(res["votes"].columns) == VOTE_COLUMNS and list(res["votes"]["case_id"]) == ["pntr_h", "pntr_s"]
+    pd.testing.assert_frame_equal(res["votes"], alone["votes"])
+    assert res["vote_summary"] == loeo_vote_scores(alone["votes"]) == alone["summary"]
+    assert set(res["votes"]["fit_verdict"]) == {"fail"}          # each row says how its fit converged
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        without_full = loeo(spec, variants={"without_H2": variants["without_H2"]}, checkpoint=None, **kw)
+    assert without_full["votes"].empty and without_full["vote_summary"] is None
 
 
 def test_observed_margins_by_hand(model):

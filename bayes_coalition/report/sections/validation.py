@@ -208,7 +208,21 @@ def _loeo_part(folder: Path | None) -> list[Block]:
             f"{len(res['fits'])} fits, "
             + (f"{len(bad)} of them did not converge (max R-hat {max(b['max_rhat'] for b in bad):.3f}): the differences "
                f"rest partly on unconverged fits." if bad else "all converged."))
-    return [Paragraph(lead), Table(pd.DataFrame(rows), digits={"elpd difference": 2, "SE": 2})]
+    blocks = [Paragraph(lead), Table(pd.DataFrame(rows), digits={"elpd difference": 2, "SE": 2})]
+    votes = res.get("vote_summary")            # the full model's predictions of the left-out votes (loeo.json since 2026-12-01)
+    if votes:
+        near, bad_votes = votes["near_threshold"], votes["failed_or_withdrawn"]
+        said = []
+        if near["n_votes"]:
+            said.append(f"the {near['n_votes']} votes that ended within {near['margin']} yeas of their threshold get a "
+                        f"mean P(pass) of {near['mean_p_pass']:.3f}")
+        if bad_votes["n_votes"]:
+            said.append(f"the {bad_votes['n_votes']} votes that failed or were withdrawn a mean log score of "
+                        f"{bad_votes['mean_log_score']:.3f} (log P of what happened)")
+        if said:
+            blocks.append(Paragraph("The same fits predict each left-out episode's votes (`loeo_votes.csv`): "
+                                    + "; ".join(said) + "."))
+    return blocks
 
 
 def validation_section(ctx: Context) -> Section:
