@@ -64,48 +64,92 @@ def validation_dirs(run_dir: Path | None, name: str) -> dict:
             "backtest": base / f"{name}_backtest", "compare": base / f"{name}_hypotheses"}
 
 
-def read_backtest(folder: Path | None, model_id: str | None) -> tuple[dict | None, str]:
-    """The scores in ``folder/backtest.json`` when they are the backtest of model ``model_id``; else ``None``.
+@dataclass(frozen=True)
+class Record:
+    """What a batch command writes beside a run (``<name>_backtest``, ``<name>_sbc``, ``<name>_hypotheses``) and what
+    the report and ``predict`` need to trust it: the file, a key only a finished record has, the command that makes
+    it, where the package ships its own records (``models/<shipped>/<spec name>/``) and how to say what it is."""
 
-    The second item is the file's path, or why there is no record: no file, a file that does not say which model
-    it scored (written before model ids were recorded), or another model's (another spec or model version). A
-    ``model_id`` of None accepts any backtest (a report without a fitted model)."""
+    file: str
+    finished_key: str
+    command: str
+    shipped: str
+    noun: str                 # "the <noun> of another model"
+    missing: str              # what the report says when there is none
+    verb: str                 # "does not say which model it <verb>"
+    rerun: str = ""           # how a rerun of the command treats the folder (said to a record without a model id)
+
+
+RECORDS = {
+    "backtest": Record(BACKTEST, "n_votes", "bayes-coalition backtest SPEC.toml", "backtests", "backtest",
+                       "not backtested", "scored", ", which reuses the finished origins"),
+    "sbc": Record("sbc.json", "groups", "bayes-coalition sbc SPEC.toml --sims 100", "sbc", "SBC", "SBC not run", "calibrated"),
+    "loeo": Record("loeo.json", "differences", "bayes-coalition loeo SPEC.toml", "loeo",
+                   "leave-one-episode-out cross-validation", "leave-one-episode-out cross-validation not run",
+                   "cross-validated"),
+    "compare": Record("hypotheses_comparison.json", "p_hypothesised_sign", "bayes-coalition compare SPEC.toml", "compare",
+                      "model comparison", "model comparison not run", "compared"),
+}
+
+
+def read_record(kind: str, folder: Path | None, model_id: str | None) -> tuple[dict | None, str]:
+    """The content of ``folder``'s record of kind ``kind`` (:data:`RECORDS`) when it is a record of model
+    ``model_id``; else ``None``.
+
+    The second item is the file's path, or why there is no record: no file (or an unfinished one), a file that
+    does not say which model it is of (written before model ids were recorded), or another model's (another spec
+    or model version). A ``model_id`` of None accepts any record (a report without a fitted model, or the
+    ideal-point SBC, which has no spec)."""
+    r = RECORDS[kind]
     if folder is None:
-        return None, "not backtested (no folder given)"
-    path = Path(folder) / BACKTEST
-    scores = read_json(path, missing_ok=True)
-    if not scores or "n_votes" not in scores:
-        return None, f"not backtested: no {path} (make it with `bayes-coalition backtest SPEC.toml`)"
-    got = scores.get("settings", {}).get("model_id")
+        return None, f"{r.missing} (no folder given)"
+    path = Path(folder) / r.file
+    content = read_json(path, missing_ok=True)
+    if not content or r.finished_key not in content:
+        return None, f"{r.missing}: no {path} (make it with `{r.command}`)"
+    got = (content.get("settings") or {}).get("model_id")
     if model_id is not None and got is None:
-        return None, (f"{path} does not say which model it scored (written before model ids were recorded; "
-                      "rerun its `bayes-coalition backtest` command, which reuses the finished origins)")
+        return None, (f"{path} does not say which model it {r.verb} (written before model ids were recorded; "
+                      f"rerun its `{r.command.split(' SPEC')[0]}` command{r.rerun})")
     if model_id is not None and got != model_id:
-        return None, f"{path} is the backtest of another model (id {got}; this run's is {model_id})"
-    return scores, str(path)
+        return None, f"{path} is the {r.noun} of another model (id {got}; this run's is {model_id})"
+    return content, str(path)
 
 
-def shipped_backtests() -> list[Path]:
-    """The backtest folders shipped with the package (``models/backtests/<spec name>/``: the records of backtests
-    too long to rerun casually, e.g. the default spec's with the command's defaults)."""
+def shipped_records(kind: str) -> list[Path]:
+    """The folders of records of kind ``kind`` shipped with the package (``models/<shipped>/<spec name>/``: runs too
+    long to repeat casually, e.g. the default spec's backtest, SBC and leave-one-episode-out cross-validation)."""
     from bayes_coalition.coalition.spec import default_spec_path
 
-    root = default_spec_path().parent / "backtests"
-    return sorted(p.parent for p in root.glob(f"*/{BACKTEST}")) if root.is_dir() else []
+    r = RECORDS[kind]
+    root = default_spec_path().parent / r.shipped
+    return sorted(p.parent for p in root.glob(f"*/{r.file}")) if root.is_dir() else []
 
 
-def find_backtest(folder: Path | None, model_id: str | None, *, shipped: bool = True) -> tuple[Path | None, dict | None, str]:
-    """The backtest of model ``model_id``: ``folder``'s (:func:`read_backtest`), else (``shipped``) a shipped record
-    of the same model. Returns the folder it is in, its scores and where it is from, or (None, None, why not)."""
-    scores, why = read_backtest(folder, model_id)
-    if scores is not None:
-        return Path(folder), scores, why
+def find_record(kind: str, folder: Path | None, model_id: str | None, *,
+                shipped: bool = True) -> tuple[Path | None, dict | None, str]:
+    """The record of kind ``kind`` of model ``model_id``: ``folder``'s (:func:`read_record`), else (``shipped``) a
+    shipped record of the same model. Returns the folder it is in, its content and where it is from, or
+    (None, None, why not)."""
+    content, why = read_record(kind, folder, model_id)
+    if content is not None:
+        return Path(folder), content, why
     if shipped and model_id is not None:
-        for found in shipped_backtests():
-            record, where = read_backtest(found, model_id)
+        for found in shipped_records(kind):
+            record, where = read_record(kind, found, model_id)
             if record is not None:
                 return found, record, f"{where} (shipped with the package)"
     return None, None, why
+
+
+def read_backtest(folder: Path | None, model_id: str | None) -> tuple[dict | None, str]:
+    """:func:`read_record` of a backtest (``backtest.json``: the scores)."""
+    return read_record("backtest", folder, model_id)
+
+
+def find_backtest(folder: Path | None, model_id: str | None, *, shipped: bool = True) -> tuple[Path | None, dict | None, str]:
+    """:func:`find_record` of a backtest: ``folder``'s, else a shipped record of the same model (``models/backtests/``)."""
+    return find_record("backtest", folder, model_id, shipped=shipped)
 
 
 def _timed(diag: dict, wall_seconds: float | None) -> dict:

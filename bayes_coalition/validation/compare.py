@@ -37,7 +37,7 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
     """PSIS-LOO of the full model against the models without the H1 and without the H2 terms, and the
     H1/H2 posterior probabilities under a prior twice as wide and under codes perturbed by one level."""
     from bayes_coalition import _arviz
-    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.model import CoalitionModel, model_id
     from bayes_coalition.data.dataset import load_dataset
     from bayes_coalition.report.checks import K_BAD, K_VERY_BAD
 
@@ -71,4 +71,6 @@ def compare_hypotheses(spec, *, seed: int = 1, draws: int | None = None, chains:
         "comparison": table.reset_index().rename(columns={"index": "model"}).to_dict(orient="records"),
         "p_hypothesised_sign": hyp,
         "diagnostics": diag,
+        # model_id: which model this is the comparison of (the report shows it only beside a run of that model)
+        "settings": {"model_id": model_id(spec), "seed": seed, "draws": draws, "chains": chains, "tune": tune},
     }

@@ -154,7 +154,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     ``<variant>__<episode>.json`` and a rerun with the same model version, data, spec, constructs and settings
     takes it from there (:class:`bayes_coalition.parallel.ResultStore`), so a batch of 69 fits can run across
     several sittings."""
-    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.model import CoalitionModel, model_id
     from bayes_coalition.coalition.spec import batch_spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, resolve, run_all
@@ -211,8 +211,9 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
            "vote_summary": loeo_vote_scores(pd.DataFrame(votes, columns=VOTE_COLUMNS)) if votes else None,
            "fits": fits_out,
            "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
-           "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
-                        "workers": ex.workers}}
+           # model_id: which model this is the cross-validation of (the report shows it only beside a run of that model)
+           "settings": {"model_id": model_id(spec), "seed": seed, "draws": draws, "chains": chains, "tune": tune,
+                        "refit": refit, "workers": ex.workers}}
     return out
 
 
@@ -263,7 +264,7 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     ``checkpoint`` (a folder): each episode's fit and predictions are kept there (``<episode>.json``) and a rerun
     with the same model version, data, spec and settings takes them from it (:class:`bayes_coalition.parallel.ResultStore`).
     """
-    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.model import CoalitionModel, model_id
     from bayes_coalition.coalition.spec import batch_spec_content
     from bayes_coalition.data.dataset import data_digest, load_dataset
     from bayes_coalition.parallel import ResultStore, resolve, run_all
@@ -297,8 +298,8 @@ def loeo_votes(spec, *, episodes=None, seed: int = 1, draws: int = 500, chains: 
     fits_out = [results[ep][1] for ep in chosen]
     return {"votes": table, "summary": loeo_vote_scores(table), "fits": fits_out,
             "unconverged_fits": [f for f in fits_out if f["verdict"] == "fail"],
-            "settings": {"seed": seed, "draws": draws, "chains": chains, "tune": tune, "refit": refit,
-                         "agenda_control": bool(spec["model"].get("agenda_control", False)),
+            "settings": {"model_id": model_id(spec), "seed": seed, "draws": draws, "chains": chains, "tune": tune,
+                         "refit": refit, "agenda_control": bool(spec["model"].get("agenda_control", False)),
                          "vote_buying": bool(spec["model"].get("vote_buying", False)), "workers": ex.workers}}
 
 

@@ -232,7 +232,7 @@ def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys,
     import bayes_coalition.report.run_dir as run_dir
 
     model, run = fitted
-    monkeypatch.setattr(run_dir, "shipped_backtests", lambda: [])
+    monkeypatch.setattr(run_dir, "shipped_records", lambda kind: [])
     bill = str(BILLS / "hypothetical_2027.toml")
     assert main(["predict", str(run), bill, "--json"]) == 0
     oos = json.loads(capsys.readouterr().out)["out_of_sample"]
@@ -258,7 +258,7 @@ def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys,
         assert oos["backtest"] is None and why in oos["note"]
     # no backtest beside the run: a shipped record of the same model is used, and named as such
     (folder / "backtest.json").write_text(json.dumps(scores))
-    monkeypatch.setattr(run_dir, "shipped_backtests", lambda: [folder])
+    monkeypatch.setattr(run_dir, "shipped_records", lambda kind: [folder] if kind == "backtest" else [])
     assert main(["predict", str(run), bill, "--json"]) == 0
     oos = json.loads(capsys.readouterr().out)["out_of_sample"]
     assert oos["backtest"] == f"{folder / 'backtest.json'} (shipped with the package)" and oos["n_votes"] == 43

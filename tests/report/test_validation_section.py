@@ -16,14 +16,15 @@ from bayes_coalition.validation.sbc import RANK_COLUMNS
 from bayes_coalition.validation.sbc_stats import summarise_sbc
 
 
-def _sbc_dir(path, rng, *, bad: bool):
-    path.mkdir()
+def _sbc_dir(path, rng, *, bad: bool, model_id: str | None = None):
+    path.mkdir(parents=True)
     rows = [(s, f"effect_included[{k}]", int(rng.integers(0, 100)), 99) for s in range(60) for k in ("a", "b")]
     rows += [(s, "sigma_total", 0 if bad else int(rng.integers(0, 100)), 99) for s in range(60)]
     ranks = pd.DataFrame(rows, columns=RANK_COLUMNS)
     ranks.to_csv(path / "sbc.csv", index=False)
     summary = summarise_sbc(ranks)
-    summary.update(settings={"chains": 2, "draws": 1000, "n_keep": 99}, fit_seconds_total=600.0,
+    summary.update(settings={"chains": 2, "draws": 1000, "n_keep": 99, **({"model_id": model_id} if model_id else {})},
+                   fit_seconds_total=600.0,
                    fits_with_divergences=1, max_rhat_over_fits=1.02)
     (path / "sbc.json").write_text(json.dumps(summary))
     return summary
@@ -49,8 +50,9 @@ def _backtest_dir(path, rng, settings: dict | None = None):
     (path / "backtest.json").write_text(json.dumps(scores))
 
 
-def _compare_dir(path):
-    path.mkdir()
+def _compare_dir(path, model_id: str | None = None):
+    path.mkdir(parents=True)
+    ids = {"settings": {"model_id": model_id}} if model_id else {}
     loo = {m: {"elpd": e, "se": 10.0, "p_loo": 40.0, "pareto_k_above_0.7": k, "n": 89}
            for m, e, k in (("full", -290.0, 40), ("without_H1", -292.5, 45), ("without_H2", -291.0, 41))}
     comp = [{"model": "full", "elpd": -290.0, "elpd_diff": 0.0, "dse": 0.0, "se": 10.0},
@@ -60,13 +62,13 @@ def _compare_dir(path):
          "codes_perturbed": {"willingness": 0.5, "pivotal": 0.45}}
     diag = {m: {"max_rhat": 1.005, "divergences": 0} for m in ("full", "without_H1", "without_H2", "prior_twice_as_wide", "codes_perturbed")}
     (path / "hypotheses_comparison.json").write_text(json.dumps({"loo": loo, "comparison": comp, "p_hypothesised_sign": p,
-                                                                 "diagnostics": diag}))
+                                                                 "diagnostics": diag, **ids}))
     fits = [{"variant": "full", "episode": "e1", "verdict": "fail", "max_rhat": 1.024, "divergences": 0, "attempts": 2}]
     (path / "loeo.json").write_text(json.dumps({
         "elpd": {"full": -300.0, "without_H1": -303.5, "without_H2": -299.0},
         "differences": {"full_minus_without_H1": {"elpd_diff": 3.5, "se": 2.25, "n_episodes": 23},
                         "full_minus_without_H2": {"elpd_diff": -1.0, "se": 1.5, "n_episodes": 23}},
-        "fits": fits * 69, "unconverged_fits": fits, "settings": {"chains": 2, "draws": 400},
+        "fits": fits * 69, "unconverged_fits": fits, "settings": {"chains": 2, "draws": 400, **ids.get("settings", {})},
         "vote_summary": {"near_threshold": {"n_votes": 14, "margin": 10, "mean_p_pass": 0.8904},
                          "failed_or_withdrawn": {"n_votes": 7, "mean_log_score": -1.2961}}}))
 
@@ -193,7 +195,7 @@ def test_a_shipped_backtest_of_the_same_model_is_the_fallback(tmp_path, rng, mon
     shipped = tmp_path / "shipped" / "m"
     shipped.parent.mkdir()
     _backtest_dir(shipped, rng, settings={"model_id": "abc123"})
-    monkeypatch.setattr(run_dir, "shipped_backtests", lambda: [shipped])
+    monkeypatch.setattr(run_dir, "shipped_records", lambda kind: [shipped] if kind == "backtest" else [])
     run = SimpleNamespace(model=SimpleNamespace(id="abc123", spec={"model": {"name": "m"}}), run_dir=tmp_path / "runs" / "m")
     _, md = _render(run, tmp_path)
     assert f"From {shipped / 'backtest.json'} (shipped with the package)." in md and "P(model's Brier is lower) 0.99" in md
@@ -202,6 +204,42 @@ def test_a_shipped_backtest_of_the_same_model_is_the_fallback(tmp_path, rng, mon
     other = SimpleNamespace(model=SimpleNamespace(id="fff000", spec={"model": {"name": "m"}}), run_dir=tmp_path / "runs" / "m")
     _, md = _render(other, tmp_path)
     assert "shipped with the package" not in md and "Backtest: not backtested" in md
+
+
+def test_sbc_comparison_and_cross_validation_show_only_records_of_the_runs_model(tmp_path, rng, monkeypatch):
+    """As for the backtest: the SBC, the PSIS-LOO comparison and the leave-one-episode-out cross-validation beside
+    a run are shown only when they are of the run's model (their settings' model_id); a foreign or undated record
+    says why instead, and a record of the run's model shipped with the package stands in when none is beside it."""
+    import bayes_coalition.report.run_dir as run_dir
+
+    run = SimpleNamespace(model=SimpleNamespace(id="abc123", spec={"model": {"name": "m"}}), run_dir=None)
+    shown = ("coalition model SBC: 60 simulations", "full model against the model without_H1 | 3.50",
+             "Sensitivity of P(hypothesised sign)")
+    for model_id, why in (("abc123", ()),
+                          ("fff000", ("is the SBC of another model (id fff000; this run's is abc123)",
+                                      "is the model comparison of another model (id fff000",
+                                      "is the leave-one-episode-out cross-validation of another model (id fff000")),
+                          (None, ("does not say which model it calibrated", "does not say which model it compared",
+                                  "does not say which model it cross-validated"))):
+        sbc, cmp = tmp_path / f"sbc_{model_id}", tmp_path / f"cmp_{model_id}"
+        _sbc_dir(sbc, rng, bad=False, model_id=model_id)
+        _compare_dir(cmp, model_id=model_id)
+        _, md = _render(run, tmp_path, {"sbc": sbc, "compare": cmp})
+        assert all((line in md) is (not why) for line in shown), model_id
+        assert all(w in md for w in why) and "shipped with the package" not in md
+    # none beside the run: a shipped record of the run's model (models/sbc/<name>/, models/loeo/<name>/), said so
+    shipped = {"sbc": tmp_path / "shipped_sbc" / "m", "loeo": tmp_path / "shipped_loeo" / "m"}
+    _sbc_dir(shipped["sbc"], rng, bad=False, model_id="abc123")
+    _compare_dir(shipped["loeo"], model_id="abc123")
+    monkeypatch.setattr(run_dir, "shipped_records", lambda kind: [shipped[kind]] if kind in shipped else [])
+    beside = SimpleNamespace(model=run.model, run_dir=tmp_path / "runs" / "m")
+    _, md = _render(beside, tmp_path)
+    assert f"Read from {shipped['sbc'] / 'sbc.json'} (shipped with the package)." in md and shown[0] in md
+    assert f"Read from {shipped['loeo'] / 'loeo.json'} (shipped with the package)." in md and shown[1] in md
+    assert "Model comparison: not run" in md                      # none shipped: says what makes it
+    other = SimpleNamespace(model=SimpleNamespace(id="fff000", spec={"model": {"name": "m"}}), run_dir=beside.run_dir)
+    _, md = _render(other, tmp_path)
+    assert "shipped with the package" not in md and "coalition model SBC: not run" in md
 
 
 def test_a_backtest_file_without_a_needed_column_is_named_not_a_crash(tmp_path, rng):

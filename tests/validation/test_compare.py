@@ -59,6 +59,7 @@ def test_compare_hypotheses_contract_with_mock_sampling(mock_pymc_sample, monkey
     labels = ["full", "without_H1", "without_H2", "prior_twice_as_wide", "codes_perturbed"]
     assert len(built) == 5 and list(res["diagnostics"]) == labels
     full, no_h1, no_h2, wide, perturbed = built
+    assert res["settings"]["model_id"] == full.id            # the report matches it to a run of this model
     assert no_h1.spec["model"]["constructs"] == ["deadlock_convergence", "formulation_coordination"]
     assert no_h2.spec["model"]["constructs"] == ["willingness", "pivotal", "formulation_coordination"]
     # priors twice as wide: every *_sd doubled, nothing else

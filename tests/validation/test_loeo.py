@@ -128,6 +128,10 @@ def test_loeo_full_model_predicts_the_left_out_votes_as_loeo_votes_does(mock_pym
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
         res = loeo(spec, variants=variants, checkpoint=tmp_path / "h", **kw)
         alone = loeo_votes(spec, checkpoint=tmp_path / "v", **kw)
+    from bayes_coalition.coalition.model import model_id
+
+    # which model this is the cross-validation of (the report shows it only beside a run of that model)
+    assert res["settings"]["model_id"] == alone["settings"]["model_id"] == model_id(spec) == CoalitionModel(spec=spec).id
     assert list(res["votes"].columns) == VOTE_COLUMNS and list(res["votes"]["case_id"]) == ["pntr_h", "pntr_s"]
     pd.testing.assert_frame_equal(res["votes"], alone["votes"])
     assert res["vote_summary"] == loeo_vote_scores(alone["votes"]) == alone["summary"]

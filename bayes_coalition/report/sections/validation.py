@@ -17,7 +17,7 @@ import pandas as pd
 from bayes_coalition._io import read_json
 from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Paragraph, Section, Table
-from bayes_coalition.report.run_dir import find_backtest, validation_dirs
+from bayes_coalition.report.run_dir import RECORDS, find_backtest, find_record, validation_dirs
 from bayes_coalition.report.sections import Context
 
 TITLE = "Validation: calibration, backtest, model comparison"
@@ -36,11 +36,29 @@ def _json(folder: Path | None, name: str) -> dict | None:
     return (read_json(folder / name, missing_ok=True) or None) if folder else None
 
 
-def _sbc_part(folder: Path | None, title: str, command: str) -> list[Block]:
-    summary = _json(folder, "sbc.json")
-    csv = folder / "sbc.csv" if folder else None
-    if summary is None or csv is None or not csv.is_file():
-        return [Paragraph(f"{title}: not run (make it with `{command}`).")]
+def _record(kind: str, folder: Path | None, model_id: str | None, shipped: bool, not_run: str):
+    """``(folder, content, where)`` of the run's record of ``kind`` (``run_dir.find_record``: the folder's when it is
+    of this model, else a shipped one of this model), or ``(None, None, [Paragraph])`` saying why there is none:
+    ``not_run`` when the folder holds no such file, else the reason (another model's, or one without a model id)."""
+    found, content, where = find_record(kind, folder, model_id, shipped=shipped)
+    if content is not None:
+        return found, content, where
+    exists = folder is not None and (Path(folder) / RECORDS[kind].file).is_file()
+    return None, None, [Paragraph(f"{not_run.split(':')[0]}: {where}." if exists else not_run)]
+
+
+def _source(where: str) -> str:
+    return f" Read from {where}." if "shipped with the package" in where else ""
+
+
+def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | None = None,
+              shipped: bool = False) -> list[Block]:
+    folder, summary, where = _record("sbc", folder, model_id, shipped, f"{title}: not run (make it with `{command}`).")
+    if summary is None:
+        return where
+    csv = folder / "sbc.csv"
+    if not csv.is_file():
+        return [Paragraph(f"{title}: no {csv} beside {where}.")]
     ranks = pd.read_csv(csv)
     ranks = ranks[ranks["simulation"].isin(range(int(summary.get("n_simulations", 0)) or ranks["simulation"].nunique()))]
     rows = [{"group": g, "scalars": v["n_scalars"], "simulations": v["n_simulations"], "p (Bonferroni)": v["p_value"],
@@ -52,7 +70,8 @@ def _sbc_part(folder: Path | None, title: str, command: str) -> list[Block]:
             f"{summary['test']}. Verdict at the {summary['level']:.0%} level: **{summary['verdict'].upper()}**"
             + (f"; sampling time {wall / 60:.1f} min in all" if wall else "")
             + (f"; {summary['fits_with_divergences']} fits with divergences, max R-hat over fits "
-               f"{summary['max_rhat_over_fits']:.3f}" if "fits_with_divergences" in summary else "") + ".")
+               f"{summary['max_rhat_over_fits']:.3f}" if "fits_with_divergences" in summary else "") + "."
+            + _source(where))
     return [
         Paragraph(lead),
         Table(pd.DataFrame(rows), digits={"scalars": 0, "simulations": 0, "p (Bonferroni)": 4, "its p": 4}),
@@ -148,10 +167,11 @@ def _misses_part(path: Path) -> list[Block]:
             Table(shown, digits={"observed yea share": 3})]
 
 
-def _compare_part(folder: Path | None) -> list[Block]:
-    res = _json(folder, "hypotheses_comparison.json")
+def _compare_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
+    _, res, where = _record("compare", folder, model_id, shipped,
+                            "Model comparison: not run (make it with `bayes-coalition compare SPEC.toml`).")
     if res is None:
-        return [Paragraph("Model comparison: not run (make it with `bayes-coalition compare SPEC.toml`).")]
+        return where
     comp = pd.DataFrame(res["comparison"])
     loo = res["loo"]
     comp["Pareto k > 0.7"] = [f"{loo[m]['pareto_k_above_0.7']}/{loo[m]['n']}" for m in comp["model"]]
@@ -194,10 +214,11 @@ def _compare_part(folder: Path | None) -> list[Block]:
     ]
 
 
-def _loeo_part(folder: Path | None) -> list[Block]:
-    res = _json(folder, "loeo.json")
+def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
+    _, res, where = _record("loeo", folder, model_id, shipped,
+                            "Leave-one-episode-out cross-validation: not run (make it with `bayes-coalition loeo SPEC.toml`).")
     if res is None:
-        return [Paragraph("Leave-one-episode-out cross-validation: not run (make it with `bayes-coalition loeo SPEC.toml`).")]
+        return where
     rows = [{"comparison": k.replace("full_minus_", "full model against the model "), "elpd difference": d["elpd_diff"],
              "SE": d["se"], "episodes": d["n_episodes"]} for k, d in res["differences"].items()]
     bad = res["unconverged_fits"]
@@ -207,7 +228,7 @@ def _loeo_part(folder: Path | None) -> list[Block]:
             f"(positive favours the full model, which holds the H1 and H2 terms) and its SE is sqrt(E) times their sd. "
             f"{len(res['fits'])} fits, "
             + (f"{len(bad)} of them did not converge (max R-hat {max(b['max_rhat'] for b in bad):.3f}): the differences "
-               f"rest partly on unconverged fits." if bad else "all converged."))
+               f"rest partly on unconverged fits." if bad else "all converged.") + _source(where))
     blocks = [Paragraph(lead), Table(pd.DataFrame(rows), digits={"elpd difference": 2, "SE": 2})]
     votes = res.get("vote_summary")            # the full model's predictions of the left-out votes (loeo.json since 2026-12-01)
     if votes:
@@ -230,14 +251,18 @@ def validation_section(ctx: Context) -> Section:
     name = run.model.spec["model"]["name"] if run.model is not None else "model"
     dirs = {**validation_dirs(run.run_dir, name), **{k: Path(v) for k, v in (ctx.validation or {}).items() if v}}
     sbc_dir = dirs.get("sbc")
+    model_id = run.model.id if run.model is not None else None
+    # a folder given to report() is the one to read; else a shipped record of this model stands in (models/<kind>/)
+    given = lambda kind: bool((ctx.validation or {}).get(kind))
     parts = [
         ("sbc", "Simulation-based calibration of the coalition model",
-         _sbc_part(sbc_dir, "coalition model SBC", f"bayes-coalition sbc SPEC.toml --sims 100 --out {sbc_dir or 'DIR'}")),
+         _sbc_part(sbc_dir, "coalition model SBC", f"bayes-coalition sbc SPEC.toml --sims 100 --out {sbc_dir or 'DIR'}",
+                   model_id=model_id, shipped=not given("sbc"))),
         ("sbc-ideal", "Simulation-based calibration of the ideal-point model",
          _sbc_part(dirs.get("ideal_points_sbc"), "ideal-point SBC", "bayes-coalition sbc --ideal-points --sims 100")),
-        ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"), run.model.id if run.model is not None else None,
-                                                                shipped=not (ctx.validation or {}).get("backtest"))),
-        ("comparison", "Model comparison for H1 and H2", _compare_part(dirs.get("compare"))),
-        ("loeo", "Leave-one-episode-out cross-validation of H1 and H2", _loeo_part(dirs.get("compare"))),
+        ("backtest", "Rolling-origin backtest", _backtest_part(dirs.get("backtest"), model_id, shipped=not given("backtest"))),
+        ("comparison", "Model comparison for H1 and H2", _compare_part(dirs.get("compare"), model_id, not given("compare"))),
+        ("loeo", "Leave-one-episode-out cross-validation of H1 and H2",
+         _loeo_part(dirs.get("compare"), model_id, not given("compare"))),
     ]
     return Section(TITLE, "validation", [b for anchor, title, blocks in parts for b in (Heading(title, anchor=anchor), *blocks)])
