@@ -310,7 +310,6 @@ class _EpisodeVotes:
         self.common = common
 
     def __call__(self, spec: dict, sampler, ep: str, i: int):
-
         ds, model, _, idata, diag, fit = _episode_fit(spec, sampler, ep, i, **self.common)
         return vote_rows(ds, model, idata, diag, ep, seed=self.common["seed"], verdict=fit["verdict"]), fit
 
