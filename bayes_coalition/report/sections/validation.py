@@ -1,10 +1,12 @@
 """The validation section of a coalition run: SBC, rolling-origin backtest, hypothesis comparison.
 
-Each part reads the files its command writes (``bayes-coalition sbc``, ``backtest``,
+Each part reads the files its command writes (``bayes-coalition sbc``, ``backtest``, ``loeo``,
 ``compare``); by default from the run directory's siblings ``<name>_sbc``,
 ``<name>_backtest``, ``<name>_hypotheses`` and ``ideal_points_sbc`` (the commands'
 default output folders), or from the folders passed to :func:`bayes_coalition.report.report`.
-A part whose files are missing says which command makes them.
+A record is shown only when it is of the run's model (its settings' ``model_id``); without one beside the run,
+a record of that model shipped with the package stands in (``run_dir.find_record``). A part without a record
+says which command makes it, or why the one it found is not shown.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_coalition._io import read_json
 from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Paragraph, Section, Table
 from bayes_coalition.report.run_dir import RECORDS, find_backtest, find_record, validation_dirs
@@ -32,19 +33,11 @@ def _missing_columns(frame: pd.DataFrame, columns) -> list[str]:
     return [c for c in columns if c not in frame.columns]
 
 
-def _json(folder: Path | None, name: str) -> dict | None:
-    return (read_json(folder / name, missing_ok=True) or None) if folder else None
-
-
-def _record(kind: str, folder: Path | None, model_id: str | None, shipped: bool, not_run: str):
-    """``(folder, content, where)`` of the run's record of ``kind`` (``run_dir.find_record``: the folder's when it is
-    of this model, else a shipped one of this model), or ``(None, None, [Paragraph])`` saying why there is none:
-    ``not_run`` when the folder holds no such file, else the reason (another model's, or one without a model id)."""
-    found, content, where = find_record(kind, folder, model_id, shipped=shipped)
-    if content is not None:
-        return found, content, where
+def _absent(kind: str, folder: Path | None, why: str, not_run: str) -> list[Block]:
+    """What a part says when ``run_dir.find_record`` found no record of the run's model: ``not_run`` (which command
+    makes it) when the folder holds no such file, else ``why`` (another model's record, or one without a model id)."""
     exists = folder is not None and (Path(folder) / RECORDS[kind].file).is_file()
-    return None, None, [Paragraph(f"{not_run.split(':')[0]}: {where}." if exists else not_run)]
+    return [Paragraph(f"{not_run.split(':')[0]}: {why}." if exists else not_run)]
 
 
 def _source(where: str) -> str:
@@ -53,10 +46,10 @@ def _source(where: str) -> str:
 
 def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | None = None,
               shipped: bool = False) -> list[Block]:
-    folder, summary, where = _record("sbc", folder, model_id, shipped, f"{title}: not run (make it with `{command}`).")
+    found, summary, where = find_record("sbc", folder, model_id, shipped=shipped)
     if summary is None:
-        return where
-    csv = folder / "sbc.csv"
+        return _absent("sbc", folder, where, f"{title}: not run (make it with `{command}`).")
+    csv = found / "sbc.csv"
     if not csv.is_file():
         return [Paragraph(f"{title}: no {csv} beside {where}.")]
     ranks = pd.read_csv(csv)
@@ -168,10 +161,9 @@ def _misses_part(path: Path) -> list[Block]:
 
 
 def _compare_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
-    _, res, where = _record("compare", folder, model_id, shipped,
-                            "Model comparison: not run (make it with `bayes-coalition compare SPEC.toml`).")
+    _, res, where = find_record("compare", folder, model_id, shipped=shipped)
     if res is None:
-        return where
+        return _absent("compare", folder, where, "Model comparison: not run (make it with `bayes-coalition compare SPEC.toml`).")
     comp = pd.DataFrame(res["comparison"])
     loo = res["loo"]
     comp["Pareto k > 0.7"] = [f"{loo[m]['pareto_k_above_0.7']}/{loo[m]['n']}" for m in comp["model"]]
@@ -215,10 +207,10 @@ def _compare_part(folder: Path | None, model_id: str | None = None, shipped: boo
 
 
 def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
-    _, res, where = _record("loeo", folder, model_id, shipped,
-                            "Leave-one-episode-out cross-validation: not run (make it with `bayes-coalition loeo SPEC.toml`).")
+    _, res, where = find_record("loeo", folder, model_id, shipped=shipped)
     if res is None:
-        return where
+        return _absent("loeo", folder, where,
+                       "Leave-one-episode-out cross-validation: not run (make it with `bayes-coalition loeo SPEC.toml`).")
     rows = [{"comparison": k.replace("full_minus_", "full model against the model "), "elpd difference": d["elpd_diff"],
              "SE": d["se"], "episodes": d["n_episodes"]} for k, d in res["differences"].items()]
     bad = res["unconverged_fits"]
