@@ -30,3 +30,51 @@ def test_every_hand_written_mutant_matches_its_code_once() -> None:
         assert (ROOT / "bayes_coalition" / file).is_file(), name
         assert old != new, name
         assert (ROOT / (tests[0] if tests else "tests/coalition/test_likelihood.py")).is_file(), name
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ship_record_copies_only_a_finished_record_of_the_specs_model(tmp_path, capsys) -> None:
+    """``scripts/ship_record.py``: a record of the spec's model today is copied whole into
+    ``models/<kind folder>/<spec name>/`` (the old one replaced, nothing else of the source carried); a record of
+    another model, one without a model id, or one lacking a file it must carry is refused and the shipped record
+    is left as it was."""
+    import json
+
+    from bayes_coalition.coalition.model import model_id
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+
+    ship = _script("ship_record")
+    spec_path = default_spec_path()
+    mid = model_id(load_spec(spec_path))
+
+    def record(folder: Path, settings: dict) -> Path:
+        folder.mkdir(parents=True)
+        (folder / "sbc.json").write_text(json.dumps({"groups": {"g": {}}, "settings": settings}))
+        for name in ("sbc.csv", "sbc_fits.csv", "sbc_settings.json"):
+            (folder / name).write_text(f"{name} of {folder.name}\n")
+        (folder / "sbc_progress.log").write_text("not carried\n")
+        return folder
+
+    models = tmp_path / "models"
+    stale = models / "sbc" / "trade_coalition"
+    stale.mkdir(parents=True)
+    (stale / "old.csv").write_text("old record\n")
+    good = record(tmp_path / "good", {"model_id": mid})
+    assert ship.main(["sbc", str(good), str(spec_path), "--models", str(models)]) == 0
+    assert sorted(p.name for p in stale.iterdir()) == ["sbc.csv", "sbc.json", "sbc_fits.csv", "sbc_settings.json"]
+    assert (stale / "sbc.csv").read_text() == "sbc.csv of good\n"
+    for name, settings, why in (("other", {"model_id": "fff000"}, "is the SBC of another model (id fff000"),
+                                ("undated", {}, "does not say which model it calibrated")):
+        assert ship.main(["sbc", str(record(tmp_path / name, settings)), str(spec_path), "--models", str(models)]) == 1
+        assert why in capsys.readouterr().err
+        assert (stale / "sbc.csv").read_text() == "sbc.csv of good\n"       # the shipped record is untouched
+    lacking = record(tmp_path / "lacking", {"model_id": mid})
+    (lacking / "sbc_fits.csv").unlink()
+    assert ship.main(["sbc", str(lacking), str(spec_path), "--models", str(models)]) == 1
+    assert "lacks sbc_fits.csv" in capsys.readouterr().err and (stale / "sbc.csv").read_text() == "sbc.csv of good\n"

@@ -78,15 +78,18 @@ class Record:
     missing: str              # what the report says when there is none
     verb: str                 # "does not say which model it <verb>"
     rerun: str = ""           # how a rerun of the command treats the folder (said to a record without a model id)
+    ship: tuple[str, ...] = ()  # the files beside ``file`` that a shipped record carries (scripts/ship_record.py)
 
 
 RECORDS = {
     "backtest": Record(BACKTEST, "n_votes", "bayes-coalition backtest SPEC.toml", "backtests", "backtest",
-                       "not backtested", "scored", ", which reuses the finished origins"),
-    "sbc": Record("sbc.json", "groups", "bayes-coalition sbc SPEC.toml --sims 100", "sbc", "SBC", "SBC not run", "calibrated"),
+                       "not backtested", "scored", ", which reuses the finished origins",
+                       ship=("backtest.csv", "backtest_fits.csv", "backtest_party_rows.csv")),
+    "sbc": Record("sbc.json", "groups", "bayes-coalition sbc SPEC.toml --sims 100", "sbc", "SBC", "SBC not run", "calibrated",
+                  ship=("sbc.csv", "sbc_fits.csv", "sbc_settings.json")),
     "loeo": Record("loeo.json", "differences", "bayes-coalition loeo SPEC.toml", "loeo",
                    "leave-one-episode-out cross-validation", "leave-one-episode-out cross-validation not run",
-                   "cross-validated"),
+                   "cross-validated", ship=("loeo_votes.csv",)),
     "compare": Record("hypotheses_comparison.json", "p_hypothesised_sign", "bayes-coalition compare SPEC.toml", "compare",
                       "model comparison", "model comparison not run", "compared"),
 }
