@@ -344,7 +344,7 @@ def cmd_loeo(args) -> int:
         written += ", loeo_votes.csv (the full model's predictions of each left-out episode's votes)"
         _print_vote_scores(res["vote_summary"], "the full model's left-out votes: ")
     bad = res["unconverged_fits"]
-    print(f"fits: {len(res['fits'])}, unconverged after a refit: {len(bad)}"
+    print(f"fits: {len(res['fits'])}, unconverged{' after a refit' if res['settings'].get('refit') else ' (no refits)'}: {len(bad)}"
           + (" (" + ", ".join(f"{b['variant']} without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))
     print(f"wrote {out}/{written}")
     return 0

@@ -172,7 +172,7 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
               "differences": {"full_minus_without_H1": {"elpd_diff": 1.5, "se": float("nan"), "n_episodes": 1}},
               "votes": votes, "vote_summary": {"near_threshold": {"n_votes": 0, "margin": 10, "mean_p_pass": None},
                                                "failed_or_withdrawn": {"n_votes": 1, "mean_log_score": -0.25}},
-              "fits": [fit], "unconverged_fits": [fit], "settings": {}}
+              "fits": [fit], "unconverged_fits": [fit], "settings": {"refit": False}}
     seen = {}
     monkeypatch.setattr(loeo_mod, "loeo", lambda spec, **kw: seen.update(kw) or canned)
     assert run_cli(["loeo", default_spec_path(), "--episodes", "pntr2000", "--seed", "3", "--no-refit",
@@ -183,7 +183,7 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     # the full model's predictions of the left-out votes: a CSV beside it, their scores printed
     assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["pntr_h", "pntr_s"]
     out = capsys.readouterr().out
-    assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged after a refit: 1" in out
+    assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged (no refits): 1" in out
     assert "the full model's left-out votes: failed or withdrawn (1 votes): mean log score -0.250" in out
     assert "near the threshold" not in out                         # no such vote among them
 
