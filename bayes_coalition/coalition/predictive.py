@@ -80,27 +80,44 @@ def row_probabilities(arrays: dict, md: ModelData, *, interval: bool, group_idx=
     )
 
 
-def _simulate_rows(rng, arrays: dict, md: ModelData, *, interval: bool):
+def _row_probability_set(arrays: dict, md: ModelData, *, interval: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The yea probabilities :func:`_simulate_rows` draws from: of every point (or interval) row, and of the
+    Republican and Democratic parts of its two-party rows (empty when it has none)."""
+    group_idx = md.int_group_idx if interval else md.obs_group_idx
+    mix_idx = md.mix_int_idx if interval else md.mix_obs_idx
+    p = row_probabilities(arrays, md, interval=interval)
+    rd = np.flatnonzero(mix_idx >= 0)
+    none = np.full(len(group_idx), -1)
+    parties = [row_probabilities(arrays, md, interval=interval, group_idx=np.full(len(group_idx), party),
+                                 mix_idx=none)[:, rd] for party in (0, 1)] if len(rd) else []
+    return p, parties
+
+
+def row_probability_sets(arrays: dict, md: ModelData) -> dict:
+    """Every yea probability :func:`simulate` draws from, computed once: ``simulate(..., probabilities=)`` takes
+    them, so repeated simulations from the same draws (rejection sampling: :func:`held_case_totals`) compute them
+    once. They depend on the draws only, never on the random numbers, so the draws are the same either way."""
+    return {"obs": _row_probability_set(arrays, md, interval=False), "int": _row_probability_set(arrays, md, interval=True)}
+
+
+def _simulate_rows(rng, arrays: dict, md: ModelData, *, interval: bool, probabilities=None):
     """Yea counts of the point (or interval) rows: beta-binomial per row; a two-party row is the sum of
-    its Republican and Democratic counts (sizes from the composition), as in the likelihood."""
+    its Republican and Democratic counts (sizes from the composition), as in the likelihood.
+    ``probabilities``: :func:`_row_probability_set`'s result for these draws, when already computed."""
     n = md.int_n if interval else md.obs_n
     case_idx = md.int_case_idx if interval else md.obs_case_idx
-    group_idx = md.int_group_idx if interval else md.obs_group_idx
     mix_idx = md.mix_int_idx if interval else md.mix_obs_idx
     disp = md.int_dispersion_idx if interval else md.obs_dispersion_idx
     phi = arrays["concentration"]
-    p = row_probabilities(arrays, md, interval=interval)
+    p, parties = probabilities if probabilities is not None else _row_probability_set(arrays, md, interval=interval)
     y = beta_binomial(rng, n, p, phi[:, disp])
     rd = np.flatnonzero(mix_idx >= 0)
     if len(rd):
         chamber = md.case_chamber_idx[case_idx[rd]]
         n_r = md.mix_n_r[mix_idx[rd]]
-        none = np.full(len(group_idx), -1)
         parts = []
         for party, size in ((0, n_r), (1, n[rd] - n_r)):
-            p_party = row_probabilities(arrays, md, interval=interval, group_idx=np.full(len(group_idx), party),
-                                        mix_idx=none)[:, rd]
-            parts.append(beta_binomial(rng, size, p_party, phi[:, dispersion_index(chamber, np.full(len(rd), party))]))
+            parts.append(beta_binomial(rng, size, parties[party], phi[:, dispersion_index(chamber, np.full(len(rd), party))]))
         y[:, rd] = parts[0] + parts[1]
     return y, p
 
@@ -120,11 +137,13 @@ def bought_rows(rng, y_obs: np.ndarray, arrays: dict, md: ModelData) -> np.ndarr
     return y_obs
 
 
-def simulate(arrays: dict, md: ModelData, seed) -> dict:
-    """Simulated yea counts: per point row, per interval row and per case total; shapes (sample, ...)."""
+def simulate(arrays: dict, md: ModelData, seed, *, probabilities: dict | None = None) -> dict:
+    """Simulated yea counts: per point row, per interval row and per case total; shapes (sample, ...).
+    ``probabilities``: :func:`row_probability_sets` of these draws, when already computed (the same result)."""
     rng = _rng(seed)
-    y_obs, p_obs = _simulate_rows(rng, arrays, md, interval=False)
-    y_int, p_int = _simulate_rows(rng, arrays, md, interval=True)
+    probabilities = probabilities or {}
+    y_obs, p_obs = _simulate_rows(rng, arrays, md, interval=False, probabilities=probabilities.get("obs"))
+    y_int, p_int = _simulate_rows(rng, arrays, md, interval=True, probabilities=probabilities.get("int"))
     if arrays.get("buying_prob") is not None:
         y_obs = bought_rows(rng, y_obs, arrays, md)
     n_cases = len(md.coords["case"])
@@ -306,9 +325,12 @@ def held_case_totals(arrays: dict, md: ModelData, seed, *, candidates: int = 200
     candidate was accepted (then the last candidate stands; their share is reported, never hidden).
     Without agenda control, the first simulated totals."""
     rng = _rng(seed)
-    first = simulate(arrays, md, rng)
     if arrays.get("agenda_bar") is None:
+        first = simulate(arrays, md, rng)
         return first["case_yea"], np.zeros(first["case_yea"].shape, dtype=bool)
+    # the rows' yea probabilities are the same for every candidate: computed once (about half of each simulation)
+    probabilities = row_probability_sets(arrays, md)
+    first = simulate(arrays, md, rng, probabilities=probabilities)
     total = first["case_yea"].copy()
     pending = np.ones(total.shape, dtype=bool)
     pending[:, md.case_floor != rules.HELD] = False
@@ -320,7 +342,7 @@ def held_case_totals(arrays: dict, md: ModelData, seed, *, candidates: int = 200
         pending &= ~accept
         if not pending.any():
             break
-        sim = simulate(arrays, md, rng)
+        sim = simulate(arrays, md, rng, probabilities=probabilities)
         total[pending] = sim["case_yea"][pending]      # the last candidate stands if none is accepted
     return total, pending
 

@@ -748,3 +748,30 @@ def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> No
         sims.append(predictive.simulate(arrays, md, rng))
     np.testing.assert_array_equal(totals[:, 0], sims[3]["case_yea"][:, 0])
     np.testing.assert_array_equal(totals[:, 1], sims[0]["case_yea"][:, 1])
+
+
+def test_held_case_totals_compute_the_row_probabilities_once(monkeypatch) -> None:
+    """Rejection sampling draws its candidates from the same yea probabilities: they are computed once for the
+    whole loop (rows, and the two parties of the two-party rows, for point and interval rows), not once per
+    candidate (half of each simulation's time on the default fit), and the draws are those of simulations that
+    compute them afresh (the generator's stream is unchanged)."""
+    from bayes_coalition.coalition import rules
+
+    md = _tiny_md()
+    md.case_floor = np.array([rules.HELD, rules.EXEMPT])
+    md.case_threshold = np.array(["majority_of_voting", "majority_of_voting"])
+    S = 50
+    a = _arrays(S, pos=(0.0, 0.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(30.0,) * 6, mix=0.25)
+    arrays = {**a, "agenda_bar": np.full(S, 5.0), "agenda_scale": np.full(S, 0.01), "agenda_leak": np.zeros(S)}
+    assert (md.mix_obs_idx >= 0).any()                          # the two-party rows' parties are drawn too
+    fresh = [predictive.simulate(arrays, md, np.random.default_rng(5))]
+    calls = []
+    original = predictive.row_probabilities
+    monkeypatch.setattr(predictive, "row_probabilities", lambda *args, **kw: calls.append(1) or original(*args, **kw))
+    totals, unresolved = predictive.held_case_totals(arrays, md, 5, candidates=20)
+    assert unresolved[:, 0].all()                               # every candidate was drawn (none accepted)
+    assert len(calls) <= 6                                      # point and interval rows, each with two parties
+    cached = predictive.simulate(arrays, md, np.random.default_rng(5),
+                                 probabilities=predictive.row_probability_sets(arrays, md))
+    for key in ("obs_yea", "interval_yea", "case_yea"):
+        np.testing.assert_array_equal(cached[key], fresh[0][key])
