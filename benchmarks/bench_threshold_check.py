@@ -1,6 +1,6 @@
 """The threshold check's rejection sampling on a fitted run: the yea probabilities computed once for every
 candidate (the package's ``held_case_totals``) against recomputed for each candidate (the loop before
-2026-12-01, written out below), side by side in one run, with the totals compared draw by draw.
+2026-12-01: the same function with the probabilities left to each simulation), side by side in one run, with the totals compared draw by draw.
 
     .venv/bin/python benchmarks/bench_threshold_check.py RUN_DIR   (a run of a spec with agenda control)
 
@@ -18,27 +18,17 @@ import warnings
 import numpy as np
 
 
-def reference(arrays, md, seed, candidates: int = 200):
-    """The rejection loop with the rows' probabilities computed afresh in every simulation (before 2026-12-01)."""
-    from bayes_coalition.coalition import rules
-    from bayes_coalition.coalition.predictive import floor_weights, simulate
+def reference(arrays, md, seed):
+    """The rejection loop as it was before 2026-12-01: the rows' probabilities computed afresh in every
+    simulation (``simulate`` without ``probabilities=``)."""
+    from bayes_coalition.coalition import predictive
 
-    rng = np.random.default_rng(seed)
-    first = simulate(arrays, md, rng)
-    total = first["case_yea"].copy()
-    pending = np.ones(total.shape, dtype=bool)
-    pending[:, md.case_floor != rules.HELD] = False
-    sim = first
-    for _ in range(candidates):
-        w = floor_weights(sim, arrays, md)
-        accept = pending & (rng.random(w.shape) < w)
-        total[accept] = sim["case_yea"][accept]
-        pending &= ~accept
-        if not pending.any():
-            break
-        sim = simulate(arrays, md, rng)
-        total[pending] = sim["case_yea"][pending]
-    return total, pending
+    once = predictive.row_probability_sets
+    predictive.row_probability_sets = lambda arrays, md: None
+    try:
+        return predictive.held_case_totals(arrays, md, seed)
+    finally:
+        predictive.row_probability_sets = once
 
 
 def main() -> int:

@@ -727,10 +727,9 @@ def test_held_case_totals_are_the_counts_given_that_the_vote_is_held() -> None:
     assert none.shape == (S, 2) and none.dtype == bool and not none.any()
 
 
-def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> None:
-    """With pi(y) = 0 (no leak, a bar far above any count) no candidate is accepted: every held replicate is
-    flagged unresolved and holds the last of its ``candidates`` draws (the generator's fourth simulation for 3
-    candidates, after the first and one acceptance draw per try); the exempt vote is never pending."""
+def _never_held():
+    """A held vote (case 0) and an exempt one on the tiny data, with pi(y) = 0 for the held one (no leak, a bar far
+    above any count): no candidate is ever accepted. Returns (model data, draws with the layer, number of draws)."""
     from bayes_coalition.coalition import rules
 
     md = _tiny_md()
@@ -738,7 +737,14 @@ def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> No
     md.case_threshold = np.array(["majority_of_voting", "majority_of_voting"])
     S = 50
     a = _arrays(S, pos=(0.0, 0.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(30.0,) * 6, mix=0.25)
-    arrays = {**a, "agenda_bar": np.full(S, 5.0), "agenda_scale": np.full(S, 0.01), "agenda_leak": np.zeros(S)}
+    return md, {**a, "agenda_bar": np.full(S, 5.0), "agenda_scale": np.full(S, 0.01), "agenda_leak": np.zeros(S)}, S
+
+
+def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> None:
+    """With pi(y) = 0 (no leak, a bar far above any count) no candidate is accepted: every held replicate is
+    flagged unresolved and holds the last of its ``candidates`` draws (the generator's fourth simulation for 3
+    candidates, after the first and one acceptance draw per try); the exempt vote is never pending."""
+    md, arrays, S = _never_held()
     totals, unresolved = predictive.held_case_totals(arrays, md, 5, candidates=3)
     assert unresolved[:, 0].all() and not unresolved[:, 1].any()
     rng = np.random.default_rng(5)
@@ -755,14 +761,7 @@ def test_held_case_totals_compute_the_row_probabilities_once(monkeypatch) -> Non
     whole loop (rows, and the two parties of the two-party rows, for point and interval rows), not once per
     candidate (half of each simulation's time on the default fit), and the draws are those of simulations that
     compute them afresh (the generator's stream is unchanged)."""
-    from bayes_coalition.coalition import rules
-
-    md = _tiny_md()
-    md.case_floor = np.array([rules.HELD, rules.EXEMPT])
-    md.case_threshold = np.array(["majority_of_voting", "majority_of_voting"])
-    S = 50
-    a = _arrays(S, pos=(0.0, 0.0), cut=(0.0, 0.0), tilt=(0.0, 0.0), phi=(30.0,) * 6, mix=0.25)
-    arrays = {**a, "agenda_bar": np.full(S, 5.0), "agenda_scale": np.full(S, 0.01), "agenda_leak": np.zeros(S)}
+    md, arrays, S = _never_held()
     assert (md.mix_obs_idx >= 0).any()                          # the two-party rows' parties are drawn too
     fresh = [predictive.simulate(arrays, md, np.random.default_rng(5))]
     calls = []
