@@ -351,13 +351,11 @@ def cmd_loeo(args) -> int:
 
 
 def _print_vote_scores(summary: dict, prefix: str = "") -> None:
-    """The two figures of issue 14's leave-one-episode-out check (``validation.loeo.loeo_vote_scores``)."""
-    near, bad_votes = summary["near_threshold"], summary["failed_or_withdrawn"]
-    if near["n_votes"]:
-        print(f"{prefix}near the threshold (within {near['margin']} yeas, {near['n_votes']} votes): mean P(pass) "
-              f"{near['mean_p_pass']:.3f}")
-    if bad_votes["n_votes"]:
-        print(f"{prefix}failed or withdrawn ({bad_votes['n_votes']} votes): mean log score {bad_votes['mean_log_score']:.3f}")
+    """The two figures of issue 14's leave-one-episode-out check, one line each (``validation.loeo.vote_score_phrases``)."""
+    from bayes_coalition.validation.loeo import vote_score_phrases
+
+    for phrase in vote_score_phrases(summary):
+        print(prefix + phrase)
 
 
 def _loeo_votes(args, spec, out) -> int:

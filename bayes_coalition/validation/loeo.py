@@ -340,6 +340,20 @@ def vote_rows(ds, model, idata, diag, ep: str, *, seed: int, verdict: str) -> li
     return rows
 
 
+def vote_score_phrases(summary: dict) -> list[str]:
+    """The two figures of :func:`loeo_vote_scores`' summary in words (for the CLI and the report): none for a set
+    with no such vote."""
+    near, bad = summary["near_threshold"], summary["failed_or_withdrawn"]
+    out = []
+    if near["n_votes"]:
+        out.append(f"mean P(pass) {near['mean_p_pass']:.3f} over the {near['n_votes']} votes within {near['margin']} "
+                   "yeas of their threshold")
+    if bad["n_votes"]:
+        out.append(f"mean log score {bad['mean_log_score']:.3f} over the {bad['n_votes']} failed or withdrawn votes "
+                   "(log P of what happened)")
+    return out
+
+
 def loeo_vote_scores(table: pd.DataFrame, *, near: int = NEAR_THRESHOLD) -> dict:
     """The summary of :func:`loeo_votes` (its docstring) from the per-vote table."""
     eps = 1e-3

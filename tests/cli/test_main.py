@@ -184,8 +184,8 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["pntr_h", "pntr_s"]
     out = capsys.readouterr().out
     assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged (no refits): 1" in out
-    assert "the full model's left-out votes: failed or withdrawn (1 votes): mean log score -0.250" in out
-    assert "near the threshold" not in out                         # no such vote among them
+    assert "the full model's left-out votes: mean log score -0.250 over the 1 failed or withdrawn votes" in out
+    assert "mean P(pass)" not in out                               # no vote near the threshold among them
 
 
 def test_loeo_votes_writes_the_predictions(tmp_path, capsys, monkeypatch):
@@ -203,7 +203,8 @@ def test_loeo_votes_writes_the_predictions(tmp_path, capsys, monkeypatch):
     assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["cafta_h"]
     assert json.loads((tmp_path / "loeo_votes.json").read_text())["summary"]["near_threshold"]["n_votes"] == 14
     out = capsys.readouterr().out
-    assert "14 votes): mean P(pass) 0.781" in out and "mean log score -0.412" in out
+    assert "mean P(pass) 0.781 over the 14 votes within 10 yeas of their threshold" in out
+    assert "mean log score -0.412 over the 7 failed or withdrawn votes" in out
 
 
 def test_compare_writes_the_comparison(mock_pymc_sample, tmp_path, capsys, monkeypatch):

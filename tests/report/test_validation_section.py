@@ -96,8 +96,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "| without_H1 | unreliable: 45 of 89 rows have k > 0.7 |" in md and "ELPD difference" not in md
     assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
-    assert ("the 14 votes that ended within 10 yeas of their threshold get a mean P(pass) of 0.890; the 7 votes that "
-            "failed or were withdrawn a mean log score of -1.296") in md
+    assert ("mean P(pass) 0.890 over the 14 votes within 10 yeas of their threshold; mean log score -1.296 over the 7 "
+            "failed or withdrawn votes") in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run
     # the design the backtest ran with: each vote as of its own date (a run without settings: the default)
     assert "latest origin not after it (trained" in md and "episode-blind" not in md

@@ -20,6 +20,7 @@ from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Paragraph, Section, Table
 from bayes_coalition.report.run_dir import RECORDS, find_backtest, find_record, validation_dirs
 from bayes_coalition.report.sections import Context
+from bayes_coalition.validation.loeo import vote_score_phrases
 
 TITLE = "Validation: calibration, backtest, model comparison"
 
@@ -33,22 +34,23 @@ def _missing_columns(frame: pd.DataFrame, columns) -> list[str]:
     return [c for c in columns if c not in frame.columns]
 
 
-def _absent(kind: str, folder: Path | None, why: str, not_run: str) -> list[Block]:
-    """What a part says when ``run_dir.find_record`` found no record of the run's model: ``not_run`` (which command
-    makes it) when the folder holds no such file, else ``why`` (another model's record, or one without a model id)."""
+def _absent(kind: str, folder: Path | None, why: str, title: str, command: str) -> list[Block]:
+    """What a part says when ``run_dir.find_record`` found no record of the run's model: which command makes one
+    when the folder holds no such file, else ``why`` (another model's record, or one without a model id)."""
     exists = folder is not None and (Path(folder) / RECORDS[kind].file).is_file()
-    return [Paragraph(f"{not_run.split(':')[0]}: {why}." if exists else not_run)]
+    return [Paragraph(f"{title}: {why}." if exists else f"{title}: not run (make it with `{command}`).")]
 
 
-def _source(where: str) -> str:
-    return f" Read from {where}." if "shipped with the package" in where else ""
+def _source(found: Path, folder: Path | None, where: str) -> str:
+    """Says where a record came from when it is not the folder the part was given (a shipped record)."""
+    return "" if folder is not None and Path(found) == Path(folder) else f" Read from {where}."
 
 
 def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | None = None,
               shipped: bool = False) -> list[Block]:
     found, summary, where = find_record("sbc", folder, model_id, shipped=shipped)
     if summary is None:
-        return _absent("sbc", folder, where, f"{title}: not run (make it with `{command}`).")
+        return _absent("sbc", folder, where, title, command)
     csv = found / "sbc.csv"
     if not csv.is_file():
         return [Paragraph(f"{title}: no {csv} beside {where}.")]
@@ -64,7 +66,7 @@ def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | 
             + (f"; sampling time {wall / 60:.1f} min in all" if wall else "")
             + (f"; {summary['fits_with_divergences']} fits with divergences, max R-hat over fits "
                f"{summary['max_rhat_over_fits']:.3f}" if "fits_with_divergences" in summary else "") + "."
-            + _source(where))
+            + _source(found, folder, where))
     return [
         Paragraph(lead),
         Table(pd.DataFrame(rows), digits={"scalars": 0, "simulations": 0, "p (Bonferroni)": 4, "its p": 4}),
@@ -163,7 +165,7 @@ def _misses_part(path: Path) -> list[Block]:
 def _compare_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
     _, res, where = find_record("compare", folder, model_id, shipped=shipped)
     if res is None:
-        return _absent("compare", folder, where, "Model comparison: not run (make it with `bayes-coalition compare SPEC.toml`).")
+        return _absent("compare", folder, where, "Model comparison", "bayes-coalition compare SPEC.toml")
     comp = pd.DataFrame(res["comparison"])
     loo = res["loo"]
     comp["Pareto k > 0.7"] = [f"{loo[m]['pareto_k_above_0.7']}/{loo[m]['n']}" for m in comp["model"]]
@@ -207,10 +209,9 @@ def _compare_part(folder: Path | None, model_id: str | None = None, shipped: boo
 
 
 def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
-    _, res, where = find_record("loeo", folder, model_id, shipped=shipped)
+    found, res, where = find_record("loeo", folder, model_id, shipped=shipped)
     if res is None:
-        return _absent("loeo", folder, where,
-                       "Leave-one-episode-out cross-validation: not run (make it with `bayes-coalition loeo SPEC.toml`).")
+        return _absent("loeo", folder, where, "Leave-one-episode-out cross-validation", "bayes-coalition loeo SPEC.toml")
     rows = [{"comparison": k.replace("full_minus_", "full model against the model "), "elpd difference": d["elpd_diff"],
              "SE": d["se"], "episodes": d["n_episodes"]} for k, d in res["differences"].items()]
     bad = res["unconverged_fits"]
@@ -220,21 +221,13 @@ def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool =
             f"(positive favours the full model, which holds the H1 and H2 terms) and its SE is sqrt(E) times their sd. "
             f"{len(res['fits'])} fits, "
             + (f"{len(bad)} of them did not converge (max R-hat {max(b['max_rhat'] for b in bad):.3f}): the differences "
-               f"rest partly on unconverged fits." if bad else "all converged.") + _source(where))
+               f"rest partly on unconverged fits." if bad else "all converged.") + _source(found, folder, where))
     blocks = [Paragraph(lead), Table(pd.DataFrame(rows), digits={"elpd difference": 2, "SE": 2})]
     votes = res.get("vote_summary")            # the full model's predictions of the left-out votes (loeo.json since 2026-12-01)
-    if votes:
-        near, bad_votes = votes["near_threshold"], votes["failed_or_withdrawn"]
-        said = []
-        if near["n_votes"]:
-            said.append(f"the {near['n_votes']} votes that ended within {near['margin']} yeas of their threshold get a "
-                        f"mean P(pass) of {near['mean_p_pass']:.3f}")
-        if bad_votes["n_votes"]:
-            said.append(f"the {bad_votes['n_votes']} votes that failed or were withdrawn a mean log score of "
-                        f"{bad_votes['mean_log_score']:.3f} (log P of what happened)")
-        if said:
-            blocks.append(Paragraph("The same fits predict each left-out episode's votes (`loeo_votes.csv`): "
-                                    + "; ".join(said) + "."))
+    phrases = vote_score_phrases(votes) if votes else []
+    if phrases:
+        blocks.append(Paragraph("The same fits predict each left-out episode's votes (`loeo_votes.csv`): "
+                                + "; ".join(phrases) + "."))
     return blocks
 
 
