@@ -129,11 +129,29 @@ def shipped_records(kind: str) -> list[Path]:
     return sorted(p.parent for p in root.glob(f"*/{r.file}")) if root.is_dir() else []
 
 
+def shipped_of_other_models(kind: str, model_id: str | None) -> str:
+    """Why no shipped record stood in although ``models/<shipped>/`` holds some: a phrase naming each record of kind
+    ``kind`` shipped with the package that is of another model than ``model_id`` (e.g. the default spec's record,
+    scored before a model change), or '' when there is none (or ``model_id`` is None)."""
+    if model_id is None:
+        return ""
+    others = []
+    for found in shipped_records(kind):
+        content = read_json(found / RECORDS[kind].file, missing_ok=True) or {}
+        got = (content.get("settings") or {}).get("model_id")
+        if got != model_id:
+            others.append(f"{found} (model id {got or 'not recorded'})")
+    if not others:
+        return ""
+    return (f"the package's own record{'s' if len(others) > 1 else ''}, {', '.join(others)}, "
+            f"{'are of other models' if len(others) > 1 else 'is of another model'} (this run's is {model_id})")
+
+
 def find_record(kind: str, folder: Path | None, model_id: str | None, *,
                 shipped: bool = True) -> tuple[Path | None, dict | None, str]:
     """The record of kind ``kind`` of model ``model_id``: ``folder``'s (:func:`read_record`), else (``shipped``) a
     shipped record of the same model. Returns the folder it is in, its content and where it is from, or
-    (None, None, why not)."""
+    (None, None, why not; with :func:`shipped_of_other_models` when ``shipped``)."""
     content, why = read_record(kind, folder, model_id)
     if content is not None:
         return Path(folder), content, why
@@ -142,6 +160,8 @@ def find_record(kind: str, folder: Path | None, model_id: str | None, *,
             record, where = read_record(kind, found, model_id)
             if record is not None:
                 return found, record, f"{where} (shipped with the package)"
+        other = shipped_of_other_models(kind, model_id)
+        why = f"{why}; {other}" if other else why
     return None, None, why
 
 

@@ -266,6 +266,13 @@ def test_cli_predict_reports_the_backtest_of_its_model(fitted, tmp_path, capsys,
     monkeypatch.chdir(folder.parent)
     assert main(["predict", str(run), bill]) == 0
     assert f"out of sample (43 votes, {folder.name}/backtest.json (shipped with the package)): " in capsys.readouterr().out
+    # a shipped record of another model is not used, and the note says why it is not
+    (folder / "backtest.json").write_text(json.dumps({**scores, "settings": {"model_id": "0123"}}))
+    assert main(["predict", str(run), bill, "--json"]) == 0
+    oos = json.loads(capsys.readouterr().out)["out_of_sample"]
+    assert oos["backtest"] is None and oos["note"] == (
+        f"not backtested: no {sibling} (make it with `bayes-coalition backtest SPEC.toml`); the package's own record, "
+        f"{folder} (model id 0123), is of another model (this run's is {model.id})")
 
 
 def test_cli_predict_bad_bill(fitted, tmp_path, capsys):

@@ -204,6 +204,8 @@ def test_a_shipped_backtest_of_the_same_model_is_the_fallback(tmp_path, rng, mon
     other = SimpleNamespace(model=SimpleNamespace(id="fff000", spec={"model": {"name": "m"}}), run_dir=tmp_path / "runs" / "m")
     _, md = _render(other, tmp_path)
     assert "shipped with the package" not in md and "Backtest: not backtested" in md
+    # ... and says why the record it can see in models/ is not shown
+    assert f"the package's own record, {shipped} (model id abc123), is of another model (this run's is fff000)." in md
 
 
 def test_sbc_comparison_and_cross_validation_show_only_records_of_the_runs_model(tmp_path, rng, monkeypatch):
@@ -240,6 +242,9 @@ def test_sbc_comparison_and_cross_validation_show_only_records_of_the_runs_model
     other = SimpleNamespace(model=SimpleNamespace(id="fff000", spec={"model": {"name": "m"}}), run_dir=beside.run_dir)
     _, md = _render(other, tmp_path)
     assert "shipped with the package" not in md and "coalition model SBC: not run" in md
+    for kind in ("sbc", "loeo"):                                  # the shipped records it did not use, named
+        assert f"the package's own record, {shipped[kind]} (model id abc123), is of another model (this run's is fff000)." in md
+    assert "Model comparison: not run (make it with `bayes-coalition compare SPEC.toml`)." in md   # nothing shipped: nothing named
 
 
 def test_a_backtest_file_without_a_needed_column_is_named_not_a_crash(tmp_path, rng):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from bayes_coalition.report import checks, figures
 from bayes_coalition.report.blocks import Block, Figure, Heading, Paragraph, Section, Table
-from bayes_coalition.report.run_dir import RECORDS, find_backtest, find_record, validation_dirs
+from bayes_coalition.report.run_dir import RECORDS, find_backtest, find_record, shipped_of_other_models, validation_dirs
 from bayes_coalition.report.sections import Context
 from bayes_coalition.validation.loeo import vote_score_phrases
 
@@ -34,11 +34,17 @@ def _missing_columns(frame: pd.DataFrame, columns) -> list[str]:
     return [c for c in columns if c not in frame.columns]
 
 
-def _absent(kind: str, folder: Path | None, why: str, title: str, command: str) -> list[Block]:
+def _absent(kind: str, folder: Path | None, why: str, title: str, command: str, *, model_id: str | None = None,
+            shipped: bool = False) -> list[Block]:
     """What a part says when ``run_dir.find_record`` found no record of the run's model: which command makes one
-    when the folder holds no such file, else ``why`` (another model's record, or one without a model id)."""
+    when the folder holds no such file, else ``why`` (another model's record, or one without a model id); either
+    way, when shipped records could stand in, which of them are of another model (so that a user who sees one in
+    ``models/`` knows why it is not shown)."""
     exists = folder is not None and (Path(folder) / RECORDS[kind].file).is_file()
-    return [Paragraph(f"{title}: {why}." if exists else f"{title}: not run (make it with `{command}`).")]
+    if exists:
+        return [Paragraph(f"{title}: {why}.")]
+    other = shipped_of_other_models(kind, model_id) if shipped else ""
+    return [Paragraph(f"{title}: not run (make it with `{command}`)" + (f"; {other}" if other else "") + ".")]
 
 
 def _source(found: Path, folder: Path | None, where: str) -> str:
@@ -50,7 +56,7 @@ def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | 
               shipped: bool = False) -> list[Block]:
     found, summary, where = find_record("sbc", folder, model_id, shipped=shipped)
     if summary is None:
-        return _absent("sbc", folder, where, title, command)
+        return _absent("sbc", folder, where, title, command, model_id=model_id, shipped=shipped)
     csv = found / "sbc.csv"
     if not csv.is_file():
         return [Paragraph(f"{title}: no {csv} beside {where}.")]
@@ -165,7 +171,8 @@ def _misses_part(path: Path) -> list[Block]:
 def _compare_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
     _, res, where = find_record("compare", folder, model_id, shipped=shipped)
     if res is None:
-        return _absent("compare", folder, where, "Model comparison", "bayes-coalition compare SPEC.toml")
+        return _absent("compare", folder, where, "Model comparison", "bayes-coalition compare SPEC.toml",
+                       model_id=model_id, shipped=shipped)
     comp = pd.DataFrame(res["comparison"])
     loo = res["loo"]
     comp["Pareto k > 0.7"] = [f"{loo[m]['pareto_k_above_0.7']}/{loo[m]['n']}" for m in comp["model"]]
@@ -211,7 +218,8 @@ def _compare_part(folder: Path | None, model_id: str | None = None, shipped: boo
 def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool = False) -> list[Block]:
     found, res, where = find_record("loeo", folder, model_id, shipped=shipped)
     if res is None:
-        return _absent("loeo", folder, where, "Leave-one-episode-out cross-validation", "bayes-coalition loeo SPEC.toml")
+        return _absent("loeo", folder, where, "Leave-one-episode-out cross-validation", "bayes-coalition loeo SPEC.toml",
+                       model_id=model_id, shipped=shipped)
     rows = [{"comparison": k.replace("full_minus_", "full model against the model "), "elpd difference": d["elpd_diff"],
              "SE": d["se"], "episodes": d["n_episodes"]} for k, d in res["differences"].items()]
     bad = res["unconverged_fits"]
