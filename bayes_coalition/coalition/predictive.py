@@ -318,32 +318,53 @@ def _observed_case_yea(md: ModelData) -> np.ndarray:
     return out
 
 
+def take_draws(tree, draws: np.ndarray):
+    """``tree`` (the draws' arrays, or :func:`row_probability_sets`' result: dicts, tuples and lists of arrays whose
+    first axis is the draw) restricted to the draws ``draws``; None stays None."""
+    if tree is None:
+        return None
+    if isinstance(tree, dict):
+        return {k: take_draws(v, draws) for k, v in tree.items()}
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(take_draws(v, draws) for v in tree)
+    return np.asarray(tree)[draws]
+
+
 def held_case_totals(arrays: dict, md: ModelData, seed, *, candidates: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Replicated case totals (draw, case) given that every held vote is held: per draw and held vote, the
     first of ``candidates`` simulated counts accepted with probability pi(y) (rejection sampling, exact);
     exempt votes keep their first simulated count. Returns the totals and, per (draw, case), whether no
     candidate was accepted (then the last candidate stands; their share is reported, never hidden).
-    Without agenda control, the first simulated totals."""
+    Without agenda control, the first simulated totals.
+
+    Each new candidate is simulated only for the draws that still have a vote without an accepted count
+    (:func:`take_draws`): a draw's candidates depend on that draw's parameters alone, so leaving out the settled
+    draws changes which random numbers each draw gets, not what they are drawn from. On the floored default's
+    8000 draws, 75% of the draws are still pending after 10 candidates, 24% after 50 and 4% after 190, so the 200
+    candidates cost about 41 full simulations instead of 200: 4.05x faster over three seeds, the check's
+    mid-p values equal within Monte Carlo error (``benchmarks/bench_threshold_check.py``, 2026-12-02)."""
     rng = _rng(seed)
     if arrays.get("agenda_bar") is None:
         first = simulate(arrays, md, rng)
         return first["case_yea"], np.zeros(first["case_yea"].shape, dtype=bool)
     # the rows' yea probabilities are the same for every candidate: computed once (about half of each simulation)
     probabilities = row_probability_sets(arrays, md)
-    first = simulate(arrays, md, rng, probabilities=probabilities)
-    total = first["case_yea"].copy()
+    sim = simulate(arrays, md, rng, probabilities=probabilities)
+    total = sim["case_yea"].copy()
     pending = np.ones(total.shape, dtype=bool)
     pending[:, md.case_floor != rules.HELD] = False
-    sim = first
+    draws = np.arange(total.shape[0])                 # the draws ``sim`` was simulated for
+    sub = arrays
     for _ in range(candidates):
-        w = floor_weights(sim, arrays, md)
-        accept = pending & (rng.random(w.shape) < w)
-        total[accept] = sim["case_yea"][accept]
-        pending &= ~accept
+        w = floor_weights(sim, sub, md)
+        pending[draws] &= ~(rng.random(w.shape) < w)   # an accepted candidate is already in ``total``
         if not pending.any():
             break
-        sim = simulate(arrays, md, rng, probabilities=probabilities)
-        total[pending] = sim["case_yea"][pending]      # the last candidate stands if none is accepted
+        draws = np.flatnonzero(pending.any(axis=1))
+        sub = take_draws(arrays, draws)
+        sim = simulate(sub, md, rng, probabilities=take_draws(probabilities, draws))
+        mine = pending[draws]
+        total[draws] = np.where(mine, sim["case_yea"], total[draws])   # the last candidate stands if none is accepted
     return total, pending
 
 

@@ -756,6 +756,36 @@ def test_held_case_totals_leave_the_last_candidate_when_none_is_accepted() -> No
     np.testing.assert_array_equal(totals[:, 1], sims[0]["case_yea"][:, 1])
 
 
+def test_held_case_totals_simulate_new_candidates_only_for_pending_draws(monkeypatch) -> None:
+    """A candidate is simulated only for the draws that still have a vote without an accepted count: with pi(y) = 1
+    in the first half of the draws (leak 1: the first count is accepted) and 0 in the second, every later
+    simulation covers the second half only; the first half keeps its first simulated counts, and only the second
+    half's held vote is unresolved."""
+    md, arrays, S = _never_held()
+    half = S // 2
+    arrays = {**arrays, "agenda_leak": np.where(np.arange(S) < half, 1.0, 0.0)}
+    sizes = []
+    original = predictive.simulate
+    monkeypatch.setattr(predictive, "simulate",
+                        lambda a, *args, **kw: sizes.append(len(a["cut_point"])) or original(a, *args, **kw))
+    totals, unresolved = predictive.held_case_totals(arrays, md, 5, candidates=4)
+    assert sizes == [S, half, half, half, half]
+    assert not unresolved[:half].any() and unresolved[half:, 0].all() and not unresolved[:, 1].any()
+    first = original(arrays, md, np.random.default_rng(5))["case_yea"]
+    np.testing.assert_array_equal(totals[:half], first[:half])
+    np.testing.assert_array_equal(totals[half:, 1], first[half:, 1])      # the exempt vote: the first count
+    assert (totals[half:, 0] != first[half:, 0]).any()                     # the held one: a later candidate
+
+
+def test_take_draws_restricts_every_array_to_the_draws() -> None:
+    tree = {"a": np.arange(12).reshape(4, 3), "b": None, "c": (np.arange(4.0), [np.arange(8).reshape(4, 2)])}
+    out = predictive.take_draws(tree, np.array([3, 1]))
+    np.testing.assert_array_equal(out["a"], [[9, 10, 11], [3, 4, 5]])
+    assert out["b"] is None and isinstance(out["c"], tuple) and isinstance(out["c"][1], list)
+    np.testing.assert_array_equal(out["c"][0], [3.0, 1.0])
+    np.testing.assert_array_equal(out["c"][1][0], [[6, 7], [2, 3]])
+
+
 def test_held_case_totals_compute_the_row_probabilities_once(monkeypatch) -> None:
     """Rejection sampling draws its candidates from the same yea probabilities: they are computed once for the
     whole loop (rows, and the two parties of the two-party rows, for point and interval rows), not once per
