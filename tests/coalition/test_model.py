@@ -448,16 +448,17 @@ def test_values_at_the_edges_are_accepted(override):
 
 def test_the_leak_floor_keeps_old_runs_and_records_as_they_were():
     """The leak's floor (coalition/agenda.py) changed the default spec's model; floor 0 is the model before it. The
-    default with floor 0 has the id of the shipped backtest record that scored that model (its settings, written
-    when it ran), the default's own floor gives another id, a run saved before the key existed loads with floor 0
-    (not the default's 0.001), and a spec without agenda control keeps its id whatever the floor."""
+    default with floor 0 has the id of the backtest record that scored that model (6fb86a571f3fcd81, its settings
+    as written when it ran; shipped until commit adbb5fb), the shipped record now scores the default's own floor,
+    a run saved before the key existed loads with floor 0 (not the default's 0.001), and a spec without agenda
+    control keeps its id whatever the floor."""
     from bayes_coalition.coalition.spec import saved_spec
 
     record = json.loads((REPO / "models" / "backtests" / "trade_coalition" / "backtest.json").read_text())
     spec = load_spec(default_spec_path())
     assert spec["priors"]["agenda_leak_floor"] == 0.001
     floor0 = load_spec(default_spec_path(), priors={"agenda_leak_floor": 0.0})
-    assert model_id(floor0) == record["settings"]["model_id"] != model_id(spec)
+    assert model_id(floor0) == "6fb86a571f3fcd81" != model_id(spec) == record["settings"]["model_id"]
     before = {**spec, "priors": {k: v for k, v in spec["priors"].items() if k != "agenda_leak_floor"}}
     assert saved_spec(before)["priors"]["agenda_leak_floor"] == 0.0 and model_id(saved_spec(before)) == model_id(floor0)
     assert saved_spec(spec) == spec
