@@ -338,6 +338,7 @@ def cmd_loeo(args) -> int:
     for name, d in res["differences"].items():
         print(f"  {name:24s} elpd difference {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over {d['n_episodes']} episodes "
               "(positive favours the full model)")
+    _print_converged_differences(res.get("converged_differences"))
     written = "loeo.json"
     if len(votes):
         votes.to_csv(out / "loeo_votes.csv", index=False)
@@ -348,6 +349,14 @@ def cmd_loeo(args) -> int:
           + (" (" + ", ".join(f"{b['variant']} without {b['episode']} R-hat {b['max_rhat']:.3f}" for b in bad) + ")" if bad else ""))
     print(f"wrote {out}/{written}")
     return 0
+
+
+def _print_converged_differences(sens: dict | None) -> None:
+    """The elpd differences over the episodes whose fits reached the looser R-hat bar, when that drops any."""
+    for name, d in (sens or {}).get("differences", {}).items():
+        if d["dropped"]:
+            print(f"  {name:24s} over the {d['n_episodes']} episodes whose fits reached R-hat <= {sens['max_rhat']:g}: "
+                  f"{d['elpd_diff']:+.2f} (SE {d['se']:.2f}); dropped {', '.join(d['dropped'])}")
 
 
 def _print_vote_scores(summary: dict, prefix: str = "") -> None:

@@ -11,7 +11,9 @@ before its votes) and scored on the held-out votes,
 with the held-out episode's effects drawn from their prior given the hyper-parameters (what a new
 episode with those codes would get). The full model is compared with the models without the H1 terms
 and without the H2 terms (``H_VARIANTS``): ``elpd_diff = sum_e (elpd_full,e - elpd_other,e)`` and its
-standard error ``sqrt(E var_e(difference))`` (positive favours the full model).
+standard error ``sqrt(E var_e(difference))`` (positive favours the full model). The same differences are also
+given over the episodes whose compared fits reached R-hat <= 1.05 (:func:`converged_differences`), so that a
+comparison resting on fits whose chains disagree shows it.
 
 The fits reuse one compiled weighted model per variant (:class:`~bayes_coalition.validation.backtest.OriginFits`):
 a held-out row has weight 0. Every fit's convergence is checked, refitted once with more tuning and draws when
@@ -102,6 +104,28 @@ def elpd_difference(table: pd.DataFrame, a: str, b: str) -> dict:
     d = (table[a] - table[b]).to_numpy(float)
     return {"elpd_diff": float(d.sum()), "se": float(np.sqrt(len(d) * d.var(ddof=1))) if len(d) > 1 else float("nan"),
             "n_episodes": int(len(d))}
+
+
+# the looser R-hat bar of the differences' convergence sensitivity (converged_differences): a fit above it is not
+# a slightly short chain but chains that disagree (a left-out episode's fit reached 1.355 on 2026-12-02)
+RHAT_SENSITIVITY = 1.05
+
+
+def converged_differences(table: pd.DataFrame, fits: list[dict], bar: float = RHAT_SENSITIVITY) -> dict:
+    """The full model's elpd differences again, each over the episodes whose fits of both compared variants reached
+    max R-hat <= ``bar`` (a missing or NaN R-hat does not): ``{"max_rhat": bar, "differences": {name: {elpd_diff,
+    se, n_episodes, dropped}}}``, ``dropped`` the episodes left out, sorted. Beside ``differences`` it says whether
+    the comparison rests on the fits whose chains disagree."""
+    rhat = {(f["variant"], f["episode"]): f.get("max_rhat") for f in fits}
+    ok = lambda label, ep: rhat.get((label, ep)) is not None and float(rhat[(label, ep)]) <= bar   # NaN <= bar is False
+    out = {}
+    for label in table.columns:
+        if label == FULL:
+            continue
+        keep = [ep for ep in table.index if ok(FULL, ep) and ok(label, ep)]
+        out[f"full_minus_{label}"] = {**elpd_difference(table.loc[keep], FULL, label),
+                                      "dropped": sorted(set(table.index) - set(keep))}
+    return {"max_rhat": float(bar), "differences": out}
 
 
 def _episode_fit(spec: dict, sampler, ep: str, i: int, *, seed, draws, chains, tune, refit, cores):
@@ -204,6 +228,8 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     out = {"elpd": {k: float(table[k].sum()) for k in labels},
            "differences": {f"full_minus_{k}": elpd_difference(table, "full", k) for k in labels if k != "full"}
            if "full" in labels else {},
+           # the same differences over the episodes whose compared fits reached R-hat <= 1.05 (RHAT_SENSITIVITY)
+           "converged_differences": converged_differences(table, fits_out) if "full" in labels else None,
            "per_episode": table.reset_index().to_dict(orient="records"),
            # the full model's predictions of each left-out episode's votes (as loeo_votes makes them) and their
            # scores (issue 14's questions): from the same fits, so no fit is made twice

@@ -172,6 +172,8 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
               "differences": {"full_minus_without_H1": {"elpd_diff": 1.5, "se": float("nan"), "n_episodes": 1}},
               "votes": votes, "vote_summary": {"near_threshold": {"n_votes": 0, "margin": 10, "mean_p_pass": None},
                                                "failed_or_withdrawn": {"n_votes": 1, "mean_log_score": -0.25}},
+              "converged_differences": {"max_rhat": 1.05, "differences": {"full_minus_without_H1": {
+                  "elpd_diff": 0.0, "se": float("nan"), "n_episodes": 0, "dropped": ["pntr2000"]}}},
               "fits": [fit], "unconverged_fits": [fit], "settings": {"refit": False}}
     seen = {}
     monkeypatch.setattr(loeo_mod, "loeo", lambda spec, **kw: seen.update(kw) or canned)
@@ -184,6 +186,8 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["pntr_h", "pntr_s"]
     out = capsys.readouterr().out
     assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged (no refits): 1" in out
+    assert ("full_minus_without_H1    over the 0 episodes whose fits reached R-hat <= 1.05: +0.00 (SE nan); "
+            "dropped pntr2000") in out
     assert "the full model's left-out votes: mean log score -0.250 over the 1 failed or withdrawn votes" in out
     assert "mean P(pass)" not in out                               # no vote near the threshold among them
 

@@ -68,6 +68,9 @@ def _compare_dir(path, model_id: str | None = None):
         "elpd": {"full": -300.0, "without_H1": -303.5, "without_H2": -299.0},
         "differences": {"full_minus_without_H1": {"elpd_diff": 3.5, "se": 2.25, "n_episodes": 23},
                         "full_minus_without_H2": {"elpd_diff": -1.0, "se": 1.5, "n_episodes": 23}},
+        "converged_differences": {"max_rhat": 1.05, "differences": {
+            "full_minus_without_H1": {"elpd_diff": 2.75, "se": 2.0, "n_episodes": 22, "dropped": ["taa2011"]},
+            "full_minus_without_H2": {"elpd_diff": -1.0, "se": 1.5, "n_episodes": 23, "dropped": []}}},
         "fits": fits * 69, "unconverged_fits": fits, "settings": {"chains": 2, "draws": 400, **ids.get("settings", {})},
         "vote_summary": {"near_threshold": {"n_votes": 14, "margin": 10, "mean_p_pass": 0.8904},
                          "failed_or_withdrawn": {"n_votes": 7, "mean_log_score": -1.2961}}}))
@@ -96,6 +99,9 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "| without_H1 | unreliable: 45 of 89 rows have k > 0.7 |" in md and "ELPD difference" not in md
     assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
+    # the convergence sensitivity: only the comparison that dropped an episode is stated
+    assert ("Without the episodes whose fits missed R-hat 1.05 (their chains disagree, not merely short): against the "
+            "model without_H1 +2.75 (SE 2.00) over 22 episodes, dropping taa2011.") in md and "over 23 episodes, dropping" not in md
     assert ("mean P(pass) 0.890 over the 14 votes within 10 yeas of their threshold; mean log score -1.296 over the 7 "
             "failed or withdrawn votes") in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run

@@ -14,6 +14,7 @@ from scipy import special
 from bayes_coalition.coalition.model import CoalitionModel
 from bayes_coalition.validation.loeo import (
     VoteLogLik,
+    converged_differences,
     elpd_difference,
     held_out_weights,
     leave_out_weights,
@@ -77,6 +78,26 @@ def test_elpd_arithmetic_by_hand():
     assert d["se"] == pytest.approx(math.sqrt(3 * diffs.var(ddof=1)))
 
 
+def test_converged_differences_drop_episodes_whose_fits_miss_the_looser_bar_by_hand():
+    """The sensitivity keeps an episode only when the full model's fit and the compared variant's both reached
+    R-hat <= 1.05: at the bar kept, just above it, NaN or missing dropped; each comparison drops its own."""
+    t = pd.DataFrame({"full": [-10.0, -5.0, -7.0, -3.0], "without_H1": [-11.0, -5.5, -6.0, -2.0],
+                      "without_H2": [-9.0, -6.0, -7.5, -4.0]}, index=pd.Index(["a", "b", "c", "d"], name="episode"))
+    rhat = {("full", "a"): 1.05, ("full", "b"): 1.0501, ("full", "c"): 1.01, ("full", "d"): 1.02,
+            ("without_H1", "a"): 1.00, ("without_H1", "b"): 1.00, ("without_H1", "c"): float("nan"),
+            ("without_H1", "d"): 1.03, ("without_H2", "a"): 1.01, ("without_H2", "b"): 1.01, ("without_H2", "c"): 1.04}
+    fits = [{"variant": v, "episode": e, "max_rhat": r} for (v, e), r in rhat.items()]     # (without_H2, d) missing
+    got = converged_differences(t, fits)
+    assert got["max_rhat"] == 1.05 and set(got["differences"]) == {"full_minus_without_H1", "full_minus_without_H2"}
+    h1 = got["differences"]["full_minus_without_H1"]               # kept a, d: differences 1.0 and -1.0
+    assert h1["dropped"] == ["b", "c"] and h1["n_episodes"] == 2
+    assert h1["elpd_diff"] == pytest.approx(0.0) and h1["se"] == pytest.approx(math.sqrt(2 * np.var([1.0, -1.0], ddof=1)))
+    h2 = got["differences"]["full_minus_without_H2"]               # kept a, c: differences -1.0 and 0.5
+    assert h2["dropped"] == ["b", "d"] and h2["n_episodes"] == 2 and h2["elpd_diff"] == pytest.approx(-0.5)
+    loose = converged_differences(t, fits, bar=1.06)["differences"]["full_minus_without_H1"]
+    assert loose["dropped"] == ["c"] and loose["elpd_diff"] == pytest.approx(1.0 + 0.5 - 1.0)
+
+
 def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monkeypatch, tmp_path):
     """The whole loop with PyMC's mock sampler (prior draws): one episode, two variants; every fit is
     unconverged and listed, and the difference is the two variants' elpd. With a checkpoint a rerun takes
@@ -98,6 +119,10 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
     assert res["per_episode"][0]["episode"] == "pntr2000" and np.isfinite(res["elpd"]["full"])
     d = res["differences"]["full_minus_without_H1"]
     assert d["elpd_diff"] == pytest.approx(res["elpd"]["full"] - res["elpd"]["without_H1"]) and d["n_episodes"] == 1
+    # the convergence sensitivity of the same difference, from the same fit rows (kept or dropped, never lost)
+    s = res["converged_differences"]["differences"]["full_minus_without_H1"]
+    kept = all(f["max_rhat"] <= 1.05 for f in res["fits"])
+    assert (s["n_episodes"], s["dropped"]) == ((1, []) if kept else (0, ["pntr2000"]))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full__pntr2000.json", "without_H1__pntr2000.json"]
 
     def refuse(*args, **kwargs):

@@ -231,6 +231,13 @@ def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool =
             + (f"{len(bad)} of them did not converge (max R-hat {max(b['max_rhat'] for b in bad):.3f}): the differences "
                f"rest partly on unconverged fits." if bad else "all converged.") + _source(found, folder, where))
     blocks = [Paragraph(lead), Table(pd.DataFrame(rows), digits={"elpd difference": 2, "SE": 2})]
+    sens = res.get("converged_differences")    # loeo.json since 2026-12-02
+    shaky = {k: d for k, d in (sens or {}).get("differences", {}).items() if d["dropped"]}
+    if shaky:
+        blocks.append(Paragraph(
+            f"Without the episodes whose fits missed R-hat {sens['max_rhat']:g} (their chains disagree, not merely short): "
+            + "; ".join(f"{k.replace('full_minus_', 'against the model ')} {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over "
+                        f"{d['n_episodes']} episodes, dropping {', '.join(d['dropped'])}" for k, d in shaky.items()) + "."))
     votes = res.get("vote_summary")            # the full model's predictions of the left-out votes (loeo.json since 2026-12-01)
     phrases = vote_score_phrases(votes) if votes else []
     if phrases:
