@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,3 +80,25 @@ def test_ship_record_copies_only_a_finished_record_of_the_specs_model(tmp_path, 
     (lacking / "sbc_fits.csv").unlink()
     assert ship.main(["sbc", str(lacking), str(spec_path), "--models", str(models)]) == 1
     assert "lacks sbc_fits.csv" in capsys.readouterr().err and (stale / "sbc.csv").read_text() == "sbc.csv of good\n"
+
+
+def test_loeo_fit_diagnosis_names_the_scalar_whose_chains_disagree_and_the_elpd_per_chain(rng) -> None:
+    """``scripts/loeo_fit_diagnosis.py``: the worst R-hat is the scalar (with its coordinate) whose chains sit
+    apart, with its chain means; the held-out elpd per chain is log mean exp of that chain's draws (SciPy)."""
+    import arviz as az
+    import numpy as np
+    from scipy import special
+
+    diag = _script("loeo_fit_diagnosis")
+    mixed = rng.normal(size=(4, 300, 3))
+    mixed[2, :, 1] += 3.0                                # one chain of cut_point["b"] elsewhere
+    idata = az.from_dict(posterior={"cut_point": mixed, "sigma": rng.normal(size=(4, 300))},
+                         coords={"case": ["a", "b", "c"]}, dims={"cut_point": ["case"]})
+    worst = diag.worst_rhat(idata, n=2)
+    assert [w["name"] for w in worst] == ["cut_point", "sigma"] and worst[0]["coords"] == {"case": "b"}
+    assert worst[0]["rhat"] > 1.3 > 1.05 > worst[1]["rhat"]
+    np.testing.assert_allclose(worst[0]["chain_means"], mixed[:, :, 1].mean(axis=1))
+    lp = rng.normal(-40.0, 3.0, size=(4, 300))
+    e = diag.chain_elpd(lp)
+    assert e["pooled"] == pytest.approx(special.logsumexp(lp) - np.log(lp.size))
+    np.testing.assert_allclose(e["per_chain"], special.logsumexp(lp, axis=1) - np.log(300))

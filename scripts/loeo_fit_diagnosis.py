@@ -1,0 +1,93 @@
+"""Refit one fit of a leave-one-episode-out run and say why it missed R-hat: the parameters with the worst R-hat
+(with their coordinates and chain means) and the held-out elpd per chain beside the pooled one, so a reader can see
+whether the chains that disagree also disagree on what the comparison uses.
+
+The fit is the one `bayes-coalition loeo` made: the same spec, variant, episode, seed (``seed + i``, ``i`` the
+episode's place in the spec's episodes) and settings, through the same worker path
+(``validation.loeo._episode_fit``), so on the same machine it reproduces the run's fit draw for draw.
+
+    .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
+        [--seed 1] [--draws 500] [--tune 1000] [--chains 4]
+
+Measured 2026-12-02 (floored default, full model without taa2011, as the LOEO run's checkpoint: R-hat 1.355, elpd
+-45.32): see models/checkpoints/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def worst_rhat(idata, n: int = 10) -> list[dict]:
+    """The ``n`` scalars of the posterior with the largest R-hat: name, coordinates, R-hat and chain means."""
+    from bayes_coalition import _arviz
+
+    r = _arviz.rhat(idata)
+    rows = []
+    for name, da in r.data_vars.items():
+        if not da.size:
+            continue
+        flat = np.nan_to_num(da.values.ravel(), nan=-np.inf)
+        k = int(flat.argmax())
+        where = dict(zip(da.dims, np.unravel_index(k, da.shape))) if da.dims else {}
+        coords = {d: da.coords[d].values[i].item() if d in da.coords else int(i) for d, i in where.items()}
+        x = idata.posterior[name].isel(where).values                  # (chain, draw)
+        rows.append({"name": name, "coords": coords, "rhat": float(flat[k]),
+                     "chain_means": [float(m) for m in x.mean(axis=1)]})
+    return sorted(rows, key=lambda row: -row["rhat"])[:n]
+
+
+def chain_elpd(lp: np.ndarray) -> dict:
+    """Held-out elpd ``log mean exp`` of the (chain, draw) log predictive densities, pooled and per chain."""
+    from bayes_coalition.validation.loeo import logmeanexp
+
+    lp = np.asarray(lp, dtype=float)
+    return {"pooled": float(logmeanexp(lp.ravel())), "per_chain": [float(logmeanexp(c)) for c in lp]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bayes_coalition.coalition.model import CoalitionModel
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+    from bayes_coalition.data.dataset import load_dataset
+    from bayes_coalition.validation import loeo as L
+    from bayes_coalition.validation.compare import H_VARIANTS
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("episode")
+    ap.add_argument("--spec", type=Path, default=default_spec_path())
+    ap.add_argument("--variant", default="full", choices=list(H_VARIANTS))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--draws", type=int, default=500)
+    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--chains", type=int, default=4)
+    args = ap.parse_args(argv)
+
+    spec = load_spec(args.spec)
+    spec = {**spec, "model": {**spec["model"], "constructs": H_VARIANTS[args.variant]}}
+    episodes = L.vote_episodes(CoalitionModel(load_dataset(spec["data"]["path"] or None), spec).model_data)
+    if args.episode not in episodes:
+        print(f"loeo_fit_diagnosis: {args.episode!r} is not an episode with votes ({', '.join(episodes)})", file=sys.stderr)
+        return 1
+    i = episodes.index(args.episode)
+    _, model, fits, idata, _, row = L._episode_fit(spec, None, args.episode, i, seed=args.seed, draws=args.draws,
+                                                   chains=args.chains, tune=args.tune, refit=False, cores=1)
+    print(f"{args.variant} without {args.episode} (seed {args.seed + i}): {row}")
+    for w in worst_rhat(idata):
+        print(f"  R-hat {w['rhat']:.3f}  {w['name']} {w['coords']}  chain means "
+              + " ".join(f"{m:+.3f}" for m in w["chain_means"]))
+    post = idata.posterior
+    lp = np.asarray(L.VoteLogLik(fits.pm_model)(post, L.held_out_weights(model.model_data, args.episode)))
+    e = chain_elpd(lp.reshape(post.sizes["chain"], post.sizes["draw"]))
+    print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
