@@ -106,8 +106,9 @@ def elpd_difference(table: pd.DataFrame, a: str, b: str) -> dict:
             "n_episodes": int(len(d))}
 
 
-# the looser R-hat bar of the differences' convergence sensitivity (converged_differences): a fit above it is not
-# a slightly short chain but chains that disagree (a left-out episode's fit reached 1.355 on 2026-12-02)
+# the looser R-hat bar of the differences' convergence sensitivity (converged_differences): a fit above it is more
+# than slightly short (a left-out fit of the floored default reached 1.355 on 2026-12-02, its chains' held-out
+# elpd -44 to -61: models/checkpoints/README.md)
 RHAT_SENSITIVITY = 1.05
 
 

@@ -100,7 +100,7 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
     # the convergence sensitivity: only the comparison that dropped an episode is stated
-    assert ("Without the episodes whose fits missed R-hat 1.05 (their chains disagree, not merely short): against the "
+    assert ("Without the episodes whose fits missed R-hat 1.05 (the looser bar of this sensitivity): against the "
             "model without_H1 +2.75 (SE 2.00) over 22 episodes, dropping taa2011.") in md and "over 23 episodes, dropping" not in md
     assert ("mean P(pass) 0.890 over the 14 votes within 10 yeas of their threshold; mean log score -1.296 over the 7 "
             "failed or withdrawn votes") in md

@@ -235,7 +235,7 @@ def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool =
     shaky = {k: d for k, d in (sens or {}).get("differences", {}).items() if d["dropped"]}
     if shaky:
         blocks.append(Paragraph(
-            f"Without the episodes whose fits missed R-hat {sens['max_rhat']:g} (their chains disagree, not merely short): "
+            f"Without the episodes whose fits missed R-hat {sens['max_rhat']:g} (the looser bar of this sensitivity): "
             + "; ".join(f"{k.replace('full_minus_', 'against the model ')} {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over "
                         f"{d['n_episodes']} episodes, dropping {', '.join(d['dropped'])}" for k, d in shaky.items()) + "."))
     votes = res.get("vote_summary")            # the full model's predictions of the left-out votes (loeo.json since 2026-12-01)
