@@ -10,7 +10,7 @@ episode's place in the spec's episodes) and settings, through the same worker pa
         [--seed 1] [--draws 500] [--tune 1000] [--chains 4]
 
 Measured 2026-12-02 (floored default, full model without taa2011, as the LOEO run's checkpoint: R-hat 1.355, elpd
--45.32): see models/checkpoints/README.md.
+-45.32): docs/model_layers.md, "The same check on today's default".
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ episode with those codes would get). The full model is compared with the models 
 and without the H2 terms (``H_VARIANTS``): ``elpd_diff = sum_e (elpd_full,e - elpd_other,e)`` and its
 standard error ``sqrt(E var_e(difference))`` (positive favours the full model). The same differences are also
 given over the episodes whose compared fits reached R-hat <= 1.05 (:func:`converged_differences`), so that a
-comparison resting on fits whose chains disagree shows it.
+comparison resting on fits that miss that looser bar shows it.
 
 The fits reuse one compiled weighted model per variant (:class:`~bayes_coalition.validation.backtest.OriginFits`):
 a held-out row has weight 0. Every fit's convergence is checked, refitted once with more tuning and draws when
@@ -108,15 +108,15 @@ def elpd_difference(table: pd.DataFrame, a: str, b: str) -> dict:
 
 # the looser R-hat bar of the differences' convergence sensitivity (converged_differences): a fit above it is more
 # than slightly short (a left-out fit of the floored default reached 1.355 on 2026-12-02, its chains' held-out
-# elpd -44 to -61: models/checkpoints/README.md)
+# elpd -44 to -61: docs/model_layers.md)
 RHAT_SENSITIVITY = 1.05
 
 
 def converged_differences(table: pd.DataFrame, fits: list[dict], bar: float = RHAT_SENSITIVITY) -> dict:
     """The full model's elpd differences again, each over the episodes whose fits of both compared variants reached
     max R-hat <= ``bar`` (a missing or NaN R-hat does not): ``{"max_rhat": bar, "differences": {name: {elpd_diff,
-    se, n_episodes, dropped}}}``, ``dropped`` the episodes left out, sorted. Beside ``differences`` it says whether
-    the comparison rests on the fits whose chains disagree."""
+    se, n_episodes, dropped}}}``, ``dropped`` the episodes left out, sorted. Beside ``differences`` it shows how much
+    of each comparison rests on fits that miss that looser bar."""
     rhat = {(f["variant"], f["episode"]): f.get("max_rhat") for f in fits}
     ok = lambda label, ep: rhat.get((label, ep)) is not None and float(rhat[(label, ep)]) <= bar   # NaN <= bar is False
     out = {}
