@@ -323,6 +323,7 @@ def cmd_backtest(args) -> int:
 
 def cmd_loeo(args) -> int:
     from bayes_coalition._io import write_json
+    from bayes_coalition.report.checks import elpd_difference_reading
     from bayes_coalition.validation.loeo import loeo
 
     spec, out = _spec_and_out(args, "_hypotheses")
@@ -336,8 +337,9 @@ def cmd_loeo(args) -> int:
     write_json(out / "loeo.json", res)
     print("leave-one-episode-out elpd: " + ", ".join(f"{k} {v:.1f}" for k, v in res["elpd"].items()))
     for name, d in res["differences"].items():
+        reading = elpd_difference_reading(d["elpd_diff"], d["se"], name.removeprefix("full_minus_without_")).line
         print(f"  {name:24s} elpd difference {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over {d['n_episodes']} episodes "
-              "(positive favours the full model)")
+              f"(positive favours the full model): {reading}")
     _print_converged_differences(res.get("converged_differences"))
     written = "loeo.json"
     if len(votes):

@@ -11,7 +11,9 @@ Each rule is defined once and tested at its boundaries (``tests/report/test_chec
 - :func:`provisional_note`: the one-line warning a section of an unconverged fit carries;
 - :func:`identification_text`: P(hypothesised sign) or "not identified by the data (contraction c)";
 - :func:`backtest_findings` and :func:`backtest_verdict`: whether the backtest beats the party-line baseline,
-  part by part of the bar and in one line (:func:`out_of_sample_record`: the same for ``predict``).
+  part by part of the bar and in one line (:func:`out_of_sample_record`: the same for ``predict``);
+- :func:`elpd_difference_reading`: what an out-of-sample elpd difference says of a hypothesis' term (which
+  model it favours, or that the data do not separate them).
 
 No plotting here: sections call these and turn the results into blocks.
 """
@@ -38,6 +40,9 @@ PIT_BAND_PROB = 0.95         # simultaneous band of the randomised PIT's ECDF
 # 90% intervals holding a share in COVERAGE_90_RANGE (too few: too narrow; too many: too wide).
 P_BETTER_BAR = 0.9
 COVERAGE_90_RANGE = (0.85, 0.95)
+# An elpd difference favours one model only when it is at least this many standard errors from zero (the usual
+# reading of a cross-validated difference: within two SE the data do not separate the models).
+ELPD_SE_MULTIPLE = 2.0
 
 IN_SAMPLE = "in sample: the votes were used to fit the model; see the backtest for out-of-sample scores"
 
@@ -197,6 +202,28 @@ def backtest_verdict(scores: dict) -> Check:
                  + "; ".join(missed) + "." + (" Met: " + "; ".join(met) + "." if met else ""))
 
 
+def elpd_difference_reading(diff: float, se: float, term: str) -> Check:
+    """What the elpd difference of the full model against the model without ``term`` says, in words.
+
+    ``diff`` is full minus without (positive favours the full model). It favours a model only when
+    ``|diff| >= ELPD_SE_MULTIPLE * se``; closer to zero (or with no finite SE) the data do not separate the two,
+    whatever the sign: the report must not read a difference of one SE against the paper as a refutation, nor one
+    in its favour as support. ``status``: "full", "without" or "not separated"; ``ok``: the full model favoured.
+    """
+    d, s = float(diff), float(se)
+    if not math.isfinite(d) or not math.isfinite(s) or s <= 0:
+        return Check("not separated", False, f"no standard error: the data do not separate the models with and "
+                                             f"without {term}")
+    z = d / s
+    if z >= ELPD_SE_MULTIPLE:
+        return Check("full", True, f"favours the model with {term} ({z:+.1f} SE)")
+    if z <= -ELPD_SE_MULTIPLE:
+        return Check("without", False, f"favours the model without {term} ({z:+.1f} SE)")
+    lean = "" if z == 0 else f", leaning to the model {'with' if z > 0 else 'without'} {term}"
+    return Check("not separated", False, f"not separated by the data ({z:+.1f} SE{lean}; "
+                                         f"{ELPD_SE_MULTIPLE:g} SE needed)")
+
+
 def out_of_sample_record(scores: dict | None, where: str) -> dict:
     """What ``predict`` reports of the spec's backtest (its JSON key ``out_of_sample``): where it is, its verdict
     and scores; or ``backtest`` None and the reason (``note``) when there is none for this model."""
@@ -211,5 +238,5 @@ def out_of_sample_record(scores: dict | None, where: str) -> dict:
 
 
 __all__ = ["IN_SAMPLE", "Check", "backtest_findings", "backtest_verdict", "binomial_interval", "coverage_verdict",
-           "identification_text", "loo_reliability", "loo_reliability_counts", "out_of_sample_record", "pit_band", "pit_verdict",
+           "elpd_difference_reading", "identification_text", "loo_reliability", "loo_reliability_counts", "out_of_sample_record", "pit_band", "pit_verdict",
            "provisional_note", "randomised_pit"]

@@ -186,6 +186,8 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     assert pd.read_csv(tmp_path / "loeo_votes.csv")["case_id"].tolist() == ["pntr_h", "pntr_s"]
     out = capsys.readouterr().out
     assert "full_minus_without_H1    elpd difference +1.50" in out and "unconverged (no refits): 1" in out
+    assert ("over 1 episodes (positive favours the full model): no standard error: the data do not separate the "
+            "models with and without H1") in out
     assert ("full_minus_without_H1    over the 0 episodes whose fits reached R-hat <= 1.05: +0.00 (SE nan); "
             "dropped pntr2000") in out
     assert "the full model's left-out votes: mean log score -0.250 over the 1 failed or withdrawn votes" in out

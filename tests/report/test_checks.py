@@ -12,6 +12,7 @@ from bayes_coalition.report.checks import (
     backtest_verdict,
     binomial_interval,
     coverage_verdict,
+    elpd_difference_reading,
     identification_text,
     loo_reliability,
     loo_reliability_counts,
@@ -227,3 +228,36 @@ def test_out_of_sample_record_carries_the_verdict_or_says_why_not():
                    "party_line_log_score": -0.2567, "p_model_better_brier": 0.95, "coverage_90": 0.8139,
                    "unconverged_fits": 2}
     assert out_of_sample_record({**scores, "coverage_90": 0.9}, "f")["beats_party_line"] is True
+
+
+# --- what an out-of-sample elpd difference says -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("diff", "se", "status"), [
+    (4.0, 2.0, "full"),                    # exactly 2 SE: favours the full model
+    (3.99, 2.0, "not separated"),          # just under
+    (-4.0, 2.0, "without"),                # exactly -2 SE: favours the model without the term
+    (-3.99, 2.0, "not separated"),
+    (0.0, 2.0, "not separated"),
+    (7.41, 9.48, "not separated"),         # today's default, H1 (models/loeo/trade_coalition)
+    (-8.57, 8.22, "not separated"),        # and H2: against the paper by 1.0 SE, not a refutation
+    (5.0, float("nan"), "not separated"),  # one episode: no SE
+    (5.0, 0.0, "not separated"),
+    (float("nan"), 1.0, "not separated"),
+])
+def test_elpd_difference_reading_needs_two_standard_errors(diff, se, status):
+    c = elpd_difference_reading(diff, se, "H2")
+    assert c.status == status and c.ok is (status == "full")
+
+
+def test_elpd_difference_reading_says_which_way_and_how_far():
+    assert elpd_difference_reading(4.0, 2.0, "H1").line == "favours the model with H1 (+2.0 SE)"
+    assert elpd_difference_reading(-5.0, 2.0, "H2").line == "favours the model without H2 (-2.5 SE)"
+    assert elpd_difference_reading(-8.57, 8.22, "H2").line == (
+        "not separated by the data (-1.0 SE, leaning to the model without H2; 2 SE needed)")
+    assert elpd_difference_reading(1.0, 4.0, "H1").line == (
+        "not separated by the data (+0.2 SE, leaning to the model with H1; 2 SE needed)")
+    assert elpd_difference_reading(0.0, 4.0, "H1").line == "not separated by the data (+0.0 SE; 2 SE needed)"
+    assert elpd_difference_reading(1.5, float("nan"), "H1").line == (
+        "no standard error: the data do not separate the models with and without H1")
+

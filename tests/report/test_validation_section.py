@@ -97,7 +97,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     # 40-45 of 89 rows with k > 0.7: the PSIS-LOO comparison is withheld, leave-one-episode-out stands in for it
     assert "**not shown**, because PSIS-LOO is unreliable for full, without_H1, without_H2" in md
     assert "| without_H1 | unreliable: 45 of 89 rows have k > 0.7 |" in md and "ELPD difference" not in md
-    assert "full model against the model without_H1 | 3.50 | 2.25 | 23" in md
+    assert "full model against the model without_H1 | 3.50 | 2.25 | 23 | not separated by the data (+1.6 SE, " in md
+    assert "full model against the model without_H2 | -1.00 | 1.50 | 23 | not separated by the data (-0.7 SE, leaning to the model without H2" in md
     assert "69 fits, 1 of them did not converge (max R-hat 1.024)" in md
     # the convergence sensitivity: only the comparison that dropped an episode is stated
     assert ("Without the episodes whose fits missed R-hat 1.05 (the looser bar of this sensitivity): against the "

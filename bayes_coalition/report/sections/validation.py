@@ -221,7 +221,9 @@ def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool =
         return _absent("loeo", folder, where, "Leave-one-episode-out cross-validation", "bayes-coalition loeo SPEC.toml",
                        model_id=model_id, shipped=shipped)
     rows = [{"comparison": k.replace("full_minus_", "full model against the model "), "elpd difference": d["elpd_diff"],
-             "SE": d["se"], "episodes": d["n_episodes"]} for k, d in res["differences"].items()]
+             "SE": d["se"], "episodes": d["n_episodes"],
+             "reading": checks.elpd_difference_reading(d["elpd_diff"], d["se"], k.removeprefix("full_minus_without_")).line}
+            for k, d in res["differences"].items()]
     bad = res["unconverged_fits"]
     st = res["settings"]
     lead = (f"Each episode's votes are predicted by a fit to every other episode's votes (its codes kept), "
