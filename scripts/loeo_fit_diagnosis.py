@@ -7,7 +7,7 @@ episode's place in the spec's episodes) and settings, through the same worker pa
 (``validation.loeo._episode_fit``), so on the same machine it reproduces the run's fit draw for draw.
 
     .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
-        [--seed 1] [--draws 500] [--tune 1000] [--chains 4]
+        [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows]
 
 Measured 2026-12-02 (floored default, full model without taa2011, as the LOEO run's checkpoint: R-hat 1.355, elpd
 -45.32): docs/model_layers.md, "The same check on today's default".
@@ -25,6 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def _plain(value):
+    """A coordinate value as a plain Python object (a NumPy scalar's ``item()``; an object array's str as it is)."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def worst_rhat(idata, n: int = 10) -> list[dict]:
     """The ``n`` scalars of the posterior with the largest R-hat: name, coordinates, R-hat and chain means."""
     from bayes_coalition import _arviz
@@ -37,7 +42,7 @@ def worst_rhat(idata, n: int = 10) -> list[dict]:
         flat = np.nan_to_num(da.values.ravel(), nan=-np.inf)
         k = int(flat.argmax())
         where = dict(zip(da.dims, np.unravel_index(k, da.shape))) if da.dims else {}
-        coords = {d: da.coords[d].values[i].item() if d in da.coords else int(i) for d, i in where.items()}
+        coords = {d: _plain(da.coords[d].values[i]) if d in da.coords else int(i) for d, i in where.items()}
         x = idata.posterior[name].isel(where).values                  # (chain, draw)
         rows.append({"name": name, "coords": coords, "rhat": float(flat[k]),
                      "chain_means": [float(m) for m in x.mean(axis=1)]})
@@ -50,6 +55,21 @@ def chain_elpd(lp: np.ndarray) -> dict:
 
     lp = np.asarray(lp, dtype=float)
     return {"pooled": float(logmeanexp(lp.ravel())), "per_chain": [float(logmeanexp(c)) for c in lp]}
+
+
+def row_elpd(loglik, posterior, weights: dict, labels: list[str]) -> list[tuple[str, float]]:
+    """Each held-out vote row's own elpd (``log mean exp`` of its log-likelihood over the draws): the row's
+    share of the episode's score. The episode's elpd is taken on the rows' joint likelihood, so these do not sum to
+    it exactly; they say which rows the comparison turns on."""
+    from bayes_coalition.validation.loeo import logmeanexp
+
+    base = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
+    out = []
+    for key in ("obs_weight", "interval_weight"):
+        for j in np.flatnonzero(np.asarray(weights[key]) > 0):
+            w = {**base, key: np.eye(len(base[key]))[j]}
+            out.append((labels[key][j], float(logmeanexp(np.asarray(loglik(posterior, w))))))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--rows", action="store_true",
+                    help="also each held-out row's elpd, the construct effects and the episode's approval shift")
     args = ap.parse_args(argv)
 
     spec = load_spec(args.spec)
@@ -86,6 +108,24 @@ def main(argv: list[str] | None = None) -> int:
     lp = np.asarray(L.VoteLogLik(fits.pm_model)(post, L.held_out_weights(model.model_data, args.episode)))
     e = chain_elpd(lp.reshape(post.sizes["chain"], post.sizes["draw"]))
     print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"]))
+    if args.rows:
+        loglik = L.VoteLogLik(fits.pm_model)
+        weights = L.held_out_weights(model.model_data, args.episode)
+        labels = {"obs_weight": list(post.coords["obs"].values) if "obs" in post.coords else model.model_data.coords["obs"],
+                  "interval_weight": model.model_data.coords["interval_obs"]}
+        for label, v in row_elpd(loglik, post, weights, labels):
+            print(f"  row {label:28s} elpd {v:8.3f}")
+        eff = post["effect"].mean(("chain", "draw"))
+        print("  effect (posterior mean): " + ", ".join(f"{c} {float(eff.sel(construct=c)):+.3f}"
+                                                       for c in eff.coords["construct"].values))
+        shift = post["episode_effect"].sel(episode=args.episode)
+        print(f"  episode_effect[{args.episode}] (the left-out episode's approval shift): mean {float(shift.mean()):+.3f}, "
+              f"sd {float(shift.std()):.3f}")
+        if "construct_latent" in post:
+            for lab in post.coords["latent"].values:
+                if str(lab).startswith(args.episode + ":"):
+                    x = post["construct_latent"].sel(latent=lab)
+                    print(f"  construct_latent[{lab}] mean {float(x.mean()):+.3f}, sd {float(x.std()):.3f}")
     return 0
 
 
