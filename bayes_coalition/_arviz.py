@@ -118,6 +118,18 @@ def mcse_mean(values: np.ndarray) -> float:
     return float(np.asarray(_az().mcse(np.asarray(values, dtype=float), method="mean")).ravel()[0])
 
 
+def pareto_khat(log_values: np.ndarray) -> float:
+    """Pareto k-hat of the right tail of ``exp(log_values)`` over a 1-D array of draws (PSIS's shape estimate,
+    ``psislw``). A mean over the draws of ``exp(log_values)``, such as a held-out episode's joint predictive
+    density, has a Monte Carlo error that shrinks at the usual rate only for k-hat < 0.7 (Vehtari et al. 2024,
+    "Pareto smoothed importance sampling"); above it a few draws carry the mean and its MCSE is not reliable."""
+    x = np.asarray(log_values, dtype=float).ravel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, k = _az().psislw(x, normalize=False)
+    return float(np.asarray(k).ravel()[0])
+
+
 def bfmi(idata) -> np.ndarray:
     """E-BFMI per chain (needs sample_stats.energy)."""
     return np.atleast_1d(_az().bfmi(idata))

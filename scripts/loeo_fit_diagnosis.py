@@ -57,22 +57,16 @@ def chain_elpd(lp: np.ndarray) -> dict:
     return {"pooled": float(logmeanexp(lp.ravel())), "per_chain": [float(logmeanexp(c)) for c in lp]}
 
 
-def row_elpd(loglik, posterior, weights: dict, labels: list[str]) -> list[tuple[str, float]]:
-    """Each held-out vote row's own elpd (``log mean exp`` of its log-likelihood over the draws): the row's
-    share of the episode's score. The episode's elpd is taken on the rows' joint likelihood, so these do not sum to
-    it exactly; they say which rows the comparison turns on."""
-    from bayes_coalition.validation.loeo import logmeanexp
+def row_elpd(loglik, posterior, weights: dict, labels: dict) -> list[tuple[str, float]]:
+    """Each held-out vote row's own elpd (``validation.loeo.row_elpds``) under its row label: which rows the
+    episode's score turns on. Their sum is the row-wise elpd that ``loeo`` records beside the joint one."""
+    from bayes_coalition.validation.loeo import row_elpds
 
-    base = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
-    out = []
-    for key in ("obs_weight", "interval_weight"):
-        for j in np.flatnonzero(np.asarray(weights[key]) > 0):
-            w = {**base, key: np.eye(len(base[key]))[j]}
-            out.append((labels[key][j], float(logmeanexp(np.asarray(loglik(posterior, w))))))
-    return out
+    return [(labels[key][j], v) for key, j, v in row_elpds(loglik, posterior, weights)]
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bayes_coalition import _arviz
     from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.coalition.spec import default_spec_path, load_spec
     from bayes_coalition.data.dataset import load_dataset
@@ -107,14 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     post = idata.posterior
     lp = np.asarray(L.VoteLogLik(fits.pm_model)(post, L.held_out_weights(model.model_data, args.episode)))
     e = chain_elpd(lp.reshape(post.sizes["chain"], post.sizes["draw"]))
-    print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"]))
+    print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"])
+          + f"; Pareto k-hat of its draws {_arviz.pareto_khat(lp):.2f}")
     if args.rows:
         loglik = L.VoteLogLik(fits.pm_model)
         weights = L.held_out_weights(model.model_data, args.episode)
         labels = {"obs_weight": list(post.coords["obs"].values) if "obs" in post.coords else model.model_data.coords["obs"],
                   "interval_weight": model.model_data.coords["interval_obs"]}
-        for label, v in row_elpd(loglik, post, weights, labels):
+        rows = row_elpd(loglik, post, weights, labels)
+        for label, v in rows:
             print(f"  row {label:28s} elpd {v:8.3f}")
+        print(f"  sum of the rows' own elpd {sum(v for _, v in rows):.2f}")
         eff = post["effect"].mean(("chain", "draw"))
         print("  effect (posterior mean): " + ", ".join(f"{c} {float(eff.sel(construct=c)):+.3f}"
                                                        for c in eff.coords["construct"].values))

@@ -323,7 +323,7 @@ def cmd_backtest(args) -> int:
 
 def cmd_loeo(args) -> int:
     from bayes_coalition._io import write_json
-    from bayes_coalition.report.checks import elpd_difference_reading
+    from bayes_coalition.report.checks import elpd_difference_reading, loeo_reliability_phrases
     from bayes_coalition.validation.loeo import loeo
 
     spec, out = _spec_and_out(args, "_hypotheses")
@@ -341,6 +341,8 @@ def cmd_loeo(args) -> int:
         print(f"  {name:24s} elpd difference {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over {d['n_episodes']} episodes "
               f"(positive favours the full model): {reading}")
     _print_converged_differences(res.get("converged_differences"))
+    for phrase in loeo_reliability_phrases(res.get("reliability"), len(res["fits"])):
+        print("  Monte Carlo check: " + phrase)
     written = "loeo.json"
     if len(votes):
         votes.to_csv(out / "loeo_votes.csv", index=False)

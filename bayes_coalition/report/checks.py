@@ -224,6 +224,32 @@ def elpd_difference_reading(diff: float, se: float, term: str) -> Check:
                                          f"{ELPD_SE_MULTIPLE:g} SE needed)")
 
 
+def loeo_reliability_phrases(reliability: dict | None, n_fits: int) -> list[str]:
+    """The Monte Carlo check of a leave-one-episode-out record in words (the report and the ``loeo`` CLI): how many
+    fits' elpd rest on a few draws (k-hat above the bar; the worst, with its chains' own elpd) and the differences
+    on the row-wise elpd with their reading. A record from before the check (``reliability`` absent or without
+    row-wise elpd) says so: a difference that one episode drives may then be Monte Carlo error unseen."""
+    if not reliability or reliability.get("row_differences") is None:
+        return ["this record carries no Monte Carlo check of the episodes' elpd (k-hat, each chain's elpd, row-wise "
+                "elpd; `loeo` records it since 2026-12-03), so a difference that one episode drives may be Monte "
+                "Carlo error unseen"]
+    bad, bar = reliability["unreliable"], reliability["khat_bar"]
+    out = []
+    if bad:
+        w = bad[0]
+        out.append(f"{len(bad)} of {n_fits} fits' elpd rest on a few draws (Pareto k-hat above {bar:g}; worst "
+                   f"{w['variant']} without {w['episode']}, k-hat {w['elpd_khat']:.2f}, its chains alone "
+                   + ", ".join(f"{x:.1f}" for x in w["elpd_chains"]) + ")")
+    else:
+        out.append(f"every fit's elpd has Pareto k-hat at most {bar:g}")
+    for name, d in reliability["row_differences"].items():
+        term = name.removeprefix("full_minus_without_")
+        out.append(f"on the row-wise elpd (each held-out row scored alone: a steadier estimate of a different target) "
+                   f"the full model against the model without {term} {d['elpd_diff']:+.2f} (SE {d['se']:.2f}): "
+                   + elpd_difference_reading(d["elpd_diff"], d["se"], term).line)
+    return out
+
+
 def out_of_sample_record(scores: dict | None, where: str) -> dict:
     """What ``predict`` reports of the spec's backtest (its JSON key ``out_of_sample``): where it is, its verdict
     and scores; or ``backtest`` None and the reason (``note``) when there is none for this model."""
@@ -238,5 +264,5 @@ def out_of_sample_record(scores: dict | None, where: str) -> dict:
 
 
 __all__ = ["IN_SAMPLE", "Check", "backtest_findings", "backtest_verdict", "binomial_interval", "coverage_verdict",
-           "elpd_difference_reading", "identification_text", "loo_reliability", "loo_reliability_counts", "out_of_sample_record", "pit_band", "pit_verdict",
+           "elpd_difference_reading", "identification_text", "loeo_reliability_phrases", "loo_reliability", "loo_reliability_counts", "out_of_sample_record", "pit_band", "pit_verdict",
            "provisional_note", "randomised_pit"]

@@ -15,6 +15,14 @@ standard error ``sqrt(E var_e(difference))`` (positive favours the full model). 
 given over the episodes whose compared fits reached R-hat <= 1.05 (:func:`converged_differences`), so that a
 comparison resting on fits that miss that looser bar shows it.
 
+An episode's elpd is a mean over the draws of its votes' *joint* likelihood, which spreads over many orders of
+magnitude when an episode has several rows; a few draws can then carry the mean. Each fit records the Pareto
+k-hat of those draws and the elpd of each chain alone, and the differences are also given on the *row-wise*
+elpd (each held-out row scored on its own, summed: :func:`row_elpds`), a different target with a far smaller
+Monte Carlo error (:func:`elpd_reliability`). On 2026-12-03 USMCA's rows scored within 0.2 of each other in the
+full model and the model without H2 (row-wise -27.62 against -27.81), while their joint elpd differed by 7.4
+and the chains of one fit alone ranged over 13: README.md, "Leave-one-episode-out, today's default".
+
 The fits reuse one compiled weighted model per variant (:class:`~bayes_coalition.validation.backtest.OriginFits`):
 a held-out row has weight 0. Every fit's convergence is checked, refitted once with more tuning and draws when
 it fails, and listed when it still fails.
@@ -36,7 +44,7 @@ VOTE_COLUMNS = ["case_id", "episode_id", "chamber", "vote_type", "observed_passe
                 "p_pass", "p_floor", "p_deadlock", "fit_verdict"]
 FULL = "full"              # the variant of loeo() whose fits also predict the left-out votes
 # what a stored loeo() task holds: a file from before the full model's fits predicted the votes is fitted again
-LOEO_OUTPUTS = "elpd, fit row, the full model's vote predictions"
+LOEO_OUTPUTS = "elpd, fit row with the elpd's k-hat, chains and row-wise elpd, the full model's vote predictions"
 
 
 def vote_episodes(md) -> list[str]:
@@ -99,6 +107,40 @@ def logmeanexp(x: np.ndarray) -> float:
     return m + float(np.log(np.mean(np.exp(x - m))))
 
 
+# Pareto k-hat above which an episode's elpd, a mean over draws of its joint likelihood, rests on a few draws
+# (Vehtari et al. 2024): its Monte Carlo error is then not reliable, and the row-wise score below is the steadier one
+ELPD_KHAT_BAR = 0.7
+
+
+def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float]]:
+    """Each held-out row's own elpd (``log mean exp`` over the draws of that row's log-likelihood alone), as
+    ``(weight name, row index, elpd)``, observed rows then interval rows. Their sum is the episode's *row-wise*
+    elpd: it scores each vote row's predictive on its own, so it leaves out what the rows of one episode share
+    (its case and episode effects) and is not the joint elpd; but each term is a mean of one row's likelihood,
+    whose draws spread far less than the joint's, so its Monte Carlo error is small where the joint's is not."""
+    base = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
+    out = []
+    for key in ("obs_weight", "interval_weight"):
+        for j in np.flatnonzero(np.asarray(weights[key]) > 0):
+            w = {**base, key: np.eye(len(base[key]))[j]}
+            out.append((key, int(j), logmeanexp(np.asarray(loglik(posterior, w)))))
+    return out
+
+
+def held_out_scores(loglik, posterior, weights: dict) -> dict:
+    """The held-out episode's scores from one fit: ``elpd`` (joint, what :func:`loeo` compares), ``elpd_khat``
+    (Pareto k-hat of the draws' joint likelihood: above ``ELPD_KHAT_BAR`` the elpd rests on a few draws),
+    ``elpd_chains`` (the elpd of each chain's draws alone: their spread is the Monte Carlo error seen directly)
+    and ``elpd_rows`` (the row-wise elpd, :func:`row_elpds`)."""
+    from bayes_coalition import _arviz
+
+    lp = np.asarray(loglik(posterior, weights), dtype=float)
+    chains = lp.reshape(posterior.sizes["chain"], -1)
+    return {"elpd": logmeanexp(lp), "elpd_khat": _arviz.pareto_khat(lp),
+            "elpd_chains": [logmeanexp(c) for c in chains],
+            "elpd_rows": float(sum(v for _, _, v in row_elpds(loglik, posterior, weights)))}
+
+
 def elpd_difference(table: pd.DataFrame, a: str, b: str) -> dict:
     """``sum_e (elpd_a,e - elpd_b,e)`` with its standard error ``sqrt(E var(d))`` over episodes."""
     d = (table[a] - table[b]).to_numpy(float)
@@ -129,6 +171,21 @@ def converged_differences(table: pd.DataFrame, fits: list[dict], bar: float = RH
     return {"max_rhat": float(bar), "differences": out}
 
 
+def elpd_reliability(fits: list[dict], bar: float = ELPD_KHAT_BAR) -> dict:
+    """How much of the comparison is Monte Carlo error: ``{"khat_bar": bar, "unreliable": [{variant, episode,
+    elpd_khat, elpd_chains}] (fits whose k-hat exceeds the bar, worst first), "row_differences": {name: {elpd_diff,
+    se, n_episodes}}}``, the full model's differences again on the row-wise elpd (:func:`row_elpds`; None when a
+    fit lacks it, as a record from before 2026-12-03 does)."""
+    unreliable = sorted(({k: f[k] for k in ("variant", "episode", "elpd_khat", "elpd_chains")} for f in fits
+                         if f.get("elpd_khat") is not None and float(f["elpd_khat"]) > bar),
+                        key=lambda f: -float(f["elpd_khat"]))
+    row_diff = None
+    if fits and all(f.get("elpd_rows") is not None for f in fits):
+        rows = pd.DataFrame([f for f in fits]).pivot(index="episode", columns="variant", values="elpd_rows")
+        row_diff = {f"full_minus_{k}": elpd_difference(rows, FULL, k) for k in rows.columns if k != FULL}
+    return {"khat_bar": float(bar), "unreliable": unreliable, "row_differences": row_diff}
+
+
 def _episode_fit(spec: dict, sampler, ep: str, i: int, *, seed, draws, chains, tune, refit, cores):
     """The fit without ``ep``'s votes (seed ``seed + i``) on the worker's cached weighted model of ``spec``:
     ``(data set, model, fits, idata, diagnostics, fit row)``."""
@@ -156,11 +213,12 @@ class _EpisodeElpd:
 
         ds, model, fits, idata, diag, row = _episode_fit(spec, sampler, ep, i, **self.common)
         loglik = worker_cached(("vote-loglik", content_key(spec, sampler)), lambda: VoteLogLik(fits.pm_model))
-        lp = loglik(idata.posterior, held_out_weights(model.model_data, ep))
+        scores = held_out_scores(loglik, idata.posterior, held_out_weights(model.model_data, ep))
         # the full model's fit is the fit loeo_votes makes: its predictions of the left-out votes come with it
         votes = vote_rows(ds, model, idata, diag, ep, seed=self.common["seed"], verdict=row["verdict"]) \
             if label == FULL else []
-        return logmeanexp(lp), {"variant": label, **row}, votes
+        elpd = scores.pop("elpd")
+        return elpd, {"variant": label, **row, **scores}, votes
 
 
 def _cores(ex, chains):
@@ -226,11 +284,14 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "episode"
     labels = list(variants)
+    has_full = "full" in labels
     out = {"elpd": {k: float(table[k].sum()) for k in labels},
            "differences": {f"full_minus_{k}": elpd_difference(table, "full", k) for k in labels if k != "full"}
-           if "full" in labels else {},
+           if has_full else {},
            # the same differences over the episodes whose compared fits reached R-hat <= 1.05 (RHAT_SENSITIVITY)
-           "converged_differences": converged_differences(table, fits_out) if "full" in labels else None,
+           "converged_differences": converged_differences(table, fits_out) if has_full else None,
+           # how far each episode's elpd can be trusted as a Monte Carlo estimate, and the steadier row-wise score
+           "reliability": elpd_reliability(fits_out) if has_full else None,
            "per_episode": table.reset_index().to_dict(orient="records"),
            # the full model's predictions of each left-out episode's votes (as loeo_votes makes them) and their
            # scores (issue 14's questions): from the same fits, so no fit is made twice

@@ -192,6 +192,14 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
             "dropped pntr2000") in out
     assert "the full model's left-out votes: mean log score -0.250 over the 1 failed or withdrawn votes" in out
     assert "mean P(pass)" not in out                               # no vote near the threshold among them
+    assert "  Monte Carlo check: this record carries no Monte Carlo check" in out     # canned without it
+    canned["votes"] = votes                                        # the first run popped it
+    canned["reliability"] = {"khat_bar": 0.7, "unreliable": [],
+                             "row_differences": {"full_minus_without_H1": {"elpd_diff": 3.0, "se": 1.0, "n_episodes": 1}}}
+    assert run_cli(["loeo", default_spec_path(), "--out", tmp_path]) == 0
+    out = capsys.readouterr().out
+    assert "  Monte Carlo check: every fit's elpd has Pareto k-hat at most 0.7" in out
+    assert "the model without H1 +3.00 (SE 1.00): favours the model with H1 (+3.0 SE)" in out
 
 
 def test_loeo_votes_writes_the_predictions(tmp_path, capsys, monkeypatch):

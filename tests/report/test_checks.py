@@ -261,3 +261,29 @@ def test_elpd_difference_reading_says_which_way_and_how_far():
     assert elpd_difference_reading(1.5, float("nan"), "H1").line == (
         "no standard error: the data do not separate the models with and without H1")
 
+
+
+def test_loeo_reliability_phrases_by_hand():
+    """The Monte Carlo check in words: the count of fits above the k-hat bar and the worst with its chains; the
+    row-wise differences each with its reading (at 2 SE it favours); none above the bar said so; a record from
+    before the check (no reliability, or no row-wise elpd) says it carries none."""
+    from bayes_coalition.report.checks import loeo_reliability_phrases
+
+    rel = {"khat_bar": 0.7,
+           "unreliable": [{"variant": "without_H2", "episode": "usmca2019", "elpd_khat": 0.934,
+                           "elpd_chains": [-32.45, -38.14, -27.43, -40.43]},
+                          {"variant": "full", "episode": "tpa2015", "elpd_khat": 0.71, "elpd_chains": [-1.0]}],
+           "row_differences": {"full_minus_without_H1": {"elpd_diff": 4.0, "se": 2.0, "n_episodes": 23},
+                               "full_minus_without_H2": {"elpd_diff": 0.19, "se": 1.9, "n_episodes": 23}}}
+    got = loeo_reliability_phrases(rel, 69)
+    assert got[0] == ("2 of 69 fits' elpd rest on a few draws (Pareto k-hat above 0.7; worst without_H2 without "
+                      "usmca2019, k-hat 0.93, its chains alone -32.5, -38.1, -27.4, -40.4)")
+    assert got[1].endswith("the full model against the model without H1 +4.00 (SE 2.00): favours the model with H1 "
+                           "(+2.0 SE)") and got[1].startswith("on the row-wise elpd (each held-out row scored alone")
+    assert got[2].endswith("without H2 +0.19 (SE 1.90): not separated by the data (+0.1 SE, leaning to the model "
+                           "with H2; 2 SE needed)")
+    assert loeo_reliability_phrases({**rel, "unreliable": []}, 69)[0] == "every fit's elpd has Pareto k-hat at most 0.7"
+    for old in (None, {"khat_bar": 0.7, "unreliable": [], "row_differences": None}):
+        assert loeo_reliability_phrases(old, 69) == [
+            "this record carries no Monte Carlo check of the episodes' elpd (k-hat, each chain's elpd, row-wise elpd; "
+            "`loeo` records it since 2026-12-03), so a difference that one episode drives may be Monte Carlo error unseen"]

@@ -105,6 +105,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
             "model without_H1 +2.75 (SE 2.00) over 22 episodes, dropping taa2011.") in md and "over 23 episodes, dropping" not in md
     assert ("mean P(pass) 0.890 over the 14 votes within 10 yeas of their threshold; mean log score -1.296 over the 7 "
             "failed or withdrawn votes") in md
+    # a record from before the Monte Carlo check says it carries none
+    assert "Monte Carlo check: this record carries no Monte Carlo check of the episodes' elpd" in md
     assert "ideal-point SBC: not run" in md                      # missing part says what to run
     # the design the backtest ran with: each vote as of its own date (a run without settings: the default)
     assert "latest origin not after it (trained" in md and "episode-blind" not in md
@@ -267,3 +269,19 @@ def test_a_backtest_file_without_a_needed_column_is_named_not_a_crash(tmp_path, 
     _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"backtest": tmp_path / "bt2"})
     assert f"{tmp_path / 'bt2' / 'backtest_party_rows.csv'} lacks the columns q05, q95, in_90" in md
     assert "Rolling origin by date" in md and "P(model's Brier is lower) 0.99" in md   # the rest of the part shows
+
+
+def test_the_loeo_part_states_its_monte_carlo_check(tmp_path, rng):
+    """With the check recorded, the part states the fits above the k-hat bar and the row-wise differences with
+    their readings (the wording is tested in tests/report/test_checks.py)."""
+    _compare_dir(tmp_path / "cmp")
+    path = tmp_path / "cmp" / "loeo.json"
+    res = json.loads(path.read_text())
+    res["reliability"] = {"khat_bar": 0.7, "unreliable": [{"variant": "full", "episode": "tpa2015", "elpd_khat": 0.81,
+                                                           "elpd_chains": [-20.0, -26.5]}],
+                          "row_differences": {"full_minus_without_H2": {"elpd_diff": 0.5, "se": 1.0, "n_episodes": 23}}}
+    path.write_text(json.dumps(res))
+    _, md = _render(SimpleNamespace(model=None, run_dir=None), tmp_path, {"compare": tmp_path / "cmp"})
+    assert ("Monte Carlo check: 1 of 69 fits' elpd rest on a few draws (Pareto k-hat above 0.7; worst full without "
+            "tpa2015, k-hat 0.81, its chains alone -20.0, -26.5); on the row-wise elpd") in md
+    assert "without H2 +0.50 (SE 1.00): not separated by the data (+0.5 SE" in md and "carries no Monte Carlo" not in md

@@ -13,12 +13,16 @@ from scipy import special
 
 from bayes_coalition.coalition.model import CoalitionModel
 from bayes_coalition.validation.loeo import (
+    ELPD_KHAT_BAR,
     VoteLogLik,
     converged_differences,
     elpd_difference,
+    elpd_reliability,
+    held_out_scores,
     held_out_weights,
     leave_out_weights,
     logmeanexp,
+    row_elpds,
     vote_episodes,
 )
 
@@ -98,6 +102,64 @@ def test_converged_differences_drop_episodes_whose_fits_miss_the_looser_bar_by_h
     assert loose["dropped"] == ["c"] and loose["elpd_diff"] == pytest.approx(1.0 + 0.5 - 1.0)
 
 
+def _row_loglik(obs, ints, seen=None):
+    """A stand-in for VoteLogLik: per draw, the weighted sum of fixed (row, draw) log-likelihoods."""
+    def loglik(posterior, w):
+        if seen is not None:
+            seen.append({k: np.asarray(v).copy() for k, v in w.items()})
+        return np.asarray(w["obs_weight"]) @ obs + np.asarray(w["interval_weight"]) @ ints
+    return loglik
+
+
+def test_held_out_scores_by_hand(rng):
+    """The joint elpd, each chain's elpd and the row-wise elpd against SciPy's logsumexp; each row scored alone
+    (one-hot weights, codes never), rows outside the episode never; k-hat small for a likelihood that varies little
+    over the draws and above the bar for one whose joint spreads over orders of magnitude (generalised Pareto
+    draws of shape 1: an infinite-mean tail)."""
+    import xarray as xr
+    from scipy import stats
+
+    chains, draws = 4, 500
+    posterior = xr.Dataset(coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+    obs = rng.normal(-3.0, 0.2, size=(5, chains * draws))
+    ints = rng.normal(-1.0, 0.1, size=(2, chains * draws))
+    weights = {"obs_weight": np.array([0.0, 1.0, 0.0, 1.0, 0.0]), "interval_weight": np.array([1.0, 0.0]),
+               "code_weight": np.zeros(3)}
+    seen = []
+    loglik = _row_loglik(obs, ints, seen)
+    rows = row_elpds(loglik, posterior, weights)
+    assert [(k, j) for k, j, _ in rows] == [("obs_weight", 1), ("obs_weight", 3), ("interval_weight", 0)]
+    lme = lambda x, axis=None: special.logsumexp(x, axis=axis) - math.log(np.shape(x)[-1] if axis is not None else np.size(x))
+    np.testing.assert_allclose([v for *_, v in rows], [lme(obs[1]), lme(obs[3]), lme(ints[0])])
+    assert all(w["code_weight"].sum() == 0 and w["obs_weight"].sum() + w["interval_weight"].sum() == 1 for w in seen[:3])
+    got = held_out_scores(loglik, posterior, weights)
+    joint = obs[1] + obs[3] + ints[0]
+    assert got["elpd"] == pytest.approx(lme(joint))
+    np.testing.assert_allclose(got["elpd_chains"], lme(joint.reshape(chains, draws), axis=1))
+    assert got["elpd_rows"] == pytest.approx(lme(obs[1]) + lme(obs[3]) + lme(ints[0]))
+    assert got["elpd_khat"] < 0.5
+    heavy = np.log(stats.genpareto.rvs(1.0, size=(1, chains * draws), random_state=rng))
+    spread = held_out_scores(_row_loglik(np.vstack([heavy, obs[1:]]), ints), posterior,
+                             {**weights, "obs_weight": np.array([1.0, 0, 0, 0, 0])})
+    assert spread["elpd_khat"] > ELPD_KHAT_BAR
+
+
+def test_elpd_reliability_by_hand():
+    """Fits above the k-hat bar listed worst first (at the bar not listed); the row-wise differences by hand, as
+    elpd_difference of the rows' sums; none when a fit lacks its row-wise elpd (a record from before)."""
+    fits = [{"variant": v, "episode": e, "elpd_khat": k, "elpd_chains": [0.0], "elpd_rows": r, "max_rhat": 1.0}
+            for v, e, k, r in [("full", "a", 0.70, -10.0), ("full", "b", 0.95, -5.0), ("without_H2", "a", 0.71, -9.0),
+                               ("without_H2", "b", 0.2, -6.5)]]
+    got = elpd_reliability(fits)
+    assert got["khat_bar"] == 0.7
+    assert [(f["variant"], f["episode"]) for f in got["unreliable"]] == [("full", "b"), ("without_H2", "a")]
+    d = got["row_differences"]["full_minus_without_H2"]                 # differences -1.0 and +1.5
+    assert d["elpd_diff"] == pytest.approx(0.5) and d["n_episodes"] == 2
+    assert d["se"] == pytest.approx(math.sqrt(2 * np.var([-1.0, 1.5], ddof=1)))
+    old = [{k: v for k, v in f.items() if k not in ("elpd_rows", "elpd_khat")} for f in fits]
+    assert elpd_reliability(old) == {"khat_bar": 0.7, "unreliable": [], "row_differences": None}
+
+
 def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monkeypatch, tmp_path):
     """The whole loop with PyMC's mock sampler (prior draws): one episode, two variants; every fit is
     unconverged and listed, and the difference is the two variants' elpd. With a checkpoint a rerun takes
@@ -123,6 +185,11 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
     s = res["converged_differences"]["differences"]["full_minus_without_H1"]
     kept = all(f["max_rhat"] <= 1.05 for f in res["fits"])
     assert (s["n_episodes"], s["dropped"]) == ((1, []) if kept else (0, ["pntr2000"]))
+    # each fit's Monte Carlo reliability and row-wise elpd; the row-wise difference from the same fit rows
+    assert all(len(f["elpd_chains"]) == 2 and np.isfinite(f["elpd_khat"]) and f["elpd_rows"] < 0 for f in res["fits"])
+    rows = {f["variant"]: f["elpd_rows"] for f in res["fits"]}
+    r = res["reliability"]["row_differences"]["full_minus_without_H1"]
+    assert r["elpd_diff"] == pytest.approx(rows["full"] - rows["without_H1"]) and r["n_episodes"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full__pntr2000.json", "without_H1__pntr2000.json"]
 
     def refuse(*args, **kwargs):

@@ -240,6 +240,8 @@ def _loeo_part(folder: Path | None, model_id: str | None = None, shipped: bool =
             f"Without the episodes whose fits missed R-hat {sens['max_rhat']:g} (the looser bar of this sensitivity): "
             + "; ".join(f"{k.replace('full_minus_', 'against the model ')} {d['elpd_diff']:+.2f} (SE {d['se']:.2f}) over "
                         f"{d['n_episodes']} episodes, dropping {', '.join(d['dropped'])}" for k, d in shaky.items()) + "."))
+    blocks.append(Paragraph("Monte Carlo check: " + "; ".join(
+        checks.loeo_reliability_phrases(res.get("reliability"), len(res["fits"]))) + "."))
     votes = res.get("vote_summary")            # the full model's predictions of the left-out votes (loeo.json since 2026-12-01)
     phrases = vote_score_phrases(votes) if votes else []
     if phrases:
