@@ -7,7 +7,7 @@ episode's place in the spec's episodes) and settings, through the same worker pa
 (``validation.loeo._episode_fit``), so on the same machine it reproduces the run's fit draw for draw.
 
     .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
-        [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows]
+        [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows] [--replicates M]
 
 Measured 2026-12-02 (floored default, full model without taa2011, as the LOEO run's checkpoint: R-hat 1.355, elpd
 -45.32): docs/model_layers.md, "The same check on today's default".
@@ -65,6 +65,36 @@ def row_elpd(loglik, posterior, weights: dict, labels: dict) -> list[tuple[str, 
     return [(labels[key][j], v) for key, j, v in row_elpds(loglik, posterior, weights)]
 
 
+#: the held-out episode's own standard-normal effects: in the fit without its votes nothing but their N(0, 1) prior
+#: informs them (the script prints their posterior mean and sd to show it), so they can be drawn afresh
+EPISODE_OWN_Z = {"episode_z": "episode", "case_z": "case", "party_tilt_z": "case"}
+
+
+def replicated_elpd(loglik, posterior, weights: dict, own: dict, m: int, seed: int) -> dict:
+    """The held-out joint elpd with the episode's own standard-normal effects drawn ``m`` times afresh for every
+    posterior draw (``own``: variable -> indices along its last dimension): ``log mean_{s, r} p(votes | theta_s,
+    z_r)``, the same target as the plain estimate (a new episode's effects from their prior given the
+    hyper-parameters), averaged over ``m`` times as many effect draws. Returns the elpd, the Pareto k-hat of the
+    per-draw means over the replicates and each chain's elpd."""
+    from bayes_coalition import _arviz
+    from bayes_coalition.validation.loeo import logmeanexp
+
+    rng = np.random.default_rng(seed)
+    reps = []
+    for _ in range(m):
+        post = posterior.copy()
+        for name, idx in own.items():
+            arr = post[name].values.copy()
+            arr[..., idx] = rng.standard_normal(arr[..., idx].shape)
+            post[name] = (post[name].dims, arr)
+        reps.append(np.asarray(loglik(post, weights), dtype=float))
+    lp = np.stack(reps)                                             # (replicate, draw)
+    per_draw = np.array([logmeanexp(c) for c in lp.T])                # each draw's mean over its replicates
+    chains = lp.reshape(m, posterior.sizes["chain"], -1)
+    return {"elpd": float(logmeanexp(lp.ravel())), "khat": _arviz.pareto_khat(per_draw),
+            "per_chain": [float(logmeanexp(chains[:, c].ravel())) for c in range(chains.shape[1])]}
+
+
 def main(argv: list[str] | None = None) -> int:
     from bayes_coalition import _arviz
     from bayes_coalition.coalition.model import CoalitionModel
@@ -81,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--replicates", type=int, default=0,
+                    help="also the joint elpd with the episode's own standard-normal effects drawn this many times "
+                         "afresh per posterior draw (replicated_elpd)")
     ap.add_argument("--rows", action="store_true",
                     help="also each held-out row's elpd, the construct effects and the episode's approval shift")
     args = ap.parse_args(argv)
@@ -103,6 +136,18 @@ def main(argv: list[str] | None = None) -> int:
     e = chain_elpd(lp.reshape(post.sizes["chain"], post.sizes["draw"]))
     print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"])
           + f"; Pareto k-hat of its draws {_arviz.pareto_khat(lp):.2f}")
+    if args.replicates:
+        md = model.model_data
+        ep_i = list(md.coords["episode"]).index(args.episode)
+        where = {"episode": np.array([ep_i]), "case": np.flatnonzero(np.asarray(md.case_episode_idx) == ep_i)}
+        own = {name: where[dim] for name, dim in EPISODE_OWN_Z.items() if name in post}
+        for name, idx in own.items():
+            x = post[name].values[..., idx]
+            print(f"  {name} of the episode (posterior, prior N(0, 1)): mean {x.mean():+.3f}, sd {x.std():.3f}")
+        r = replicated_elpd(L.VoteLogLik(fits.pm_model), post, L.held_out_weights(md, args.episode), own,
+                            args.replicates, args.seed)
+        print(f"held-out elpd with {args.replicates} fresh draws of the episode's own effects per draw {r['elpd']:.2f}; "
+              f"per chain " + ", ".join(f"{x:.2f}" for x in r["per_chain"]) + f"; Pareto k-hat {r['khat']:.2f}")
     if args.rows:
         loglik = L.VoteLogLik(fits.pm_model)
         weights = L.held_out_weights(model.model_data, args.episode)

@@ -125,3 +125,27 @@ def test_loeo_fit_diagnosis_labels_each_held_out_row(rng) -> None:
     np.testing.assert_allclose([v for _, v in rows], [special.logsumexp(obs[1]) - np.log(200),
                                                       special.logsumexp(obs[3]) - np.log(200),
                                                       special.logsumexp(ints[0]) - np.log(200)])
+
+
+def test_loeo_fit_diagnosis_replicates_the_episodes_own_effects(rng) -> None:
+    """``replicated_elpd`` draws only the named indices afresh from N(0, 1) and averages the likelihood over them:
+    with ``p(y | z) = N(y; z, 1)`` and z the episode's own effect its elpd converges on the marginal
+    ``log N(y; 0, sqrt 2)`` (SciPy) whatever the posterior held for z, and another episode's z is left as it is."""
+    import numpy as np
+    import xarray as xr
+    from scipy import stats
+
+    diag = _script("loeo_fit_diagnosis")
+    held = np.full((2, 500, 2), 5.0)                    # a posterior far from the prior: index 1 is redrawn, 0 is not
+    post = xr.Dataset({"episode_z": (("chain", "draw", "episode"), held)})
+    seen = []
+
+    def loglik(posterior, w):
+        z = posterior["episode_z"].values.reshape(-1, 2)
+        seen.append(z[:, 0].copy())
+        return stats.norm.logpdf(1.0, loc=z[:, 1], scale=1.0)
+
+    r = diag.replicated_elpd(loglik, post, {}, {"episode_z": np.array([1])}, m=100, seed=3)
+    assert r["elpd"] == pytest.approx(stats.norm.logpdf(1.0, scale=np.sqrt(2.0)), abs=0.01)
+    assert all((z == 5.0).all() for z in seen) and len(seen) == 100 and len(r["per_chain"]) == 2
+    assert r["khat"] < 0.7 and (held == 5.0).all()       # the posterior given is not changed
