@@ -57,12 +57,12 @@ def chain_elpd(lp: np.ndarray) -> dict:
     return {"pooled": float(logmeanexp(lp.ravel())), "per_chain": [float(logmeanexp(c)) for c in lp]}
 
 
-def row_elpd(loglik, posterior, weights: dict, labels: dict) -> list[tuple[str, float]]:
-    """Each held-out vote row's own elpd (``validation.loeo.row_elpds``) under its row label: which rows the
+def row_elpd(loglik, posterior, weights: dict, labels: dict) -> list[tuple[str, float, float]]:
+    """Each held-out vote row's own elpd and k-hat (``validation.loeo.row_elpds``) under its row label: which rows the
     episode's score turns on. Their sum is the row-wise elpd that ``loeo`` records beside the joint one."""
     from bayes_coalition.validation.loeo import row_elpds
 
-    return [(labels[key][j], v) for key, j, v in row_elpds(loglik, posterior, weights)]
+    return [(labels[key][j], v, k) for key, j, v, k in row_elpds(loglik, posterior, weights)]
 
 
 #: the held-out episode's own standard-normal effects: in the fit without its votes nothing but their N(0, 1) prior
@@ -154,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         labels = {"obs_weight": list(post.coords["obs"].values) if "obs" in post.coords else model.model_data.coords["obs"],
                   "interval_weight": model.model_data.coords["interval_obs"]}
         rows = row_elpd(loglik, post, weights, labels)
-        for label, v in rows:
-            print(f"  row {label:28s} elpd {v:8.3f}")
-        print(f"  sum of the rows' own elpd {sum(v for _, v in rows):.2f}")
+        for label, v, k in rows:
+            print(f"  row {label:28s} elpd {v:8.3f}  k-hat {k:5.2f}")
+        print(f"  sum of the rows' own elpd {sum(v for _, v, _ in rows):.2f}")
         eff = post["effect"].mean(("chain", "draw"))
         print("  effect (posterior mean): " + ", ".join(f"{c} {float(eff.sel(construct=c)):+.3f}"
                                                        for c in eff.coords["construct"].values))

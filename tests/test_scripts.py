@@ -121,8 +121,8 @@ def test_loeo_fit_diagnosis_labels_each_held_out_row(rng) -> None:
                "code_weight": np.zeros(3)}
     labels = {"obs_weight": [f"o{j}" for j in range(5)], "interval_weight": ["i0", "i1"]}
     rows = diag.row_elpd(loglik, None, weights, labels)
-    assert [r for r, _ in rows] == ["o1", "o3", "i0"]
-    np.testing.assert_allclose([v for _, v in rows], [special.logsumexp(obs[1]) - np.log(200),
+    assert [r for r, *_ in rows] == ["o1", "o3", "i0"]
+    np.testing.assert_allclose([v for _, v, _ in rows], [special.logsumexp(obs[1]) - np.log(200),
                                                       special.logsumexp(obs[3]) - np.log(200),
                                                       special.logsumexp(ints[0]) - np.log(200)])
 

@@ -242,11 +242,13 @@ def loeo_reliability_phrases(reliability: dict | None, n_fits: int) -> list[str]
                    + ", ".join(f"{x:.1f}" for x in w["elpd_chains"]) + ")")
     else:
         out.append(f"every fit's elpd has Pareto k-hat at most {bar:g}")
+    rows_bad = reliability.get("rows_unreliable") or 0
+    caveat = f"; in {rows_bad} of {n_fits} fits a held-out row's own k-hat is above {bar:g} too" if rows_bad else ""
     for name, d in reliability["row_differences"].items():
         term = name.removeprefix("full_minus_without_")
-        out.append(f"on the row-wise elpd (each held-out row scored alone: a steadier estimate of a different target) "
-                   f"the full model against the model without {term} {d['elpd_diff']:+.2f} (SE {d['se']:.2f}): "
-                   + elpd_difference_reading(d["elpd_diff"], d["se"], term).line)
+        out.append(f"on the row-wise elpd (each held-out row scored alone: a steadier estimate of a different "
+                   f"target{caveat}) the full model against the model without {term} {d['elpd_diff']:+.2f} "
+                   f"(SE {d['se']:.2f}): " + elpd_difference_reading(d["elpd_diff"], d["se"], term).line)
     return out
 
 

@@ -112,18 +112,21 @@ def logmeanexp(x: np.ndarray) -> float:
 ELPD_KHAT_BAR = 0.7
 
 
-def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float]]:
+def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float, float]]:
     """Each held-out row's own elpd (``log mean exp`` over the draws of that row's log-likelihood alone), as
-    ``(weight name, row index, elpd)``, observed rows then interval rows. Their sum is the episode's *row-wise*
+    ``(weight name, row index, elpd, Pareto k-hat of that row's draws)``, observed rows then interval rows. Their sum is the episode's *row-wise*
     elpd: it scores each vote row's predictive on its own, so it leaves out what the rows of one episode share
     (its case and episode effects) and is not the joint elpd; but each term is a mean of one row's likelihood,
     whose draws spread far less than the joint's, so its Monte Carlo error is small where the joint's is not."""
+    from bayes_coalition import _arviz
+
     base = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
     out = []
     for key in ("obs_weight", "interval_weight"):
         for j in np.flatnonzero(np.asarray(weights[key]) > 0):
-            w = {**base, key: np.eye(len(base[key]))[j]}
-            out.append((key, int(j), logmeanexp(np.asarray(loglik(posterior, w)))))
+            lp = np.asarray(loglik(posterior, {**base, key: np.eye(len(base[key]))[j]}), dtype=float)
+            # a row with no voters has log-likelihood 0 at every draw: nothing to estimate, k-hat 0
+            out.append((key, int(j), logmeanexp(lp), _arviz.pareto_khat(lp) if np.ptp(lp) > 0 else 0.0))
     return out
 
 
@@ -131,14 +134,16 @@ def held_out_scores(loglik, posterior, weights: dict) -> dict:
     """The held-out episode's scores from one fit: ``elpd`` (joint, what :func:`loeo` compares), ``elpd_khat``
     (Pareto k-hat of the draws' joint likelihood: above ``ELPD_KHAT_BAR`` the elpd rests on a few draws),
     ``elpd_chains`` (the elpd of each chain's draws alone: their spread is the Monte Carlo error seen directly)
-    and ``elpd_rows`` (the row-wise elpd, :func:`row_elpds`)."""
+    ``elpd_rows`` (the row-wise elpd, :func:`row_elpds`) and ``elpd_rows_khat`` (the largest of its rows' k-hat)."""
     from bayes_coalition import _arviz
 
     lp = np.asarray(loglik(posterior, weights), dtype=float)
     chains = lp.reshape(posterior.sizes["chain"], -1)
+    rows = row_elpds(loglik, posterior, weights)
     return {"elpd": logmeanexp(lp), "elpd_khat": _arviz.pareto_khat(lp),
             "elpd_chains": [logmeanexp(c) for c in chains],
-            "elpd_rows": float(sum(v for _, _, v in row_elpds(loglik, posterior, weights)))}
+            "elpd_rows": float(sum(v for _, _, v, _ in rows)),
+            "elpd_rows_khat": float(max((k for *_, k in rows), default=0.0))}
 
 
 def elpd_difference(table: pd.DataFrame, a: str, b: str) -> dict:
@@ -174,7 +179,7 @@ def converged_differences(table: pd.DataFrame, fits: list[dict], bar: float = RH
 def elpd_reliability(fits: list[dict], bar: float = ELPD_KHAT_BAR) -> dict:
     """How much of the comparison is Monte Carlo error: ``{"khat_bar": bar, "unreliable": [{variant, episode,
     elpd_khat, elpd_chains}] (fits whose k-hat exceeds the bar, worst first), "row_differences": {name: {elpd_diff,
-    se, n_episodes}}}``, the full model's differences again on the row-wise elpd (:func:`row_elpds`; None when a
+    se, n_episodes}}, "rows_unreliable": the number of fits with a held-out row above the bar}``, the full model's differences again on the row-wise elpd (:func:`row_elpds`; None when a
     fit lacks it, as a record from before 2026-12-03 does)."""
     unreliable = sorted(({k: f[k] for k in ("variant", "episode", "elpd_khat", "elpd_chains")} for f in fits
                          if f.get("elpd_khat") is not None and float(f["elpd_khat"]) > bar),
@@ -183,7 +188,8 @@ def elpd_reliability(fits: list[dict], bar: float = ELPD_KHAT_BAR) -> dict:
     if fits and all(f.get("elpd_rows") is not None for f in fits):
         rows = pd.DataFrame([f for f in fits]).pivot(index="episode", columns="variant", values="elpd_rows")
         row_diff = {f"full_minus_{k}": elpd_difference(rows, FULL, k) for k in rows.columns if k != FULL}
-    return {"khat_bar": float(bar), "unreliable": unreliable, "row_differences": row_diff}
+    rows_bad = sum(1 for f in fits if f.get("elpd_rows_khat") is not None and float(f["elpd_rows_khat"]) > bar)
+    return {"khat_bar": float(bar), "unreliable": unreliable, "row_differences": row_diff, "rows_unreliable": rows_bad}
 
 
 def _episode_fit(spec: dict, sampler, ep: str, i: int, *, seed, draws, chains, tune, refit, cores):

@@ -282,7 +282,10 @@ def test_loeo_reliability_phrases_by_hand():
                            "(+2.0 SE)") and got[1].startswith("on the row-wise elpd (each held-out row scored alone")
     assert got[2].endswith("without H2 +0.19 (SE 1.90): not separated by the data (+0.1 SE, leaning to the model "
                            "with H2; 2 SE needed)")
+    assert "k-hat is above" not in got[1]                              # no fit's rows above the bar: no caveat
     assert loeo_reliability_phrases({**rel, "unreliable": []}, 69)[0] == "every fit's elpd has Pareto k-hat at most 0.7"
+    assert ("a different target; in 3 of 69 fits a held-out row's own k-hat is above 0.7 too) the full model"
+            in loeo_reliability_phrases({**rel, "rows_unreliable": 3}, 69)[1])
     for old in (None, {"khat_bar": 0.7, "unreliable": [], "row_differences": None}):
         assert loeo_reliability_phrases(old, 69) == [
             "this record carries no Monte Carlo check of the episodes' elpd (k-hat, each chain's elpd, row-wise elpd; "

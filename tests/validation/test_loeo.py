@@ -128,36 +128,41 @@ def test_held_out_scores_by_hand(rng):
     seen = []
     loglik = _row_loglik(obs, ints, seen)
     rows = row_elpds(loglik, posterior, weights)
-    assert [(k, j) for k, j, _ in rows] == [("obs_weight", 1), ("obs_weight", 3), ("interval_weight", 0)]
+    assert [(k, j) for k, j, *_ in rows] == [("obs_weight", 1), ("obs_weight", 3), ("interval_weight", 0)]
     lme = lambda x, axis=None: special.logsumexp(x, axis=axis) - math.log(np.shape(x)[-1] if axis is not None else np.size(x))
-    np.testing.assert_allclose([v for *_, v in rows], [lme(obs[1]), lme(obs[3]), lme(ints[0])])
+    np.testing.assert_allclose([v for _, _, v, _ in rows], [lme(obs[1]), lme(obs[3]), lme(ints[0])])
+    assert all(k < 0.5 for *_, k in rows)                            # each row varies little over the draws
     assert all(w["code_weight"].sum() == 0 and w["obs_weight"].sum() + w["interval_weight"].sum() == 1 for w in seen[:3])
     got = held_out_scores(loglik, posterior, weights)
     joint = obs[1] + obs[3] + ints[0]
     assert got["elpd"] == pytest.approx(lme(joint))
     np.testing.assert_allclose(got["elpd_chains"], lme(joint.reshape(chains, draws), axis=1))
     assert got["elpd_rows"] == pytest.approx(lme(obs[1]) + lme(obs[3]) + lme(ints[0]))
-    assert got["elpd_khat"] < 0.5
+    assert got["elpd_khat"] < 0.5 and got["elpd_rows_khat"] == pytest.approx(max(k for *_, k in rows))
     heavy = np.log(stats.genpareto.rvs(1.0, size=(1, chains * draws), random_state=rng))
     spread = held_out_scores(_row_loglik(np.vstack([heavy, obs[1:]]), ints), posterior,
                              {**weights, "obs_weight": np.array([1.0, 0, 0, 0, 0])})
-    assert spread["elpd_khat"] > ELPD_KHAT_BAR
+    assert spread["elpd_khat"] > ELPD_KHAT_BAR and spread["elpd_rows_khat"] > ELPD_KHAT_BAR
+    # a row with no voters (log-likelihood 0 at every draw) scores 0 with k-hat 0
+    empty = row_elpds(_row_loglik(np.zeros_like(obs), ints), posterior, {**weights, "interval_weight": np.zeros(2)})
+    assert [(v, k) for *_, v, k in empty] == [(0.0, 0.0), (0.0, 0.0)]
 
 
 def test_elpd_reliability_by_hand():
     """Fits above the k-hat bar listed worst first (at the bar not listed); the row-wise differences by hand, as
     elpd_difference of the rows' sums; none when a fit lacks its row-wise elpd (a record from before)."""
-    fits = [{"variant": v, "episode": e, "elpd_khat": k, "elpd_chains": [0.0], "elpd_rows": r, "max_rhat": 1.0}
-            for v, e, k, r in [("full", "a", 0.70, -10.0), ("full", "b", 0.95, -5.0), ("without_H2", "a", 0.71, -9.0),
-                               ("without_H2", "b", 0.2, -6.5)]]
+    fits = [{"variant": v, "episode": e, "elpd_khat": k, "elpd_chains": [0.0], "elpd_rows": r, "max_rhat": 1.0,
+             "elpd_rows_khat": rk}
+            for v, e, k, r, rk in [("full", "a", 0.70, -10.0, 0.7), ("full", "b", 0.95, -5.0, 0.71),
+                                   ("without_H2", "a", 0.71, -9.0, 0.3), ("without_H2", "b", 0.2, -6.5, 0.9)]]
     got = elpd_reliability(fits)
-    assert got["khat_bar"] == 0.7
+    assert got["khat_bar"] == 0.7 and got["rows_unreliable"] == 2
     assert [(f["variant"], f["episode"]) for f in got["unreliable"]] == [("full", "b"), ("without_H2", "a")]
     d = got["row_differences"]["full_minus_without_H2"]                 # differences -1.0 and +1.5
     assert d["elpd_diff"] == pytest.approx(0.5) and d["n_episodes"] == 2
     assert d["se"] == pytest.approx(math.sqrt(2 * np.var([-1.0, 1.5], ddof=1)))
-    old = [{k: v for k, v in f.items() if k not in ("elpd_rows", "elpd_khat")} for f in fits]
-    assert elpd_reliability(old) == {"khat_bar": 0.7, "unreliable": [], "row_differences": None}
+    old = [{k: v for k, v in f.items() if k not in ("elpd_rows", "elpd_khat", "elpd_rows_khat")} for f in fits]
+    assert elpd_reliability(old) == {"khat_bar": 0.7, "unreliable": [], "row_differences": None, "rows_unreliable": 0}
 
 
 def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monkeypatch, tmp_path):
