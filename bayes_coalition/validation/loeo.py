@@ -114,10 +114,11 @@ ELPD_KHAT_BAR = 0.7
 
 def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float, float]]:
     """Each held-out row's own elpd (``log mean exp`` over the draws of that row's log-likelihood alone), as
-    ``(weight name, row index, elpd, Pareto k-hat of that row's draws)``, observed rows then interval rows. Their sum is the episode's *row-wise*
-    elpd: it scores each vote row's predictive on its own, so it leaves out what the rows of one episode share
-    (its case and episode effects) and is not the joint elpd; but each term is a mean of one row's likelihood,
-    whose draws spread far less than the joint's, so its Monte Carlo error is small where the joint's is not."""
+    ``(weight name, row index, elpd, Pareto k-hat of that row's draws)``, observed rows then interval rows. Their
+    sum is the episode's *row-wise* elpd: it scores each vote row's predictive on its own, so it leaves out what
+    the rows of one episode share (its case and episode effects) and is not the joint elpd; but each term is a mean
+    of one row's likelihood, whose draws spread far less than the joint's, so its Monte Carlo error is small where
+    the joint's is not (each row's k-hat says how small)."""
     from bayes_coalition import _arviz
 
     base = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in weights.items()}
@@ -133,7 +134,7 @@ def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float, f
 def held_out_scores(loglik, posterior, weights: dict) -> dict:
     """The held-out episode's scores from one fit: ``elpd`` (joint, what :func:`loeo` compares), ``elpd_khat``
     (Pareto k-hat of the draws' joint likelihood: above ``ELPD_KHAT_BAR`` the elpd rests on a few draws),
-    ``elpd_chains`` (the elpd of each chain's draws alone: their spread is the Monte Carlo error seen directly)
+    ``elpd_chains`` (the elpd of each chain's draws alone: their spread is the Monte Carlo error seen directly),
     ``elpd_rows`` (the row-wise elpd, :func:`row_elpds`) and ``elpd_rows_khat`` (the largest of its rows' k-hat)."""
     from bayes_coalition import _arviz
 
@@ -179,14 +180,15 @@ def converged_differences(table: pd.DataFrame, fits: list[dict], bar: float = RH
 def elpd_reliability(fits: list[dict], bar: float = ELPD_KHAT_BAR) -> dict:
     """How much of the comparison is Monte Carlo error: ``{"khat_bar": bar, "unreliable": [{variant, episode,
     elpd_khat, elpd_chains}] (fits whose k-hat exceeds the bar, worst first), "row_differences": {name: {elpd_diff,
-    se, n_episodes}}, "rows_unreliable": the number of fits with a held-out row above the bar}``, the full model's differences again on the row-wise elpd (:func:`row_elpds`; None when a
-    fit lacks it, as a record from before 2026-12-03 does)."""
+    se, n_episodes}}, "rows_unreliable": n}``: ``row_differences`` are the full model's differences again on the
+    row-wise elpd (:func:`row_elpds`; None when a fit lacks it, as a record from before 2026-12-03 does), and
+    ``rows_unreliable`` the number of fits with a held-out row's own k-hat above the bar."""
     unreliable = sorted(({k: f[k] for k in ("variant", "episode", "elpd_khat", "elpd_chains")} for f in fits
                          if f.get("elpd_khat") is not None and float(f["elpd_khat"]) > bar),
                         key=lambda f: -float(f["elpd_khat"]))
     row_diff = None
     if fits and all(f.get("elpd_rows") is not None for f in fits):
-        rows = pd.DataFrame([f for f in fits]).pivot(index="episode", columns="variant", values="elpd_rows")
+        rows = pd.DataFrame(fits).pivot(index="episode", columns="variant", values="elpd_rows")
         row_diff = {f"full_minus_{k}": elpd_difference(rows, FULL, k) for k in rows.columns if k != FULL}
     rows_bad = sum(1 for f in fits if f.get("elpd_rows_khat") is not None and float(f["elpd_rows_khat"]) > bar)
     return {"khat_bar": float(bar), "unreliable": unreliable, "row_differences": row_diff, "rows_unreliable": rows_bad}
