@@ -13,7 +13,9 @@ Each rule is defined once and tested at its boundaries (``tests/report/test_chec
 - :func:`backtest_findings` and :func:`backtest_verdict`: whether the backtest beats the party-line baseline,
   part by part of the bar and in one line (:func:`out_of_sample_record`: the same for ``predict``);
 - :func:`elpd_difference_reading`: what an out-of-sample elpd difference says of a hypothesis' term (which
-  model it favours, or that the data do not separate them).
+  model it favours, or that the data do not separate them);
+- :func:`loeo_reliability_phrases`: how far a leave-one-episode-out record's elpd can be trusted as a Monte Carlo
+  estimate (fits above the k-hat bar, and the differences on the row-wise elpd).
 
 No plotting here: sections call these and turn the results into blocks.
 """
