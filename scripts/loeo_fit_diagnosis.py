@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  R-hat {w['rhat']:.3f}  {w['name']} {w['coords']}  chain means "
               + " ".join(f"{m:+.3f}" for m in w["chain_means"]))
     post = idata.posterior
-    lp = np.asarray(L.VoteLogLik(fits.pm_model)(post, L.held_out_weights(model.model_data, args.episode)))
+    loglik = L.VoteLogLik(fits.pm_model)                  # built once: the joint, the replicates and the rows use it
+    weights = L.held_out_weights(model.model_data, args.episode)
+    lp = np.asarray(loglik(post, weights))
     e = chain_elpd(lp.reshape(post.sizes["chain"], post.sizes["draw"]))
     print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"])
           + f"; Pareto k-hat of its draws {_arviz.pareto_khat(lp):.2f}")
@@ -144,13 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, idx in own.items():
             x = post[name].values[..., idx]
             print(f"  {name} of the episode (posterior, prior N(0, 1)): mean {x.mean():+.3f}, sd {x.std():.3f}")
-        r = replicated_elpd(L.VoteLogLik(fits.pm_model), post, L.held_out_weights(md, args.episode), own,
-                            args.replicates, args.seed)
+        r = replicated_elpd(loglik, post, weights, own, args.replicates, args.seed)
         print(f"held-out elpd with {args.replicates} fresh draws of the episode's own effects per draw {r['elpd']:.2f}; "
               f"per chain " + ", ".join(f"{x:.2f}" for x in r["per_chain"]) + f"; Pareto k-hat {r['khat']:.2f}")
     if args.rows:
-        loglik = L.VoteLogLik(fits.pm_model)
-        weights = L.held_out_weights(model.model_data, args.episode)
         labels = {"obs_weight": list(post.coords["obs"].values) if "obs" in post.coords else model.model_data.coords["obs"],
                   "interval_weight": model.model_data.coords["interval_obs"]}
         rows = row_elpd(loglik, post, weights, labels)
