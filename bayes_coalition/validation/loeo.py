@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bayes_coalition.report.checks import K_BAD
 from bayes_coalition.validation.compare import H_VARIANTS
 
 VOTE_TERMS = ("yea", "yea_two_party_sum", "interval_yea", "whip_count")
@@ -108,8 +109,9 @@ def logmeanexp(x: np.ndarray) -> float:
 
 
 # Pareto k-hat above which an episode's elpd, a mean over draws of its joint likelihood, rests on a few draws
-# (Vehtari et al. 2024): its Monte Carlo error is then not reliable, and the row-wise score below is the steadier one
-ELPD_KHAT_BAR = 0.7
+# (Vehtari et al. 2024): its Monte Carlo error is then not reliable, and the row-wise score below is the steadier one.
+# The same bar as PSIS-LOO's (report.checks.K_BAD), written there once
+ELPD_KHAT_BAR = K_BAD
 
 
 def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float, float]]:
