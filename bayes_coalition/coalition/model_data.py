@@ -3,7 +3,9 @@
 Which count rows enter the likelihood, and why others do not, is decided here and
 recorded in :attr:`ModelData.usage` so that nothing is dropped silently:
 
-- a party row with both yea and nay is a point observation of that party;
+- a party row with both yea and nay is a point observation of that party, unless nobody of the party voted
+  (yea = nay = 0, the House's lone independent absent): such a row says nothing and would only pad the row
+  counts of the checks (predictive coverage, Pareto k), so it is listed as ``no_voters_unused``;
 - the remainder of a chamber total (ALL) after the complete party rows is a point
   observation of the remaining voters ("residual"); if both major parties remain, their
   mix is a latent share;
@@ -182,7 +184,11 @@ def build_model_data(ds: TradeDataset, exclude_cases=(), include_ex_post: bool =
         g = grp.set_index("party")
         complete = [p for p in ("R", "D", "I") if p in g.index and pd.notna(g.loc[p, "yea"]) and pd.notna(g.loc[p, "nay"])]
         for p in complete:
-            obs.append((ci, GROUPS.index(p), int(g.loc[p, "yea"]) + int(g.loc[p, "nay"]), int(g.loc[p, "yea"])))
+            n = int(g.loc[p, "yea"]) + int(g.loc[p, "nay"])
+            if n == 0:
+                usage.append((case_id, p, "no_voters_unused"))
+                continue
+            obs.append((ci, GROUPS.index(p), n, int(g.loc[p, "yea"])))
             usage.append((case_id, p, "point"))
         for p in ("R", "D", "I"):
             if p in g.index and p not in complete and pd.notna(g.loc[p, "yea"]) | pd.notna(g.loc[p, "nay"]):
