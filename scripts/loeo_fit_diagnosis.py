@@ -7,7 +7,7 @@ episode's place in the spec's episodes) and settings, through the same worker pa
 (``validation.loeo._episode_fit``), so on the same machine it reproduces the run's fit draw for draw.
 
     .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
-        [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows] [--replicates M]
+        [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows] [--replicates M] [--integrated DRAWS]
 
 Measured 2026-12-02 (floored default, full model without taa2011, as the LOEO run's checkpoint: R-hat 1.355, elpd
 -45.32): docs/model_layers.md, "The same check on today's default".
@@ -65,11 +65,6 @@ def row_elpd(loglik, posterior, weights: dict, labels: dict) -> list[tuple[str, 
     return [(labels[key][j], v, k) for key, j, v, k in row_elpds(loglik, posterior, weights)]
 
 
-#: the held-out episode's own standard-normal effects: in the fit without its votes nothing but their N(0, 1) prior
-#: informs them (the script prints their posterior mean and sd to show it), so they can be drawn afresh
-EPISODE_OWN_Z = {"episode_z": "episode", "case_z": "case", "party_tilt_z": "case"}
-
-
 def replicated_elpd(loglik, posterior, weights: dict, own: dict, m: int, seed: int) -> dict:
     """The held-out joint elpd with the episode's own standard-normal effects drawn ``m`` times afresh for every
     posterior draw (``own``: variable -> indices along its last dimension): ``log mean_{s, r} p(votes | theta_s,
@@ -114,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replicates", type=int, default=0,
                     help="also the joint elpd with the episode's own standard-normal effects drawn this many times "
                          "afresh per posterior draw (replicated_elpd)")
+    ap.add_argument("--integrated", type=int, default=0, metavar="DRAWS",
+                    help="also the joint elpd with the episode's own effects integrated out per draw by importance "
+                         "sampling (validation.loeo.integrated_elpd) on this many evenly spaced posterior draws")
     ap.add_argument("--rows", action="store_true",
                     help="also each held-out row's elpd, the construct effects and the episode's approval shift")
     args = ap.parse_args(argv)
@@ -138,17 +136,24 @@ def main(argv: list[str] | None = None) -> int:
     e = chain_elpd(lp.reshape(post.sizes["chain"], post.sizes["draw"]))
     print(f"held-out elpd {e['pooled']:.2f}; per chain " + ", ".join(f"{x:.2f}" for x in e["per_chain"])
           + f"; Pareto k-hat of its draws {_arviz.pareto_khat(lp):.2f}")
+    own = L.episode_own_effects(model.model_data, args.episode, post)
     if args.replicates:
-        md = model.model_data
-        ep_i = list(md.coords["episode"]).index(args.episode)
-        where = {"episode": np.array([ep_i]), "case": np.flatnonzero(np.asarray(md.case_episode_idx) == ep_i)}
-        own = {name: where[dim] for name, dim in EPISODE_OWN_Z.items() if name in post}
         for name, idx in own.items():
             x = post[name].values[..., idx]
             print(f"  {name} of the episode (posterior, prior N(0, 1)): mean {x.mean():+.3f}, sd {x.std():.3f}")
         r = replicated_elpd(loglik, post, weights, own, args.replicates, args.seed)
         print(f"held-out elpd with {args.replicates} fresh draws of the episode's own effects per draw {r['elpd']:.2f}; "
               f"per chain " + ", ".join(f"{x:.2f}" for x in r["per_chain"]) + f"; Pareto k-hat {r['khat']:.2f}")
+    if args.integrated:
+        import time
+
+        t0 = time.perf_counter()
+        g = L.integrated_elpd(loglik, post, weights, own, max_draws=args.integrated, seed=args.seed)
+        print(f"held-out elpd with the episode's own effects integrated out per draw ({g['n_draws']} draws, "
+              f"{g['dim']} effects, {time.perf_counter() - t0:.0f} s): {g['elpd']:.2f} (MCSE {g['mcse']:.2f}); "
+              f"per chain " + ", ".join(f"{x:.2f}" for x in g["per_chain"]) + f"; Pareto k-hat over draws "
+              f"{g['khat']:.2f}; inner k-hat max {g['draw_khat_max']:.2f} ({g['draws_khat_above']} draws above 0.7), "
+              f"inner MCSE max {g['draw_mcse_max']:.3f}, unfinished {g['unfinished']}")
     if args.rows:
         labels = {"obs_weight": list(post.coords["obs"].values) if "obs" in post.coords else model.model_data.coords["obs"],
                   "interval_weight": model.model_data.coords["interval_obs"]}

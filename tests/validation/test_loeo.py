@@ -303,3 +303,45 @@ def test_loeo_votes_predicts_the_left_out_episodes_votes(mock_pymc_sample, monke
     assert ((v["p_pass"] >= 0) & (v["p_pass"] <= 1)).all() and ((v["p_floor"] > 0) & (v["p_floor"] < 1)).all()
     np.testing.assert_allclose(v["p_deadlock"], 1 - v["p_floor"] * v["p_pass"], atol=1e-12)
     assert len(res["unconverged_fits"]) == 1 and res["summary"]["failed_or_withdrawn"]["n_votes"] == 0
+
+
+class _GaussianLogLik:
+    """A stand-in for VoteLogLik: ``y_j ~ N(scale * case_z[2] + episode_z[1], 0.05)``, so only the slots
+    ``episode_z[1]`` and ``case_z[2]`` enter; the other entries are noise that must not matter."""
+
+    def __init__(self, y):
+        self.y = y
+        self.fn = type("Fn", (), {"names": ["case_z", "episode_z", "scale"]})()
+
+    def __call__(self, ds, weights):
+        flat = {n: ds[n].transpose("chain", "draw", ...).values.reshape(-1, *ds[n].shape[2:]) for n in self.fn.names}
+        mean = flat["scale"][:, None] * flat["case_z"][:, [2]] + flat["episode_z"][:, [1]]
+        return -0.5 * (((self.y - mean) / 0.05) ** 2 + np.log(2 * np.pi * 0.05 ** 2)).sum(-1)
+
+
+def test_integrated_elpd_puts_the_effects_in_their_slots_and_matches_the_closed_form():
+    """integrated_elpd with own = {episode_z: [1], case_z: [2]} on a Gaussian stand-in: per draw the marginal of
+    y is N(0, (scale^2 + 1) 11^T + 0.05^2 I) (SciPy), and the elpd is their log mean exp over the evenly spaced
+    draws it keeps (20 of 2 x 30, both chains); the inner error is a few hundredths."""
+    import xarray as xr
+    from scipy import stats
+
+    from bayes_coalition.validation.loeo import integrated_elpd
+
+    rng = np.random.default_rng(5)
+    y = 0.8 * rng.normal() + rng.normal() + 0.05 * rng.normal(size=6)
+    post = xr.Dataset({"case_z": (("chain", "draw", "case"), rng.normal(size=(2, 30, 4))),
+                       "episode_z": (("chain", "draw", "episode"), rng.normal(size=(2, 30, 3))),
+                       # the chains' scales far apart, so that their elpds differ
+                       "scale": (("chain", "draw"), np.stack([rng.uniform(0.2, 0.4, 30), rng.uniform(1.5, 2.0, 30)]))})
+    got = integrated_elpd(_GaussianLogLik(y), post, {}, {"episode_z": np.array([1]), "case_z": np.array([2])},
+                          max_draws=20, seed=1, final_particles=1024)
+    pick = np.unique(np.linspace(0, 59, 20).round().astype(int))
+    scale = post["scale"].values.reshape(-1)[pick]
+    exact = np.array([stats.multivariate_normal(np.zeros(6), (s ** 2 + 1) * np.ones((6, 6)) + 0.05 ** 2 * np.eye(6))
+                      .logpdf(y) for s in scale])
+    assert got["n_draws"] == 20 and got["dim"] == 2 and len(got["per_chain"]) == 2
+    assert got["draw_mcse_max"] < 0.05 and got["draws_khat_above"] == 0 and got["unfinished"] == 0
+    assert got["elpd"] == pytest.approx(logmeanexp(exact), abs=0.05)
+    assert got["per_chain"] == pytest.approx([logmeanexp(exact[pick < 30]), logmeanexp(exact[pick >= 30])], abs=0.05)
+    assert abs(got["per_chain"][0] - got["per_chain"][1]) > 0.5
