@@ -21,7 +21,7 @@ not reused, so it is consistent for any proposal, and its Pareto k-hat per draw 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special
@@ -93,7 +93,8 @@ def _temper(loglik_z, rows, dim, mu0, cov0, *, k, frac, max_rounds, refits, rng)
     beta = np.zeros(n)
     at_one = np.zeros(n, dtype=int)          # rounds each row has had at beta = 1
     rounds = 0
-    for rounds in range(1, max_rounds + 1):
+    while rounds < max_rounds:
+        rounds += 1
         chol = np.linalg.cholesky(cov)
         z = mu[:, None, :] + np.einsum("sij,skj->ski", chol, rng.standard_normal((n, k, dim)))
         log_base = _gauss_logpdf(z, np.broadcast_to(mu0, (n, dim)), base_chol)

@@ -61,7 +61,7 @@ def test_binomial_logit_effect_matches_quadrature():
     for s in range(8):
         mode = (special.logit(y / n) - c[s]) / b[s]
         peak = row(s, mode) + stats.norm.logpdf(mode)
-        val, _ = integrate.quad(lambda t: np.exp(row(s, t) + stats.norm.logpdf(t) - peak), mode - 2, mode + 2,
+        val, _ = integrate.quad(lambda t, s=s, peak=peak: np.exp(row(s, t) + stats.norm.logpdf(t) - peak), mode - 2, mode + 2,
                                 points=[mode], limit=200, epsabs=0, epsrel=1e-10)
         want.append(np.log(val) + peak)
     got = integrated_log_likelihood(loglik_z, 8, 1, rng=4, final_particles=1024)
