@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out elpd with the episode's own effects integrated out per draw ({g['n_draws']} draws, "
               f"{g['dim']} effects, {time.perf_counter() - t0:.0f} s): {g['elpd']:.2f} (MCSE {g['mcse']:.2f}); "
               f"per chain " + ", ".join(f"{x:.2f}" for x in g["per_chain"]) + f"; Pareto k-hat over draws "
-              f"{g['khat']:.2f}; inner k-hat max {g['draw_khat_max']:.2f} ({g['draws_khat_above']} draws above 0.7), "
+              f"{g['khat']:.2f}; inner k-hat max {g['draw_khat_max']:.2f} ({g['draws_khat_above']} draws above {L.ELPD_KHAT_BAR:g}), "
               f"inner MCSE max {g['draw_mcse_max']:.3f}, unfinished {g['unfinished']}")
     if args.rows:
         labels = {"obs_weight": list(post.coords["obs"].values) if "obs" in post.coords else model.model_data.coords["obs"],

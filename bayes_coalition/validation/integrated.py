@@ -67,6 +67,13 @@ def _t_logpdf(z, mu, chol, df):
             - 0.5 * logdet[:, None] - 0.5 * (df + d) * np.log1p((u ** 2).sum(-1) / df))
 
 
+def log_mean_mcse(logw: np.ndarray) -> np.ndarray:
+    """The delta method's Monte Carlo sd of ``log mean exp(logw)`` over the last axis, its terms taken as
+    independent: ``sd(w) / (sqrt(K) mean(w))``; trustworthy only where the terms' Pareto k-hat is below 0.7."""
+    w = np.exp(logw - logw.max(-1, keepdims=True))
+    return w.std(-1, ddof=1) / (np.sqrt(w.shape[-1]) * w.mean(-1))
+
+
 def _weighted_gaussian(z, logw, prev_cov):
     """Mean and covariance of the weighted particles, the covariance shrunk towards the previous proposal's by
     ``d / (ess + d)`` so that a round with few effective particles cannot collapse it."""
@@ -148,10 +155,7 @@ def integrated_log_likelihood(loglik_z: Callable[[np.ndarray, np.ndarray], np.nd
     z = mu[:, None, :] + np.einsum("sij,skj->ski", chol, eps * scale)
     logw = (np.asarray(loglik_z(z, np.arange(n_draws)), dtype=float) - 0.5 * (z ** 2).sum(-1) - 0.5 * dim * LOG_2PI
             - _t_logpdf(z, mu, chol, df))
-    m = logw.max(-1)
-    log_lik = m + np.log(np.mean(np.exp(logw - m[:, None]), axis=-1))
-    w = np.exp(logw - m[:, None])
-    # the delta method's Monte Carlo sd of log(mean w): sd(w) / (sqrt(K) mean(w)); trustworthy where k-hat < 0.7
-    mcse = w.std(-1, ddof=1) / (np.sqrt(final_particles) * w.mean(-1))
+    log_lik = special.logsumexp(logw, axis=-1) - np.log(final_particles)
+    mcse = log_mean_mcse(logw)
     khat = np.array([_arviz.pareto_khat(row) for row in logw])
     return {"log_lik": log_lik, "mcse": mcse, "khat": khat, "beta": beta, "rounds": rounds}

@@ -128,7 +128,8 @@ def row_elpds(loglik, posterior, weights: dict) -> list[tuple[str, int, float, f
     for key in ("obs_weight", "interval_weight"):
         for j in np.flatnonzero(np.asarray(weights[key]) > 0):
             lp = np.asarray(loglik(posterior, {**base, key: np.eye(len(base[key]))[j]}), dtype=float)
-            # a row with no voters has log-likelihood 0 at every draw: nothing to estimate, k-hat 0
+            # a row whose log-likelihood is the same at every draw has nothing to estimate: k-hat 0 (ArviZ says
+            # inf); the rows without voters were such rows until model_data lists them as no_voters_unused
             out.append((key, int(j), logmeanexp(lp), _arviz.pareto_khat(lp) if np.ptp(lp) > 0 else 0.0))
     return out
 
@@ -175,7 +176,7 @@ def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: i
     import xarray as xr
 
     from bayes_coalition import _arviz
-    from bayes_coalition.validation.integrated import integrated_log_likelihood
+    from bayes_coalition.validation.integrated import integrated_log_likelihood, log_mean_mcse
 
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     n = chains * draws
@@ -202,10 +203,8 @@ def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: i
     rng = np.random.default_rng(seed)
     out = integrated_log_likelihood(loglik_z, len(pick), dim, rng=rng, **options)
     ll = out["log_lik"]
-    w = np.exp(ll - ll.max())
     chain_of = pick // draws
-    return {"elpd": logmeanexp(ll), "khat": _arviz.pareto_khat(ll),
-            "mcse": float(w.std(ddof=1) / (np.sqrt(len(w)) * w.mean())),
+    return {"elpd": logmeanexp(ll), "khat": _arviz.pareto_khat(ll), "mcse": float(log_mean_mcse(ll)),
             "draw_mcse_max": float(out["mcse"].max()), "draw_khat_max": float(out["khat"].max()),
             "draws_khat_above": int((out["khat"] > ELPD_KHAT_BAR).sum()), "unfinished": int((out["beta"] < 1).sum()),
             "per_chain": [logmeanexp(ll[chain_of == c]) for c in range(chains) if (chain_of == c).any()],
