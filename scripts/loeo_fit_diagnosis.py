@@ -67,12 +67,12 @@ def row_elpd(loglik, posterior, weights: dict, labels: dict) -> list[tuple[str, 
 
 def replicated_elpd(loglik, posterior, weights: dict, own: dict, m: int, seed: int) -> dict:
     """The held-out joint elpd with the episode's own standard-normal effects drawn ``m`` times afresh for every
-    posterior draw (``own``: variable -> indices along its last dimension): ``log mean_{s, r} p(votes | theta_s,
+    posterior draw (``own``: :func:`validation.loeo.episode_own_effects`): ``log mean_{s, r} p(votes | theta_s,
     z_r)``, the same target as the plain estimate (a new episode's effects from their prior given the
     hyper-parameters), averaged over ``m`` times as many effect draws. Returns the elpd, the Pareto k-hat of the
     per-draw means over the replicates and each chain's elpd."""
     from bayes_coalition import _arviz
-    from bayes_coalition.validation.loeo import logmeanexp
+    from bayes_coalition.validation.loeo import logmeanexp, own_axis
 
     rng = np.random.default_rng(seed)
     reps = []
@@ -80,7 +80,8 @@ def replicated_elpd(loglik, posterior, weights: dict, own: dict, m: int, seed: i
         post = posterior.copy()
         for name, idx in own.items():
             arr = post[name].values.copy()
-            arr[..., idx] = rng.standard_normal(arr[..., idx].shape)
+            view = np.moveaxis(arr, 2 + own_axis(posterior, name), -1)       # (chain, draw, ..., own dimension)
+            view[..., idx] = rng.standard_normal(view[..., idx].shape)
             post[name] = (post[name].dims, arr)
         reps.append(np.asarray(loglik(post, weights), dtype=float))
     lp = np.stack(reps)                                             # (replicate, draw)
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     own = L.episode_own_effects(model.model_data, args.episode, post)
     if args.replicates:
         for name, idx in own.items():
-            x = post[name].values[..., idx]
+            x = np.moveaxis(post[name].values, 2 + L.own_axis(post, name), -1)[..., idx]
             print(f"  {name} of the episode (posterior, prior N(0, 1)): mean {x.mean():+.3f}, sd {x.std():.3f}")
         r = replicated_elpd(loglik, post, weights, own, args.replicates, args.seed)
         print(f"held-out elpd with {args.replicates} fresh draws of the episode's own effects per draw {r['elpd']:.2f}; "

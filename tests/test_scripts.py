@@ -149,3 +149,22 @@ def test_loeo_fit_diagnosis_replicates_the_episodes_own_effects(rng) -> None:
     assert r["elpd"] == pytest.approx(stats.norm.logpdf(1.0, scale=np.sqrt(2.0)), abs=0.01)
     assert all((z == 5.0).all() for z in seen) and len(seen) == 100 and len(r["per_chain"]) == 2
     assert r["khat"] < 0.7 and (held == 5.0).all()       # the posterior given is not changed
+
+
+def test_loeo_fit_diagnosis_replicates_a_walk_step_along_its_own_dimension(rng) -> None:
+    """``faction_share_z`` is (congress_step, walking_faction) and its own entries lie along congress_step: own = [2]
+    redraws both factions' entries of step 2 and nothing else (entry 2 of the last dimension does not exist)."""
+    import numpy as np
+    import xarray as xr
+
+    diag = _script("loeo_fit_diagnosis")
+    post = xr.Dataset({"faction_share_z": (("chain", "draw", "congress_step", "walking_faction"), np.full((2, 50, 3, 2), 5.0))})
+    seen = []
+
+    def loglik(posterior, w):
+        seen.append(posterior["faction_share_z"].values.reshape(-1, 3, 2).copy())
+        return np.zeros(100)
+
+    diag.replicated_elpd(loglik, post, {}, {"faction_share_z": np.array([2])}, m=3, seed=1)
+    for f in seen:
+        assert (f[:, :2] == 5.0).all() and (np.abs(f[:, 2]) < 5.0).all() and f[:, 2].std() > 0.5

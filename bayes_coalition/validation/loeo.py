@@ -151,15 +151,42 @@ def held_out_scores(loglik, posterior, weights: dict) -> dict:
 
 
 #: the held-out episode's own standard-normal effects (variable -> the dimension its episode's entries lie along): in
-#: the fit without its votes nothing but their N(0, 1) prior informs them, so they can be integrated out draw by draw
-EPISODE_OWN_Z = {"episode_z": "episode", "case_z": "case", "party_tilt_z": "case"}
+#: the fit without its votes nothing but their N(0, 1) prior informs them, so they can be integrated out draw by draw.
+#: The walks' steps (``congress_step``) are the episode's own only after the last Congress of any other episode's vote
+#: (:func:`trailing_congress_steps`): USMCA, the 116th Congress's one episode, owns the walks' last step
+EPISODE_OWN_Z = {"episode_z": "episode", "case_z": "case", "party_tilt_z": "case",
+                 "congress_tilt_z": "congress_step", "faction_share_z": "congress_step"}
+
+
+def trailing_congress_steps(md, episode: str) -> np.ndarray:
+    """The walk steps (indices into ``congress_step``, step ``j`` entering at Congress ``j + 1``) that no vote row,
+    interval row or floor expectation of another episode reaches: each moves only Congresses after the last one
+    with another episode's votes, so in the fit without ``episode``'s votes only its N(0, 1) prior informs it (the
+    codes do not touch the walks). Empty when another episode votes in the last Congress."""
+    ep_i = list(md.coords["episode"]).index(episode)
+    cases = np.concatenate([np.asarray(md.obs_case_idx, dtype=int), np.asarray(md.int_case_idx, dtype=int),
+                            np.asarray(md.expect_case_idx, dtype=int)])
+    others = cases[np.asarray(md.case_episode_idx)[cases] != ep_i]
+    last = int(np.asarray(md.case_congress_idx)[others].max()) if len(others) else 0
+    n_steps = len(md.coords["congress"]) - 1
+    return np.arange(last, n_steps)            # step j moves Congress j + 1 > last
 
 
 def episode_own_effects(md, episode: str, posterior) -> dict[str, np.ndarray]:
-    """``EPISODE_OWN_Z`` of ``episode`` present in ``posterior``: variable -> its indices along the last dimension."""
+    """``EPISODE_OWN_Z`` of ``episode`` present in ``posterior``: variable -> its indices along the dimension
+    ``EPISODE_OWN_Z`` names (:func:`own_axis`); a variable with none of the episode's entries is left out."""
     ep_i = list(md.coords["episode"]).index(episode)
-    where = {"episode": np.array([ep_i]), "case": np.flatnonzero(np.asarray(md.case_episode_idx) == ep_i)}
-    return {name: where[dim] for name, dim in EPISODE_OWN_Z.items() if name in posterior}
+    where = {"episode": np.array([ep_i]), "case": np.flatnonzero(np.asarray(md.case_episode_idx) == ep_i),
+             "congress_step": trailing_congress_steps(md, episode)}
+    return {name: where[dim] for name, dim in EPISODE_OWN_Z.items() if name in posterior and len(where[dim])}
+
+
+def own_axis(posterior, name: str) -> int:
+    """The axis of ``posterior[name]`` without its (chain, draw) axes along which ``EPISODE_OWN_Z[name]`` lies
+    (the test stand-ins' variables outside ``EPISODE_OWN_Z``: the last)."""
+    dims = [d for d in posterior[name].dims if d not in ("chain", "draw")]
+    dim = EPISODE_OWN_Z.get(name)
+    return dims.index(dim) if dim in dims else len(dims) - 1
 
 
 def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: int = 500, seed: int = 0,
@@ -185,17 +212,19 @@ def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: i
             for name in loglik.fn.names}
     slots, start = [], 0
     for name, idx in own.items():
-        size = int(np.prod(flat[name].shape[1:-1], dtype=int)) * len(idx)
-        slots.append((name, np.asarray(idx), slice(start, start + size)))
+        axis = 1 + own_axis(posterior, name)                  # in flat, axis 0 is the draw
+        rest = [n for a, n in enumerate(flat[name].shape) if a not in (0, axis)]
+        size = int(np.prod(rest, dtype=int)) * len(idx)
+        slots.append((name, np.asarray(idx), axis, slice(start, start + size)))
         start += size
     dim = start
 
     def loglik_z(z, rows):
         s, k, _ = z.shape
         data = {name: np.repeat(arr[rows], k, axis=0) for name, arr in flat.items()}
-        for name, idx, sl in slots:
-            arr = data[name]
-            arr[..., idx] = z[..., sl].reshape((s * k, *arr.shape[1:-1], len(idx)))
+        for name, idx, axis, sl in slots:
+            view = np.moveaxis(data[name], axis, -1)              # a view: writing into it writes into data[name]
+            view[..., idx] = z[..., sl].reshape((s * k, *view.shape[1:-1], len(idx)))
         ds = xr.Dataset({name: (("chain", "draw", *[f"{name}_dim_{i}" for i in range(a.ndim - 1)]), a[None])
                          for name, a in data.items()})
         return np.asarray(loglik(ds, weights), dtype=float).reshape(s, k)

@@ -345,3 +345,70 @@ def test_integrated_elpd_puts_the_effects_in_their_slots_and_matches_the_closed_
     assert got["elpd"] == pytest.approx(logmeanexp(exact), abs=0.05)
     assert got["per_chain"] == pytest.approx([logmeanexp(exact[pick < 30]), logmeanexp(exact[pick >= 30])], abs=0.05)
     assert abs(got["per_chain"][0] - got["per_chain"][1]) > 0.5
+
+
+def test_trailing_congress_steps_by_hand(model):
+    """The walks' steps no other episode's rows reach. On the shipped data the last other episode votes in the 114th
+    Congress (tpa2015), so USMCA (116th) owns the steps into the 115th and 116th (indices 12, 13 of 102..116) and every
+    other episode none. On a stand-in of Congresses 10-13: B (13th) owns the steps after the last Congress of A's rows,
+    and A's floor expectation in the 12th counts as one of A's rows."""
+    from types import SimpleNamespace
+
+    from bayes_coalition.validation.loeo import episode_own_effects, trailing_congress_steps
+
+    md = model.model_data
+    assert md.coords["congress"][0] == 102 and md.coords["congress"][-1] == 116
+    assert trailing_congress_steps(md, "usmca2019").tolist() == [12, 13]
+    assert all(trailing_congress_steps(md, ep).size == 0 for ep in vote_episodes(md) if ep != "usmca2019")
+    names = {"episode_z", "case_z", "party_tilt_z", "congress_tilt_z", "faction_share_z"}
+    own = episode_own_effects(md, "usmca2019", names)
+    assert set(own) == names and own["congress_tilt_z"].tolist() == [12, 13] and own["faction_share_z"].tolist() == [12, 13]
+    assert set(episode_own_effects(md, "tpa2015", names)) == {"episode_z", "case_z", "party_tilt_z"}
+
+    def stand_in(expect):
+        return SimpleNamespace(coords={"episode": ["A", "B"], "congress": [10, 11, 12, 13]},
+                               case_episode_idx=np.array([0, 1, 0]), case_congress_idx=np.array([1, 3, 2]),
+                               obs_case_idx=np.array([0, 1, 1]), int_case_idx=np.zeros(0, dtype=int),
+                               expect_case_idx=np.array(expect, dtype=int))
+
+    assert trailing_congress_steps(stand_in([2]), "B").tolist() == [2]
+    assert trailing_congress_steps(stand_in([]), "B").tolist() == [1, 2]
+    assert trailing_congress_steps(stand_in([2]), "A").tolist() == []
+
+
+class _WalkLogLik:
+    """A stand-in for VoteLogLik with a (congress_step, walking_faction) variable: ``y_j ~ N(scale * f[2, 0], 0.05)``
+    for j < 3 and ``N(f[2, 1], 0.05)`` after, ``f = faction_share_z``; the other steps are noise that must not matter."""
+
+    def __init__(self, y):
+        self.y = y
+        self.fn = type("Fn", (), {"names": ["faction_share_z", "scale"]})()
+
+    def __call__(self, ds, weights):
+        flat = {n: ds[n].transpose("chain", "draw", ...).values.reshape(-1, *ds[n].shape[2:]) for n in self.fn.names}
+        f = flat["faction_share_z"]
+        mean = np.concatenate([np.repeat(flat["scale"][:, None] * f[:, 2, [0]], 3, axis=1),
+                               np.repeat(f[:, 2, [1]], 3, axis=1)], axis=1)
+        return -0.5 * (((self.y - mean) / 0.05) ** 2 + np.log(2 * np.pi * 0.05 ** 2)).sum(-1)
+
+
+def test_integrated_elpd_integrates_a_walk_step_along_its_own_dimension():
+    """own = {faction_share_z: [2]} on a (congress_step, walking_faction) variable: both factions' entries of step 2
+    are integrated (dim 2), not entry 2 of the last dimension. Per draw the marginal is two independent blocks,
+    N(0, scale^2 11^T + 0.05^2 I) and N(0, 11^T + 0.05^2 I) (SciPy)."""
+    import xarray as xr
+    from scipy import stats
+
+    from bayes_coalition.validation.loeo import integrated_elpd
+
+    rng = np.random.default_rng(8)
+    y = np.concatenate([0.7 * rng.normal() + 0.05 * rng.normal(size=3), rng.normal() + 0.05 * rng.normal(size=3)])
+    post = xr.Dataset({"faction_share_z": (("chain", "draw", "congress_step", "walking_faction"), rng.normal(size=(2, 20, 3, 2))),
+                       "scale": (("chain", "draw"), rng.uniform(0.3, 1.5, size=(2, 20)))})
+    got = integrated_elpd(_WalkLogLik(y), post, {}, {"faction_share_z": np.array([2])}, max_draws=12, seed=2,
+                          final_particles=1024)
+    pick = np.unique(np.linspace(0, 39, 12).round().astype(int))
+    block = lambda v, s: stats.multivariate_normal(np.zeros(3), s ** 2 * np.ones((3, 3)) + 0.05 ** 2 * np.eye(3)).logpdf(v)
+    exact = np.array([block(y[:3], s) + block(y[3:], 1.0) for s in post["scale"].values.reshape(-1)[pick]])
+    assert got["dim"] == 2 and got["n_draws"] == 12 and got["unfinished"] == 0
+    assert got["elpd"] == pytest.approx(logmeanexp(exact), abs=0.05)
