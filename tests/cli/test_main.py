@@ -97,7 +97,9 @@ def test_sbc_ideal_points_runs_and_refuses_other_settings(mock_pymc_sample, tmp_
     assert run_cli(argv) == 0
     summary = json.loads((tmp_path / "sbc.json").read_text())
     assert summary["n_simulations"] == 2 and summary["settings"]["n_legislators"] == 8
-    assert "verdict at the 1% level" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"verdict at the 1% level: {summary['verdict']} (chi-square), {summary['ecdf_verdict']} (ECDF difference)" in out
+    assert "ECDF p = " in out and summary["ecdf_verdict"] in ("pass", "fail")
     assert run_cli([*argv[:-2], "--seed", "9", "--out", tmp_path]) == 2      # resuming with another seed
     assert "other settings" in capsys.readouterr().err
     assert run_cli(["sbc", "--sims", "1"]) == 2                                # no spec and not --ideal-points

@@ -88,6 +88,8 @@ def test_validation_section_reads_every_part(tmp_path, rng):
     run = SimpleNamespace(model=None, run_dir=None)
     html, md = _render(run, tmp_path, {"sbc": tmp_path / "sbc", "backtest": tmp_path / "bt", "compare": tmp_path / "cmp"})
     assert summary["verdict"] == "fail" and "<strong>FAIL</strong>" in html
+    assert summary["ecdf_verdict"] == "fail" and html.count("<strong>FAIL</strong>") == 2 and "ECDF difference per scalar" in md
+    assert "ECDF p (Bonferroni)" in md and "ECDF worst scalar" in md
     assert "sigma_total" in md and "effect_included" in md
     assert html.count("data:image/png;base64,") == 3           # ECDF, histograms, backtest calibration
     assert "0.123" in md and "0.210" in md                      # model and majority Brier scores

@@ -13,7 +13,15 @@ import pytest
 from bayes_coalition import CoalitionModel
 from bayes_coalition.coalition.graph import build_pymc_model
 from bayes_coalition.validation.sbc import RANK_COLUMNS, coarsen, run_ideal_point_sbc, start
-from bayes_coalition.validation.sbc_stats import ecdf_band, rank_statistic, summarise_sbc, thin, uniformity_pvalue
+from bayes_coalition.validation.sbc_stats import (
+    ecdf_band,
+    ecdf_pvalue,
+    ecdf_statistic,
+    rank_statistic,
+    summarise_sbc,
+    thin,
+    uniformity_pvalue,
+)
 from tests.helpers import compare_logp, python_logp
 
 
@@ -62,6 +70,69 @@ def test_summarise_bonferroni_within_group(rng):
     assert res["groups"]["sigma_case"]["p_value"] < 1e-10
     assert res["verdict"] == "fail" and res["n_simulations"] == 50
     assert summarise_sbc(ranks[ranks.parameter != "sigma_case"])["verdict"] == ("pass" if eff["p_value"] >= 0.01 else "fail")
+
+
+def test_summarise_gives_the_ecdf_test_per_group_beside_the_chi_square(rng):
+    """Each group's ``ecdf_p_value`` is its scalars' smallest ECDF p-value times their number, ``ecdf_verdict`` fails
+    when a group is below 1%. A lone crowded bin (a fifth of the ranks in 30..39, the rest uniform) fails the
+    chi-square and passes the ECDF test; ranks of a posterior too wide (uniform on 20..79, an S-shaped ECDF) fail
+    the ECDF test."""
+    rows = [(s, f"effect[{k}]", int(rng.integers(0, 100)), 99) for s in range(100) for k in "ab"]
+    crowded = np.where(np.arange(100) < 20, 30 + rng.integers(0, 10, 100), rng.integers(0, 100, 100))
+    rows += [(s, "crowded", int(crowded[s]), 99) for s in range(100)]
+    ranks = pd.DataFrame(rows, columns=RANK_COLUMNS)
+    res = summarise_sbc(ranks)
+    eff = res["groups"]["effect"]
+    ea = ecdf_pvalue(ranks.loc[ranks.parameter == "effect[a]", "rank"], 99)
+    eb = ecdf_pvalue(ranks.loc[ranks.parameter == "effect[b]", "rank"], 99)
+    assert eff["ecdf_p_value"] == pytest.approx(min(1.0, 2 * min(ea, eb)))
+    assert eff["ecdf_worst_scalar"] == ("effect[b]" if eb < ea else "effect[a]") and res["ecdf_scalars"]["effect[a]"] == ea
+    assert res["groups"]["crowded"]["p_value"] < 0.01 and res["groups"]["crowded"]["ecdf_p_value"] > 0.01
+    assert res["verdict"] == "fail" and res["ecdf_verdict"] == ("pass" if eff["ecdf_p_value"] >= 0.01 else "fail")
+    wide = pd.DataFrame([(s, "wide", int(r), 99) for s, r in enumerate(20 + rng.integers(0, 60, 100))], columns=RANK_COLUMNS)
+    res = summarise_sbc(pd.concat([ranks[ranks.parameter != "crowded"], wide]))
+    assert res["groups"]["wide"]["ecdf_p_value"] < 0.001 and res["ecdf_verdict"] == "fail"
+
+
+def test_ecdf_statistic_by_hand():
+    """Ranks 0..3 (fractional r / 4) on the grid 1/4, 2/4, 3/4: [0, 0, 0, 3] has ECDF 3/4, 3/4, 1 there, distances
+    1/2, 1/4, 1/4. A rank on a grid point counts as at or below it (10 / 100 <= 0.1): [10] is 0.9 from the
+    uniform at 0.1, [11] 0.8 at 0.2."""
+    assert ecdf_statistic([0, 0, 0, 3], 3, grid=4) == pytest.approx(0.5)
+    assert ecdf_statistic([3, 3, 3, 3], 3, grid=4) == pytest.approx(0.5)          # ECDF 0, 0, 1: 1/4, 1/2, 1/4
+    assert ecdf_statistic([10], 99, grid=10) == pytest.approx(0.9)
+    assert ecdf_statistic([11], 99, grid=10) == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="0..3"):
+        ecdf_statistic([4], 3, grid=4)
+
+
+def test_ecdf_pvalue_against_scipy_and_a_direct_simulation():
+    """Near-continuous ranks (0..999) on a fine grid: the p-value is SciPy's exact Kolmogorov-Smirnov one (kstwo,
+    continuous uniform, n = 400) within the grid's and the simulation's error. On the default grid with 0..99 ranks it
+    matches a direct simulation of uniform ranks (rng.integers, 20,000 sets), another algorithm than its multinomial
+    counts. Ranks all 0 get the smallest p the null can give."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    for power in (1.0, 1.15, 1.3):                  # u ** power: uniform, then ranks drifting low
+        ranks = (rng.random(400) ** power * 1000).astype(int)
+        stat = ecdf_statistic(ranks, 999, grid=1000)
+        p = ecdf_pvalue(ranks, 999, grid=1000, n_rep=10_000)
+        assert p == pytest.approx(stats.kstwo.sf(stat, 400), abs=0.025)
+    sims = rng.integers(0, 100, size=(20_000, 60))
+    direct = np.array([ecdf_statistic(s, 99) for s in sims])
+    for q in (0.5, 0.9, 0.99):
+        stat = float(np.quantile(direct, q))
+        ranks = sims[int(np.argmin(np.abs(direct - stat)))]
+        assert ecdf_pvalue(ranks, 99) == pytest.approx(np.mean(direct >= ecdf_statistic(ranks, 99) - 1e-12), abs=0.01)
+    assert ecdf_pvalue(np.zeros(60, dtype=int), 99) == pytest.approx(1 / 100_001)
+    # exact by enumeration: 5 ranks in 0..3 on the grid 1/4, 2/4, 3/4 (all 4^5 sets equally likely)
+    import itertools
+
+    every = np.array([ecdf_statistic(r, 3, grid=4) for r in itertools.product(range(4), repeat=5)])
+    for ranks in ([0, 1, 2, 3, 3], [0, 0, 1, 3, 3], [0, 0, 0, 1, 3], [3, 3, 3, 3, 3]):
+        exact = np.mean(every >= ecdf_statistic(ranks, 3, grid=4) - 1e-12)
+        assert ecdf_pvalue(ranks, 3, grid=4) == pytest.approx(exact, abs=0.005), ranks
 
 
 def test_thin_keeps_evenly_spaced_draws():

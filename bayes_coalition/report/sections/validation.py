@@ -62,23 +62,28 @@ def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | 
         return [Paragraph(f"{title}: no {csv} beside {where}.")]
     ranks = pd.read_csv(csv)
     ranks = ranks[ranks["simulation"].isin(range(int(summary.get("n_simulations", 0)) or ranks["simulation"].nunique()))]
+    ecdf = "ecdf_verdict" in summary          # a record from before 2026-12-03 has the chi-square test alone
     rows = [{"group": g, "scalars": v["n_scalars"], "simulations": v["n_simulations"], "p (Bonferroni)": v["p_value"],
-             "worst scalar": v["worst_scalar"], "its p": v["min_scalar_p"]} for g, v in summary["groups"].items()]
+             "worst scalar": v["worst_scalar"], "its p": v["min_scalar_p"],
+             **({"ECDF p (Bonferroni)": v["ecdf_p_value"], "ECDF worst scalar": v["ecdf_worst_scalar"]} if ecdf else {})}
+            for g, v in summary["groups"].items()]
     settings = summary.get("settings", {})
     wall = summary.get("fit_seconds_total")
     lead = (f"{title}: {summary['n_simulations']} simulations; {settings.get('chains', '?')} chains x "
             f"{settings.get('draws', '?')} draws per fit, ranks among {settings.get('n_keep', '?')} thinned draws; "
             f"{summary['test']}. Verdict at the {summary['level']:.0%} level: **{summary['verdict'].upper()}**"
+            + (f"; {summary['ecdf_test']}: **{summary['ecdf_verdict'].upper()}**" if ecdf else "")
             + (f"; sampling time {wall / 60:.1f} min in all" if wall else "")
             + (f"; {summary['fits_with_divergences']} fits with divergences, max R-hat over fits "
                f"{summary['max_rhat_over_fits']:.3f}" if "fits_with_divergences" in summary else "") + "."
             + _source(found, folder, where))
     return [
         Paragraph(lead),
-        Table(pd.DataFrame(rows), digits={"scalars": 0, "simulations": 0, "p (Bonferroni)": 4, "its p": 4}),
+        Table(pd.DataFrame(rows), digits={"scalars": 0, "simulations": 0, "p (Bonferroni)": 4, "its p": 4,
+                                          "ECDF p (Bonferroni)": 4}),
         Figure(figures.to_data_uri(figures.sbc_ecdf(ranks)), "SBC ECDF differences",
                "Each line is one scalar's ECDF of fractional ranks minus the uniform; the grey band is the simultaneous "
-               "99% band for one scalar (Kolmogorov-Smirnov type, simulated for discrete ranks)."),
+               "99% band for one scalar (Kolmogorov-Smirnov type, simulated for discrete ranks; the ECDF test's null)."),
         Figure(figures.to_data_uri(figures.sbc_histogram(ranks)), "SBC rank histograms",
                "Rank histograms pooled over each group's scalars (10 bins); grey: 99% binomial range of one bin under "
                "uniformity (ranks of one simulation are dependent, so the range is only a guide)."),
