@@ -251,6 +251,13 @@ def loeo_reliability_phrases(reliability: dict | None, n_fits: int) -> list[str]
         out.append(f"on the row-wise elpd (each held-out row scored alone: a steadier estimate of a different "
                    f"target{caveat}) the full model against the model without {term} {d['elpd_diff']:+.2f} "
                    f"(SE {d['se']:.2f}): " + elpd_difference_reading(d["elpd_diff"], d["se"], term).line)
+    n_int = reliability.get("integrated_unreliable")
+    for name, d in (reliability.get("integrated_differences") or {}).items():
+        term = name.removeprefix("full_minus_without_")
+        out.append(f"on the joint elpd with each held-out episode's own effects integrated out per draw (the same target "
+                   f"as the elpd, less Monte Carlo error; in {n_int} of {n_fits} fits its k-hat over draws is still above "
+                   f"{bar:g}) the full model against the model without {term} {d['elpd_diff']:+.2f} (SE {d['se']:.2f}): "
+                   + elpd_difference_reading(d["elpd_diff"], d["se"], term).line)
     return out
 
 

@@ -182,6 +182,7 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     assert run_cli(["loeo", default_spec_path(), "--episodes", "pntr2000", "--seed", "3", "--no-refit",
                     "--out", tmp_path]) == 0
     assert seen["episodes"] == ["pntr2000"] and seen["seed"] == 3 and seen["refit"] is False and seen["chains"] == 2
+    assert seen["integrated"] == 0                                  # off unless asked for
     written = json.loads((tmp_path / "loeo.json").read_text())
     assert written["elpd"] == canned["elpd"] and written["vote_summary"]["failed_or_withdrawn"]["n_votes"] == 1
     # the full model's predictions of the left-out votes: a CSV beside it, their scores printed
@@ -198,7 +199,8 @@ def test_loeo_writes_the_cross_validation(tmp_path, capsys, monkeypatch):
     canned["votes"] = votes                                        # the first run popped it
     canned["reliability"] = {"khat_bar": 0.7, "unreliable": [],
                              "row_differences": {"full_minus_without_H1": {"elpd_diff": 3.0, "se": 1.0, "n_episodes": 1}}}
-    assert run_cli(["loeo", default_spec_path(), "--out", tmp_path]) == 0
+    assert run_cli(["loeo", default_spec_path(), "--out", tmp_path, "--integrated", "300"]) == 0
+    assert seen["integrated"] == 300
     out = capsys.readouterr().out
     assert "  Monte Carlo check: every fit's elpd has Pareto k-hat at most 0.7" in out
     assert "the model without H1 +3.00 (SE 1.00): favours the model with H1 (+3.0 SE)" in out

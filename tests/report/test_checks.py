@@ -286,6 +286,13 @@ def test_loeo_reliability_phrases_by_hand():
     assert loeo_reliability_phrases({**rel, "unreliable": []}, 69)[0] == "every fit's elpd has Pareto k-hat at most 0.7"
     assert ("a different target; in 3 of 69 fits a held-out row's own k-hat is above 0.7 too) the full model"
             in loeo_reliability_phrases({**rel, "rows_unreliable": 3}, 69)[1])
+    assert len(got) == 3                                               # no integrated elpd in this record
+    integ = loeo_reliability_phrases({**rel, "integrated_unreliable": 5, "integrated_differences": {
+        "full_minus_without_H2": {"elpd_diff": -2.5, "se": 1.0, "n_episodes": 23}}}, 69)
+    assert len(integ) == 4 and integ[3] == (
+        "on the joint elpd with each held-out episode's own effects integrated out per draw (the same target as the "
+        "elpd, less Monte Carlo error; in 5 of 69 fits its k-hat over draws is still above 0.7) the full model against "
+        "the model without H2 -2.50 (SE 1.00): favours the model without H2 (-2.5 SE)")
     for old in (None, {"khat_bar": 0.7, "unreliable": [], "row_differences": None}):
         assert loeo_reliability_phrases(old, 69) == [
             "this record carries no Monte Carlo check of the episodes' elpd (k-hat, each chain's elpd, row-wise elpd; "

@@ -163,6 +163,14 @@ def test_elpd_reliability_by_hand():
     assert d["se"] == pytest.approx(math.sqrt(2 * np.var([-1.0, 1.5], ddof=1)))
     old = [{k: v for k, v in f.items() if k not in ("elpd_rows", "elpd_khat", "elpd_rows_khat")} for f in fits]
     assert elpd_reliability(old) == {"khat_bar": 0.7, "unreliable": [], "row_differences": None, "rows_unreliable": 0}
+    assert "integrated_differences" not in got                          # no fit has the integrated elpd
+    # the integrated elpd: differences -3.0 and +0.5, one fit's k-hat above the bar; a fit without it gives none
+    integ = [{**f, "elpd_integrated": v, "elpd_integrated_khat": k}
+             for f, v, k in zip(fits, [-10.0, -4.0, -7.0, -4.5], [0.5, 0.8, 0.7, 0.1])]
+    d = elpd_reliability(integ)["integrated_differences"]["full_minus_without_H2"]
+    assert d["elpd_diff"] == pytest.approx(-2.5) and d["se"] == pytest.approx(math.sqrt(2 * np.var([-3.0, 0.5], ddof=1)))
+    assert elpd_reliability(integ)["integrated_unreliable"] == 1
+    assert "integrated_differences" not in elpd_reliability(integ[:3] + fits[3:])
 
 
 def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monkeypatch, tmp_path):
@@ -196,6 +204,8 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
     r = res["reliability"]["row_differences"]["full_minus_without_H1"]
     assert r["elpd_diff"] == pytest.approx(rows["full"] - rows["without_H1"]) and r["n_episodes"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full__pntr2000.json", "without_H1__pntr2000.json"]
+    assert res["settings"]["integrated"] == 0 and "integrated_differences" not in res["reliability"]
+    assert all("elpd_integrated" not in f for f in res["fits"])
 
     def refuse(*args, **kwargs):
         raise AssertionError("a finished fit was fitted again")
@@ -209,6 +219,45 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
         run(variants={"full": spec["model"]["constructs"], "without_H1": ["deadlock_convergence"]})
     with pytest.raises(AssertionError, match="fitted again"):      # other settings
         run(draws=21)
+    with pytest.raises(AssertionError, match="fitted again"):      # the integrated elpd asked for: scored again
+        loeo(spec, variants=variants, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False,
+             progress=False, checkpoint=tmp_path, integrated=8)
+
+
+def test_loeo_integrated_elpd_of_each_fit_is_integrated_elpd_on_its_posterior(mock_pymc_sample, monkeypatch, tmp_path):
+    """``loeo(integrated=K)``: each fit row carries integrated_elpd of that fit's posterior, with the episode's own
+    effects and seed ``seed + i`` (recomputed here from the fit loeo made, caught on its way out), and reliability
+    gives the differences on it."""
+    import bayes_coalition.validation.loeo as loeo_mod
+    from bayes_coalition.coalition.spec import default_spec_path, load_spec
+    from bayes_coalition.errors import ConvergenceWarning
+    from bayes_coalition.validation.loeo import episode_own_effects, integrated_elpd, loeo
+
+    spec = load_spec(default_spec_path())
+    variants = {"full": spec["model"]["constructs"], "without_H2": ["willingness", "pivotal", "formulation_coordination"]}
+    seen, fit = {}, loeo_mod._episode_fit
+
+    def keep(*args, **kwargs):
+        out = fit(*args, **kwargs)
+        seen[args[2]] = seen.get(args[2], []) + [out]
+        return out
+
+    monkeypatch.setattr(loeo_mod, "_episode_fit", keep)
+    with pytest.warns(ConvergenceWarning, match="convergence fail"):
+        res = loeo(spec, variants=variants, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False,
+                   progress=False, checkpoint=tmp_path, integrated=8, seed=3)
+    assert res["settings"]["integrated"] == 8
+    for (_, model, fits, idata, _, _), row in zip(seen["pntr2000"], res["fits"]):
+        md = model.model_data
+        own = episode_own_effects(md, "pntr2000", idata.posterior)
+        want = integrated_elpd(VoteLogLik(fits.pm_model), idata.posterior, held_out_weights(md, "pntr2000"), own,
+                               max_draws=8, seed=3)
+        assert row["elpd_integrated"] == pytest.approx(want["elpd"], abs=1e-9) and row["integrated_dim"] == want["dim"]
+        assert row["elpd_integrated_khat"] == pytest.approx(want["khat"]) and len(row["elpd_integrated_chains"]) == 2
+        assert want["dim"] == sum(len(v) for v in own.values()) > 0
+    d = res["reliability"]["integrated_differences"]["full_minus_without_H2"]
+    rows = {f["variant"]: f["elpd_integrated"] for f in res["fits"]}
+    assert d["elpd_diff"] == pytest.approx(rows["full"] - rows["without_H2"]) and d["n_episodes"] == 1
 
 
 def test_loeo_full_model_predicts_the_left_out_votes_as_loeo_votes_does(mock_pymc_sample, tmp_path):
