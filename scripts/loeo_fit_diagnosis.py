@@ -8,6 +8,7 @@ episode's place in the spec's episodes) and settings, through the same worker pa
 
     .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
         [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows] [--replicates M] [--integrated DRAWS]
+        [--particles K] [--final-particles K] [--posterior FILE]
 
 Measured 2026-12-02 (floored default, full model without taa2011, as the LOEO run's checkpoint: R-hat 1.355, elpd
 -45.32): docs/model_layers.md, "The same check on today's default".
@@ -113,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--integrated", type=int, default=0, metavar="DRAWS",
                     help="also the joint elpd with the episode's own effects integrated out per draw by importance "
                          "sampling (validation.loeo.integrated_elpd) on this many evenly spaced posterior draws")
+    ap.add_argument("--particles", type=int, default=None,
+                    help="--integrated: tempering particles per draw (default max(128, 16 x effects))")
+    ap.add_argument("--final-particles", type=int, default=256,
+                    help="--integrated: importance-sampling particles per draw after the tempering")
+    ap.add_argument("--posterior", type=Path, default=None, metavar="FILE",
+                    help="a NetCDF file of the fit's posterior: read when it exists (no fit), else written after the "
+                         "fit, so the held-out checks can be rerun with other settings without refitting")
     ap.add_argument("--rows", action="store_true",
                     help="also each held-out row's elpd, the construct effects and the episode's approval shift")
     args = ap.parse_args(argv)
@@ -124,9 +132,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loeo_fit_diagnosis: {args.episode!r} is not an episode with votes ({', '.join(episodes)})", file=sys.stderr)
         return 1
     i = episodes.index(args.episode)
-    _, model, fits, idata, _, row = L._episode_fit(spec, None, args.episode, i, seed=args.seed, draws=args.draws,
-                                                   chains=args.chains, tune=args.tune, refit=False, cores=1)
-    print(f"{args.variant} without {args.episode} (seed {args.seed + i}): {row}")
+    if args.posterior is not None and args.posterior.is_file():
+        from bayes_coalition.validation.backtest import weighted_model
+
+        _, model, fits = weighted_model(spec, None)
+        idata = _arviz.from_netcdf(args.posterior, groups=["posterior"])
+        print(f"{args.variant} without {args.episode}: the posterior of {args.posterior} (not refitted)")
+    else:
+        _, model, fits, idata, _, row = L._episode_fit(spec, None, args.episode, i, seed=args.seed, draws=args.draws,
+                                                       chains=args.chains, tune=args.tune, refit=False, cores=1)
+        print(f"{args.variant} without {args.episode} (seed {args.seed + i}): {row}")
+        if args.posterior is not None:
+            _arviz.to_netcdf(_arviz.inference_data(posterior=idata.posterior), args.posterior)
+            print(f"wrote the posterior to {args.posterior}")
     for w in worst_rhat(idata):
         print(f"  R-hat {w['rhat']:.3f}  {w['name']} {w['coords']}  chain means "
               + " ".join(f"{m:+.3f}" for m in w["chain_means"]))
@@ -149,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         import time
 
         t0 = time.perf_counter()
-        g = L.integrated_elpd(loglik, post, weights, own, max_draws=args.integrated, seed=args.seed)
+        g = L.integrated_elpd(loglik, post, weights, own, max_draws=args.integrated, seed=args.seed,
+                              particles=args.particles, final_particles=args.final_particles)
         print(f"held-out elpd with the episode's own effects integrated out per draw ({g['n_draws']} draws, "
               f"{g['dim']} effects, {time.perf_counter() - t0:.0f} s): {g['elpd']:.2f} (MCSE {g['mcse']:.2f}); "
               f"per chain " + ", ".join(f"{x:.2f}" for x in g["per_chain"]) + f"; Pareto k-hat over draws "
