@@ -4,7 +4,9 @@ whether the chains that disagree also disagree on what the comparison uses.
 
 The fit is the one `bayes-coalition loeo` made: the same spec, variant, episode, seed (``seed + i``, ``i`` the
 episode's place in the spec's episodes) and settings, through the same worker path
-(``validation.loeo._episode_fit``), so on the same machine it reproduces the run's fit draw for draw.
+(``validation.loeo._episode_fit``). It is not reproduced draw for draw: two runs of the full model without usmca2019
+on the same machine (2026-12-03, both beside other work) gave held-out elpd -32.73 and -37.16 (max R-hat 1.037 and
+1.035), so keep a fit with ``--posterior`` to rerun its checks on the same draws.
 
     .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
         [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows] [--replicates M] [--integrated DRAWS]
