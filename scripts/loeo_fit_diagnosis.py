@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="--integrated: tempering particles per draw (default max(128, 16 x effects))")
     ap.add_argument("--final-particles", type=int, default=256,
                     help="--integrated: importance-sampling particles per draw after the tempering")
+    ap.add_argument("--untied", action="store_true",
+                    help="--integrated: integrate each trailing walk step on its own, not one effect per walk "
+                         "(validation.loeo.tied_walks)")
     ap.add_argument("--posterior", type=Path, default=None, metavar="FILE",
                     help="a NetCDF file of the fit's posterior: read when it exists (no fit), else written after the "
                          "fit, so the held-out checks can be rerun with other settings without refitting")
@@ -170,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
 
         t0 = time.perf_counter()
         g = L.integrated_elpd(loglik, post, weights, own, max_draws=args.integrated, seed=args.seed,
-                              particles=args.particles, final_particles=args.final_particles)
+                              particles=args.particles, final_particles=args.final_particles,
+                              tie=() if args.untied else L.tied_walks(model.model_data, args.episode, own))
         print(f"held-out elpd with the episode's own effects integrated out per draw ({g['n_draws']} draws, "
               f"{g['dim']} effects, {time.perf_counter() - t0:.0f} s): {g['elpd']:.2f} (MCSE {g['mcse']:.2f}); "
               f"per chain " + ", ".join(f"{x:.2f}" for x in g["per_chain"]) + f"; Pareto k-hat over draws "

@@ -189,8 +189,23 @@ def own_axis(posterior, name: str) -> int:
     return dims.index(dim) if dim in dims else len(dims) - 1
 
 
+def tied_walks(md, episode: str, own: dict) -> tuple[str, ...]:
+    """The walks in ``own`` whose steps enter ``episode``'s likelihood only through their sum: all of them when every
+    vote row, interval row and floor expectation of the episode lies in the model's last Congress (every trailing
+    step, :func:`trailing_congress_steps`, then moves that Congress), else none (an episode over two Congresses sees
+    two partial sums; one before the last Congress does not see the steps after it). Their steps can then be
+    integrated as one N(0, 1) per walk (``integrated_elpd(tie=...)``): the same integral in fewer dimensions."""
+    ep_i = list(md.coords["episode"]).index(episode)
+    cases = np.concatenate([np.asarray(md.obs_case_idx, dtype=int), np.asarray(md.int_case_idx, dtype=int),
+                            np.asarray(md.expect_case_idx, dtype=int)])
+    mine = cases[np.asarray(md.case_episode_idx)[cases] == ep_i]
+    last_only = len(mine) > 0 and bool((np.asarray(md.case_congress_idx)[mine] == len(md.coords["congress"]) - 1).all())
+    return tuple(name for name, dim in EPISODE_OWN_Z.items() if dim == "congress_step" and name in own) \
+        if last_only else ()
+
+
 def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: int = 500, seed: int = 0,
-                    **options) -> dict:
+                    tie: tuple[str, ...] = (), **options) -> dict:
     """The held-out joint elpd with the episode's own effects ``own`` (:func:`episode_own_effects`) integrated out
     for each posterior draw by importance sampling (:func:`~bayes_coalition.validation.integrated.integrated_log_likelihood`,
     ``options`` passed on), so that only the shared parameters are averaged over draws: the same target as the
@@ -199,7 +214,13 @@ def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: i
     likelihoods: the outer mean's reliability); ``mcse`` (the outer mean's delta-method Monte Carlo sd, draws taken
     as independent; the inner estimates' error, ``draw_mcse_max``, is far smaller); ``draw_khat_max`` and
     ``draws_khat_above`` (the inner importance sampling's k-hat, largest and count above ``ELPD_KHAT_BAR``);
-    ``unfinished`` (draws whose tempering did not reach the likelihood); ``per_chain``; ``n_draws``; ``dim``."""
+    ``unfinished`` (draws whose tempering did not reach the likelihood); ``per_chain``; ``n_draws``; ``dim``.
+
+    ``tie``: variables of ``own`` whose entries enter the likelihood only through their sum along the own dimension
+    (:func:`tied_walks`): one standard normal ``u`` per slice is integrated, and each of the ``m`` entries set to
+    ``u / sqrt(m)``, whose sum has the sum's N(0, m) distribution: the same integral, ``m - 1`` fewer dimensions per
+    slice (measured on USMCA's walks: 77 of 500 draws with inner k-hat above 0.7 instead of 175, the estimate 0.11
+    apart)."""
     import xarray as xr
 
     from bayes_coalition import _arviz
@@ -214,17 +235,21 @@ def integrated_elpd(loglik, posterior, weights: dict, own: dict, *, max_draws: i
     for name, idx in own.items():
         axis = 1 + own_axis(posterior, name)                  # in flat, axis 0 is the draw
         rest = [n for a, n in enumerate(flat[name].shape) if a not in (0, axis)]
-        size = int(np.prod(rest, dtype=int)) * len(idx)
-        slots.append((name, np.asarray(idx), axis, slice(start, start + size)))
+        tied = name in tie
+        size = int(np.prod(rest, dtype=int)) * (1 if tied else len(idx))
+        slots.append((name, np.asarray(idx), axis, slice(start, start + size), tied))
         start += size
     dim = start
 
     def loglik_z(z, rows):
         s, k, _ = z.shape
         data = {name: np.repeat(arr[rows], k, axis=0) for name, arr in flat.items()}
-        for name, idx, axis, sl in slots:
+        for name, idx, axis, sl, tied in slots:
             view = np.moveaxis(data[name], axis, -1)              # a view: writing into it writes into data[name]
-            view[..., idx] = z[..., sl].reshape((s * k, *view.shape[1:-1], len(idx)))
+            if tied:
+                view[..., idx] = z[..., sl].reshape((s * k, *view.shape[1:-1], 1)) / np.sqrt(len(idx))
+            else:
+                view[..., idx] = z[..., sl].reshape((s * k, *view.shape[1:-1], len(idx)))
         ds = xr.Dataset({name: (("chain", "draw", *[f"{name}_dim_{i}" for i in range(a.ndim - 1)]), a[None])
                          for name, a in data.items()})
         return np.asarray(loglik(ds, weights), dtype=float).reshape(s, k)
@@ -329,9 +354,9 @@ class _EpisodeElpd:
         if integrated:
             # the same joint elpd with the episode's own effects integrated out per draw (integrated_elpd), seeded
             # by the episode's place as its fit is
-            g = integrated_elpd(loglik, idata.posterior, weights,
-                                episode_own_effects(model.model_data, ep, idata.posterior),
-                                max_draws=integrated, seed=self.common["seed"] + i)
+            own = episode_own_effects(model.model_data, ep, idata.posterior)
+            g = integrated_elpd(loglik, idata.posterior, weights, own, max_draws=integrated,
+                                seed=self.common["seed"] + i, tie=tied_walks(model.model_data, ep, own))
             scores.update(elpd_integrated=g["elpd"], elpd_integrated_khat=g["khat"], elpd_integrated_mcse=g["mcse"],
                           elpd_integrated_chains=g["per_chain"], integrated_dim=g["dim"],
                           integrated_draws_khat_above=g["draws_khat_above"], integrated_unfinished=g["unfinished"])

@@ -226,12 +226,12 @@ def test_loeo_scores_each_variant_on_the_held_out_episode(mock_pymc_sample, monk
 
 def test_loeo_integrated_elpd_of_each_fit_is_integrated_elpd_on_its_posterior(mock_pymc_sample, monkeypatch, tmp_path):
     """``loeo(integrated=K)``: each fit row carries integrated_elpd of that fit's posterior, with the episode's own
-    effects and seed ``seed + i`` (recomputed here from the fit loeo made, caught on its way out), and reliability
-    gives the differences on it."""
+    effects (USMCA: the walks' trailing steps tied) and seed ``seed + i`` (recomputed here from the fit loeo made,
+    caught on its way out), and reliability gives the differences on it."""
     import bayes_coalition.validation.loeo as loeo_mod
     from bayes_coalition.coalition.spec import default_spec_path, load_spec
     from bayes_coalition.errors import ConvergenceWarning
-    from bayes_coalition.validation.loeo import episode_own_effects, integrated_elpd, loeo
+    from bayes_coalition.validation.loeo import episode_own_effects, integrated_elpd, loeo, tied_walks
 
     spec = load_spec(default_spec_path())
     variants = {"full": spec["model"]["constructs"], "without_H2": ["willingness", "pivotal", "formulation_coordination"]}
@@ -244,17 +244,19 @@ def test_loeo_integrated_elpd_of_each_fit_is_integrated_elpd_on_its_posterior(mo
 
     monkeypatch.setattr(loeo_mod, "_episode_fit", keep)
     with pytest.warns(ConvergenceWarning, match="convergence fail"):
-        res = loeo(spec, variants=variants, episodes=["pntr2000"], draws=20, tune=5, sampler="pymc", refit=False,
+        res = loeo(spec, variants=variants, episodes=["usmca2019"], draws=20, tune=5, sampler="pymc", refit=False,
                    progress=False, checkpoint=tmp_path, integrated=8, seed=3)
     assert res["settings"]["integrated"] == 8
-    for (_, model, fits, idata, _, _), row in zip(seen["pntr2000"], res["fits"]):
+    for (_, model, fits, idata, _, _), row in zip(seen["usmca2019"], res["fits"]):
         md = model.model_data
-        own = episode_own_effects(md, "pntr2000", idata.posterior)
-        want = integrated_elpd(VoteLogLik(fits.pm_model), idata.posterior, held_out_weights(md, "pntr2000"), own,
-                               max_draws=8, seed=3)
+        own = episode_own_effects(md, "usmca2019", idata.posterior)
+        want = integrated_elpd(VoteLogLik(fits.pm_model), idata.posterior, held_out_weights(md, "usmca2019"), own,
+                               max_draws=8, seed=3, tie=tied_walks(md, "usmca2019", own))
         assert row["elpd_integrated"] == pytest.approx(want["elpd"], abs=1e-9) and row["integrated_dim"] == want["dim"]
         assert row["elpd_integrated_khat"] == pytest.approx(want["khat"]) and len(row["elpd_integrated_chains"]) == 2
-        assert want["dim"] == sum(len(v) for v in own.values()) > 0
+        # USMCA's 7 own effects and the walks' two trailing steps tied: one for the tilt, one per walking faction
+        n_walking = idata.posterior.sizes["walking_faction"]
+        assert want["dim"] == 7 + 1 + n_walking and set(own) >= {"congress_tilt_z", "faction_share_z"}
     d = res["reliability"]["integrated_differences"]["full_minus_without_H2"]
     rows = {f["variant"]: f["elpd_integrated"] for f in res["fits"]}
     assert d["elpd_diff"] == pytest.approx(rows["full"] - rows["without_H2"]) and d["n_episodes"] == 1
@@ -461,3 +463,64 @@ def test_integrated_elpd_integrates_a_walk_step_along_its_own_dimension():
     exact = np.array([block(y[:3], s) + block(y[3:], 1.0) for s in post["scale"].values.reshape(-1)[pick]])
     assert got["dim"] == 2 and got["n_draws"] == 12 and got["unfinished"] == 0
     assert got["elpd"] == pytest.approx(logmeanexp(exact), abs=0.05)
+
+
+class _SumLogLik:
+    """``y_j ~ N(scale * (f[1, w] + f[2, w]), 0.05)`` for walking faction w = j // 3, ``f = faction_share_z``: the
+    likelihood sees steps 1 and 2 only through their sum; step 0 is noise that must not matter."""
+
+    def __init__(self, y):
+        self.y = y
+        self.fn = type("Fn", (), {"names": ["faction_share_z", "scale"]})()
+
+    def __call__(self, ds, weights):
+        flat = {n: ds[n].transpose("chain", "draw", ...).values.reshape(-1, *ds[n].shape[2:]) for n in self.fn.names}
+        total = flat["faction_share_z"][:, 1] + flat["faction_share_z"][:, 2]                  # (draw, faction)
+        mean = np.repeat(flat["scale"][:, None] * total, 3, axis=1)
+        return -0.5 * (((self.y - mean) / 0.05) ** 2 + np.log(2 * np.pi * 0.05 ** 2)).sum(-1)
+
+
+def test_integrated_elpd_ties_steps_seen_only_through_their_sum():
+    """tie = (faction_share_z,): one N(0, 1) per faction stands for steps 1 and 2 (each set to u / sqrt 2), dim 2
+    instead of 4, and the elpd is the closed form, per draw two blocks N(0, 2 scale^2 11^T + 0.05^2 I) (SciPy)."""
+    import xarray as xr
+    from scipy import stats
+
+    from bayes_coalition.validation.loeo import integrated_elpd
+
+    rng = np.random.default_rng(9)
+    y = np.concatenate([1.1 + 0.05 * rng.normal(size=3), -0.6 + 0.05 * rng.normal(size=3)])
+    post = xr.Dataset({"faction_share_z": (("chain", "draw", "congress_step", "walking_faction"), rng.normal(size=(2, 20, 3, 2))),
+                       "scale": (("chain", "draw"), rng.uniform(0.4, 1.2, size=(2, 20)))})
+    own = {"faction_share_z": np.array([1, 2])}
+    pick = np.unique(np.linspace(0, 39, 10).round().astype(int))
+    block = lambda v, s: stats.multivariate_normal(np.zeros(3), 2 * s ** 2 * np.ones((3, 3)) + 0.05 ** 2 * np.eye(3)).logpdf(v)
+    exact = logmeanexp(np.array([block(y[:3], s) + block(y[3:], s) for s in post["scale"].values.reshape(-1)[pick]]))
+    for tie, dim in (((), 4), (("faction_share_z",), 2)):
+        got = integrated_elpd(_SumLogLik(y), post, {}, own, max_draws=10, seed=4, final_particles=1024, tie=tie)
+        assert got["dim"] == dim and got["elpd"] == pytest.approx(exact, abs=0.05), tie
+
+
+def test_tied_walks_only_for_an_episode_of_the_last_congress_alone(model):
+    """USMCA (all its rows in the 116th, the last Congress) ties both walks; a stand-in episode with rows in two
+    Congresses, or in one before the last, ties none."""
+    from types import SimpleNamespace
+
+    from bayes_coalition.validation.loeo import episode_own_effects, tied_walks
+
+    names = {"episode_z", "case_z", "party_tilt_z", "congress_tilt_z", "faction_share_z"}
+    own = episode_own_effects(model.model_data, "usmca2019", names)
+    assert tied_walks(model.model_data, "usmca2019", own) == ("congress_tilt_z", "faction_share_z")
+    assert tied_walks(model.model_data, "usmca2019", {"case_z": own["case_z"]}) == ()
+
+    def stand_in(b_congresses):
+        n_b = len(b_congresses)
+        return SimpleNamespace(coords={"episode": ["A", "B"], "congress": [10, 11, 12, 13]},
+                               case_episode_idx=np.array([0] + [1] * n_b), case_congress_idx=np.array([0, *b_congresses]),
+                               obs_case_idx=np.arange(n_b + 1), int_case_idx=np.zeros(0, dtype=int),
+                               expect_case_idx=np.zeros(0, dtype=int))
+
+    walks = {"congress_tilt_z": np.array([0, 1, 2])}
+    assert tied_walks(stand_in([3, 3]), "B", walks) == ("congress_tilt_z",)
+    assert tied_walks(stand_in([2, 3]), "B", walks) == ()
+    assert tied_walks(stand_in([2]), "B", walks) == ()
