@@ -4,9 +4,10 @@ whether the chains that disagree also disagree on what the comparison uses.
 
 The fit is the one `bayes-coalition loeo` made: the same spec, variant, episode, seed (``seed + i``, ``i`` the
 episode's place in the spec's episodes) and settings, through the same worker path
-(``validation.loeo._episode_fit``). It is not reproduced draw for draw: two runs of the full model without usmca2019
-on the same machine (2026-12-03, both beside other work) gave held-out elpd -32.73 and -37.16 (max R-hat 1.037 and
-1.035), so keep a fit with ``--posterior`` to rerun its checks on the same draws.
+(``validation.loeo._episode_fit``). Usually it reproduces the run's fit draw for draw on the same machine, but not
+always: of two runs of the full model without usmca2019 (2026-12-03, beside other work) the second gave held-out elpd
+-37.16 where the first gave -32.73 (max R-hat 1.035 and 1.037), while the model without H2 reproduced its first run
+to the last digit; so keep a fit with ``--posterior`` to rerun its checks on the same draws.
 
     .venv/bin/python scripts/loeo_fit_diagnosis.py taa2011 [--spec models/trade_coalition.toml] [--variant full]
         [--seed 1] [--draws 500] [--tune 1000] [--chains 4] [--rows] [--replicates M] [--integrated DRAWS]
