@@ -158,14 +158,19 @@ EPISODE_OWN_Z = {"episode_z": "episode", "case_z": "case", "party_tilt_z": "case
                  "congress_tilt_z": "congress_step", "faction_share_z": "congress_step"}
 
 
+def _row_cases(md) -> np.ndarray:
+    """The case of every vote row, interval row and floor expectation (what a leave-out weighs), in that order."""
+    return np.concatenate([np.asarray(md.obs_case_idx, dtype=int), np.asarray(md.int_case_idx, dtype=int),
+                           np.asarray(md.expect_case_idx, dtype=int)])
+
+
 def trailing_congress_steps(md, episode: str) -> np.ndarray:
     """The walk steps (indices into ``congress_step``, step ``j`` entering at Congress ``j + 1``) that no vote row,
     interval row or floor expectation of another episode reaches: each moves only Congresses after the last one
     with another episode's votes, so in the fit without ``episode``'s votes only its N(0, 1) prior informs it (the
     codes do not touch the walks). Empty when another episode votes in the last Congress."""
     ep_i = list(md.coords["episode"]).index(episode)
-    cases = np.concatenate([np.asarray(md.obs_case_idx, dtype=int), np.asarray(md.int_case_idx, dtype=int),
-                            np.asarray(md.expect_case_idx, dtype=int)])
+    cases = _row_cases(md)
     others = cases[np.asarray(md.case_episode_idx)[cases] != ep_i]
     last = int(np.asarray(md.case_congress_idx)[others].max()) if len(others) else 0
     n_steps = len(md.coords["congress"]) - 1
@@ -196,8 +201,7 @@ def tied_walks(md, episode: str, own: dict) -> tuple[str, ...]:
     two partial sums; one before the last Congress does not see the steps after it). Their steps can then be
     integrated as one N(0, 1) per walk (``integrated_elpd(tie=...)``): the same integral in fewer dimensions."""
     ep_i = list(md.coords["episode"]).index(episode)
-    cases = np.concatenate([np.asarray(md.obs_case_idx, dtype=int), np.asarray(md.int_case_idx, dtype=int),
-                            np.asarray(md.expect_case_idx, dtype=int)])
+    cases = _row_cases(md)
     mine = cases[np.asarray(md.case_episode_idx)[cases] == ep_i]
     last_only = len(mine) > 0 and bool((np.asarray(md.case_congress_idx)[mine] == len(md.coords["congress"]) - 1).all())
     return tuple(name for name, dim in EPISODE_OWN_Z.items() if dim == "congress_step" and name in own) \
@@ -339,23 +343,22 @@ def _episode_fit(spec: dict, sampler, ep: str, i: int, *, seed, draws, chains, t
 class _EpisodeElpd:
     """One (variant, episode) task of :func:`loeo`: the held-out elpd of the episode's votes."""
 
-    def __init__(self, common: dict):
+    def __init__(self, common: dict, integrated: int = 0):
         self.common = common
+        self.integrated = integrated            # posterior draws of the integrated elpd (0: none)
 
     def __call__(self, label: str, spec: dict, sampler, ep: str, i: int):
         from bayes_coalition.parallel import content_key, worker_cached
 
-        integrated = self.common.get("integrated", 0)
-        common = {k: v for k, v in self.common.items() if k != "integrated"}
-        ds, model, fits, idata, diag, row = _episode_fit(spec, sampler, ep, i, **common)
+        ds, model, fits, idata, diag, row = _episode_fit(spec, sampler, ep, i, **self.common)
         loglik = worker_cached(("vote-loglik", content_key(spec, sampler)), lambda: VoteLogLik(fits.pm_model))
         weights = held_out_weights(model.model_data, ep)
         scores = held_out_scores(loglik, idata.posterior, weights)
-        if integrated:
+        if self.integrated:
             # the same joint elpd with the episode's own effects integrated out per draw (integrated_elpd), seeded
             # by the episode's place as its fit is
             own = episode_own_effects(model.model_data, ep, idata.posterior)
-            g = integrated_elpd(loglik, idata.posterior, weights, own, max_draws=integrated,
+            g = integrated_elpd(loglik, idata.posterior, weights, own, max_draws=self.integrated,
                                 seed=self.common["seed"] + i, tie=tied_walks(model.model_data, ep, own))
             scores.update(elpd_integrated=g["elpd"], elpd_integrated_khat=g["khat"], elpd_integrated_mcse=g["mcse"],
                           elpd_integrated_chains=g["per_chain"], integrated_dim=g["dim"],
@@ -418,8 +421,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
     todo = [t for t in tasks if t[0] not in stored]
     if progress and stored:
         print(f"loeo: {len(stored)} of {len(tasks)} fits taken from {checkpoint}", flush=True)
-    common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains),
-                  **({"integrated": int(integrated)} if integrated else {}))
+    common = dict(seed=seed, draws=draws, chains=chains, tune=tune, refit=refit, cores=_cores(ex, chains))
 
     def report(key, result, n):
         name, constructs, i = parts[key]
@@ -429,7 +431,7 @@ def loeo(spec, *, variants: dict | None = None, episodes=None, seed: int = 1, dr
             print(f"loeo {label} without {ep}: elpd {elpd:.2f} ({row['verdict']}, max R-hat {row['max_rhat']:.3f}, "
                   f"{row['seconds']:.0f} s; {n}/{len(todo)} fits)", flush=True)
 
-    results = {**stored, **run_all(ex, _EpisodeElpd(common), todo, own=own, label="loeo", on_result=report)}
+    results = {**stored, **run_all(ex, _EpisodeElpd(common, int(integrated)), todo, own=own, label="loeo", on_result=report)}
     rows, fits_out, votes = {}, [], []
     for key, _ in tasks:                                  # task order, whatever order the fits finished in
         elpd, row, vote_list = results[key]
