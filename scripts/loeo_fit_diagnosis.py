@@ -138,18 +138,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loeo_fit_diagnosis: {args.episode!r} is not an episode with votes ({', '.join(episodes)})", file=sys.stderr)
         return 1
     i = episodes.index(args.episode)
+    # what a kept posterior is the fit of: read back only for the same spec file, variant, episode and fit settings
+    fit_of = {"spec": str(Path(args.spec).resolve()), "variant": args.variant, "episode": args.episode,
+              "seed": args.seed + i, "draws": args.draws, "tune": args.tune, "chains": args.chains}
     if args.posterior is not None and args.posterior.is_file():
         from bayes_coalition.validation.backtest import weighted_model
 
-        _, model, fits = weighted_model(spec, None)
         idata = _arviz.from_netcdf(args.posterior, groups=["posterior"])
+        kept = {k: idata.posterior.attrs.get(k) for k in fit_of}
+        if kept != fit_of:
+            print(f"loeo_fit_diagnosis: {args.posterior} is the posterior of {kept}, not of {fit_of}: give another "
+                  f"--posterior file (or remove it to refit)", file=sys.stderr)
+            return 1
+        _, model, fits = weighted_model(spec, None)
         print(f"{args.variant} without {args.episode}: the posterior of {args.posterior} (not refitted)")
     else:
         _, model, fits, idata, _, row = L._episode_fit(spec, None, args.episode, i, seed=args.seed, draws=args.draws,
                                                        chains=args.chains, tune=args.tune, refit=False, cores=1)
         print(f"{args.variant} without {args.episode} (seed {args.seed + i}): {row}")
         if args.posterior is not None:
-            _arviz.to_netcdf(_arviz.inference_data(posterior=idata.posterior), args.posterior)
+            _arviz.to_netcdf(_arviz.inference_data(posterior=idata.posterior.assign_attrs(fit_of)), args.posterior)
             print(f"wrote the posterior to {args.posterior}")
     for w in worst_rhat(idata):
         print(f"  R-hat {w['rhat']:.3f}  {w['name']} {w['coords']}  chain means "

@@ -168,3 +168,24 @@ def test_loeo_fit_diagnosis_replicates_a_walk_step_along_its_own_dimension(rng) 
     diag.replicated_elpd(loglik, post, {}, {"faction_share_z": np.array([2])}, m=3, seed=1)
     for f in seen:
         assert (f[:, :2] == 5.0).all() and (np.abs(f[:, 2]) < 5.0).all() and f[:, 2].std() > 0.5
+
+
+def test_loeo_fit_diagnosis_refuses_a_kept_posterior_of_another_fit(tmp_path, capsys) -> None:
+    """``--posterior FILE`` reads a kept posterior back only when it is the fit asked for (spec, variant, episode,
+    seed and settings, stored in its attributes): one of another variant is refused with rc 1 and a message naming
+    the file, before any model is built."""
+    import numpy as np
+    import xarray as xr
+
+    from bayes_coalition import _arviz
+
+    diag = _script("loeo_fit_diagnosis")
+    spec = str((ROOT / "models" / "trade_coalition.toml").resolve())
+    attrs = {"spec": spec, "variant": "without_H2", "episode": "usmca2019", "seed": 23, "draws": 500, "tune": 1000,
+             "chains": 4}
+    path = tmp_path / "kept.nc"
+    post = xr.Dataset({"episode_z": (("chain", "draw", "episode"), np.zeros((1, 2, 3)))}).assign_attrs(attrs)
+    _arviz.to_netcdf(_arviz.inference_data(posterior=post), path)
+    assert diag.main(["usmca2019", "--spec", spec, "--variant", "full", "--posterior", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "'variant': 'without_H2'" in err and "'variant': 'full'" in err
