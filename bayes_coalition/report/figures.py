@@ -424,7 +424,7 @@ def sbc_ecdf(ranks: pd.DataFrame, *, prob: float = 0.99):
     for ax, group in zip(axes.flat, groups):
         g = ranks[ranks["group"] == group]
         for _, s in g.groupby("parameter"):
-            u = s["rank"].to_numpy() / (s["n_draws"].to_numpy() + 1)
+            u = (s["rank"].to_numpy() + 1) / (s["n_draws"].to_numpy() + 1)     # sbc_stats._grid_ranks
             ax.plot(z, (u[:, None] <= z[None, :]).mean(axis=0) - z, color="#1f5fa8", lw=0.6, alpha=0.5)
         ax.fill_between(z, -half, half, color="#bbbbbb", alpha=0.4, lw=0)
         ax.axhline(0, color="black", lw=0.5)

@@ -6,7 +6,7 @@
   that hold equally many rank values; per group the Bonferroni-adjusted minimum over its
   scalars, valid however the scalars depend;
 - :func:`ecdf_statistic`, :func:`ecdf_pvalue`: the ECDF-difference test per scalar (the largest distance of the
-  ECDF of fractional ranks from the uniform, Saeilynoja et al. 2022, its null simulated for discrete ranks), which
+  ECDF of fractional ranks ``(r + 1) / (n + 1)`` from the uniform, Saeilynoja et al. 2022, its null simulated for discrete ranks), which
   :func:`summarise_sbc` also gives per group (Bonferroni); it sees a shift or a too wide or narrow posterior (an
   S-shaped or a sloped ECDF) where the chi-square on bins is weak, and a lone crowded bin less;
 - :func:`ecdf_band`: the simultaneous band of the ECDF-difference plot (the same null as :func:`ecdf_pvalue`).
@@ -87,21 +87,30 @@ ECDF_REPLICATES = 100_000
 
 
 def _grid_ranks(n_draws: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
-    """The grid points ``z_j = j / grid`` (j = 1..grid-1) and the largest rank r with ``r / (n_draws + 1) <= z_j``,
-    in integers (no rounding at a tie)."""
+    """The grid points ``z_j = j / grid`` (j = 1..grid-1) and the largest rank r whose fractional rank
+    ``(r + 1) / (n_draws + 1)`` is at most ``z_j``, in integers (no rounding at a tie); -1 where none is.
+
+    Fractional ranks ``(r + 1) / (n_draws + 1)`` make the discrete uniform's CDF equal ``z_j`` wherever ``grid``
+    divides ``n_draws + 1`` (the SBC's 0..99 ranks on the default grid): every rank once is at distance 0, and the
+    statistic of reflected ranks ``n_draws - r`` equals that of ``r``. Until 2026-12-03 the fractional rank was
+    ``r / (n_draws + 1)``, against which the discrete uniform's CDF lies ``1 / (n_draws + 1)`` above ``z_j``: the
+    p-values stayed exact (the null was simulated through the same statistic), but a set of uniform ranks sat off
+    zero in the plot and a scalar and its reflection (the two shares of a two-faction party) got different p-values
+    (0.0026 and 0.0089 at the SBC's 78th simulation)."""
     j = np.arange(1, grid)
-    return j / grid, (j * (n_draws + 1)) // grid
+    return j / grid, (j * (n_draws + 1)) // grid - 1
 
 
 def ecdf_statistic(ranks, n_draws: int, grid: int = ECDF_GRID) -> float:
-    """``max_j |ECDF(r / (n_draws + 1)) at z_j - z_j|`` of ranks in 0..n_draws over the grid of :func:`_grid_ranks`."""
+    """``max_j |ECDF((r + 1) / (n_draws + 1)) at z_j - z_j|`` of ranks in 0..n_draws over the grid of
+    :func:`_grid_ranks`."""
     ranks = np.asarray(ranks, dtype=int)
     if ranks.size == 0:
         return float("nan")
     if ranks.min() < 0 or ranks.max() > n_draws:
         raise ValueError(f"ranks must lie in 0..{n_draws}")
     z, top = _grid_ranks(n_draws, grid)
-    cdf = np.cumsum(np.bincount(ranks, minlength=n_draws + 1))[top] / ranks.size
+    cdf = np.r_[0, np.cumsum(np.bincount(ranks, minlength=n_draws + 1))][top + 1] / ranks.size
     return float(np.max(np.abs(cdf - z)))
 
 
@@ -114,7 +123,8 @@ def _ecdf_null(n_sims: int, n_draws: int, grid: int, n_rep: int, seed: int) -> n
     out = []
     for size in np.diff(np.r_[0:n_rep:20_000, n_rep]):
         counts = rng.multinomial(n_sims, np.full(n_draws + 1, 1.0 / (n_draws + 1)), size=int(size))
-        out.append(np.max(np.abs(np.cumsum(counts, axis=1)[:, top] / n_sims - z), axis=1))
+        cum = np.concatenate([np.zeros((len(counts), 1), dtype=counts.dtype), np.cumsum(counts, axis=1)], axis=1)
+        out.append(np.max(np.abs(cum[:, top + 1] / n_sims - z), axis=1))
     return np.sort(np.concatenate(out))
 
 

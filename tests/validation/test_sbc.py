@@ -95,15 +95,31 @@ def test_summarise_gives_the_ecdf_test_per_group_beside_the_chi_square(rng):
 
 
 def test_ecdf_statistic_by_hand():
-    """Ranks 0..3 (fractional r / 4) on the grid 1/4, 2/4, 3/4: [0, 0, 0, 3] has ECDF 3/4, 3/4, 1 there, distances
-    1/2, 1/4, 1/4. A rank on a grid point counts as at or below it (10 / 100 <= 0.1): [10] is 0.9 from the
-    uniform at 0.1, [11] 0.8 at 0.2."""
+    """Ranks 0..3 have fractional ranks (r + 1) / 4, so that the discrete uniform's CDF is exactly z on the grid 1/4,
+    2/4, 3/4: [0, 0, 0, 3] has ECDF 3/4 at each, distances 1/2, 1/4, 0; [3, 3, 3, 3] has ECDF 0, distances 1/4, 1/2,
+    3/4, as its mirror [0, 0, 0, 0] (ECDF 1). A fractional rank on a grid point counts as at or below it
+    ((9 + 1) / 100 <= 0.1): [9] is 0.9 from the uniform at 0.1, [10] 0.8 at 0.2."""
     assert ecdf_statistic([0, 0, 0, 3], 3, grid=4) == pytest.approx(0.5)
-    assert ecdf_statistic([3, 3, 3, 3], 3, grid=4) == pytest.approx(0.5)          # ECDF 0, 0, 1: 1/4, 1/2, 1/4
-    assert ecdf_statistic([10], 99, grid=10) == pytest.approx(0.9)
-    assert ecdf_statistic([11], 99, grid=10) == pytest.approx(0.8)
+    assert ecdf_statistic([3, 3, 3, 3], 3, grid=4) == pytest.approx(0.75)
+    assert ecdf_statistic([0, 0, 0, 0], 3, grid=4) == pytest.approx(0.75)
+    assert ecdf_statistic([9], 99, grid=10) == pytest.approx(0.9)
+    assert ecdf_statistic([10], 99, grid=10) == pytest.approx(0.8)
+    # grid points below 1/10 count no rank (ECDF 0 there, not 1): largest distance 0.9 at 0.1, not 0.99 at 0.01
+    assert ecdf_statistic([0], 9, grid=100) == pytest.approx(0.9)
     with pytest.raises(ValueError, match="0..3"):
         ecdf_statistic([4], 3, grid=4)
+
+
+def test_ecdf_statistic_is_zero_on_exactly_uniform_ranks_and_blind_to_mirroring(rng):
+    """Every rank once is the discrete uniform itself: distance 0 on the default grid (the grid of the SBC's 0..99
+    ranks), and on a coarser grid that divides it. Reflected ranks (n - r, the ranks of -theta, or of one share of a
+    two-faction party against the other's) are as far from uniform as the ranks themselves: the same statistic and
+    p-value."""
+    assert ecdf_statistic(np.arange(100), 99) == pytest.approx(0.0, abs=1e-12)
+    assert ecdf_statistic(np.repeat(np.arange(100), 3), 99, grid=20) == pytest.approx(0.0, abs=1e-12)
+    for ranks in (rng.integers(0, 100, 78), (rng.random(78) ** 1.5 * 100).astype(int), np.r_[np.zeros(20, int), 50]):
+        assert ecdf_statistic(99 - ranks, 99) == pytest.approx(ecdf_statistic(ranks, 99), abs=1e-12)
+        assert ecdf_pvalue(99 - ranks, 99) == ecdf_pvalue(ranks, 99)
 
 
 def test_ecdf_pvalue_against_scipy_and_a_direct_simulation():
@@ -193,7 +209,7 @@ def test_ecdf_band_shape_and_width():
     # (2000 replicates), so it sits within 0.02 of it at n = 100
     assert half.max() == pytest.approx(1.63 / np.sqrt(100), abs=0.02)
     rng = np.random.default_rng(3)
-    inside = [np.all(np.abs((rng.integers(0, 100, 100)[:, None] / 100 <= z).mean(0) - z) <= half) for _ in range(300)]
+    inside = [np.all(np.abs(((rng.integers(0, 100, 100) + 1)[:, None] / 100 <= z).mean(0) - z) <= half) for _ in range(300)]
     assert np.mean(inside) > 0.97
 
 
