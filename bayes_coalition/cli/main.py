@@ -259,8 +259,8 @@ def _sbc_summary(out, ranks, args, settings, t0) -> int:
 
     summary = sbc.finish(out, ranks, args.sims, settings, seconds=time.perf_counter() - t0)
     for group, v in summary["groups"].items():
-        print(f"{group:24s} p = {v['p_value']:.3f}, ECDF p = {v['ecdf_p_value']:.3f}  ({v['n_scalars']} scalars x "
-              f"{v['n_simulations']} simulations; worst {v['worst_scalar']} p = {v['min_scalar_p']:.4f})")
+        print(f"{group:24s} p = {v['p_value']:.3f}, ECDF p = {v['ecdf_p_value']:.3f}  ({v['n_scalars']} scalars, "
+              f"{v.get('n_distinct', v['n_scalars'])} distinct; {v['n_simulations']} simulations; worst {v['worst_scalar']} p = {v['min_scalar_p']:.4f})")
     print(f"verdict at the {summary['level']:.0%} level: {summary['verdict']} (chi-square), {summary['ecdf_verdict']} "
           f"(ECDF difference); "
           f"{summary['wall_seconds_this_call']:.0f} s this call; wrote {out}/sbc.csv, sbc_fits.csv, sbc.json")

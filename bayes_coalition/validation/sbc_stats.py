@@ -50,10 +50,32 @@ def uniformity_pvalue(ranks, n_draws: int, bins: int = 10) -> float:
     return float(stats.chisquare(counts, expected).pvalue)
 
 
+def distinct_scalars(ranks: pd.DataFrame) -> list[str]:
+    """The scalars of ``ranks`` (columns of :data:`~bayes_coalition.validation.sbc.RANK_COLUMNS`) less those whose ranks
+    repeat an earlier scalar's, or reflect them (``n_draws - r``), in every simulation: the two shares of a
+    two-faction party (s and 1 - s), two offsets that sum to zero. Such a scalar is the same quantity seen from the
+    other side; the chi-square and ECDF tests give it the same p-value, so a Bonferroni factor counts it once."""
+    kept, seen = [], []
+    for name, g in ranks.groupby("parameter", sort=False):
+        g = g.sort_values("simulation")
+        key = (tuple(g["simulation"]), int(g["n_draws"].iloc[0]))
+        r = g["rank"].to_numpy()
+        if any(k == key and (np.array_equal(r, x) or np.array_equal(key[1] - r, x)) for k, x in seen):
+            continue
+        kept.append(name)
+        seen.append((key, r))
+    return kept
+
+
 def summarise_sbc(ranks: pd.DataFrame, *, bins: int = 10, level: float = 0.01) -> dict:
     """Per scalar: chi-square p-value on ``bins`` bins and ECDF-difference p-value (:func:`ecdf_pvalue`); per group
-    and test: Bonferroni p (min over scalars x their number), ``p_value`` and ``ecdf_p_value``. ``verdict`` is the
-    chi-square's ('pass' when every group's p >= ``level``), ``ecdf_verdict`` the ECDF test's on the same rule."""
+    and test: Bonferroni p (min over scalars x the number of distinct ones, :func:`distinct_scalars`; ``n_distinct``
+    beside ``n_scalars``), ``p_value`` and ``ecdf_p_value``. ``verdict`` is the chi-square's ('pass' when every
+    group's p >= ``level``), ``ecdf_verdict`` the ECDF test's on the same rule.
+
+    Until 2026-12-03 the factor was the number of scalars, which counted the two shares of each two-faction party and
+    the House and Senate offsets (reflections of each other) twice: a valid but looser bound, twice the p-value that
+    the distinct quantities give."""
     ranks = ranks.copy()
     ranks["group"] = ranks["parameter"].str.split("[", regex=False).str[0]
     groups, scalars, ecdf = {}, {}, {}
@@ -63,19 +85,21 @@ def summarise_sbc(ranks: pd.DataFrame, *, bins: int = 10, level: float = 0.01) -
         ecdf[name] = ecdf_pvalue(g["rank"].to_numpy(), n_draws)
     for group, g in ranks.groupby("group", sort=False):
         names = g["parameter"].unique()
+        m = len(distinct_scalars(g))
         ps = np.array([scalars[p] for p in names])
         es = np.array([ecdf[p] for p in names])
         groups[group] = {
-            "p_value": float(min(1.0, ps.min() * len(ps))), "n_scalars": int(len(ps)), "min_scalar_p": float(ps.min()),
+            "p_value": float(min(1.0, ps.min() * m)), "n_scalars": int(len(ps)), "n_distinct": int(m),
+            "min_scalar_p": float(ps.min()),
             "worst_scalar": str(names[int(np.argmin(ps))]), "n_simulations": int(g["simulation"].nunique()),
-            "ecdf_p_value": float(min(1.0, es.min() * len(es))), "ecdf_min_scalar_p": float(es.min()),
+            "ecdf_p_value": float(min(1.0, es.min() * m)), "ecdf_min_scalar_p": float(es.min()),
             "ecdf_worst_scalar": str(names[int(np.argmin(es))]),
         }
     passes = lambda key: "pass" if groups and all(v[key] >= level for v in groups.values()) else "fail"
     return {"verdict": passes("p_value"), "ecdf_verdict": passes("ecdf_p_value"), "level": level, "bins": bins,
-            "test": "chi-square per scalar, Bonferroni within group",
+            "test": "chi-square per scalar, Bonferroni within group over its distinct scalars",
             "ecdf_test": f"ECDF difference per scalar (sup over {ECDF_GRID - 1} grid points, null simulated "
-                         f"{ECDF_REPLICATES} times), Bonferroni within group",
+                         f"{ECDF_REPLICATES} times), Bonferroni within group over its distinct scalars",
             "n_simulations": int(ranks["simulation"].nunique()) if len(ranks) else 0, "groups": groups,
             "scalars": scalars, "ecdf_scalars": ecdf}
 

@@ -72,6 +72,29 @@ def test_summarise_bonferroni_within_group(rng):
     assert summarise_sbc(ranks[ranks.parameter != "sigma_case"])["verdict"] == ("pass" if eff["p_value"] >= 0.01 else "fail")
 
 
+def test_summarise_counts_a_scalar_and_its_reflection_once(rng):
+    """The shares of a two-faction party (s and 1 - s) or offsets that sum to zero have reflected ranks (r and
+    99 - r) in every simulation, and a copy has equal ranks: one quantity, one test. The Bonferroni factor is the
+    number of distinct rank vectors (``n_distinct``), not of scalars; ranks that differ in one simulation stay
+    distinct."""
+    a = np.minimum(rng.integers(0, 100, 60), rng.integers(0, 100, 60))      # skewed: small p-values, so factors differ
+    b = rng.integers(0, 100, 60)
+    near = 99 - a
+    near[7] = (near[7] + 1) % 100
+    rows = [(s, "share[x]", int(a[s]), 99) for s in range(60)] + [(s, "share[y]", int(99 - a[s]), 99) for s in range(60)]
+    rows += [(s, "share[z]", int(b[s]), 99) for s in range(60)] + [(s, "share[w]", int(a[s]), 99) for s in range(60)]
+    rows += [(s, "other[u]", int(a[s]), 99) for s in range(60)] + [(s, "other[v]", int(near[s]), 99) for s in range(60)]
+    res = summarise_sbc(pd.DataFrame(rows, columns=RANK_COLUMNS))
+    share, other = res["groups"]["share"], res["groups"]["other"]
+    assert share["n_scalars"] == 4 and share["n_distinct"] == 2 and other["n_distinct"] == 2
+    assert res["scalars"]["share[y]"] == pytest.approx(res["scalars"]["share[x]"])
+    assert share["p_value"] < 0.5
+    assert share["p_value"] == pytest.approx(2 * min(res["scalars"]["share[x]"], res["scalars"]["share[z]"]))
+    e = res["ecdf_scalars"]
+    assert share["ecdf_p_value"] < 0.5
+    assert share["ecdf_p_value"] == pytest.approx(2 * min(e["share[x]"], e["share[z]"]))
+
+
 def test_summarise_gives_the_ecdf_test_per_group_beside_the_chi_square(rng):
     """Each group's ``ecdf_p_value`` is its scalars' smallest ECDF p-value times their number, ``ecdf_verdict`` fails
     when a group is below 1%. A lone crowded bin (a fifth of the ranks in 30..39, the rest uniform) fails the

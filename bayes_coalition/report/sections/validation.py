@@ -63,7 +63,9 @@ def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | 
     ranks = pd.read_csv(csv)
     ranks = ranks[ranks["simulation"].isin(range(int(summary.get("n_simulations", 0)) or ranks["simulation"].nunique()))]
     ecdf = "ecdf_verdict" in summary          # a record from before 2026-12-03 has the chi-square test alone
-    rows = [{"group": g, "scalars": v["n_scalars"], "simulations": v["n_simulations"], "p (Bonferroni)": v["p_value"],
+    # "distinct": the Bonferroni factor since 2026-12-03 (a scalar and its reflection counted once); before, the scalars
+    rows = [{"group": g, "scalars": v["n_scalars"], "distinct": v.get("n_distinct", v["n_scalars"]),
+             "simulations": v["n_simulations"], "p (Bonferroni)": v["p_value"],
              "worst scalar": v["worst_scalar"], "its p": v["min_scalar_p"],
              **({"ECDF p (Bonferroni)": v["ecdf_p_value"], "ECDF worst scalar": v["ecdf_worst_scalar"]} if ecdf else {})}
             for g, v in summary["groups"].items()]
@@ -79,7 +81,7 @@ def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | 
             + _source(found, folder, where))
     return [
         Paragraph(lead),
-        Table(pd.DataFrame(rows), digits={"scalars": 0, "simulations": 0, "p (Bonferroni)": 4, "its p": 4,
+        Table(pd.DataFrame(rows), digits={"scalars": 0, "distinct": 0, "simulations": 0, "p (Bonferroni)": 4, "its p": 4,
                                           "ECDF p (Bonferroni)": 4}),
         Figure(figures.to_data_uri(figures.sbc_ecdf(ranks)), "SBC ECDF differences",
                "Each line is one scalar's ECDF of fractional ranks minus the uniform; the grey band is the simultaneous "
