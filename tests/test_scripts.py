@@ -189,3 +189,46 @@ def test_loeo_fit_diagnosis_refuses_a_kept_posterior_of_another_fit(tmp_path, ca
     assert diag.main(["usmca2019", "--spec", spec, "--variant", "full", "--posterior", str(path)]) == 1
     err = capsys.readouterr().err
     assert str(path) in err and "'variant': 'without_H2'" in err and "'variant': 'full'" in err
+
+
+def test_sbc_rank_truth_bins_ranks_as_the_chi_square_does() -> None:
+    """Ranks 0..99 in 10 bins of ten (r * 10 // 100): by hand, each bin's count and its truths' median and range; an
+    empty bin has 0 simulations."""
+    import pandas as pd
+
+    table = _script("sbc_rank_truth").rank_truth_table(pd.Series([0, 9, 10, 35, 39, 99]),
+                                                        pd.Series([0.1, 0.3, 0.5, 0.2, 0.6, 0.9]), 99)
+    assert table["simulations"].tolist() == [2, 1, 0, 2, 0, 0, 0, 0, 0, 1]
+    assert table.loc[0, "median"] == pytest.approx(0.2) and table.loc[3, "lowest"] == pytest.approx(0.2)
+    assert table.loc[3, "highest"] == pytest.approx(0.6) and table.loc[9, "median"] == pytest.approx(0.9)
+
+
+def test_sbc_rank_truth_reads_a_run_of_the_specs_model_only(tmp_path, capsys) -> None:
+    """Against the run's truths drawn again: the table of the named scalar over the run's simulations; a run of
+    another model is refused (rc 1) before anything is drawn."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from bayes_coalition.coalition.model import model_id
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+    from bayes_coalition.validation.sbc import coalition_truths
+
+    path = shipped_spec_path("trade_coalition_v2")
+    spec = load_spec(path)
+    (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 3, "model_id": "0000"}))
+    script = _script("sbc_rank_truth")
+    assert script.main([str(tmp_path), str(path), "--sims", "6"]) == 1
+    assert "refused" in capsys.readouterr().err
+    (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 3, "model_id": model_id(spec)}))
+    ranks = pd.DataFrame({"simulation": range(6), "parameter": "sigma_total", "rank": [5, 15, 16, 55, 80, 99],
+                          "n_draws": 99})
+    ranks.to_csv(tmp_path / "sbc.csv", index=False)
+    assert script.main([str(tmp_path), str(path), "--sims", "6", "--save", str(tmp_path / "t.csv")]) == 0
+    out = capsys.readouterr().out
+    truth = coalition_truths(spec, 6, seed=3)["sigma_total"]
+    assert "sigma_total: 6 simulations" in out
+    saved = pd.read_csv(tmp_path / "t.csv", index_col=0)["sigma_total"]
+    np.testing.assert_allclose(saved.to_numpy(), truth.to_numpy())
+    assert f"{np.median(truth.iloc[[1, 2]]):.3f}" in out      # bin 1 holds simulations 1 and 2

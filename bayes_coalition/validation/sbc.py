@@ -306,6 +306,81 @@ def coalition_sbc_chain(spec: dict, dataset, token: str, sampler: str, data: dic
     return chain_only(idata), time.perf_counter() - ts
 
 
+def _prior_simulations(base, model, n_sims: int, seed: int, groups) -> dict:
+    """The prior draws an SBC run of ``n_sims`` simulations takes its truths and data from: ``truth`` (the prior
+    group, one draw per simulation, given the withdrawn measures under agenda control), ``pp`` (the prior
+    predictive), ``keep`` (the scalars that vary, so have a rank) and the strategic layers that are on."""
+    import pymc as pm
+
+    md = base.model_data
+    on_agenda, on_expect = sbc_strategic.layers(base.spec)
+    # with agenda control the truths are drawn given the withdrawn measures: more candidates than simulations
+    n_prior = CANDIDATES_PER_SIMULATION * n_sims + 16 if on_agenda else n_sims
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
+        prior = pm.sample_prior_predictive(draws=n_prior, model=model, random_seed=int(seed))
+    truth_all, pp = prior.prior, prior.prior_predictive
+    # constants (a one-faction share) have no rank: told apart over every prior draw made
+    keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]
+    if on_agenda:
+        z = truth_all["agenda_floor_probability"].values[0]
+        kept = sbc_strategic.kept_prior_draws(z, md, n_sims, np.random.default_rng([int(seed), SELECTION_STREAM]))
+        truth_all, pp = truth_all.isel(draw=kept), pp.isel(draw=kept)
+    return {"truth": truth_all, "pp": pp, "keep": keep, "groups": groups, "on_agenda": on_agenda,
+            "on_expect": on_expect}
+
+
+def _simulation(base, prior: dict, sim: int, seed: int) -> tuple[dict, dict, np.random.Generator]:
+    """Simulation ``sim``'s data (the model's ``pm.Data`` values) and true scalars (the held votes' cut-point and
+    tilt as selected given that they are held), and its random stream, from which the runner then draws the
+    fit's seed and the ranks' ties: ``(data, true_s, rng)``."""
+    from bayes_coalition.coalition.likelihood import whip_sd
+    from bayes_coalition.coalition.predictive import draw_arrays, simulate
+
+    md = base.model_data
+    pp = prior["pp"]
+    code_vars = [n for n in pp.data_vars if n.startswith("code_")]
+    widths = md.int_upper - md.int_lower + 1
+    rng = np.random.default_rng([int(seed), sim])
+    truth = prior["truth"].isel(draw=[sim])
+    data = {"obs_yea": pp["yea"].values[0, sim]}
+    for name in code_vars:
+        data[f"{name}_data"] = pp[name].values[0, sim]
+    if len(md.int_case_idx):
+        y_int = simulate(draw_arrays(truth, md, base.discrimination), md, rng)["interval_yea"][0]
+        lower, upper = coarsen(y_int, widths, md.int_n, rng)
+        measured = md.int_whip & (base.spec["model"]["whip_count"] == "measurement")
+        for name, rows in (("interval", ~measured & (md.mix_int_idx < 0)), ("interval_two_party", md.mix_int_idx >= 0)):
+            if rows.any():
+                data[f"{name}_lower"], data[f"{name}_upper"] = lower[rows], upper[rows]
+        whip = measured & (md.mix_int_idx < 0)
+        if whip.any():
+            # a whip count reports the count plus its bias and error: its middle is drawn from the
+            # measurement model (the likelihood reads only the middle and the width)
+            t = {k: float(truth[k].values.ravel()[0]) for k in ("whip_bias", "whip_error")}
+            middle = rng.normal(y_int[whip] + t["whip_bias"], whip_sd(t["whip_error"], md.int_lower[whip], md.int_upper[whip]))
+            half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
+            data["whip_lower"], data["whip_upper"] = middle - half, middle + half
+    true_s = {k: v[0] for k, v in _scalars(truth, prior["groups"]).items() if k in prior["keep"]}
+    if prior["on_agenda"] or prior["on_expect"]:
+        data.update(_strategic_data(truth, md, base, rng, true_s, data["obs_yea"], on_agenda=prior["on_agenda"],
+                                    on_expect=prior["on_expect"]))
+    return data, true_s, rng
+
+
+def coalition_truths(spec: dict, n_sims: int, *, seed: int, groups=COALITION_GROUPS, dataset=None) -> pd.DataFrame:
+    """The true value of every ranked scalar in each simulation of ``run_coalition_sbc(spec, n_sims, seed=seed)``
+    (simulation x scalar), drawn again the same way (the same prior draws, selection and streams; no fit): for
+    reading a run's ranks against its truths (``scripts/sbc_rank_truth.py``). ``n_sims`` is the run's ``--sims``:
+    under agenda control the truths are selected from ``4 n_sims + 16`` prior draws."""
+    from bayes_coalition.coalition.model import CoalitionModel
+
+    base = CoalitionModel(dataset=dataset, spec=spec)
+    prior = _prior_simulations(base, build_sbc_model(base), n_sims, seed, groups)
+    rows = {sim: _simulation(base, prior, sim, seed)[1] for sim in range(n_sims)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("simulation")
+
+
 def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
                       chains: int = 2, n_keep: int = 99, groups=COALITION_GROUPS, dataset=None,
                       progress: bool = True, sampler: str | None = None, executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
@@ -316,11 +391,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     ``executor.cores(chains)``), its seed drawn from ``(seed, simulation, chain)``; the ranks (from the
     simulation's own stream) and the fit statistics are computed here once a simulation's chains are in, so
     they do not depend on the number of workers or threads."""
-    import pymc as pm
-
-    from bayes_coalition.coalition.likelihood import whip_sd
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.coalition.predictive import draw_arrays, simulate
     from bayes_coalition.parallel import chain_seeds, resolve
     from bayes_coalition.sampling import ChainGather, available
 
@@ -332,52 +403,14 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         # workers compile their model while this process draws the simulations
         ex.warm(warm_coalition_sbc_model, spec, dataset, token, sampler)
         base = CoalitionModel(dataset=dataset, spec=spec)
-        md = base.model_data
         model = build_sbc_model(base)
         free = [v.name for v in model.free_RVs]          # the workers' graph has the same (build_pymc_model)
-        on_agenda, on_expect = sbc_strategic.layers(base.spec)
-        # with agenda control the truths are drawn given the withdrawn measures: more candidates than simulations
-        n_prior = CANDIDATES_PER_SIMULATION * n_sims + 16 if on_agenda else n_sims
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # the interval Potential is (correctly) not part of the prior
-            prior = pm.sample_prior_predictive(draws=n_prior, model=model, random_seed=int(seed))
-        truth_all, pp = prior.prior, prior.prior_predictive
-        # constants (a one-faction share) have no rank: told apart over every prior draw made
-        keep = [k for k, v in _scalars(truth_all, groups).items() if np.ptp(v) > 0]
-        if on_agenda:
-            z = truth_all["agenda_floor_probability"].values[0]
-            kept = sbc_strategic.kept_prior_draws(z, md, n_sims, np.random.default_rng([int(seed), SELECTION_STREAM]))
-            truth_all, pp = truth_all.isel(draw=kept), pp.isel(draw=kept)
-        code_vars = [n for n in pp.data_vars if n.startswith("code_")]
-        widths = md.int_upper - md.int_lower + 1
+        prior = _prior_simulations(base, model, n_sims, seed, groups)
         tasks, sims = [], {}
         for sim in range(n_sims):
             if sim in store.done:
                 continue
-            rng = np.random.default_rng([int(seed), sim])
-            truth = truth_all.isel(draw=[sim])
-            data = {"obs_yea": pp["yea"].values[0, sim]}
-            for name in code_vars:
-                data[f"{name}_data"] = pp[name].values[0, sim]
-            if len(md.int_case_idx):
-                y_int = simulate(draw_arrays(truth, md, base.discrimination), md, rng)["interval_yea"][0]
-                lower, upper = coarsen(y_int, widths, md.int_n, rng)
-                measured = md.int_whip & (base.spec["model"]["whip_count"] == "measurement")
-                for name, rows in (("interval", ~measured & (md.mix_int_idx < 0)), ("interval_two_party", md.mix_int_idx >= 0)):
-                    if rows.any():
-                        data[f"{name}_lower"], data[f"{name}_upper"] = lower[rows], upper[rows]
-                whip = measured & (md.mix_int_idx < 0)
-                if whip.any():
-                    # a whip count reports the count plus its bias and error: its middle is drawn from the
-                    # measurement model (the likelihood reads only the middle and the width)
-                    t = {k: float(truth[k].values.ravel()[0]) for k in ("whip_bias", "whip_error")}
-                    middle = rng.normal(y_int[whip] + t["whip_bias"], whip_sd(t["whip_error"], md.int_lower[whip], md.int_upper[whip]))
-                    half = (md.int_upper[whip] - md.int_lower[whip]) / 2.0
-                    data["whip_lower"], data["whip_upper"] = middle - half, middle + half
-            true_s = {k: v[0] for k, v in _scalars(truth, groups).items() if k in keep}
-            if on_agenda or on_expect:
-                data.update(_strategic_data(truth, md, base, rng, true_s, data["obs_yea"], on_agenda=on_agenda,
-                                            on_expect=on_expect))
+            data, true_s, rng = _simulation(base, prior, sim, seed)
             fit_seed = int(rng.integers(2**31 - 1))
             sims[sim] = (true_s, rng)
             tasks += [((sim, c), coalition_sbc_chain, (spec, dataset, token, sampler, data, s, draws, tune))

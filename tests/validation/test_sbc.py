@@ -333,6 +333,33 @@ def test_coalition_sbc_draws_the_strategic_layers_data(mock_pymc_sample, tmp_pat
     assert set(one["parameter"]) == set(ranks.loc[ranks["simulation"] == 0, "parameter"])
 
 
+def test_coalition_truths_are_the_truths_the_runner_ranks(mock_pymc_sample, tmp_path, monkeypatch):
+    """``coalition_truths`` draws again what ``run_coalition_sbc`` ranked against (agenda control and floor
+    expectations: truths selected given the withdrawn measure, held votes' cut-points and tilts selected given that
+    they are held): the same value of every scalar of every simulation, and nothing more."""
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+    from bayes_coalition.validation import sbc as sbc_mod
+
+    spec = load_spec(shipped_spec_path("trade_coalition_agenda_expectation"))
+    seen = {}
+    original = sbc_mod._ranks
+
+    def recording(sim, truth, posterior, n_keep, rng, n_chains=1):
+        seen[sim] = dict(truth)
+        return original(sim, truth, posterior, n_keep, rng, n_chains)
+
+    monkeypatch.setattr(sbc_mod, "_ranks", recording)
+    sbc_mod.run_coalition_sbc(spec, 2, seed=5, out_dir=tmp_path, draws=20, tune=5, chains=1, n_keep=19,
+                              sampler="pymc", progress=False)
+    truths = sbc_mod.coalition_truths(spec, 2, seed=5)
+    assert list(truths.index) == [0, 1] and set(truths.columns) == set(seen[0])
+    held = [c for c in truths.columns if c.startswith("cut_point[")]
+    assert held and not np.allclose(truths.loc[0, held], truths.loc[1, held])
+    for sim in (0, 1):
+        np.testing.assert_array_equal(truths.loc[sim, list(seen[sim])].to_numpy(dtype=float),
+                                      np.array(list(seen[sim].values()), dtype=float))
+
+
 def test_coalition_sbc_grown_to_more_simulations_keeps_the_first_ones(mock_pymc_sample, tmp_path):
     """A run resumed with a larger ``--sims`` (24, then 100) ranks the same simulations as one run of the larger
     size: with agenda control the prior draws made grow with the number of simulations (the withdrawn measure
