@@ -306,7 +306,7 @@ def coalition_sbc_chain(spec: dict, dataset, token: str, sampler: str, data: dic
     return chain_only(idata), time.perf_counter() - ts
 
 
-def _prior_simulations(base, model, n_sims: int, seed: int, groups) -> dict:
+def prior_simulations(base, model, n_sims: int, seed: int, groups) -> dict:
     """The prior draws an SBC run of ``n_sims`` simulations takes its truths and data from: ``truth`` (the prior
     group, one draw per simulation, given the withdrawn measures under agenda control), ``pp`` (the prior
     predictive), ``keep`` (the scalars that vary, so have a rank) and the strategic layers that are on."""
@@ -376,7 +376,7 @@ def coalition_truths(spec: dict, n_sims: int, *, seed: int, groups=COALITION_GRO
     from bayes_coalition.coalition.model import CoalitionModel
 
     base = CoalitionModel(dataset=dataset, spec=spec)
-    prior = _prior_simulations(base, build_sbc_model(base), n_sims, seed, groups)
+    prior = prior_simulations(base, build_sbc_model(base), n_sims, seed, groups)
     rows = {sim: _simulation(base, prior, sim, seed)[1] for sim in range(n_sims)}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("simulation")
 
@@ -405,7 +405,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         base = CoalitionModel(dataset=dataset, spec=spec)
         model = build_sbc_model(base)
         free = [v.name for v in model.free_RVs]          # the workers' graph has the same (build_pymc_model)
-        prior = _prior_simulations(base, model, n_sims, seed, groups)
+        prior = prior_simulations(base, model, n_sims, seed, groups)
         tasks, sims = [], {}
         for sim in range(n_sims):
             if sim in store.done:
