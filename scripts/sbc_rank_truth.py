@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, default=None, help="write the truths (simulation x scalar) here")
     args = ap.parse_args(argv)
 
+    from bayes_coalition.validation.sbc import RANK_COLUMNS
+
+    missing = [f for f in ("sbc_settings.json", "sbc.csv") if not (args.out / f).is_file()]
+    if missing:
+        print(f"{args.out} lacks {', '.join(missing)}: not the folder of a `bayes-coalition sbc` run", file=sys.stderr)
+        return 1
     settings = json.loads((args.out / "sbc_settings.json").read_text())
     spec = load_spec(args.spec)
     if settings.get("model_id") != model_id(spec):
@@ -60,6 +66,15 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     ranks = pd.read_csv(args.out / "sbc.csv")
+    lacking = [c for c in RANK_COLUMNS if c not in ranks.columns]
+    if lacking:
+        print(f"{args.out / 'sbc.csv'} lacks the column(s) {', '.join(lacking)}", file=sys.stderr)
+        return 1
+    beyond = sorted(set(ranks["simulation"]) - set(range(args.sims)))
+    if beyond:
+        print(f"{args.out / 'sbc.csv'} holds simulations beyond --sims {args.sims} (first {beyond[0]}, row "
+              f"{int(ranks.index[ranks['simulation'] == beyond[0]][0]) + 2}): give the run's --sims", file=sys.stderr)
+        return 1
     names = args.scalar
     if not names:
         scalars = summarise_sbc(ranks, bins=args.bins)["scalars"]

@@ -217,14 +217,14 @@ def test_sbc_rank_truth_reads_a_run_of_the_specs_model_only(tmp_path, capsys) ->
 
     path = shipped_spec_path("trade_coalition_v2")
     spec = load_spec(path)
+    ranks = pd.DataFrame({"simulation": range(6), "parameter": "sigma_total", "rank": [5, 15, 16, 55, 80, 99],
+                          "n_draws": 99})
+    ranks.to_csv(tmp_path / "sbc.csv", index=False)
     (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 3, "model_id": "0000"}))
     script = _script("sbc_rank_truth")
     assert script.main([str(tmp_path), str(path), "--sims", "6"]) == 1
     assert "refused" in capsys.readouterr().err
     (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 3, "model_id": model_id(spec)}))
-    ranks = pd.DataFrame({"simulation": range(6), "parameter": "sigma_total", "rank": [5, 15, 16, 55, 80, 99],
-                          "n_draws": 99})
-    ranks.to_csv(tmp_path / "sbc.csv", index=False)
     assert script.main([str(tmp_path), str(path), "--sims", "6", "--save", str(tmp_path / "t.csv")]) == 0
     out = capsys.readouterr().out
     truth = coalition_truths(spec, 6, seed=3)["sigma_total"]
@@ -232,3 +232,11 @@ def test_sbc_rank_truth_reads_a_run_of_the_specs_model_only(tmp_path, capsys) ->
     saved = pd.read_csv(tmp_path / "t.csv", index_col=0)["sigma_total"]
     np.testing.assert_allclose(saved.to_numpy(), truth.to_numpy())
     assert f"{np.median(truth.iloc[[1, 2]]):.3f}" in out      # bin 1 holds simulations 1 and 2
+    # a run of more simulations than --sims says, a file without a rank column, a folder without the run: named
+    assert script.main([str(tmp_path), str(path), "--sims", "5"]) == 1
+    assert "beyond --sims 5 (first 5, row 7)" in capsys.readouterr().err
+    ranks.drop(columns="rank").to_csv(tmp_path / "sbc.csv", index=False)
+    assert script.main([str(tmp_path), str(path), "--sims", "6"]) == 1
+    assert "sbc.csv lacks the column(s) rank" in capsys.readouterr().err
+    assert script.main([str(tmp_path / "none"), str(path), "--sims", "6"]) == 1
+    assert "lacks sbc_settings.json, sbc.csv" in capsys.readouterr().err
