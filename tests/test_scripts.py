@@ -203,6 +203,24 @@ def test_sbc_rank_truth_bins_ranks_as_the_chi_square_does() -> None:
     assert table.loc[3, "highest"] == pytest.approx(0.6) and table.loc[9, "median"] == pytest.approx(0.9)
 
 
+def test_sbc_rank_truth_splits_the_ranks_at_the_fits_median_r_hat() -> None:
+    """Ranks of six fits split at the median max R-hat (1.0155 here): the three at or below it and the three above,
+    with their counts, mean ranks, ten-bin counts, and p-values of the same tests on each half."""
+    import pandas as pd
+
+    from bayes_coalition.validation.sbc_stats import ecdf_pvalue, uniformity_pvalue
+
+    ranks = pd.Series([5, 15, 16, 55, 80, 99], index=range(6))
+    rhat = pd.Series([1.01, 1.05, 1.02, 1.011, 1.30, 1.0], index=range(6))
+    table = _script("sbc_rank_truth").by_convergence(ranks, rhat, 99)
+    low, high = table.iloc[0], table.iloc[1]
+    assert table.index[0] == "max R-hat <= 1.0155" and low["simulations"] == 3 and high["simulations"] == 3
+    assert low["mean rank"] == pytest.approx((5 + 55 + 99) / 3) and high["mean rank"] == pytest.approx((15 + 16 + 80) / 3)
+    assert low["bins"] == "1 0 0 0 0 1 0 0 0 1" and high["bins"] == "0 2 0 0 0 0 0 0 1 0"
+    assert high["chi-square p"] == pytest.approx(uniformity_pvalue([15, 16, 80], 99))
+    assert low["ECDF p"] == pytest.approx(ecdf_pvalue([5, 55, 99], 99))
+
+
 def test_sbc_rank_truth_reads_a_run_of_the_specs_model_only(tmp_path, capsys) -> None:
     """Against the run's truths drawn again: the table of the named scalar over the run's simulations; a run of
     another model is refused (rc 1) before anything is drawn."""
