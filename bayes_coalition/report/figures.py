@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from bayes_coalition.constants import CONTRACTION_IDENTIFIED
-from bayes_coalition.validation.sbc_stats import ecdf_band
+from bayes_coalition.validation.sbc_stats import ecdf_band, ecdf_difference
 
 TYPE_COLORS = {
     "legislative_faction": "#7b3294",
@@ -424,8 +424,7 @@ def sbc_ecdf(ranks: pd.DataFrame, *, prob: float = 0.99):
     for ax, group in zip(axes.flat, groups):
         g = ranks[ranks["group"] == group]
         for _, s in g.groupby("parameter"):
-            u = (s["rank"].to_numpy() + 1) / (s["n_draws"].to_numpy() + 1)     # sbc_stats._grid_ranks
-            ax.plot(z, (u[:, None] <= z[None, :]).mean(axis=0) - z, color="#1f5fa8", lw=0.6, alpha=0.5)
+            ax.plot(*ecdf_difference(s["rank"].to_numpy(), int(s["n_draws"].iloc[0])), color="#1f5fa8", lw=0.6, alpha=0.5)
         ax.fill_between(z, -half, half, color="#bbbbbb", alpha=0.4, lw=0)
         ax.axhline(0, color="black", lw=0.5)
         ax.set_title(f"{group} ({g['parameter'].nunique()})", fontsize=8)

@@ -125,17 +125,22 @@ def _grid_ranks(n_draws: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
     return j / grid, (j * (n_draws + 1)) // grid - 1
 
 
-def ecdf_statistic(ranks, n_draws: int, grid: int = ECDF_GRID) -> float:
-    """``max_j |ECDF((r + 1) / (n_draws + 1)) at z_j - z_j|`` of ranks in 0..n_draws over the grid of
-    :func:`_grid_ranks`."""
+def ecdf_difference(ranks, n_draws: int, grid: int = ECDF_GRID) -> tuple[np.ndarray, np.ndarray]:
+    """The grid points ``z_j`` and ``ECDF((r + 1) / (n_draws + 1)) at z_j - z_j`` for ranks in 0..n_draws (the grid of
+    :func:`_grid_ranks`): the line of the report's ECDF plot, whose largest absolute value is :func:`ecdf_statistic`."""
     ranks = np.asarray(ranks, dtype=int)
-    if ranks.size == 0:
-        return float("nan")
     if ranks.min() < 0 or ranks.max() > n_draws:
         raise ValueError(f"ranks must lie in 0..{n_draws}")
     z, top = _grid_ranks(n_draws, grid)
     cdf = np.r_[0, np.cumsum(np.bincount(ranks, minlength=n_draws + 1))][top + 1] / ranks.size
-    return float(np.max(np.abs(cdf - z)))
+    return z, cdf - z
+
+
+def ecdf_statistic(ranks, n_draws: int, grid: int = ECDF_GRID) -> float:
+    """``max_j |ECDF((r + 1) / (n_draws + 1)) at z_j - z_j|`` of ranks in 0..n_draws (:func:`ecdf_difference`)."""
+    if np.size(ranks) == 0:
+        return float("nan")
+    return float(np.max(np.abs(ecdf_difference(ranks, n_draws, grid)[1])))
 
 
 @lru_cache(maxsize=16)
