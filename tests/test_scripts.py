@@ -258,3 +258,43 @@ def test_sbc_rank_truth_reads_a_run_of_the_specs_model_only(tmp_path, capsys) ->
     assert "sbc.csv lacks the column(s) rank" in capsys.readouterr().err
     assert script.main([str(tmp_path / "none"), str(path), "--sims", "6"]) == 1
     assert "lacks sbc_settings.json, sbc.csv" in capsys.readouterr().err
+
+
+def test_sbc_refit_pairs_the_runs_rank_with_the_refits() -> None:
+    """Per named scalar: the truth, the run's rank of that simulation (not another's), the refit's rank and the
+    refit's posterior mean and sd (ddof 1), by hand."""
+    import pandas as pd
+
+    run = pd.DataFrame({"simulation": [0, 0, 1, 1], "parameter": ["a", "b", "a", "b"], "rank": [3, 7, 90, 40],
+                        "n_draws": 99})
+    rows = _script("sbc_refit").refit_rows(1, {"a": 0.5, "b": -1.0}, {"a": [[0.0, 1.0], [2.0, 3.0]], "b": [[1.0, 1.0]]},
+                                           ["a"], run, [(1, "a", 12, 99), (1, "b", 50, 99)])
+    assert rows == [{"simulation": 1, "parameter": "a", "truth": 0.5, "run_rank": 90, "refit_rank": 12,
+                     "posterior_mean": 1.5, "posterior_sd": pytest.approx(1.2909944)}]
+
+
+def test_sbc_refit_refuses_what_it_cannot_redraw(tmp_path, capsys) -> None:
+    """Refused with rc 1 and named before anything is drawn or fitted: a folder without the run, a run of another
+    model, a simulation outside the run's, a scalar the run did not rank."""
+    import json
+
+    import pandas as pd
+
+    from bayes_coalition.coalition.model import model_id
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+
+    path = shipped_spec_path("trade_coalition_v2")
+    script = _script("sbc_refit")
+    assert script.main([str(tmp_path), str(path), "--sims", "6", "--sim", "0"]) == 1
+    assert "lacks sbc_settings.json, sbc.csv" in capsys.readouterr().err
+    pd.DataFrame({"simulation": range(6), "parameter": "sigma_total", "rank": 5, "n_draws": 99}).to_csv(
+        tmp_path / "sbc.csv", index=False)
+    (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 3, "model_id": "0000", "chains": 2, "n_keep": 99}))
+    assert script.main([str(tmp_path), str(path), "--sims", "6", "--sim", "0"]) == 1
+    assert "refused" in capsys.readouterr().err
+    (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 3, "model_id": model_id(load_spec(path)),
+                                                            "chains": 2, "n_keep": 99}))
+    assert script.main([str(tmp_path), str(path), "--sims", "6", "--sim", "6"]) == 1
+    assert "--sim 6 is outside the run's simulations 0..5" in capsys.readouterr().err
+    assert script.main([str(tmp_path), str(path), "--sims", "6", "--sim", "1", "--scalar", "episode_share"]) == 1
+    assert "episode_share: not a ranked scalar of this run" in capsys.readouterr().err
