@@ -3,7 +3,7 @@ acceptance) and print their ranks and posteriors beside the run's: whether a mis
 the sampler gets more time separates the sampler from the model.
 
     .venv/bin/python scripts/sbc_refit.py OUT SPEC --sims 100 --sim 12 --sim 40 [--scalar NAME ...]
-        [--draws 1000] [--tune 1500] [--chains 2] [--target-accept 0.95] [--save FILE]
+        [--draws 1000] [--tune 1500] [--chains 2] [--target-accept 0.95] [--sampler nutpie] [--save FILE]
 
 OUT is the folder `bayes-coalition sbc SPEC --sims N --out OUT` wrote (its ``sbc_settings.json`` gives the seed and
 the number of ranked draws; the spec must be of the run's model). Each simulation's data and truths are drawn again
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tune", type=int, default=1500)
     ap.add_argument("--chains", type=int, default=None, help="default: the run's")
     ap.add_argument("--target-accept", type=float, default=None, help="default: the run's")
+    ap.add_argument("--sampler", choices=("nutpie", "pymc"), default=None, help="default: nutpie where installed, as the run")
     ap.add_argument("--save", type=Path, default=None)
     args = ap.parse_args(argv)
 
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     chains = int(args.chains or settings["chains"])
     target = float(args.target_accept or settings.get("target_accept") or spec["sampler"]["target_accept"])
     spec = {**spec, "sampler": {**spec["sampler"], "target_accept": target}}
-    sampler = "nutpie" if available("nutpie") else "pymc"
+    sampler = args.sampler or ("nutpie" if available("nutpie") else "pymc")
 
     base = CoalitionModel(spec=spec)
     prior = S.prior_simulations(base, S.build_sbc_model(base), args.sims, int(settings["seed"]), S.COALITION_GROUPS)
@@ -103,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                      for c, s in enumerate(chain_seeds(fit_seed, chains))]
             parts = dict(ex.stream(tasks, threads=ex.chain_threads(chains, sampler), label=f"refit {sim}",
                                    progress=False))
-            idata = merge_chains([parts[(sim, c)][0] for c in range(chains)])
-            seconds = max(parts[(sim, c)][1] for c in range(chains))
+            idata, seconds = merge_chains([parts[(sim, c)] for c in range(chains)])   # seconds: core-seconds, as the run's
             post_s = S._scalars(idata.posterior, S.COALITION_GROUPS)
             new_ranks = S._ranks(sim, true_s, post_s, int(settings["n_keep"]), rng, chains)
             stats = S._fit_stats(idata, seconds)

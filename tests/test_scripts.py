@@ -298,3 +298,33 @@ def test_sbc_refit_refuses_what_it_cannot_redraw(tmp_path, capsys) -> None:
     assert "--sim 6 is outside the run's simulations 0..5" in capsys.readouterr().err
     assert script.main([str(tmp_path), str(path), "--sims", "6", "--sim", "1", "--scalar", "episode_share"]) == 1
     assert "episode_share: not a ranked scalar of this run" in capsys.readouterr().err
+
+
+def test_sbc_refit_with_the_runs_settings_gives_the_runs_ranks(mock_pymc_sample, tmp_path, capsys) -> None:
+    """A refit with the run's settings draws the simulation's data, truths, fit seed and tie-breaking stream again
+    as ``run_coalition_sbc`` drew them (agenda control and floor expectations: truths selected given the withdrawn
+    measure, held votes given that they are held; mock sampling): the same rank of every scalar asked for."""
+    import json
+
+    import pandas as pd
+
+    from bayes_coalition.coalition.model import model_id
+    from bayes_coalition.coalition.spec import load_spec, shipped_spec_path
+    from bayes_coalition.validation.sbc import run_coalition_sbc
+
+    path = shipped_spec_path("trade_coalition_agenda_expectation")
+    spec = load_spec(path)
+    run = run_coalition_sbc(spec, 3, seed=5, out_dir=tmp_path, draws=20, tune=5, chains=2, n_keep=19, sampler="pymc",
+                            progress=False)
+    (tmp_path / "sbc_settings.json").write_text(json.dumps({"seed": 5, "model_id": model_id(spec), "chains": 2,
+                                                            "n_keep": 19}))
+    names = ["episode_share", "agenda_bar", "cut_point[ft1998_h]", "faction_share[rep_conservative]"]
+    args = [str(tmp_path), str(path), "--sims", "3", "--sim", "2", "--sim", "1", "--draws", "20", "--tune", "5",
+            "--sampler", "pymc", "--save", str(tmp_path / "refit.csv")]
+    assert _script("sbc_refit").main(args + [a for n in names for a in ("--scalar", n)]) == 0
+    refit = pd.read_csv(tmp_path / "refit.csv")
+    assert list(zip(refit["simulation"], refit["parameter"])) == [(s, n) for s in (2, 1) for n in names]
+    assert (refit["refit_rank"] == refit["run_rank"]).all()
+    expected = run.set_index(["simulation", "parameter"])["rank"]
+    assert refit["run_rank"].tolist() == [int(expected[(s, n)]) for s, n in zip(refit["simulation"], refit["parameter"])]
+    assert "simulation 2: 20 draws after 5 tuning x 2 chains" in capsys.readouterr().out
