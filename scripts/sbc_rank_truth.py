@@ -20,7 +20,6 @@ from 0.14 to 0.81. At 84 simulations its non-uniformity sits in the less converg
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -59,9 +58,7 @@ def by_convergence(ranks: pd.Series, max_rhat: pd.Series, n_draws: int) -> pd.Da
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bayes_coalition.coalition.model import model_id
-    from bayes_coalition.coalition.spec import load_spec
-    from bayes_coalition.validation.sbc import coalition_truths
+    from bayes_coalition.validation.sbc import coalition_truths, read_run
     from bayes_coalition.validation.sbc_stats import summarise_sbc
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -73,27 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, default=None, help="write the truths (simulation x scalar) here")
     args = ap.parse_args(argv)
 
-    from bayes_coalition.validation.sbc import RANK_COLUMNS
-
-    missing = [f for f in ("sbc_settings.json", "sbc.csv") if not (args.out / f).is_file()]
-    if missing:
-        print(f"{args.out} lacks {', '.join(missing)}: not the folder of a `bayes-coalition sbc` run", file=sys.stderr)
-        return 1
-    settings = json.loads((args.out / "sbc_settings.json").read_text())
-    spec = load_spec(args.spec)
-    if settings.get("model_id") != model_id(spec):
-        print(f"{args.out} is an SBC of model {settings.get('model_id')}, {args.spec} is model {model_id(spec)}: refused",
-              file=sys.stderr)
-        return 1
-    ranks = pd.read_csv(args.out / "sbc.csv")
-    lacking = [c for c in RANK_COLUMNS if c not in ranks.columns]
-    if lacking:
-        print(f"{args.out / 'sbc.csv'} lacks the column(s) {', '.join(lacking)}", file=sys.stderr)
-        return 1
-    beyond = sorted(set(ranks["simulation"]) - set(range(args.sims)))
-    if beyond:
-        print(f"{args.out / 'sbc.csv'} holds simulations beyond --sims {args.sims} (first {beyond[0]}, row "
-              f"{int(ranks.index[ranks['simulation'] == beyond[0]][0]) + 2}): give the run's --sims", file=sys.stderr)
+    try:
+        settings, spec, ranks = read_run(args.out, args.spec, args.sims)
+    except ValueError as err:
+        print(err, file=sys.stderr)
         return 1
     names = args.scalar
     if not names:

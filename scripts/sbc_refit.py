@@ -17,7 +17,6 @@ posterior mean and sd) as CSV.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -56,28 +55,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from bayes_coalition.coalition.model import CoalitionModel, model_id
-    from bayes_coalition.coalition.spec import load_spec
+    from bayes_coalition.coalition.model import CoalitionModel
     from bayes_coalition.parallel import chain_seeds, resolve
     from bayes_coalition.sampling import available, merge_chains
     from bayes_coalition.validation import sbc as S
     from bayes_coalition.validation.sbc_stats import summarise_sbc
 
-    missing = [f for f in ("sbc_settings.json", "sbc.csv") if not (args.out / f).is_file()]
-    if missing:
-        print(f"{args.out} lacks {', '.join(missing)}: not the folder of a `bayes-coalition sbc` run", file=sys.stderr)
-        return 1
-    settings = json.loads((args.out / "sbc_settings.json").read_text())
-    spec = load_spec(args.spec)
-    if settings.get("model_id") != model_id(spec):
-        print(f"{args.out} is an SBC of model {settings.get('model_id')}, {args.spec} is model {model_id(spec)}: refused",
-              file=sys.stderr)
+    try:
+        settings, spec, ranks = S.read_run(args.out, args.spec, args.sims)
+    except ValueError as err:
+        print(err, file=sys.stderr)
         return 1
     bad = [s for s in args.sim if not 0 <= s < args.sims]
     if bad:
         print(f"--sim {bad[0]} is outside the run's simulations 0..{args.sims - 1}", file=sys.stderr)
         return 1
-    ranks = pd.read_csv(args.out / "sbc.csv")
     names = args.scalar
     if not names:
         summary = summarise_sbc(ranks)

@@ -381,6 +381,35 @@ def coalition_truths(spec: dict, n_sims: int, *, seed: int, groups=COALITION_GRO
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("simulation")
 
 
+def read_run(out_dir: Path, spec_path: Path, n_sims: int) -> tuple[dict, dict, pd.DataFrame]:
+    """A finished or partial ``bayes-coalition sbc`` run of the coalition model, for reading it again
+    (``scripts/sbc_rank_truth.py``, ``scripts/sbc_refit.py``): ``(settings, spec, ranks)``. Raises ValueError naming
+    what is wrong: a folder without ``sbc_settings.json`` or ``sbc.csv``, a run of another model than the spec's
+    today, a rank file without the rank columns, or simulations beyond ``n_sims`` (the run's ``--sims``)."""
+    from bayes_coalition.coalition.model import model_id
+    from bayes_coalition.coalition.spec import load_spec
+
+    out_dir = Path(out_dir)
+    missing = [f for f in ("sbc_settings.json", "sbc.csv") if not (out_dir / f).is_file()]
+    if missing:
+        raise ValueError(f"{out_dir} lacks {', '.join(missing)}: not the folder of a `bayes-coalition sbc` run")
+    settings = json.loads((out_dir / "sbc_settings.json").read_text())
+    spec = load_spec(spec_path)
+    if settings.get("model_id") != model_id(spec):
+        raise ValueError(f"{out_dir} is an SBC of model {settings.get('model_id')}, {spec_path} is model "
+                         f"{model_id(spec)}: refused")
+    ranks = pd.read_csv(out_dir / "sbc.csv")
+    lacking = [c for c in RANK_COLUMNS if c not in ranks.columns]
+    if lacking:
+        raise ValueError(f"{out_dir / 'sbc.csv'} lacks the column(s) {', '.join(lacking)}")
+    beyond = sorted(set(ranks["simulation"]) - set(range(n_sims)))
+    if beyond:
+        row = int(ranks.index[ranks["simulation"] == beyond[0]][0]) + 2
+        raise ValueError(f"{out_dir / 'sbc.csv'} holds simulations beyond --sims {n_sims} (first {beyond[0]}, row {row}): "
+                         f"give the run's --sims")
+    return settings, spec, ranks
+
+
 def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draws: int = 500, tune: int = 500,
                       chains: int = 2, n_keep: int = 99, groups=COALITION_GROUPS, dataset=None,
                       progress: bool = True, sampler: str | None = None, executor=None, client=None, workers: int | None = None) -> pd.DataFrame:
