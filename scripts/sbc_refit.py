@@ -7,8 +7,8 @@ the sampler gets more time separates the sampler from the model.
 
 OUT is the folder `bayes-coalition sbc SPEC --sims N --out OUT` wrote (its ``sbc_settings.json`` gives the seed and
 the number of ranked draws; the spec must be of the run's model). Each simulation's data and truths are drawn again
-as the run drew them (:func:`bayes_coalition.validation.sbc.prior_simulations`, ``_simulation``), the refit starts
-from the run's fit seed, and the ranks break ties with the simulation's own stream as the run did: with the run's
+as the run drew them (:func:`bayes_coalition.validation.sbc.prior_simulations`, ``simulation_chains``), the refit
+starts from the run's fit seed, and the ranks break ties with the simulation's own stream as the run did: with the run's
 settings a refit reproduces the run's ranks. Without ``--scalar``: every scalar of the run's worst group (lowest
 ECDF p-value). ``--save``: one row per simulation and scalar (truth, the run's rank, the refit's rank, the refit's
 posterior mean and sd) as CSV.
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.parallel import chain_seeds, resolve
+    from bayes_coalition.parallel import resolve
     from bayes_coalition.sampling import available, merge_chains
     from bayes_coalition.validation import sbc as S
     from bayes_coalition.validation.sbc_stats import summarise_sbc
@@ -85,21 +85,21 @@ def main(argv: list[str] | None = None) -> int:
     sampler = args.sampler or ("nutpie" if available("nutpie") else "pymc")
 
     base = CoalitionModel(spec=spec)
-    prior = S.prior_simulations(base, S.build_sbc_model(base), args.sims, int(settings["seed"]), S.COALITION_GROUPS)
+    model = S.build_sbc_model(base)
+    free = [v.name for v in model.free_RVs]          # R-hat over the free variables, as the run's sbc_fits.csv
+    prior = S.prior_simulations(base, model, args.sims, int(settings["seed"]), S.COALITION_GROUPS)
     ex, _ = resolve(None)
     rows = []
     try:
         for sim in args.sim:
-            data, true_s, rng = S._simulation(base, prior, sim, int(settings["seed"]))
-            fit_seed = int(rng.integers(2**31 - 1))
-            tasks = [((sim, c), S.coalition_sbc_chain, (spec, None, "shipped", sampler, data, s, args.draws, args.tune))
-                     for c, s in enumerate(chain_seeds(fit_seed, chains))]
+            tasks, true_s, rng = S.simulation_chains(base, prior, sim, int(settings["seed"]), spec, None, "shipped",
+                                                     sampler, draws=args.draws, tune=args.tune, chains=chains)
             parts = dict(ex.stream(tasks, threads=ex.chain_threads(chains, sampler), label=f"refit {sim}",
                                    progress=False))
             idata, seconds = merge_chains([parts[(sim, c)] for c in range(chains)])   # seconds: core-seconds, as the run's
             post_s = S._scalars(idata.posterior, S.COALITION_GROUPS)
             new_ranks = S._ranks(sim, true_s, post_s, int(settings["n_keep"]), rng, chains)
-            stats = S._fit_stats(idata, seconds)
+            stats = S._fit_stats(idata, seconds, free)
             got = refit_rows(sim, true_s, post_s, names, ranks, new_ranks)
             rows += [{**r, **stats} for r in got]
             print(f"simulation {sim}: {args.draws} draws after {args.tune} tuning x {chains} chains, target "

@@ -368,6 +368,20 @@ def _simulation(base, prior: dict, sim: int, seed: int) -> tuple[dict, dict, np.
     return data, true_s, rng
 
 
+def simulation_chains(base, prior: dict, sim: int, seed: int, spec: dict, dataset, token: str, sampler: str, *,
+                      draws: int, tune: int, chains: int) -> tuple[list, dict, np.random.Generator]:
+    """Simulation ``sim``'s fit as chain tasks ``((sim, chain), coalition_sbc_chain, args)`` of an executor, with its
+    true scalars and its random stream, which has drawn the fit's seed and then breaks the ranks' ties
+    (:func:`_ranks`): one order of draws for the runner and for a refit of the simulation (``scripts/sbc_refit.py``)."""
+    from bayes_coalition.parallel import chain_seeds
+
+    data, true_s, rng = _simulation(base, prior, sim, seed)
+    fit_seed = int(rng.integers(2**31 - 1))
+    tasks = [((sim, c), coalition_sbc_chain, (spec, dataset, token, sampler, data, s, draws, tune))
+             for c, s in enumerate(chain_seeds(fit_seed, chains))]
+    return tasks, true_s, rng
+
+
 def coalition_truths(spec: dict, n_sims: int, *, seed: int, groups=COALITION_GROUPS, dataset=None) -> pd.DataFrame:
     """The true value of every ranked scalar in each simulation of ``run_coalition_sbc(spec, n_sims, seed=seed)``
     (simulation x scalar), drawn again the same way (the same prior draws, selection and streams; no fit): for
@@ -421,7 +435,7 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
     simulation's own stream) and the fit statistics are computed here once a simulation's chains are in, so
     they do not depend on the number of workers or threads."""
     from bayes_coalition.coalition.model import CoalitionModel
-    from bayes_coalition.parallel import chain_seeds, resolve
+    from bayes_coalition.parallel import resolve
     from bayes_coalition.sampling import ChainGather, available
 
     sampler = sampler or ("nutpie" if available("nutpie") else "pymc")
@@ -439,11 +453,10 @@ def run_coalition_sbc(spec: dict, n_sims: int, *, seed: int, out_dir: Path, draw
         for sim in range(n_sims):
             if sim in store.done:
                 continue
-            data, true_s, rng = _simulation(base, prior, sim, seed)
-            fit_seed = int(rng.integers(2**31 - 1))
+            chain_tasks, true_s, rng = simulation_chains(base, prior, sim, seed, spec, dataset, token, sampler,
+                                                         draws=draws, tune=tune, chains=chains)
             sims[sim] = (true_s, rng)
-            tasks += [((sim, c), coalition_sbc_chain, (spec, dataset, token, sampler, data, s, draws, tune))
-                      for c, s in enumerate(chain_seeds(fit_seed, chains))]
+            tasks += chain_tasks
     except BaseException:
         if own:
             ex.close()
