@@ -23,7 +23,7 @@ def _sbc_dir(path, rng, *, bad: bool, model_id: str | None = None):
     ranks = pd.DataFrame(rows, columns=RANK_COLUMNS)
     ranks.to_csv(path / "sbc.csv", index=False)
     summary = summarise_sbc(ranks)
-    summary.update(settings={"chains": 2, "draws": 1000, "n_keep": 99, **({"model_id": model_id} if model_id else {})},
+    summary.update(settings={"chains": 2, "draws": 1000, "tune": 700, "n_keep": 99, **({"model_id": model_id} if model_id else {})},
                    fit_seconds_total=600.0,
                    fits_with_divergences=1, max_rhat_over_fits=1.02)
     (path / "sbc.json").write_text(json.dumps(summary))
@@ -239,6 +239,9 @@ def test_sbc_comparison_and_cross_validation_show_only_records_of_the_runs_model
         _compare_dir(cmp, model_id=model_id)
         _, md = _render(run, tmp_path, {"sbc": sbc, "compare": cmp})
         assert all((line in md) is (not why) for line in shown), model_id
+        if not why:     # the lead states the fits' tuning and that the summed time is per chain task (core-minutes)
+            assert ("2 chains x 1000 draws per fit after 700 tuning steps" in md
+                    and "sampling time summed over fits 10.0 min (core-minutes where chains ran as separate" in md)
         assert all(w in md for w in why) and "shipped with the package" not in md
     # none beside the run: a shipped record of the run's model (models/sbc/<name>/, models/loeo/<name>/), said so
     shipped = {"sbc": tmp_path / "shipped_sbc" / "m", "loeo": tmp_path / "shipped_loeo" / "m"}

@@ -72,10 +72,11 @@ def _sbc_part(folder: Path | None, title: str, command: str, *, model_id: str | 
     settings = summary.get("settings", {})
     wall = summary.get("fit_seconds_total")
     lead = (f"{title}: {summary['n_simulations']} simulations; {settings.get('chains', '?')} chains x "
-            f"{settings.get('draws', '?')} draws per fit, ranks among {settings.get('n_keep', '?')} thinned draws; "
+            f"{settings.get('draws', '?')} draws per fit after {settings.get('tune', '?')} tuning steps, ranks among {settings.get('n_keep', '?')} thinned draws; "
             f"{summary['test']}. Verdict at the {summary['level']:.0%} level: **{summary['verdict'].upper()}**"
             + (f"; {summary['ecdf_test']}: **{summary['ecdf_verdict'].upper()}**" if ecdf else "")
-            + (f"; sampling time {wall / 60:.1f} min in all" if wall else "")
+            + (f"; sampling time summed over fits {wall / 60:.1f} min (core-minutes where chains ran as separate worker "
+               "tasks)" if wall else "")
             + (f"; {summary['fits_with_divergences']} fits with divergences, max R-hat over fits "
                f"{summary['max_rhat_over_fits']:.3f}" if "fits_with_divergences" in summary else "") + "."
             + _source(found, folder, where))
